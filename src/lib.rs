@@ -1,0 +1,19 @@
+//! # initlab
+//!
+//! A from-scratch multilayer-perceptron framework whose job is to *compare weight
+//! initializations*: the same network, data and mini-batch order trained under zero, tiny,
+//! huge, Xavier, He (and more) starts, with every loss curve and per-layer statistic logged.
+//!
+//! Modules:
+//! - [`nn`] — the engine: activations, initializers, dense layers, the MLP with hand-written
+//!   backprop, losses, the SGD optimizer and the training loop. It knows nothing of files.
+//! - [`data`] — data sets: generators, CSV and IDX loaders, splitting and standardization.
+//! - [`experiment`] — experiment specs (TOML), the runner over the grid, CSV records.
+//! - [`report`] — SVG plots and the self-contained HTML report.
+
+#![warn(missing_docs)]
+
+pub mod data;
+pub mod experiment;
+pub mod nn;
+pub mod report;
