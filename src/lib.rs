@@ -15,5 +15,6 @@
 
 pub mod data;
 pub mod experiment;
+pub mod fsutil;
 pub mod nn;
 pub mod report;
