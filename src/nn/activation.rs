@@ -1,0 +1,330 @@
+//! Hidden-layer non-linearities: forward, derivative and the recommended init gain.
+//!
+//! Every derivative here is computed from the layer's *output* `a = f(z)`, so the engine
+//! stores only activations, never pre-activations:
+//!
+//! | activation | f(z) | f'(z) written with a = f(z) | gain |
+//! |---|---|---|---|
+//! | identity | z | 1 | 1 |
+//! | sigmoid | 1/(1+e^-z) | a(1-a) | 1 |
+//! | tanh | tanh z | 1-a² | 5/3 |
+//! | relu | max(0, z) | 1 if a > 0 else 0 | √2 |
+//! | leaky-relu (slope s) | z if z > 0 else s·z | 1 if a > 0 else s | √(2/(1+s²)) |
+//! | selu | λz if z > 0 else λα(e^z - 1) | λ if a > 0 else a + λα | 1 |
+//! | softsign | z/(1+\|z\|) | (1-\|a\|)² | 1 |
+//!
+//! **ReLU'(0) = 0.** At exactly z = 0 the derivative is taken as 0 (as in PyTorch). That is
+//! what makes an all-zero start freeze *exactly*: with zero weights every hidden
+//! pre-activation is 0, so no gradient reaches the hidden weights and they stay 0 forever.
+//!
+//! **SELU's gain.** With weights of variance 1/fan_in (LeCun normal), SELU keeps a unit
+//! Gaussian input at mean 0 and variance 1 (Klambauer et al. 2017): the self-normalizing
+//! fixed point, so its gain is 1. PyTorch's `calculate_gain("selu")` returns 3/4 instead, a
+//! value picked empirically to keep gradients well-behaved in some networks rather than to
+//! preserve the forward variance; initlab follows the paper.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use super::float::Float;
+
+/// SELU's λ (Klambauer et al. 2017).
+pub const SELU_LAMBDA: f64 = 1.050_700_987_355_480_5;
+/// SELU's α (Klambauer et al. 2017).
+pub const SELU_ALPHA: f64 = 1.673_263_242_354_377_3;
+/// The default negative slope of leaky ReLU (as in PyTorch and Keras' `LeakyReLU`).
+pub const DEFAULT_LEAKY_SLOPE: f64 = 0.01;
+
+/// A hidden-layer activation function.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub enum Activation {
+    /// f(z) = z.
+    Identity,
+    /// The logistic sigmoid, bounded in (0, 1).
+    Sigmoid,
+    /// Hyperbolic tangent, bounded in (-1, 1).
+    Tanh,
+    /// Rectified linear unit, max(0, z); derivative 0 at z = 0.
+    Relu,
+    /// Leaky ReLU with the given negative slope (`leaky-relu` or `leaky-relu:0.2`).
+    LeakyRelu {
+        /// Slope for z ≤ 0; must be finite and ≥ 0.
+        slope: f64,
+    },
+    /// Scaled exponential linear unit (Klambauer et al. 2017).
+    Selu,
+    /// Softsign, z / (1 + |z|), bounded in (-1, 1).
+    Softsign,
+}
+
+/// Every activation, in the order `list` shows them.
+pub const ALL_ACTIVATIONS: [Activation; 7] = [
+    Activation::Identity,
+    Activation::Sigmoid,
+    Activation::Tanh,
+    Activation::Relu,
+    Activation::LeakyRelu {
+        slope: DEFAULT_LEAKY_SLOPE,
+    },
+    Activation::Selu,
+    Activation::Softsign,
+];
+
+impl Activation {
+    /// The name as users type it; leaky ReLU with a non-default slope is `leaky-relu:S`.
+    pub fn name(&self) -> String {
+        match self {
+            Activation::Identity => "identity".into(),
+            Activation::Sigmoid => "sigmoid".into(),
+            Activation::Tanh => "tanh".into(),
+            Activation::Relu => "relu".into(),
+            Activation::LeakyRelu { slope } if *slope == DEFAULT_LEAKY_SLOPE => "leaky-relu".into(),
+            Activation::LeakyRelu { slope } => format!("leaky-relu:{slope}"),
+            Activation::Selu => "selu".into(),
+            Activation::Softsign => "softsign".into(),
+        }
+    }
+
+    /// The recommended gain for initializers (PyTorch's `calculate_gain`, except SELU: see
+    /// the module docs).
+    pub fn gain(&self) -> f64 {
+        match self {
+            Activation::Identity | Activation::Sigmoid | Activation::Softsign => 1.0,
+            Activation::Tanh => 5.0 / 3.0,
+            Activation::Relu => std::f64::consts::SQRT_2,
+            Activation::LeakyRelu { slope } => (2.0 / (1.0 + slope * slope)).sqrt(),
+            Activation::Selu => 1.0,
+        }
+    }
+
+    /// The open range of outputs for bounded activations, `None` for unbounded ones.
+    pub fn bounds(&self) -> Option<(f64, f64)> {
+        match self {
+            Activation::Sigmoid => Some((0.0, 1.0)),
+            Activation::Tanh | Activation::Softsign => Some((-1.0, 1.0)),
+            _ => None,
+        }
+    }
+
+    /// Whether units can be "dead" (output exactly 0 over a whole batch): ReLU only.
+    pub fn can_die(&self) -> bool {
+        matches!(self, Activation::Relu)
+    }
+
+    /// Replaces pre-activations `z` by `f(z)`, in place.
+    pub fn forward<T: Float>(&self, z: &mut [T]) {
+        match *self {
+            Activation::Identity => {}
+            Activation::Sigmoid => T::sigmoid_in_place(z),
+            Activation::Tanh => T::tanh_in_place(z),
+            Activation::Relu => {
+                for v in z {
+                    *v = if *v > T::zero() { *v } else { T::zero() };
+                }
+            }
+            Activation::LeakyRelu { slope } => {
+                let s = T::of(slope);
+                for v in z {
+                    *v = if *v > T::zero() { *v } else { s * *v };
+                }
+            }
+            Activation::Selu => {
+                let lambda = T::of(SELU_LAMBDA);
+                let la = T::of(SELU_LAMBDA * SELU_ALPHA);
+                for v in z {
+                    *v = if *v > T::zero() {
+                        lambda * *v
+                    } else {
+                        la * v.exp_m1()
+                    };
+                }
+            }
+            Activation::Softsign => {
+                for v in z {
+                    *v = *v / (T::one() + v.abs());
+                }
+            }
+        }
+    }
+
+    /// Multiplies `grad` (dL/da) element-wise by f'(z), computed from the outputs `a`, so
+    /// that `grad` becomes dL/dz.
+    pub fn backward<T: Float>(&self, a: &[T], grad: &mut [T]) {
+        assert_eq!(
+            a.len(),
+            grad.len(),
+            "activation and gradient lengths differ"
+        );
+        let one = T::one();
+        let zero = T::zero();
+        match *self {
+            Activation::Identity => {}
+            Activation::Sigmoid => {
+                for (g, &a) in grad.iter_mut().zip(a) {
+                    *g = *g * (a * (one - a));
+                }
+            }
+            Activation::Tanh => {
+                for (g, &a) in grad.iter_mut().zip(a) {
+                    *g = *g * (one - a * a);
+                }
+            }
+            Activation::Relu => {
+                for (g, &a) in grad.iter_mut().zip(a) {
+                    *g = if a > zero { *g } else { zero };
+                }
+            }
+            Activation::LeakyRelu { slope } => {
+                let s = T::of(slope);
+                for (g, &a) in grad.iter_mut().zip(a) {
+                    *g = if a > zero { *g } else { *g * s };
+                }
+            }
+            Activation::Selu => {
+                let lambda = T::of(SELU_LAMBDA);
+                let la = T::of(SELU_LAMBDA * SELU_ALPHA);
+                for (g, &a) in grad.iter_mut().zip(a) {
+                    *g = *g * if a > zero { lambda } else { a + la };
+                }
+            }
+            Activation::Softsign => {
+                for (g, &a) in grad.iter_mut().zip(a) {
+                    let d = one - a.abs();
+                    *g = *g * (d * d);
+                }
+            }
+        }
+    }
+
+    /// The activation value at one point, in `f64` (for tests and tables).
+    pub fn value(&self, z: f64) -> f64 {
+        let mut v = [z];
+        self.forward(&mut v);
+        v[0]
+    }
+}
+
+impl fmt::Display for Activation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.name())
+    }
+}
+
+/// The valid activation names, for error messages.
+pub fn activation_names() -> String {
+    "identity, sigmoid, tanh, relu, leaky-relu (or leaky-relu:SLOPE), selu, softsign".into()
+}
+
+impl FromStr for Activation {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let lower = s.trim().to_ascii_lowercase();
+        let (name, arg) = match lower.split_once(':') {
+            Some((n, a)) => (n, Some(a)),
+            None => (lower.as_str(), None),
+        };
+        let act = match name {
+            "identity" | "linear" => Activation::Identity,
+            "sigmoid" | "logistic" => Activation::Sigmoid,
+            "tanh" => Activation::Tanh,
+            "relu" => Activation::Relu,
+            "leaky-relu" | "leaky_relu" | "leakyrelu" => {
+                let slope = match arg {
+                    None => DEFAULT_LEAKY_SLOPE,
+                    Some(a) => a.parse::<f64>().map_err(|_| {
+                        format!("leaky-relu slope `{a}` is not a number (e.g. leaky-relu:0.1)")
+                    })?,
+                };
+                if !slope.is_finite() || slope < 0.0 {
+                    return Err(format!(
+                        "leaky-relu slope must be a finite number ≥ 0, got {slope}"
+                    ));
+                }
+                return Ok(Activation::LeakyRelu { slope });
+            }
+            "selu" => Activation::Selu,
+            "softsign" => Activation::Softsign,
+            _ => {
+                return Err(format!(
+                    "unknown activation `{s}`; expected one of: {}",
+                    activation_names()
+                ));
+            }
+        };
+        if arg.is_some() {
+            return Err(format!(
+                "activation `{name}` takes no parameter (got `{s}`)"
+            ));
+        }
+        Ok(act)
+    }
+}
+
+impl TryFrom<String> for Activation {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        s.parse()
+    }
+}
+
+impl From<Activation> for String {
+    fn from(a: Activation) -> String {
+        a.name()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        for act in ALL_ACTIVATIONS {
+            assert_eq!(act.name().parse::<Activation>().unwrap(), act);
+        }
+        let leaky: Activation = "leaky-relu:0.2".parse().unwrap();
+        assert_eq!(leaky, Activation::LeakyRelu { slope: 0.2 });
+        assert_eq!(leaky.name(), "leaky-relu:0.2");
+        let err = "relux".parse::<Activation>().unwrap_err();
+        assert!(err.contains("relux") && err.contains("tanh"), "{err}");
+    }
+
+    #[test]
+    fn relu_derivative_at_zero_is_zero() {
+        let a = [0.0_f64, 1e-300, 2.0];
+        let mut g = [1.0, 1.0, 1.0];
+        Activation::Relu.backward(&a, &mut g);
+        assert_eq!(g, [0.0, 1.0, 1.0]);
+    }
+
+    #[test]
+    fn derivatives_match_finite_differences() {
+        let h = 1e-6;
+        for act in ALL_ACTIVATIONS {
+            for &z in &[-2.3, -0.7, -0.1, 0.3, 0.9, 2.7] {
+                let numeric = (act.value(z + h) - act.value(z - h)) / (2.0 * h);
+                let mut g = [1.0];
+                act.backward(&[act.value(z)], &mut g);
+                assert!(
+                    (numeric - g[0]).abs() < 1e-7,
+                    "{act} at {z}: numeric {numeric} vs analytic {}",
+                    g[0]
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn gains_match_pytorch_table() {
+        assert_eq!(Activation::Tanh.gain(), 5.0 / 3.0);
+        assert_eq!(Activation::Relu.gain(), 2f64.sqrt());
+        let leaky = Activation::LeakyRelu { slope: 0.2 };
+        assert!((leaky.gain() - (2.0 / 1.04f64).sqrt()).abs() < 1e-15);
+        assert_eq!(Activation::Sigmoid.gain(), 1.0);
+        assert_eq!(Activation::Selu.gain(), 1.0);
+    }
+}

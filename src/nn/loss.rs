@@ -1,0 +1,267 @@
+//! Losses, fused with the output non-linearity for numerical stability.
+//!
+//! The network's last layer produces *logits* `z` (batch, outputs); each loss applies its own
+//! output non-linearity inside, so that a finite network never yields a NaN loss made by our
+//! own arithmetic, whatever the size of the logits (|z| = 1e4 included):
+//!
+//! | loss | output | per-sample value | dL/dz (before the 1/n of the mean) |
+//! |---|---|---|---|
+//! | `mse` | identity | mean_k (z_k - y_k)² | 2 (z - y) / K |
+//! | `sigmoid-mse` | sigmoid | mean_k (σ(z_k) - y_k)² | 2 (σ - y) σ (1 - σ) / K |
+//! | `bce` | sigmoid | max(z,0) - z·y + ln(1 + e^-\|z\|) | σ(z) - y |
+//! | `cross-entropy` | softmax | logsumexp(z) - z_y | softmax(z) - onehot(y) |
+//!
+//! Values are accumulated in `f64`, so even an `f32` network reports the true size of a
+//! huge loss instead of overflowing. The reported loss is the mean over samples (and, for the
+//! MSE losses, over outputs too, as PyTorch's `MSELoss` does).
+
+use std::fmt;
+use std::str::FromStr;
+
+use ndarray::{ArrayView2, ArrayViewMut2};
+use serde::{Deserialize, Serialize};
+
+use super::float::{Float, sigmoid_f64};
+
+/// A loss with its output non-linearity.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub enum Loss {
+    /// Mean squared error on the raw (identity) output.
+    Mse,
+    /// Mean squared error on a sigmoid output.
+    SigmoidMse,
+    /// Binary cross-entropy taking logits (sigmoid output).
+    BinaryCrossEntropy,
+    /// Softmax cross-entropy taking logits (log-sum-exp).
+    SoftmaxCrossEntropy,
+}
+
+/// Every loss, in the order `list` shows them.
+pub const ALL_LOSSES: [Loss; 4] = [
+    Loss::Mse,
+    Loss::SigmoidMse,
+    Loss::BinaryCrossEntropy,
+    Loss::SoftmaxCrossEntropy,
+];
+
+/// The targets of a batch, borrowed.
+#[derive(Clone, Copy, Debug)]
+pub enum TargetsView<'a, T> {
+    /// Integer classes in `0..n_classes`, one per row.
+    Classes(&'a [usize]),
+    /// Real targets, (batch, outputs).
+    Values(ArrayView2<'a, T>),
+}
+
+impl Loss {
+    /// The name as users type it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Loss::Mse => "mse",
+            Loss::SigmoidMse => "sigmoid-mse",
+            Loss::BinaryCrossEntropy => "bce",
+            Loss::SoftmaxCrossEntropy => "cross-entropy",
+        }
+    }
+
+    /// One line on what the loss is.
+    pub fn describe(&self) -> &'static str {
+        match self {
+            Loss::Mse => "mean squared error on the raw output (regression, or one-hot classes)",
+            Loss::SigmoidMse => "mean squared error on a sigmoid output",
+            Loss::BinaryCrossEntropy => "binary cross-entropy on a sigmoid output, from logits",
+            Loss::SoftmaxCrossEntropy => "softmax cross-entropy from logits (log-sum-exp)",
+        }
+    }
+
+    /// The width of the output layer for a classification problem with `n_classes`
+    /// classes, or an error saying why this loss cannot be used for it.
+    pub fn outputs_for_classes(&self, n_classes: usize) -> Result<usize, String> {
+        match self {
+            Loss::SoftmaxCrossEntropy if n_classes >= 2 => Ok(n_classes),
+            Loss::BinaryCrossEntropy if n_classes == 2 => Ok(1),
+            Loss::BinaryCrossEntropy => Err(format!(
+                "loss `bce` needs exactly 2 classes, the data has {n_classes}; use `cross-entropy`"
+            )),
+            Loss::Mse | Loss::SigmoidMse if n_classes == 2 => Ok(1),
+            Loss::Mse | Loss::SigmoidMse if n_classes > 2 => Ok(n_classes),
+            _ => Err(format!(
+                "loss `{}` needs at least 2 classes, the data has {n_classes}",
+                self.name()
+            )),
+        }
+    }
+
+    /// Whether the loss accepts real-valued (regression) targets.
+    pub fn accepts_values(&self) -> bool {
+        !matches!(self, Loss::SoftmaxCrossEntropy)
+    }
+
+    /// Sum over the batch of the per-sample losses, and, if `grad` is given, writes
+    /// `scale · dL_i/dz` into it (use `scale = 1/n` for the gradient of the mean).
+    ///
+    /// `logits`: (batch, outputs); `grad`: (batch, outputs).
+    pub fn evaluate<T: Float>(
+        &self,
+        logits: ArrayView2<T>,
+        targets: TargetsView<T>,
+        mut grad: Option<ArrayViewMut2<T>>,
+        scale: f64,
+    ) -> f64 {
+        let (rows, width) = logits.dim();
+        if let Some(g) = &grad {
+            assert_eq!(g.dim(), logits.dim(), "loss gradient buffer shape");
+        }
+        let mut total = 0.0_f64;
+        for i in 0..rows {
+            let z = logits.row(i);
+            let mut g_row = grad.as_mut().map(|g| g.row_mut(i));
+            let target = |k: usize| -> f64 {
+                match &targets {
+                    TargetsView::Classes(c) => {
+                        if width == 1 {
+                            c[i] as f64
+                        } else if c[i] == k {
+                            1.0
+                        } else {
+                            0.0
+                        }
+                    }
+                    TargetsView::Values(v) => v[[i, k]].f64(),
+                }
+            };
+            match self {
+                Loss::Mse | Loss::SigmoidMse => {
+                    let per = 1.0 / width as f64;
+                    for k in 0..width {
+                        let zk = z[k].f64();
+                        let y = target(k);
+                        let out = if *self == Loss::Mse {
+                            zk
+                        } else {
+                            sigmoid_f64(zk)
+                        };
+                        let diff = out - y;
+                        total += per * diff * diff;
+                        if let Some(g) = g_row.as_mut() {
+                            let slope = if *self == Loss::Mse {
+                                1.0
+                            } else {
+                                out * (1.0 - out)
+                            };
+                            g[k] = T::of(scale * per * 2.0 * diff * slope);
+                        }
+                    }
+                }
+                Loss::BinaryCrossEntropy => {
+                    for k in 0..width {
+                        let zk = z[k].f64();
+                        let y = target(k);
+                        total += zk.max(0.0) - zk * y + (-zk.abs()).exp().ln_1p();
+                        if let Some(g) = g_row.as_mut() {
+                            g[k] = T::of(scale * (sigmoid_f64(zk) - y));
+                        }
+                    }
+                }
+                Loss::SoftmaxCrossEntropy => {
+                    let max = z.iter().fold(f64::NEG_INFINITY, |m, v| m.max(v.f64()));
+                    let sum: f64 = z.iter().map(|v| (v.f64() - max).exp()).sum();
+                    let lse = max + sum.ln();
+                    let label = match &targets {
+                        TargetsView::Classes(c) => Some(c[i]),
+                        TargetsView::Values(_) => None,
+                    };
+                    match label {
+                        Some(y) => total += lse - z[y].f64(),
+                        None => {
+                            for k in 0..width {
+                                total -= target(k) * (z[k].f64() - lse);
+                            }
+                        }
+                    }
+                    if let Some(g) = g_row.as_mut() {
+                        for k in 0..width {
+                            let p = (z[k].f64() - lse).exp();
+                            g[k] = T::of(scale * (p - target(k)));
+                        }
+                    }
+                }
+            }
+        }
+        total
+    }
+
+    /// Number of rows whose predicted class equals the label.
+    ///
+    /// One output: class 1 when the output is past its midpoint (logit > 0, or raw output
+    /// > 0.5 for `mse`); several outputs: the arg-max (first on ties).
+    pub fn count_correct<T: Float>(&self, logits: ArrayView2<T>, labels: &[usize]) -> usize {
+        let width = logits.ncols();
+        let threshold = if *self == Loss::Mse { 0.5 } else { 0.0 };
+        logits
+            .rows()
+            .into_iter()
+            .zip(labels)
+            .filter(|(z, label)| predict(z, width, threshold) == **label)
+            .count()
+    }
+}
+
+fn predict<T: Float>(z: &ndarray::ArrayView1<T>, width: usize, threshold: f64) -> usize {
+    if width == 1 {
+        usize::from(z[0].f64() > threshold)
+    } else {
+        let mut best = 0;
+        for k in 1..width {
+            if z[k] > z[best] {
+                best = k;
+            }
+        }
+        best
+    }
+}
+
+/// The valid loss names, for error messages.
+pub fn loss_names() -> String {
+    ALL_LOSSES
+        .iter()
+        .map(|l| l.name())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl fmt::Display for Loss {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Loss {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "mse" => Ok(Loss::Mse),
+            "sigmoid-mse" => Ok(Loss::SigmoidMse),
+            "bce" | "binary-cross-entropy" => Ok(Loss::BinaryCrossEntropy),
+            "cross-entropy" | "softmax-cross-entropy" | "ce" => Ok(Loss::SoftmaxCrossEntropy),
+            _ => Err(format!(
+                "unknown loss `{s}`; expected one of: {}",
+                loss_names()
+            )),
+        }
+    }
+}
+
+impl TryFrom<String> for Loss {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        s.parse()
+    }
+}
+
+impl From<Loss> for String {
+    fn from(l: Loss) -> String {
+        l.name().to_string()
+    }
+}

@@ -1,0 +1,117 @@
+//! Stochastic gradient descent: the only code that changes weights after initialization.
+
+use super::float::Float;
+use super::mlp::{Gradients, Mlp};
+
+/// SGD with optional momentum and weight decay, with PyTorch's semantics:
+///
+/// ```text
+/// g ← g + weight_decay · w          (if weight_decay ≠ 0; biases included, as in PyTorch)
+/// v ← momentum · v + g              (if momentum ≠ 0; v starts at 0, so the first v = g)
+/// w ← w − learning_rate · v         (v = g when momentum = 0)
+/// ```
+#[derive(Clone, Debug)]
+pub struct Sgd<T> {
+    /// Step size.
+    pub learning_rate: f64,
+    /// Momentum μ; 0 means plain SGD.
+    pub momentum: f64,
+    /// L2 penalty added to the gradient.
+    pub weight_decay: f64,
+    velocity: Option<Gradients<T>>,
+}
+
+impl<T: Float> Sgd<T> {
+    /// Plain SGD with the given learning rate.
+    pub fn new(learning_rate: f64) -> Self {
+        Self::with(learning_rate, 0.0, 0.0)
+    }
+
+    /// SGD with momentum and weight decay.
+    pub fn with(learning_rate: f64, momentum: f64, weight_decay: f64) -> Self {
+        Sgd {
+            learning_rate,
+            momentum,
+            weight_decay,
+            velocity: None,
+        }
+    }
+
+    /// Applies one update to `mlp` from `grads`. The velocity buffers are created on the
+    /// first step with momentum; later steps allocate nothing.
+    pub fn step(&mut self, mlp: &mut Mlp<T>, grads: &Gradients<T>) {
+        let lr = T::of(self.learning_rate);
+        let mu = T::of(self.momentum);
+        let wd = T::of(self.weight_decay);
+        if self.momentum == 0.0 {
+            for (layer, grad) in mlp.layers.iter_mut().zip(&grads.layers) {
+                update_plain(layer.weight.as_slice_mut(), grad.weight.as_slice(), lr, wd);
+                update_plain(layer.bias.as_slice_mut(), grad.bias.as_slice(), lr, wd);
+            }
+            return;
+        }
+        let velocity = self
+            .velocity
+            .get_or_insert_with(|| Gradients::zeros_like(mlp));
+        for ((layer, grad), vel) in mlp
+            .layers
+            .iter_mut()
+            .zip(&grads.layers)
+            .zip(velocity.layers.iter_mut())
+        {
+            update_momentum(
+                layer.weight.as_slice_mut(),
+                grad.weight.as_slice(),
+                vel.weight.as_slice_mut(),
+                lr,
+                mu,
+                wd,
+            );
+            update_momentum(
+                layer.bias.as_slice_mut(),
+                grad.bias.as_slice(),
+                vel.bias.as_slice_mut(),
+                lr,
+                mu,
+                wd,
+            );
+        }
+    }
+}
+
+fn slices<'a, T>(w: Option<&'a mut [T]>, g: Option<&'a [T]>) -> (&'a mut [T], &'a [T]) {
+    let w = w.expect("parameters are contiguous");
+    let g = g.expect("gradients are contiguous");
+    assert_eq!(w.len(), g.len(), "parameter and gradient shapes differ");
+    (w, g)
+}
+
+fn update_plain<T: Float>(w: Option<&mut [T]>, g: Option<&[T]>, lr: T, wd: T) {
+    let (w, g) = slices(w, g);
+    if wd == T::zero() {
+        for (w, &g) in w.iter_mut().zip(g) {
+            *w = *w - lr * g;
+        }
+    } else {
+        for (w, &g) in w.iter_mut().zip(g) {
+            *w = *w - lr * (g + wd * *w);
+        }
+    }
+}
+
+fn update_momentum<T: Float>(
+    w: Option<&mut [T]>,
+    g: Option<&[T]>,
+    v: Option<&mut [T]>,
+    lr: T,
+    mu: T,
+    wd: T,
+) {
+    let (w, g) = slices(w, g);
+    let v = v.expect("velocity is contiguous");
+    for ((w, &g), v) in w.iter_mut().zip(g).zip(v.iter_mut()) {
+        let g = g + wd * *w;
+        *v = mu * *v + g;
+        *w = *w - lr * *v;
+    }
+}
