@@ -70,7 +70,7 @@ pub fn load_csv(path: &Path, label: &LabelColumn, task: TaskKind) -> Result<Data
         .has_headers(false)
         .flexible(true)
         .trim(::csv::Trim::All)
-        .from_reader(reader);
+        .from_reader(LineCounter::new(reader));
     let io_err = |e: ::csv::Error| match e.into_kind() {
         ::csv::ErrorKind::Io(source) => DataError::Io {
             path: path.to_path_buf(),
@@ -88,7 +88,7 @@ pub fn load_csv(path: &Path, label: &LabelColumn, task: TaskKind) -> Result<Data
             path: path.to_path_buf(),
         });
     }
-    let header_line = line_of(&record);
+    let header_line = line_of(&mut csv_reader, &record);
     let header: Vec<String> = record
         .iter()
         .map(|f| String::from_utf8_lossy(f).into_owned())
@@ -126,7 +126,7 @@ pub fn load_csv(path: &Path, label: &LabelColumn, task: TaskKind) -> Result<Data
     let mut values: Vec<f64> = Vec::new();
     let mut n_rows = 0usize;
     while csv_reader.read_byte_record(&mut record).map_err(io_err)? {
-        let line = line_of(&record);
+        let line = line_of(&mut csv_reader, &record);
         if record.len() != n_columns {
             // A line holding a single empty field is a blank line: skip it.
             if record.len() == 1 && record[0].is_empty() {
@@ -198,9 +198,75 @@ fn skip_bom<'a>(mut reader: Box<dyn Read + 'a>) -> std::io::Result<Box<dyn Read 
     }
 }
 
-/// The 1-based line on which a record starts.
-fn line_of(record: &::csv::ByteRecord) -> u64 {
-    record.position().map_or(0, |p| p.line())
+/// The 1-based line (as a text editor counts them) on which a record starts.
+///
+/// The `csv` crate's own line numbers skip blank lines and miscount CRLF files, and its byte
+/// position points just past the previous record (before any blank lines), so the line is
+/// looked up from the first non-blank byte at or after that position.
+fn line_of(reader: &mut ::csv::Reader<LineCounter>, record: &::csv::ByteRecord) -> u64 {
+    let byte = record.position().map_or(0, |p| p.byte());
+    reader.get_mut().line_at(byte)
+}
+
+/// A reader that remembers where each non-blank line begins, to turn the byte offsets of
+/// records into line numbers.
+///
+/// `\n`, `\r\n` and a lone `\r` each end one line. Only lines not yet looked up are kept,
+/// so memory stays small however long the file.
+struct LineCounter {
+    inner: Box<dyn Read>,
+    /// Bytes read so far.
+    offset: u64,
+    /// Line number of the next byte.
+    line: u64,
+    /// `(offset, line)` of the first byte of each non-blank line not yet passed by a lookup.
+    starts: std::collections::VecDeque<(u64, u64)>,
+    /// Whether the last byte read ended a line (true at the start).
+    after_end: bool,
+    /// Whether the last byte read was `\r` (so a following `\n` ends the same line).
+    after_cr: bool,
+}
+
+impl LineCounter {
+    fn new(inner: Box<dyn Read>) -> Self {
+        LineCounter {
+            inner,
+            offset: 0,
+            line: 1,
+            starts: Default::default(),
+            after_end: true,
+            after_cr: false,
+        }
+    }
+
+    /// Line number of the first non-blank line starting at or after `byte`; lookups must
+    /// come in non-decreasing order.
+    fn line_at(&mut self, byte: u64) -> u64 {
+        while self.starts.front().is_some_and(|&(start, _)| start < byte) {
+            self.starts.pop_front();
+        }
+        self.starts.front().map_or(self.line, |&(_, line)| line)
+    }
+}
+
+impl Read for LineCounter {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        for (i, &b) in buf[..n].iter().enumerate() {
+            let is_end = b == b'\n' || b == b'\r';
+            if !is_end && self.after_end {
+                self.starts.push_back((self.offset + i as u64, self.line));
+            }
+            // CRLF ends one line: the CR counted it, the LF does not.
+            if b == b'\r' || (b == b'\n' && !self.after_cr) {
+                self.line += 1;
+            }
+            self.after_end = is_end;
+            self.after_cr = b == b'\r';
+        }
+        self.offset += n as u64;
+        Ok(n)
+    }
 }
 
 /// Finds the label column's index in the header.
