@@ -523,3 +523,12 @@ fn old_mac_line_endings_and_multiline_quotes_count_lines() {
     let msg = csv_error("quoted.csv", "\"a\nb\",label\n1,0\n\"2\",\n");
     assert_mentions(&msg, &["quoted.csv", "line 4", "\"label\"", "empty cell"]);
 }
+
+#[test]
+fn idx_dims_overflowing_u64_are_truncation() {
+    let msg = idx_error(
+        &idx_images(u32::MAX, u32::MAX, u32::MAX, &[0; 10]),
+        &idx_labels(&[1]),
+    );
+    assert_mentions(&msg, &["imgs-idx3-ubyte", "truncated"]);
+}

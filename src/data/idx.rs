@@ -79,7 +79,10 @@ fn read_images(path: &Path) -> Result<(u64, u32, u32, Vec<u8>), DataError> {
             cols,
         });
     }
-    let body_len = u64::from(n) * u64::from(rows) * u64::from(cols);
+    // Three u32 factors can overflow u64; no real file is that big, so saturate (the read
+    // then reports the file as truncated).
+    let body_len = u128::from(n) * u128::from(rows) * u128::from(cols);
+    let body_len = u64::try_from(body_len).unwrap_or(u64::MAX);
     let pixels = read_body(path, &mut *reader, 16, body_len)?;
     Ok((u64::from(n), rows, cols, pixels))
 }
@@ -165,7 +168,7 @@ fn read_body(
             path: path.to_path_buf(),
             what: "the file",
             found: header_len + got,
-            expected: header_len + len,
+            expected: header_len.saturating_add(len),
             detail: " as its header says (truncated file or incomplete download?)".to_string(),
         });
     }
