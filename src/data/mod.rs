@@ -17,6 +17,29 @@
 //!
 //! Loaders never panic on bad input: they return a [`DataError`] whose message names the
 //! file, line, column and value at fault and what was expected.
+//!
+//! ```
+//! use initlab::data::{LabelColumn, Standardizer, TaskKind, generators, load_csv};
+//! use rand::SeedableRng;
+//! use rand_chacha::ChaCha8Rng;
+//!
+//! let mut rng = ChaCha8Rng::seed_from_u64(42);
+//! let moons = generators::moons(200, 0.1, &mut rng);
+//! assert_eq!((moons.len(), moons.n_features(), moons.n_outputs()), (200, 2, 2));
+//!
+//! let iris = load_csv(
+//!     std::path::Path::new("data/iris.csv"),
+//!     &LabelColumn::default(),
+//!     TaskKind::Classification,
+//! )?;
+//! let (mut train, test) = iris.split(0.2, &mut rng);
+//! let mut test = test.expect("test_fraction > 0");
+//! let scaler = Standardizer::fit(&train); // training statistics only
+//! scaler.apply(&mut train);
+//! scaler.apply(&mut test);
+//! assert_eq!((train.len(), test.len()), (120, 30));
+//! # Ok::<(), initlab::data::DataError>(())
+//! ```
 
 pub mod csv;
 pub mod error;
