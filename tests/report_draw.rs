@@ -5,7 +5,14 @@ use std::path::{Path, PathBuf};
 
 use initlab::report::draw_all;
 
-const FILES: [&str; 6] = ["metrics.csv", "layers.csv", "summary.csv", "config.toml", "boundary.csv", "points.csv"];
+const FILES: [&str; 6] = [
+    "metrics.csv",
+    "layers.csv",
+    "summary.csv",
+    "config.toml",
+    "boundary.csv",
+    "points.csv",
+];
 const INITS: [&str; 4] = ["tiny", "huge", "xavier-normal", "he-normal"];
 
 /// Copies the fixture into a fresh temporary directory.
@@ -32,13 +39,19 @@ fn formulas() -> Vec<(String, String)> {
 }
 
 fn names(paths: &[PathBuf]) -> Vec<String> {
-    paths.iter().map(|p| p.file_name().unwrap().to_string_lossy().into_owned()).collect()
+    paths
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect()
 }
 
 /// Tags open and close in balance (a cheap well-formedness check).
 fn assert_balanced(svg: &str, file: &str) {
     assert!(svg.starts_with("<svg"), "{file} does not start with <svg");
-    assert!(svg.trim_end().ends_with("</svg>"), "{file} does not end with </svg>");
+    assert!(
+        svg.trim_end().ends_with("</svg>"),
+        "{file} does not end with </svg>"
+    );
     let mut stack: Vec<String> = Vec::new();
     let mut rest = svg;
     while let Some(start) = rest.find('<') {
@@ -48,9 +61,17 @@ fn assert_balanced(svg: &str, file: &str) {
         if tag.starts_with('?') || tag.starts_with('!') || tag.ends_with('/') {
             continue;
         }
-        let name: String = tag.trim_start_matches('/').chars().take_while(|c| !c.is_whitespace()).collect();
+        let name: String = tag
+            .trim_start_matches('/')
+            .chars()
+            .take_while(|c| !c.is_whitespace())
+            .collect();
         if tag.starts_with('/') {
-            assert_eq!(stack.pop().as_deref(), Some(name.as_str()), "{file}: unbalanced </{name}>");
+            assert_eq!(
+                stack.pop().as_deref(),
+                Some(name.as_str()),
+                "{file}: unbalanced </{name}>"
+            );
         } else {
             stack.push(name);
         }
@@ -64,7 +85,15 @@ fn draws_every_picture_and_the_report() {
     let written = draw_all(dir.path(), &formulas()).unwrap();
     assert_eq!(
         names(&written),
-        ["loss.svg", "accuracy.svg", "signal.svg", "saturation.svg", "update-ratio.svg", "boundary.svg", "report.html"]
+        [
+            "loss.svg",
+            "accuracy.svg",
+            "signal.svg",
+            "saturation.svg",
+            "update-ratio.svg",
+            "boundary.svg",
+            "report.html"
+        ]
     );
     let titles = [
         ("loss.svg", "Training loss"),
@@ -82,12 +111,18 @@ fn draws_every_picture_and_the_report() {
         assert!(svg.len() < 200_000, "{file} is {} bytes", svg.len());
         if file != "boundary.svg" {
             for init in INITS {
-                assert!(svg.contains(&format!("\n{init}\n</text>")), "{file} lacks legend entry {init}");
+                assert!(
+                    svg.contains(&format!("\n{init}\n</text>")),
+                    "{file} lacks legend entry {init}"
+                );
             }
         }
     }
     let loss = fs::read_to_string(dir.path().join("loss.svg")).unwrap();
-    assert!(loss.contains("run diverged"), "the diverged run is not marked");
+    assert!(
+        loss.contains("run diverged"),
+        "the diverged run is not marked"
+    );
     assert!(loss.contains("tanh") && loss.contains("relu"));
 }
 
@@ -115,7 +150,13 @@ fn report_is_self_contained() {
 #[test]
 fn missing_optional_files_skip_their_pictures() {
     let dir = fixture();
-    for f in ["boundary.csv", "points.csv", "layers.csv", "summary.csv", "config.toml"] {
+    for f in [
+        "boundary.csv",
+        "points.csv",
+        "layers.csv",
+        "summary.csv",
+        "config.toml",
+    ] {
         fs::remove_file(dir.path().join(f)).unwrap();
     }
     let written = draw_all(dir.path(), &[]).unwrap();
@@ -180,11 +221,22 @@ fn non_finite_and_empty_values_do_not_panic() {
         "e,zeros,tanh,1,2,-inf,,,,inf,true",
         "e,odd-one,tanh,1,0,,,,,,false",
     ];
-    fs::write(dir.path().join("metrics.csv"), format!("{header}\n{}\n", rows.join("\n"))).unwrap();
+    fs::write(
+        dir.path().join("metrics.csv"),
+        format!("{header}\n{}\n", rows.join("\n")),
+    )
+    .unwrap();
     let lheader = fs::read_to_string(dir.path().join("layers.csv")).unwrap();
     let lheader = lheader.lines().next().unwrap();
-    let lrows = ["e,zeros,tanh,1,0,1,0,0,0,,0,0,", "e,zeros,tanh,1,1,1,NaN,inf,,,-1,0,0"];
-    fs::write(dir.path().join("layers.csv"), format!("{lheader}\n{}\n", lrows.join("\n"))).unwrap();
+    let lrows = [
+        "e,zeros,tanh,1,0,1,0,0,0,,0,0,",
+        "e,zeros,tanh,1,1,1,NaN,inf,,,-1,0,0",
+    ];
+    fs::write(
+        dir.path().join("layers.csv"),
+        format!("{lheader}\n{}\n", lrows.join("\n")),
+    )
+    .unwrap();
     for f in ["boundary.csv", "summary.csv"] {
         fs::remove_file(dir.path().join(f)).unwrap();
     }
@@ -197,7 +249,9 @@ fn non_finite_and_empty_values_do_not_panic() {
 #[test]
 #[ignore]
 fn draw_fixture_into_dir() {
-    let Ok(out) = std::env::var("INITLAB_REPORT_OUT") else { return };
+    let Ok(out) = std::env::var("INITLAB_REPORT_OUT") else {
+        return;
+    };
     let out = PathBuf::from(out);
     fs::create_dir_all(&out).unwrap();
     let src = fixture();

@@ -13,7 +13,7 @@ use super::palette::Rgb;
 /// Font family of every text in the pictures.
 pub const FONT: &str = "sans-serif";
 /// Width of the legend column on the right of every picture.
-pub const LEGEND_W: u32 = 190;
+pub const LEGEND_W: u32 = 220;
 /// At most this many points are drawn per line (longer series are thinned).
 pub const MAX_POINTS: usize = 400;
 
@@ -108,7 +108,11 @@ impl Axis {
     }
 
     /// A linear axis fitted to the finite values, padded by 5 %; `fallback` if none.
-    pub fn linear_fit(values: impl IntoIterator<Item = f64>, fallback: (f64, f64), label: &str) -> Axis {
+    pub fn linear_fit(
+        values: impl IntoIterator<Item = f64>,
+        fallback: (f64, f64),
+        label: &str,
+    ) -> Axis {
         match min_max(values.into_iter().filter(|v| v.is_finite())) {
             Some((a, b)) => {
                 let pad = if b > a { (b - a) * 0.05 } else { 0.5 };
@@ -213,7 +217,13 @@ impl Axis {
 /// or huge.
 pub fn fmt_num(v: f64) -> String {
     if !v.is_finite() {
-        return if v.is_nan() { "NaN".into() } else if v > 0.0 { "∞".into() } else { "−∞".into() };
+        return if v.is_nan() {
+            "NaN".into()
+        } else if v > 0.0 {
+            "∞".into()
+        } else {
+            "−∞".into()
+        };
     }
     if v == 0.0 {
         return "0".into();
@@ -223,7 +233,11 @@ pub fn fmt_num(v: f64) -> String {
         let s = format!("{v:.2e}");
         // 1.50e-4 -> 1.5e-4
         if let Some((m, e)) = s.split_once('e') {
-            let m = if m.contains('.') { m.trim_end_matches('0').trim_end_matches('.') } else { m };
+            let m = if m.contains('.') {
+                m.trim_end_matches('0').trim_end_matches('.')
+            } else {
+                m
+            };
             return format!("{m}e{e}");
         }
         return s;
@@ -235,6 +249,29 @@ pub fn fmt_num(v: f64) -> String {
     } else {
         s
     }
+}
+
+/// Shrinks plotters' SVG output: drops attributes that only restate SVG defaults and
+/// rounds font sizes to one decimal.
+pub fn compact(svg: &str) -> String {
+    let s = svg
+        .replace(" opacity=\"1\"", "")
+        .replace(" stroke=\"none\" stroke-width=\"1\"", " stroke=\"none\"");
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s.as_str();
+    const KEY: &str = "font-size=\"";
+    while let Some(i) = rest.find(KEY) {
+        let start = i + KEY.len();
+        out.push_str(&rest[..start]);
+        let end = rest[start..].find('"').map_or(rest.len(), |e| start + e);
+        match rest[start..end].parse::<f64>() {
+            Ok(v) => out.push_str(&format!("{}", (v * 10.0).round() / 10.0)),
+            Err(_) => out.push_str(&rest[start..end]),
+        }
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Smallest and largest of the values.
@@ -270,13 +307,18 @@ pub fn thin(n: usize) -> Vec<usize> {
 }
 
 /// Builds a panel with its caption, axes, grid and tick labels.
-pub fn panel<'a, 'b>(area: &'a Area<'b>, caption: &str, x: &Axis, y: &Axis) -> anyhow::Result<Chart<'a, 'b>> {
+pub fn panel<'a, 'b>(
+    area: &'a Area<'b>,
+    caption: &str,
+    x: &Axis,
+    y: &Axis,
+) -> anyhow::Result<Chart<'a, 'b>> {
     let mut chart = ChartBuilder::on(area)
-        .caption(caption, (FONT, 15))
+        .caption(caption, (FONT, 18))
         .margin(6)
         .margin_right(14)
-        .x_label_area_size(40)
-        .y_label_area_size(60)
+        .x_label_area_size(46)
+        .y_label_area_size(66)
         .build_cartesian_2d(x.coord(), y.coord())?;
     let xf = |v: &f64| x.tick_label(*v);
     let yf = |v: &f64| y.tick_label(*v);
@@ -289,15 +331,15 @@ pub fn panel<'a, 'b>(area: &'a Area<'b>, caption: &str, x: &Axis, y: &Axis) -> a
         .bold_line_style(RGBColor(228, 228, 228))
         .light_line_style(TRANSPARENT)
         .axis_style(RGBColor(120, 120, 120))
-        .label_style((FONT, 11))
-        .axis_desc_style((FONT, 12))
+        .label_style((FONT, 14))
+        .axis_desc_style((FONT, 15))
         .draw()?;
     Ok(chart)
 }
 
 /// Writes a grey note in the middle of a panel (e.g. "not applicable").
 pub fn note(chart: &mut Chart, x: &Axis, y: &Axis, text: &str) -> anyhow::Result<()> {
-    let style = TextStyle::from((FONT, 13).into_font())
+    let style = TextStyle::from((FONT, 16).into_font())
         .color(&RGBColor(110, 110, 110))
         .pos(Pos::new(HPos::Center, VPos::Center));
     chart.draw_series(std::iter::once(Text::new(
@@ -310,7 +352,12 @@ pub fn note(chart: &mut Chart, x: &Axis, y: &Axis, text: &str) -> anyhow::Result
 
 /// Draws a line through the points that have a y value, broken where one is missing,
 /// thinned to at most [`MAX_POINTS`] points. `points` are in drawing units.
-pub fn line(chart: &mut Chart, points: &[(f64, Option<f64>)], color: RGBColor, width: u32) -> anyhow::Result<()> {
+pub fn line(
+    chart: &mut Chart,
+    points: &[(f64, Option<f64>)],
+    color: RGBColor,
+    width: u32,
+) -> anyhow::Result<()> {
     let kept = thin(points.len());
     let mut segment: Vec<(f64, f64)> = Vec::new();
     let style = color.stroke_width(width);
@@ -332,7 +379,12 @@ pub fn line(chart: &mut Chart, points: &[(f64, Option<f64>)], color: RGBColor, w
 }
 
 /// Draws a filled band between `lo` and `hi` (drawing units) where both exist.
-pub fn band(chart: &mut Chart, points: &[(f64, Option<f64>, Option<f64>)], color: RGBColor, opacity: f64) -> anyhow::Result<()> {
+pub fn band(
+    chart: &mut Chart,
+    points: &[(f64, Option<f64>, Option<f64>)],
+    color: RGBColor,
+    opacity: f64,
+) -> anyhow::Result<()> {
     let kept = thin(points.len());
     let mut seg: Vec<(f64, f64, f64)> = Vec::new();
     let fill = color.mix(opacity).filled();
@@ -376,14 +428,16 @@ pub enum Legend {
 pub fn legend(area: &Area, entries: &[Legend]) -> anyhow::Result<()> {
     let text = |s: &str, x: i32, y: i32, bold: bool| {
         let font = if bold {
-            (FONT, 13).into_font().style(FontStyle::Bold)
+            (FONT, 16).into_font().style(FontStyle::Bold)
         } else {
-            (FONT, 13).into_font()
+            (FONT, 16).into_font()
         };
         Text::new(
             s.to_string(),
             (x, y),
-            TextStyle::from(font).color(&BLACK).pos(Pos::new(HPos::Left, VPos::Center)),
+            TextStyle::from(font)
+                .color(&BLACK)
+                .pos(Pos::new(HPos::Left, VPos::Center)),
         )
     };
     let grey = RGBColor(90, 90, 90);
@@ -396,7 +450,10 @@ pub fn legend(area: &Area, entries: &[Legend]) -> anyhow::Result<()> {
                 area.draw(&text(s, 42, y, false))?;
             }
             Legend::Band(s) => {
-                area.draw(&Rectangle::new([(8, y - 6), (34, y + 6)], grey.mix(0.2).filled()))?;
+                area.draw(&Rectangle::new(
+                    [(8, y - 6), (34, y + 6)],
+                    grey.mix(0.2).filled(),
+                ))?;
                 area.draw(&text(s, 42, y, false))?;
             }
             Legend::Cross(s) => {
@@ -410,7 +467,10 @@ pub fn legend(area: &Area, entries: &[Legend]) -> anyhow::Result<()> {
             Legend::Dashed(s) => {
                 for k in 0..3 {
                     let x0 = 8 + 10 * k;
-                    area.draw(&PathElement::new(vec![(x0, y), (x0 + 6, y)], grey.stroke_width(2)))?;
+                    area.draw(&PathElement::new(
+                        vec![(x0, y), (x0 + 6, y)],
+                        grey.stroke_width(2),
+                    ))?;
                 }
                 area.draw(&text(s, 42, y, false))?;
             }
@@ -460,8 +520,17 @@ mod tests {
         assert_eq!(fmt_num(0.5), "0.5");
         assert_eq!(fmt_num(0.000123), "1.23e-4");
         assert_eq!(fmt_num(12.0), "12");
-        assert_eq!(fmt_num(0.69315), "0.6931");
+        assert_eq!(fmt_num(0.61234), "0.6123");
         assert_eq!(Axis::log_fit([0.01, 10.0], "").tick_label(-2.0), "0.01");
+    }
+
+    #[test]
+    fn compact_drops_defaults_and_rounds_font_sizes() {
+        let svg = r#"<text font-size="10.483870967741936" opacity="1">a</text><circle opacity="0.5" stroke="none" stroke-width="1"/>"#;
+        assert_eq!(
+            compact(svg),
+            r#"<text font-size="10.5">a</text><circle opacity="0.5" stroke="none"/>"#
+        );
     }
 
     #[test]

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use plotters::prelude::*;
 
-use super::chart::{self, Area, Axis, Chart, LEGEND_W, Legend, rgb};
+use super::chart::{self, Area, Axis, LEGEND_W, Legend, rgb};
 use super::palette::{class_color, init_color};
 use super::read::{LayerRow, MetricRow, Results};
 
@@ -19,13 +19,25 @@ pub struct Picture {
     pub svg: String,
 }
 
+/// A per-layer quantity: panel caption, y-axis label, and how to read it from a row.
+type LayerField = (&'static str, &'static str, fn(&LayerRow) -> Option<f64>);
+/// A picture drawer.
+type Drawer = fn(&Results) -> anyhow::Result<Option<Picture>>;
+
 const PANEL_W: u32 = 380;
 const PANEL_H: u32 = 290;
 const TITLE_H: u32 = 44;
 
 /// Lays out a picture: title, a grid of `rows × cols` panels and the legend column, then
 /// calls `draw(panels, legend)`.
-fn picture<F>(file: &'static str, title: &str, rows: usize, cols: usize, size: (u32, u32), draw: F) -> anyhow::Result<Picture>
+fn picture<F>(
+    file: &'static str,
+    title: &str,
+    rows: usize,
+    cols: usize,
+    size: (u32, u32),
+    draw: F,
+) -> anyhow::Result<Picture>
 where
     F: FnOnce(&[Area], &Area) -> anyhow::Result<()>,
 {
@@ -36,7 +48,7 @@ where
     {
         let root = SVGBackend::with_string(&mut svg, (w, h)).into_drawing_area();
         root.fill(&WHITE)?;
-        let body = root.titled(title, (chart::FONT, 20))?;
+        let body = root.titled(title, (chart::FONT, 24))?;
         let (main, side) = body.split_horizontally(pw * cols as u32);
         let panels = main.split_evenly((rows, cols));
         draw(&panels, &side)?;
@@ -45,7 +57,7 @@ where
     Ok(Picture {
         file,
         title: title.to_string(),
-        svg,
+        svg: chart::compact(&svg),
     })
 }
 
@@ -70,7 +82,10 @@ fn init_legend(results: &Results, inits: &[String]) -> Vec<Legend> {
 /// The runs of one init × activation: seed → rows sorted by epoch.
 fn runs<'r>(metrics: &'r [MetricRow], init: &str, act: &str) -> BTreeMap<u64, Vec<&'r MetricRow>> {
     let mut out: BTreeMap<u64, Vec<&MetricRow>> = BTreeMap::new();
-    for r in metrics.iter().filter(|r| r.init == init && r.activation == act) {
+    for r in metrics
+        .iter()
+        .filter(|r| r.init == init && r.activation == act)
+    {
         out.entry(r.seed).or_default().push(r);
     }
     for rows in out.values_mut() {
@@ -88,7 +103,11 @@ fn seed_curves(
     act: &str,
     field: &dyn Fn(&MetricRow) -> Option<f64>,
     y: &Axis,
-) -> (Vec<(f64, Option<f64>)>, Vec<(f64, Option<f64>, Option<f64>)>, Vec<(f64, f64)>) {
+) -> (
+    Vec<(f64, Option<f64>)>,
+    Vec<(f64, Option<f64>, Option<f64>)>,
+    Vec<(f64, f64)>,
+) {
     let runs = runs(metrics, init, act);
     let mut by_epoch: BTreeMap<u32, Vec<f64>> = BTreeMap::new();
     let mut crosses = Vec::new();
@@ -145,38 +164,59 @@ fn curves_picture(
     let x = epoch_axis(m);
     let (rows, cols) = grid_for(results.activations.len());
     let any_diverged = m.iter().any(|r| r.diverged);
-    picture(file, title, rows, cols, (PANEL_W, PANEL_H), |panels, side| {
-        for (act, area) in results.activations.iter().zip(panels) {
-            let mut ch = chart::panel(area, &format!("activation: {act}"), &x, &y)?;
-            let mut all = Vec::new();
-            for init in &results.inits {
-                let (mean, range, crosses) = seed_curves(m, init, act, field, &y);
-                let c = rgb(init_color(init));
-                chart::band(&mut ch, &range, c, 0.15)?;
-                all.push((mean, crosses, c));
+    picture(
+        file,
+        title,
+        rows,
+        cols,
+        (PANEL_W, PANEL_H),
+        |panels, side| {
+            for (act, area) in results.activations.iter().zip(panels) {
+                let mut ch = chart::panel(area, &format!("activation: {act}"), &x, &y)?;
+                let mut all = Vec::new();
+                for init in &results.inits {
+                    let (mean, range, crosses) = seed_curves(m, init, act, field, &y);
+                    let c = rgb(init_color(init));
+                    chart::band(&mut ch, &range, c, 0.15)?;
+                    all.push((mean, crosses, c));
+                }
+                for (mean, crosses, c) in all {
+                    chart::line(&mut ch, &mean, c, 2)?;
+                    ch.draw_series(
+                        crosses
+                            .into_iter()
+                            .map(|p| Cross::new(p, 6, c.stroke_width(2))),
+                    )?;
+                }
             }
-            for (mean, crosses, c) in all {
-                chart::line(&mut ch, &mean, c, 2)?;
-                ch.draw_series(crosses.into_iter().map(|p| Cross::new(p, 6, c.stroke_width(2))))?;
+            let mut leg = init_legend(results, &results.inits);
+            leg.push(Legend::Heading("".into()));
+            leg.push(Legend::Band("min–max over seeds".into()));
+            if any_diverged {
+                leg.push(Legend::Cross("run diverged".into()));
             }
-        }
-        let mut leg = init_legend(results, &results.inits);
-        leg.push(Legend::Heading("".into()));
-        leg.push(Legend::Band("min–max over seeds".into()));
-        if any_diverged {
-            leg.push(Legend::Cross("run diverged".into()));
-        }
-        chart::legend(side, &leg)
-    })
+            chart::legend(side, &leg)
+        },
+    )
 }
 
 /// `loss.svg`: mean train loss over seeds with a min–max band, log y, × at divergence.
 pub fn loss(results: &Results) -> anyhow::Result<Option<Picture>> {
-    if !results.metrics.iter().any(|r| r.train_loss.is_some_and(f64::is_finite)) {
+    if !results
+        .metrics
+        .iter()
+        .any(|r| r.train_loss.is_some_and(f64::is_finite))
+    {
         return Ok(None);
     }
-    let y = Axis::log_fit(results.metrics.iter().filter_map(|r| r.train_loss), "train loss (log scale)");
-    curves_picture(results, "loss.svg", "Training loss per epoch", y, &|r| r.train_loss).map(Some)
+    let y = Axis::log_fit(
+        results.metrics.iter().filter_map(|r| r.train_loss),
+        "train loss (log scale)",
+    );
+    curves_picture(results, "loss.svg", "Training loss per epoch", y, &|r| {
+        r.train_loss
+    })
+    .map(Some)
 }
 
 /// `accuracy.svg`: test accuracy in %, drawn only when the test columns have values.
@@ -191,18 +231,35 @@ pub fn accuracy(results: &Results) -> anyhow::Result<Option<Picture>> {
         return Ok(None);
     }
     // The engine writes fractions; accept percentages too.
-    let scale = if vals.iter().all(|v| *v <= 1.0 + 1e-9) { 100.0 } else { 1.0 };
+    let scale = if vals.iter().all(|v| *v <= 1.0 + 1e-9) {
+        100.0
+    } else {
+        1.0
+    };
     let y = Axis::linear(0.0, 100.0, "test accuracy (%)");
-    curves_picture(results, "accuracy.svg", "Test accuracy per epoch", y, &move |r| {
-        r.test_accuracy.map(|v| v * scale)
-    })
+    curves_picture(
+        results,
+        "accuracy.svg",
+        "Test accuracy per epoch",
+        y,
+        &move |r| r.test_accuracy.map(|v| v * scale),
+    )
     .map(Some)
 }
 
 /// Per layer, mean over seeds of `field` for one init × activation at one epoch.
-fn per_layer(layers: &[LayerRow], init: &str, act: &str, epoch: u32, field: fn(&LayerRow) -> Option<f64>) -> BTreeMap<u32, f64> {
+fn per_layer(
+    layers: &[LayerRow],
+    init: &str,
+    act: &str,
+    epoch: u32,
+    field: fn(&LayerRow) -> Option<f64>,
+) -> BTreeMap<u32, f64> {
     let mut by_layer: BTreeMap<u32, Vec<f64>> = BTreeMap::new();
-    for r in layers.iter().filter(|r| r.init == init && r.activation == act && r.epoch == epoch) {
+    for r in layers
+        .iter()
+        .filter(|r| r.init == init && r.activation == act && r.epoch == epoch)
+    {
         if let Some(v) = field(r) {
             by_layer.entry(r.layer).or_default().push(v);
         }
@@ -215,49 +272,86 @@ fn per_layer(layers: &[LayerRow], init: &str, act: &str, epoch: u32, field: fn(&
 
 /// `signal.svg`: activation std and gradient std per layer at the first logged epoch.
 pub fn signal(results: &Results) -> anyhow::Result<Option<Picture>> {
-    let Some(layers) = results.layers.as_deref() else { return Ok(None) };
-    let Some(epoch) = layers.iter().map(|r| r.epoch).min() else { return Ok(None) };
-    let fields: [(&str, &str, fn(&LayerRow) -> Option<f64>); 2] = [
-        ("activations", "activation std (log scale)", |r| r.activation_std),
-        ("gradients", "back-prop gradient std (log scale)", |r| r.gradient_std),
+    let Some(layers) = results.layers.as_deref() else {
+        return Ok(None);
+    };
+    let Some(epoch) = layers.iter().map(|r| r.epoch).min() else {
+        return Ok(None);
+    };
+    let fields: [LayerField; 2] = [
+        ("activations", "activation std (log scale)", |r| {
+            r.activation_std
+        }),
+        ("gradients", "back-prop gradient std (log scale)", |r| {
+            r.gradient_std
+        }),
     ];
     let nlayers = layers.iter().map(|r| r.layer).max().unwrap_or(1);
-    let x = Axis::integers(1.0, f64::from(nlayers), "layer (1 = first hidden, last = output)");
+    let x = Axis::integers(
+        1.0,
+        f64::from(nlayers),
+        "layer (1 = first hidden, last = output)",
+    );
     let cols = results.activations.len().max(1);
     let title = if epoch == 0 {
         "Signal propagation at initialization (epoch 0)".to_string()
     } else {
         format!("Signal propagation at epoch {epoch}")
     };
-    let mut any_zero = false;
-    let pic = picture("signal.svg", &title, 2, cols, (PANEL_W - 40, PANEL_H - 20), |panels, side| {
-        for (row, (what, ylabel, field)) in fields.iter().enumerate() {
-            let all: Vec<f64> = layers.iter().filter(|r| r.epoch == epoch).filter_map(field).collect();
-            let y = Axis::log_fit(all, ylabel);
-            for (col, act) in results.activations.iter().enumerate() {
-                let mut ch = chart::panel(&panels[row * cols + col], &format!("{act}: {what}"), &x, &y)?;
-                for init in &results.inits {
-                    let c = rgb(init_color(init));
-                    let means = per_layer(layers, init, act, epoch, *field);
-                    let pts: Vec<(f64, Option<f64>)> = means.iter().map(|(l, v)| (f64::from(*l), y.map(*v))).collect();
-                    chart::line(&mut ch, &pts, c, 2)?;
-                    ch.draw_series(pts.iter().filter_map(|(l, v)| v.map(|v| Circle::new((*l, v), 3, c.filled()))))?;
-                    let zeros: Vec<(f64, f64)> =
-                        means.iter().filter(|(_, v)| **v == 0.0).map(|(l, _)| (f64::from(*l), y.lo)).collect();
-                    any_zero |= !zeros.is_empty();
-                    ch.draw_series(zeros.into_iter().map(|p| Circle::new(p, 5, c.stroke_width(2))))?;
+    let pic = picture(
+        "signal.svg",
+        &title,
+        2,
+        cols,
+        (PANEL_W - 40, PANEL_H - 20),
+        |panels, side| {
+            for (row, (what, ylabel, field)) in fields.iter().enumerate() {
+                let all: Vec<f64> = layers
+                    .iter()
+                    .filter(|r| r.epoch == epoch)
+                    .filter_map(field)
+                    .collect();
+                let y = Axis::log_fit(all, ylabel);
+                for (col, act) in results.activations.iter().enumerate() {
+                    let mut ch =
+                        chart::panel(&panels[row * cols + col], &format!("{act}: {what}"), &x, &y)?;
+                    for init in &results.inits {
+                        let c = rgb(init_color(init));
+                        let means = per_layer(layers, init, act, epoch, *field);
+                        let pts: Vec<(f64, Option<f64>)> = means
+                            .iter()
+                            .map(|(l, v)| (f64::from(*l), y.map(*v)))
+                            .collect();
+                        chart::line(&mut ch, &pts, c, 2)?;
+                        ch.draw_series(
+                            pts.iter().filter_map(|(l, v)| {
+                                v.map(|v| Circle::new((*l, v), 3, c.filled()))
+                            }),
+                        )?;
+                        let zeros: Vec<(f64, f64)> = means
+                            .iter()
+                            .filter(|(_, v)| **v == 0.0)
+                            .map(|(l, _)| (f64::from(*l), y.lo))
+                            .collect();
+                        ch.draw_series(
+                            zeros
+                                .into_iter()
+                                .map(|p| Circle::new(p, 5, c.stroke_width(2))),
+                        )?;
+                    }
                 }
             }
-        }
-        let mut leg = init_legend(results, &results.inits);
-        leg.push(Legend::Heading("".into()));
-        leg.push(Legend::Heading("mean over seeds".into()));
-        if layers.iter().any(|r| r.epoch == epoch && (r.activation_std == Some(0.0) || r.gradient_std == Some(0.0))) {
-            leg.push(Legend::Hollow("exactly 0 (bottom edge)".into()));
-        }
-        chart::legend(side, &leg)
-    })?;
-    let _ = any_zero;
+            let mut leg = init_legend(results, &results.inits);
+            leg.push(Legend::Heading("".into()));
+            leg.push(Legend::Heading("mean over seeds".into()));
+            if layers.iter().any(|r| {
+                r.epoch == epoch && (r.activation_std == Some(0.0) || r.gradient_std == Some(0.0))
+            }) {
+                leg.push(Legend::Hollow("exactly 0 (bottom edge)".into()));
+            }
+            chart::legend(side, &leg)
+        },
+    )?;
     Ok(Some(pic))
 }
 
@@ -265,9 +359,13 @@ pub fn signal(results: &Results) -> anyhow::Result<Option<Picture>> {
 /// over the layers that report the fraction (seed means first); the band is the spread
 /// between the least and the most affected layer.
 pub fn saturation(results: &Results) -> anyhow::Result<Option<Picture>> {
-    let Some(layers) = results.layers.as_deref() else { return Ok(None) };
-    let metrics: [(&str, &str, fn(&LayerRow) -> Option<f64>); 2] = [
-        ("saturated units", "saturated units (%)", |r| r.saturated_fraction),
+    let Some(layers) = results.layers.as_deref() else {
+        return Ok(None);
+    };
+    let metrics: [LayerField; 2] = [
+        ("saturated units", "saturated units (%)", |r| {
+            r.saturated_fraction
+        }),
         ("dead units", "dead units (%)", |r| r.dead_fraction),
     ];
     let present: Vec<_> = metrics
@@ -281,48 +379,69 @@ pub fn saturation(results: &Results) -> anyhow::Result<Option<Picture>> {
     let x = Axis::integers(a, b, "epoch (passes over the training set)");
     let y = Axis::linear(0.0, 100.0, "");
     let cols = results.activations.len().max(1);
-    let pic = picture("saturation.svg", "Saturated and dead units during training", present.len(), cols, (PANEL_W, PANEL_H - 20), |panels, side| {
-        for (row, (what, ylabel, field)) in present.iter().enumerate() {
-            let y = Axis { label: ylabel.to_string(), ..y.clone() };
-            for (col, act) in results.activations.iter().enumerate() {
-                let mut ch = chart::panel(&panels[row * cols + col], &format!("{act}: {what}"), &x, &y)?;
-                let mut drew = false;
-                for init in &results.inits {
-                    // epoch -> layer -> seed values
-                    let mut acc: BTreeMap<u32, BTreeMap<u32, Vec<f64>>> = BTreeMap::new();
-                    for r in layers.iter().filter(|r| &r.init == init && &r.activation == act) {
-                        if let Some(v) = field(r).filter(|v| v.is_finite()) {
-                            acc.entry(r.epoch).or_default().entry(r.layer).or_default().push(v * 100.0);
+    let pic = picture(
+        "saturation.svg",
+        "Saturated and dead units during training",
+        present.len(),
+        cols,
+        (PANEL_W, PANEL_H - 20),
+        |panels, side| {
+            for (row, (what, ylabel, field)) in present.iter().enumerate() {
+                let y = Axis {
+                    label: ylabel.to_string(),
+                    ..y.clone()
+                };
+                for (col, act) in results.activations.iter().enumerate() {
+                    let mut ch =
+                        chart::panel(&panels[row * cols + col], &format!("{act}: {what}"), &x, &y)?;
+                    let mut drew = false;
+                    for init in &results.inits {
+                        // epoch -> layer -> seed values
+                        let mut acc: BTreeMap<u32, BTreeMap<u32, Vec<f64>>> = BTreeMap::new();
+                        for r in layers
+                            .iter()
+                            .filter(|r| &r.init == init && &r.activation == act)
+                        {
+                            if let Some(v) = field(r).filter(|v| v.is_finite()) {
+                                acc.entry(r.epoch)
+                                    .or_default()
+                                    .entry(r.layer)
+                                    .or_default()
+                                    .push(v * 100.0);
+                            }
                         }
-                    }
-                    if acc.is_empty() {
-                        continue;
-                    }
-                    drew = true;
-                    let mut mean = Vec::new();
-                    let mut range = Vec::new();
-                    for (e, per) in acc {
-                        let layer_means: Vec<f64> = per.into_values().filter_map(|v| chart::stats(v).map(|s| s.0)).collect();
-                        if let Some((m, lo, hi)) = chart::stats(layer_means) {
-                            mean.push((f64::from(e), Some(m)));
-                            range.push((f64::from(e), Some(lo), Some(hi)));
+                        if acc.is_empty() {
+                            continue;
                         }
+                        drew = true;
+                        let mut mean = Vec::new();
+                        let mut range = Vec::new();
+                        for (e, per) in acc {
+                            let layer_means: Vec<f64> = per
+                                .into_values()
+                                .filter_map(|v| chart::stats(v).map(|s| s.0))
+                                .collect();
+                            if let Some((m, lo, hi)) = chart::stats(layer_means) {
+                                mean.push((f64::from(e), Some(m)));
+                                range.push((f64::from(e), Some(lo), Some(hi)));
+                            }
+                        }
+                        let c = rgb(init_color(init));
+                        chart::band(&mut ch, &range, c, 0.12)?;
+                        chart::line(&mut ch, &mean, c, 2)?;
                     }
-                    let c = rgb(init_color(init));
-                    chart::band(&mut ch, &range, c, 0.12)?;
-                    chart::line(&mut ch, &mean, c, 2)?;
-                }
-                if !drew {
-                    chart::note(&mut ch, &x, &y, &format!("not measured for {act}"))?;
+                    if !drew {
+                        chart::note(&mut ch, &x, &y, &format!("not measured for {act}"))?;
+                    }
                 }
             }
-        }
-        let mut leg = init_legend(results, &results.inits);
-        leg.push(Legend::Heading("".into()));
-        leg.push(Legend::Heading("line: mean over layers".into()));
-        leg.push(Legend::Band("range over layers".into()));
-        chart::legend(side, &leg)
-    })?;
+            let mut leg = init_legend(results, &results.inits);
+            leg.push(Legend::Heading("".into()));
+            leg.push(Legend::Heading("line: mean over layers".into()));
+            leg.push(Legend::Band("range over layers".into()));
+            chart::legend(side, &leg)
+        },
+    )?;
     Ok(Some(pic))
 }
 
@@ -340,8 +459,14 @@ fn pick_layers(all: &[u32]) -> Vec<u32> {
 /// `update-ratio.svg`: log10 of the update ratio per layer over epochs (geometric mean over
 /// seeds), with a dashed reference line at −3.
 pub fn update_ratio(results: &Results) -> anyhow::Result<Option<Picture>> {
-    let Some(layers) = results.layers.as_deref() else { return Ok(None) };
-    let logs = |r: &LayerRow| r.update_ratio.filter(|v| v.is_finite() && *v > 0.0).map(f64::log10);
+    let Some(layers) = results.layers.as_deref() else {
+        return Ok(None);
+    };
+    let logs = |r: &LayerRow| {
+        r.update_ratio
+            .filter(|v| v.is_finite() && *v > 0.0)
+            .map(f64::log10)
+    };
     if !layers.iter().any(|r| logs(r).is_some()) {
         return Ok(None);
     }
@@ -358,38 +483,52 @@ pub fn update_ratio(results: &Results) -> anyhow::Result<Option<Picture>> {
         "log10(|update| / |weight|)",
     );
     let cols = results.activations.len().max(1);
-    let pic = picture("update-ratio.svg", "Relative size of weight updates per layer", shown.len(), cols, (PANEL_W, PANEL_H - 40), |panels, side| {
-        for (row, layer) in shown.iter().enumerate() {
-            let name = if *layer == last { format!("layer {layer} (output)") } else { format!("layer {layer}") };
-            for (col, act) in results.activations.iter().enumerate() {
-                let mut ch = chart::panel(&panels[row * cols + col], &format!("{act}: {name}"), &x, &y)?;
-                ch.draw_series(DashedLineSeries::new(
-                    [(x.lo, -3.0), (x.hi, -3.0)],
-                    6,
-                    4,
-                    RGBColor(90, 90, 90).stroke_width(1),
-                ))?;
-                for init in &results.inits {
-                    let mut by_epoch: BTreeMap<u32, Vec<f64>> = BTreeMap::new();
-                    for r in layers.iter().filter(|r| &r.init == init && &r.activation == act && r.layer == *layer) {
-                        if let Some(v) = logs(r) {
-                            by_epoch.entry(r.epoch).or_default().push(v);
+    let pic = picture(
+        "update-ratio.svg",
+        "Relative size of weight updates per layer",
+        shown.len(),
+        cols,
+        (PANEL_W, PANEL_H - 40),
+        |panels, side| {
+            for (row, layer) in shown.iter().enumerate() {
+                let name = if *layer == last {
+                    format!("layer {layer} (output)")
+                } else {
+                    format!("layer {layer}")
+                };
+                for (col, act) in results.activations.iter().enumerate() {
+                    let mut ch =
+                        chart::panel(&panels[row * cols + col], &format!("{act}: {name}"), &x, &y)?;
+                    ch.draw_series(DashedLineSeries::new(
+                        [(x.lo, -3.0), (x.hi, -3.0)],
+                        9,
+                        6,
+                        RGBColor(90, 90, 90).stroke_width(1),
+                    ))?;
+                    for init in &results.inits {
+                        let mut by_epoch: BTreeMap<u32, Vec<f64>> = BTreeMap::new();
+                        for r in layers.iter().filter(|r| {
+                            &r.init == init && &r.activation == act && r.layer == *layer
+                        }) {
+                            if let Some(v) = logs(r) {
+                                by_epoch.entry(r.epoch).or_default().push(v);
+                            }
                         }
+                        let pts: Vec<(f64, Option<f64>)> = by_epoch
+                            .into_iter()
+                            .map(|(e, v)| (f64::from(e), chart::stats(v).map(|s| s.0)))
+                            .collect();
+                        chart::line(&mut ch, &pts, rgb(init_color(init)), 2)?;
                     }
-                    let pts: Vec<(f64, Option<f64>)> = by_epoch
-                        .into_iter()
-                        .map(|(e, v)| (f64::from(e), chart::stats(v).map(|s| s.0)))
-                        .collect();
-                    chart::line(&mut ch, &pts, rgb(init_color(init)), 2)?;
                 }
             }
-        }
-        let mut leg = init_legend(results, &results.inits);
-        leg.push(Legend::Heading("".into()));
-        leg.push(Legend::Dashed("10^-3 rule of thumb".into()));
-        leg.push(Legend::Heading("geometric mean over seeds".into()));
-        chart::legend(side, &leg)
-    })?;
+            let mut leg = init_legend(results, &results.inits);
+            leg.push(Legend::Heading("".into()));
+            leg.push(Legend::Dashed("ratio 10⁻³ (rule of thumb)".into()));
+            leg.push(Legend::Heading("geometric mean over seeds".into()));
+            chart::legend(side, &leg)
+        },
+    )?;
     Ok(Some(pic))
 }
 
@@ -433,9 +572,8 @@ fn index_of(sorted: &[f64], v: f64) -> usize {
 /// How light a region is drawn for a confidence: more confident, more colour.
 fn confidence_level(conf: Option<f64>) -> u8 {
     match conf.filter(|c| c.is_finite()) {
-        Some(c) if c >= 0.95 => 3,
-        Some(c) if c >= 0.8 => 2,
-        Some(c) if c >= 0.6 => 1,
+        Some(c) if c >= 0.9 => 2,
+        Some(c) if c >= 0.7 => 1,
         Some(_) => 0,
         None => 2,
     }
@@ -443,75 +581,151 @@ fn confidence_level(conf: Option<f64>) -> u8 {
 
 /// `boundary.svg`: decision regions per init × activation, training points on top.
 pub fn boundary(results: &Results) -> anyhow::Result<Option<Picture>> {
-    let Some(grid) = results.boundary.as_deref().filter(|g| !g.is_empty()) else { return Ok(None) };
+    let Some(grid) = results.boundary.as_deref().filter(|g| !g.is_empty()) else {
+        return Ok(None);
+    };
     let points = results.points.as_deref().unwrap_or(&[]);
-    let inits: Vec<&String> = results.inits.iter().filter(|i| grid.iter().any(|r| &r.init == *i)).collect();
-    let acts: Vec<&String> = results.activations.iter().filter(|a| grid.iter().any(|r| &r.activation == *a)).collect();
+    let inits: Vec<&String> = results
+        .inits
+        .iter()
+        .filter(|i| grid.iter().any(|r| &r.init == *i))
+        .collect();
+    let acts: Vec<&String> = results
+        .activations
+        .iter()
+        .filter(|a| grid.iter().any(|r| &r.activation == *a))
+        .collect();
     let xs_all = unique_sorted(grid.iter().map(|r| r.x));
     let ys_all = unique_sorted(grid.iter().map(|r| r.y));
     let (xe, ye) = (edges(&xs_all), edges(&ys_all));
-    let (x0, x1) = chart::min_max(xe.iter().copied().chain(points.iter().map(|p| p.x).filter(|v| v.is_finite()))).unwrap_or((0.0, 1.0));
-    let (y0, y1) = chart::min_max(ye.iter().copied().chain(points.iter().map(|p| p.y).filter(|v| v.is_finite()))).unwrap_or((0.0, 1.0));
+    let (x0, x1) = chart::min_max(
+        xe.iter()
+            .copied()
+            .chain(points.iter().map(|p| p.x).filter(|v| v.is_finite())),
+    )
+    .unwrap_or((0.0, 1.0));
+    let (y0, y1) = chart::min_max(
+        ye.iter()
+            .copied()
+            .chain(points.iter().map(|p| p.y).filter(|v| v.is_finite())),
+    )
+    .unwrap_or((0.0, 1.0));
     let mut x = Axis::linear(x0, x1, "x₁ (input 1)");
     let mut y = Axis::linear(y0, y1, "x₂ (input 2)");
     x.ticks.retain(|t| *t >= x0 && *t <= x1);
     y.ticks.retain(|t| *t >= y0 && *t <= y1);
-    let mut classes: Vec<u32> = grid.iter().map(|r| r.class).chain(points.iter().map(|p| p.label)).collect();
+    let mut classes: Vec<u32> = grid
+        .iter()
+        .map(|r| r.class)
+        .chain(points.iter().map(|p| p.label))
+        .collect();
     classes.sort_unstable();
     classes.dedup();
     let shown_points: Vec<(f64, f64, u32)> = {
-        let ok: Vec<_> = points.iter().filter(|p| p.x.is_finite() && p.y.is_finite()).collect();
+        let ok: Vec<_> = points
+            .iter()
+            .filter(|p| p.x.is_finite() && p.y.is_finite())
+            .collect();
         let step = ok.len().div_ceil(300).max(1);
-        ok.iter().step_by(step).map(|p| (p.x, p.y, p.label)).collect()
+        ok.iter()
+            .step_by(step)
+            .map(|p| (p.x, p.y, p.label))
+            .collect()
     };
-    let pic = picture("boundary.svg", "Decision boundaries (first seed)", acts.len(), inits.len(), (300, 300), |panels, side| {
-        for (row, act) in acts.iter().enumerate() {
-            for (col, init) in inits.iter().enumerate() {
-                let mut ch = chart::panel(&panels[row * inits.len() + col], &format!("{init} · {act}"), &x, &y)?;
-                let cells: Vec<_> = grid.iter().filter(|r| &r.init == *init && &r.activation == *act).collect();
-                let Some(seed) = cells.iter().map(|r| r.seed).min() else { continue };
-                let mut map: BTreeMap<(usize, usize), (u32, u8)> = BTreeMap::new();
-                for r in cells.iter().filter(|r| r.seed == seed && r.x.is_finite() && r.y.is_finite()) {
-                    map.insert((index_of(&ys_all, r.y), index_of(&xs_all, r.x)), (r.class, confidence_level(r.confidence)));
-                }
-                // Run-length encode each grid row so the SVG has few rectangles.
-                let mut rects = Vec::new();
-                for iy in 0..ys_all.len() {
-                    let mut ix = 0;
-                    while ix < xs_all.len() {
-                        let Some(&key) = map.get(&(iy, ix)) else { ix += 1; continue };
-                        let start = ix;
-                        while ix + 1 < xs_all.len() && map.get(&(iy, ix + 1)) == Some(&key) {
+    let pic = picture(
+        "boundary.svg",
+        "Decision boundaries (first seed)",
+        acts.len(),
+        inits.len(),
+        (300, 300),
+        |panels, side| {
+            for (row, act) in acts.iter().enumerate() {
+                for (col, init) in inits.iter().enumerate() {
+                    let mut ch = chart::panel(
+                        &panels[row * inits.len() + col],
+                        &format!("{init} · {act}"),
+                        &x,
+                        &y,
+                    )?;
+                    let cells: Vec<_> = grid
+                        .iter()
+                        .filter(|r| &r.init == *init && &r.activation == *act)
+                        .collect();
+                    let Some(seed) = cells.iter().map(|r| r.seed).min() else {
+                        continue;
+                    };
+                    let mut map: BTreeMap<(usize, usize), (u32, u8)> = BTreeMap::new();
+                    for r in cells
+                        .iter()
+                        .filter(|r| r.seed == seed && r.x.is_finite() && r.y.is_finite())
+                    {
+                        map.insert(
+                            (index_of(&ys_all, r.y), index_of(&xs_all, r.x)),
+                            (r.class, confidence_level(r.confidence)),
+                        );
+                    }
+                    // Run-length encode each grid row so the SVG has few rectangles.
+                    let mut rects = Vec::new();
+                    for iy in 0..ys_all.len() {
+                        let mut ix = 0;
+                        while ix < xs_all.len() {
+                            let Some(&key) = map.get(&(iy, ix)) else {
+                                ix += 1;
+                                continue;
+                            };
+                            let start = ix;
+                            while ix + 1 < xs_all.len() && map.get(&(iy, ix + 1)) == Some(&key) {
+                                ix += 1;
+                            }
+                            let light = [0.8, 0.65, 0.5][key.1 as usize];
+                            let color = rgb(class_color(key.0).lighten(light));
+                            // Overlap the next row and cell a little so that no hairline gaps
+                            // show between neighbouring rectangles after rounding.
+                            let top = if iy + 2 < ye.len() {
+                                ye[iy + 1] + 0.3 * (ye[iy + 2] - ye[iy + 1])
+                            } else {
+                                ye[iy + 1]
+                            };
+                            let right = if ix + 2 < xe.len() {
+                                xe[ix + 1] + 0.3 * (xe[ix + 2] - xe[ix + 1])
+                            } else {
+                                xe[ix + 1]
+                            };
+                            rects.push(Rectangle::new(
+                                [(xe[start], ye[iy]), (right, top)],
+                                color.filled(),
+                            ));
                             ix += 1;
                         }
-                        let light = [0.82, 0.72, 0.62, 0.5][key.1 as usize];
-                        let color = rgb(class_color(key.0).lighten(light));
-                        rects.push(Rectangle::new([(xe[start], ye[iy]), (xe[ix + 1], ye[iy + 1])], color.filled()));
-                        ix += 1;
                     }
+                    ch.draw_series(rects)?;
+                    ch.draw_series(shown_points.iter().map(|&(px, py, l)| {
+                        Circle::new((px, py), 3, rgb(class_color(l)).filled())
+                    }))?;
                 }
-                ch.draw_series(rects)?;
-                ch.draw_series(shown_points.iter().map(|&(px, py, l)| {
-                    Circle::new((px, py), 3, rgb(class_color(l)).filled())
-                }))?;
             }
-        }
-        let mut leg = vec![Legend::Heading("class".into())];
-        for k in &classes {
-            leg.push(Legend::Swatch(format!("class {k}: point"), rgb(class_color(*k))));
-            leg.push(Legend::Swatch(format!("class {k}: region"), rgb(class_color(*k).lighten(0.5))));
-        }
-        leg.push(Legend::Heading("".into()));
-        leg.push(Legend::Heading("paler = less confident".into()));
-        chart::legend(side, &leg)
-    })?;
+            let mut leg = vec![Legend::Heading("class".into())];
+            for k in &classes {
+                leg.push(Legend::Swatch(
+                    format!("class {k}: point"),
+                    rgb(class_color(*k)),
+                ));
+                leg.push(Legend::Swatch(
+                    format!("class {k}: region"),
+                    rgb(class_color(*k).lighten(0.5)),
+                ));
+            }
+            leg.push(Legend::Heading("".into()));
+            leg.push(Legend::Heading("paler = less confident".into()));
+            chart::legend(side, &leg)
+        },
+    )?;
     Ok(Some(pic))
 }
 
 /// Every picture that applies, in report order.
 pub fn all(results: &Results) -> anyhow::Result<Vec<Picture>> {
-    let drawers: [fn(&Results) -> anyhow::Result<Option<Picture>>; 6] =
-        [loss, accuracy, signal, saturation, update_ratio, boundary];
+    let drawers: [Drawer; 6] = [loss, accuracy, signal, saturation, update_ratio, boundary];
     let mut out = Vec::new();
     for d in drawers {
         if let Some(p) = d(results)? {
@@ -520,9 +734,6 @@ pub fn all(results: &Results) -> anyhow::Result<Vec<Picture>> {
     }
     Ok(out)
 }
-
-#[allow(dead_code)]
-fn _assert_chart_type(_: &Chart) {}
 
 #[cfg(test)]
 mod tests {
@@ -547,6 +758,9 @@ mod tests {
     #[test]
     fn picks_at_most_four_layers() {
         assert_eq!(pick_layers(&[1, 2, 3]), vec![1, 2, 3]);
-        assert_eq!(pick_layers(&[1, 2, 3, 4, 5, 6, 7, 8, 9, 10]), vec![1, 4, 7, 10]);
+        assert_eq!(
+            pick_layers(&[1, 2, 3, 4, 5, 6, 7, 8, 9, 10]),
+            vec![1, 4, 7, 10]
+        );
     }
 }

@@ -212,9 +212,18 @@ impl Results {
             }
         };
         metrics.iter().for_each(|r| note(&r.init, &r.activation));
-        layers.iter().flatten().for_each(|r| note(&r.init, &r.activation));
-        summary.iter().flatten().for_each(|r| note(&r.init, &r.activation));
-        boundary.iter().flatten().for_each(|r| note(&r.init, &r.activation));
+        layers
+            .iter()
+            .flatten()
+            .for_each(|r| note(&r.init, &r.activation));
+        summary
+            .iter()
+            .flatten()
+            .for_each(|r| note(&r.init, &r.activation));
+        boundary
+            .iter()
+            .flatten()
+            .for_each(|r| note(&r.init, &r.activation));
 
         Ok(Results {
             dir: dir.to_path_buf(),
@@ -382,7 +391,7 @@ mod tests {
     fn bad_bool_is_an_error() {
         let dir = tempfile::tempdir().unwrap();
         let p = write(dir.path(), "p.csv", "a\nmaybe\n");
-        #[derive(Deserialize)]
+        #[derive(Debug, Deserialize)]
         struct R {
             #[serde(deserialize_with = "de_bool")]
             #[allow(dead_code)]
