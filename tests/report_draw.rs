@@ -262,3 +262,26 @@ fn draw_fixture_into_dir() {
         println!("{}", p.display());
     }
 }
+
+#[test]
+fn long_runs_are_thinned() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut csv = String::from(
+        "experiment,init,activation,seed,epoch,train_loss,train_accuracy,test_loss,test_accuracy,gradient_norm,diverged\n",
+    );
+    for e in 0..3000 {
+        let loss = 0.7 * (-(e as f64) / 500.0).exp() + 0.001;
+        csv.push_str(&format!("long,he-normal,relu,1,{e},{loss},,,,,false\n"));
+    }
+    fs::write(dir.path().join("metrics.csv"), csv).unwrap();
+    draw_all(dir.path(), &[]).unwrap();
+    let svg = fs::read_to_string(dir.path().join("loss.svg")).unwrap();
+    let most = svg
+        .split("points=\"")
+        .skip(1)
+        .map(|s| s.split('"').next().unwrap().split_whitespace().count())
+        .max()
+        .unwrap();
+    assert!(most > 100 && most <= 400, "longest line has {most} points");
+    assert!(svg.len() < 40_000, "loss.svg is {} bytes", svg.len());
+}
