@@ -1,1 +1,47 @@
-//! Placeholder; filled by the report work.
+//! The report: SVG pictures and a self-contained `report.html`, drawn from the CSV files of
+//! a results directory alone (so a report can be redrawn at any time without rerunning).
+//!
+//! - [`read`] loads `metrics.csv` (required), `layers.csv`, `summary.csv`, `config.toml`,
+//!   `boundary.csv` and `points.csv` (each optional: what is missing is skipped).
+//! - [`plots`] draws `loss.svg`, `accuracy.svg`, `signal.svg`, `saturation.svg`,
+//!   `update-ratio.svg` and `boundary.svg` with plotters' SVG backend (no fonts needed: the
+//!   text is written as SVG `<text>` and laid out by whatever shows the picture).
+//! - [`html`] builds `report.html` with every picture inline.
+//! - [`palette`] gives each init the same colour in every chart.
+
+pub mod chart;
+pub mod html;
+pub mod palette;
+pub mod plots;
+pub mod read;
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+
+pub use plots::Picture;
+pub use read::{ReadError, Results};
+
+/// Reads the CSV files in `dir`, writes every picture that applies and `report.html` into
+/// `dir`, and returns the paths written (pictures first, the report last).
+///
+/// `formulas` maps init names to a one-line formula (e.g. `("he-normal", "N(0, 2/fan_in)")`);
+/// the report lists those of the inits present. Fails with a message naming the file and
+/// line if a CSV file cannot be read or parsed.
+pub fn draw_all(dir: &Path, formulas: &[(String, String)]) -> anyhow::Result<Vec<PathBuf>> {
+    let results = Results::load(dir)?;
+    let pictures = plots::all(&results)?;
+    let mut written = Vec::with_capacity(pictures.len() + 1);
+    for p in &pictures {
+        let path = dir.join(p.file);
+        crate::fsutil::write_atomic(&path, p.svg.as_bytes())
+            .with_context(|| format!("writing {}", path.display()))?;
+        written.push(path);
+    }
+    let page = html::render(&results, &pictures, formulas);
+    let path = dir.join("report.html");
+    crate::fsutil::write_atomic(&path, page.as_bytes())
+        .with_context(|| format!("writing {}", path.display()))?;
+    written.push(path);
+    Ok(written)
+}

@@ -1,0 +1,277 @@
+//! The self-contained `report.html`: inline CSS and SVG, no script, no external resource.
+
+use std::fmt::Write as _;
+
+use super::chart::fmt_num;
+use super::palette::init_color;
+use super::plots::Picture;
+use super::read::{Results, SummaryRow};
+
+/// Escapes text for HTML element content and attribute values.
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// What to look for in each picture.
+fn caption(file: &str) -> &'static str {
+    match file {
+        "loss.svg" => {
+            "Each line is the mean training loss over seeds; the shaded band spans the best and worst seed. \
+            A flat line at the start means the network cannot learn from that initialization (vanishing signal or symmetry); \
+            a line that shoots up or ends in × means the run diverged (exploding signal). Compare how fast each init gets down, not only where it ends."
+        }
+        "accuracy.svg" => {
+            "Test accuracy, mean over seeds with the min–max band. An init that is stuck near chance level \
+            has not broken symmetry or has no gradient to learn from; a wide band means the result depends on the seed."
+        }
+        "signal.svg" => {
+            "The spread (standard deviation) of each layer's activations (top) and of the gradient flowing back \
+            into it (bottom) for the untrained network. A line that falls by orders of magnitude across layers means the signal vanishes; \
+            one that climbs means it explodes. Xavier and He are designed to keep these lines flat, so that every layer gets a usable signal and gradient."
+        }
+        "saturation.svg" => {
+            "Saturated units (tanh/sigmoid near ±1, where the derivative is almost 0) and dead units (ReLU never \
+            active) in %, averaged over layers; the band spans the least and most affected layer. Saturated or dead units pass \
+            almost no gradient, so a high line means much of the network is not learning."
+        }
+        "update-ratio.svg" => {
+            "How big each step is compared with the weights it changes (log10 of |update| / |weight|, per layer). \
+            Around −3 (dashed line) is a common rule of thumb; far below, the layer barely moves (often the vanishing-gradient layers); \
+            far above, training is unstable."
+        }
+        "boundary.svg" => {
+            "The class the trained network predicts over the input plane (paler = less confident), with the \
+            training points on top. A region covering the whole plane means the network learned nothing useful; jagged or \
+            oddly placed boundaries show what a poor start leaves behind."
+        }
+        _ => "",
+    }
+}
+
+fn num(v: Option<f64>) -> String {
+    v.map(fmt_num).unwrap_or_else(|| "—".into())
+}
+
+fn mean_std(m: Option<f64>, s: Option<f64>, pct: bool) -> String {
+    let k = if pct { 100.0 } else { 1.0 };
+    match (m, s) {
+        (None, _) => "—".into(),
+        (Some(m), Some(s)) if s.is_finite() => format!("{} ± {}", fmt_num(m * k), fmt_num(s * k)),
+        (Some(m), _) => fmt_num(m * k),
+    }
+}
+
+/// The lowest finite value of `field` per activation.
+fn best_per_activation(
+    rows: &[SummaryRow],
+    field: fn(&SummaryRow) -> Option<f64>,
+) -> Vec<(String, f64)> {
+    let mut best: Vec<(String, f64)> = Vec::new();
+    for r in rows {
+        if let Some(v) = field(r).filter(|v| v.is_finite()) {
+            match best.iter_mut().find(|(a, _)| *a == r.activation) {
+                Some(b) if v < b.1 => b.1 = v,
+                Some(_) => {}
+                None => best.push((r.activation.clone(), v)),
+            }
+        }
+    }
+    best
+}
+
+fn is_best(best: &[(String, f64)], act: &str, v: Option<f64>) -> bool {
+    matches!((best.iter().find(|(a, _)| a == act), v), (Some((_, b)), Some(v)) if v == *b)
+}
+
+fn swatch(init: &str) -> String {
+    format!(
+        "<span class=\"init\"><span class=\"sw\" style=\"background:{}\"></span>{}</span>",
+        init_color(init).hex(),
+        escape(init)
+    )
+}
+
+fn summary_table(rows: &[SummaryRow], out: &mut String) {
+    let has_test = rows
+        .iter()
+        .any(|r| r.final_test_loss_mean.is_some() || r.final_test_accuracy_mean.is_some());
+    let best_train = best_per_activation(rows, |r| r.final_train_loss_mean);
+    let best_test = best_per_activation(rows, |r| r.final_test_loss_mean);
+    out.push_str("<table class=\"summary\"><thead><tr><th>activation</th><th>init</th><th>runs</th><th>diverged</th>\
+        <th>final train loss</th><th>final train accuracy (%)</th>");
+    if has_test {
+        out.push_str("<th>final test loss</th><th>final test accuracy (%)</th>");
+    }
+    out.push_str("<th>epochs to target (median)</th></tr></thead><tbody>\n");
+    let mut last_act: Option<&str> = None;
+    for r in rows {
+        let first = last_act != Some(r.activation.as_str());
+        last_act = Some(&r.activation);
+        let cls = if first { " class=\"group\"" } else { "" };
+        let div_cls = if r.diverged > 0 { " class=\"bad\"" } else { "" };
+        let best = |b: &[(String, f64)], v| {
+            if is_best(b, &r.activation, v) {
+                " class=\"best\""
+            } else {
+                ""
+            }
+        };
+        let _ = write!(
+            out,
+            "<tr{cls}><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\"><span{div_cls}>{}</span></td><td class=\"n\"><span{}>{}</span></td><td class=\"n\">{}</td>",
+            escape(&r.activation),
+            swatch(&r.init),
+            r.runs,
+            r.diverged,
+            best(&best_train, r.final_train_loss_mean),
+            mean_std(r.final_train_loss_mean, r.final_train_loss_std, false),
+            mean_std(
+                r.final_train_accuracy_mean,
+                r.final_train_accuracy_std,
+                true
+            ),
+        );
+        if has_test {
+            let _ = write!(
+                out,
+                "<td class=\"n\"><span{}>{}</span></td><td class=\"n\">{}</td>",
+                best(&best_test, r.final_test_loss_mean),
+                mean_std(r.final_test_loss_mean, r.final_test_loss_std, false),
+                mean_std(r.final_test_accuracy_mean, r.final_test_accuracy_std, true),
+            );
+        }
+        let partial = if r.partial {
+            " <span class=\"bad\">(partial)</span>"
+        } else {
+            ""
+        };
+        let _ = writeln!(
+            out,
+            "<td class=\"n\">{}{partial}</td></tr>",
+            num(r.epochs_to_target_median)
+        );
+    }
+    out.push_str(
+        "</tbody></table>\n<p class=\"note\">Mean ± standard deviation over seeds. \
+        <span class=\"best\">Highlighted</span>: the lowest final loss for each activation. \
+        “—” means missing (e.g. every run diverged, or the target loss was never reached).</p>\n",
+    );
+}
+
+const CSS: &str = "body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;margin:0 auto;max-width:1200px;padding:16px 24px;color:#222;line-height:1.45}\
+h1{margin:.2em 0}h2{margin-top:1.6em;border-bottom:1px solid #ddd;padding-bottom:.2em}\
+.desc{font-size:1.1em;color:#444}.note{color:#555;font-size:.92em}\
+table{border-collapse:collapse;font-size:.92em}th,td{padding:4px 10px;border-bottom:1px solid #e4e4e4;text-align:left}\
+th{background:#f3f3f3;font-weight:600}td.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}\
+tr.group td{border-top:2px solid #bbb}.best{background:#fff1a8;font-weight:600;padding:1px 4px;border-radius:3px}\
+.bad{color:#b00020;font-weight:600}.init{white-space:nowrap}.sw{display:inline-block;width:12px;height:12px;border-radius:2px;margin-right:6px;vertical-align:-1px}\
+figure{margin:1em 0 2em}figure svg{max-width:100%;height:auto;display:block;border:1px solid #eee}\
+figcaption{margin-top:.5em;color:#333;max-width:900px}\
+pre{background:#f7f7f7;border:1px solid #e4e4e4;padding:10px;overflow:auto;font-size:.88em}\
+ul.formulas{list-style:none;padding-left:0}ul.formulas li{margin:.25em 0}code{font-size:.95em}";
+
+/// Builds the report page.
+pub fn render(results: &Results, pictures: &[Picture], formulas: &[(String, String)]) -> String {
+    let name = results.name();
+    let mut out = String::new();
+    let _ = write!(
+        out,
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>initlab report: {}</title>\n<style>{CSS}</style>\n</head>\n<body>\n<h1>initlab report: {}</h1>\n",
+        escape(&name),
+        escape(&name)
+    );
+    if let Some(d) = results.description() {
+        let _ = writeln!(out, "<p class=\"desc\">{}</p>", escape(&d));
+    }
+    if let Some(v) = results.config_str("initlab_version") {
+        let _ = writeln!(
+            out,
+            "<p class=\"note\">Made with initlab {}.</p>",
+            escape(&v)
+        );
+    }
+
+    out.push_str("<h2>Summary</h2>\n");
+    match results.summary.as_deref() {
+        Some(rows) if !rows.is_empty() => summary_table(rows, &mut out),
+        _ => out.push_str("<p class=\"note\">No summary.csv in this results directory.</p>\n"),
+    }
+
+    let present: Vec<(&String, &String)> = results
+        .inits
+        .iter()
+        .filter_map(|i| formulas.iter().find(|(n, _)| n == i).map(|(_, f)| (i, f)))
+        .collect();
+    if !present.is_empty() {
+        out.push_str("<h2>Initializations</h2>\n<ul class=\"formulas\">\n");
+        for (init, f) in present {
+            let _ = writeln!(
+                out,
+                "<li>{} — <code>{}</code></li>",
+                swatch(init),
+                escape(f)
+            );
+        }
+        out.push_str("</ul>\n<p class=\"note\">fan_in and fan_out are the numbers of inputs and outputs of a layer.</p>\n");
+    }
+
+    for p in pictures {
+        let _ = write!(out, "<h2>{}</h2>\n<figure>\n", escape(&p.title));
+        // The SVG is inlined as is: plotters escapes its text, and it has no XML prolog.
+        out.push_str(p.svg.trim());
+        let _ = write!(
+            out,
+            "\n<figcaption>{} <span class=\"note\">({})</span></figcaption>\n</figure>\n",
+            escape(caption(p.file)),
+            escape(p.file)
+        );
+    }
+
+    if let Some(cfg) = &results.config {
+        let _ = writeln!(
+            out,
+            "<h2>Resolved configuration</h2>\n<pre>{}</pre>",
+            escape(cfg.trim_end())
+        );
+    }
+    out.push_str("</body>\n</html>\n");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_markup() {
+        assert_eq!(
+            escape("<a href=\"x\">&'"),
+            "&lt;a href=&quot;x&quot;&gt;&amp;&#39;"
+        );
+    }
+
+    #[test]
+    fn every_picture_has_a_caption() {
+        for f in [
+            "loss.svg",
+            "accuracy.svg",
+            "signal.svg",
+            "saturation.svg",
+            "update-ratio.svg",
+            "boundary.svg",
+        ] {
+            assert!(!caption(f).is_empty(), "{f}");
+        }
+    }
+}

@@ -1,0 +1,766 @@
+//! The pictures. Each function returns `Ok(None)` when the results hold no data for it.
+
+use std::collections::BTreeMap;
+
+use plotters::prelude::*;
+
+use super::chart::{self, Area, Axis, LEGEND_W, Legend, rgb};
+use super::palette::{class_color, init_color};
+use super::read::{LayerRow, MetricRow, Results};
+
+/// One drawn picture.
+#[derive(Debug, Clone)]
+pub struct Picture {
+    /// The file name, e.g. `loss.svg`.
+    pub file: &'static str,
+    /// The picture's title.
+    pub title: String,
+    /// The SVG document.
+    pub svg: String,
+}
+
+/// A per-layer quantity: panel caption, y-axis label, and how to read it from a row.
+type LayerField = (&'static str, &'static str, fn(&LayerRow) -> Option<f64>);
+/// A picture drawer.
+type Drawer = fn(&Results) -> anyhow::Result<Option<Picture>>;
+
+const PANEL_W: u32 = 380;
+const PANEL_H: u32 = 290;
+const TITLE_H: u32 = 44;
+
+/// Lays out a picture: title, a grid of `rows × cols` panels and the legend column, then
+/// calls `draw(panels, legend)`.
+fn picture<F>(
+    file: &'static str,
+    title: &str,
+    rows: usize,
+    cols: usize,
+    size: (u32, u32),
+    draw: F,
+) -> anyhow::Result<Picture>
+where
+    F: FnOnce(&[Area], &Area) -> anyhow::Result<()>,
+{
+    let (pw, ph) = size;
+    let w = pw * cols as u32 + LEGEND_W;
+    let h = TITLE_H + ph * rows as u32;
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (w, h)).into_drawing_area();
+        root.fill(&WHITE)?;
+        let body = root.titled(title, (chart::FONT, 24))?;
+        let (main, side) = body.split_horizontally(pw * cols as u32);
+        let panels = main.split_evenly((rows, cols));
+        draw(&panels, &side)?;
+        root.present()?;
+    }
+    Ok(Picture {
+        file,
+        title: title.to_string(),
+        svg: chart::compact(&svg),
+    })
+}
+
+/// Columns for a row of `n` panels that wraps after three.
+fn grid_for(n: usize) -> (usize, usize) {
+    let cols = n.clamp(1, 3);
+    (n.div_ceil(cols).max(1), cols)
+}
+
+fn init_legend(results: &Results, inits: &[String]) -> Vec<Legend> {
+    let mut v = vec![Legend::Heading("init".into())];
+    v.extend(
+        results
+            .inits
+            .iter()
+            .filter(|i| inits.contains(i))
+            .map(|i| Legend::Line(i.clone(), rgb(init_color(i)))),
+    );
+    v
+}
+
+/// The runs of one init × activation: seed → rows sorted by epoch.
+fn runs<'r>(metrics: &'r [MetricRow], init: &str, act: &str) -> BTreeMap<u64, Vec<&'r MetricRow>> {
+    let mut out: BTreeMap<u64, Vec<&MetricRow>> = BTreeMap::new();
+    for r in metrics
+        .iter()
+        .filter(|r| r.init == init && r.activation == act)
+    {
+        out.entry(r.seed).or_default().push(r);
+    }
+    for rows in out.values_mut() {
+        rows.sort_by_key(|r| r.epoch);
+    }
+    out
+}
+
+/// Mean, min and max over seeds at each epoch of `field`, in drawing units of `y`, and
+/// the divergence markers (epoch, drawing-unit y).
+#[allow(clippy::type_complexity)]
+fn seed_curves(
+    metrics: &[MetricRow],
+    init: &str,
+    act: &str,
+    field: &dyn Fn(&MetricRow) -> Option<f64>,
+    y: &Axis,
+) -> (
+    Vec<(f64, Option<f64>)>,
+    Vec<(f64, Option<f64>, Option<f64>)>,
+    Vec<(f64, f64)>,
+) {
+    let runs = runs(metrics, init, act);
+    let mut by_epoch: BTreeMap<u32, Vec<f64>> = BTreeMap::new();
+    let mut crosses = Vec::new();
+    for rows in runs.values() {
+        for r in rows {
+            let v = field(r).filter(|v| y.map(*v).is_some());
+            let slot = by_epoch.entry(r.epoch).or_default();
+            if let Some(v) = v {
+                slot.push(v);
+            }
+            if r.diverged {
+                let last = rows
+                    .iter()
+                    .rev()
+                    .filter_map(|q| field(q).and_then(|v| y.map(v)))
+                    .next()
+                    .unwrap_or(y.hi);
+                crosses.push((f64::from(r.epoch), y.clamp(last)));
+            }
+        }
+    }
+    let mut mean = Vec::new();
+    let mut range = Vec::new();
+    for (e, vals) in by_epoch {
+        let x = f64::from(e);
+        match chart::stats(vals) {
+            Some((m, lo, hi)) => {
+                mean.push((x, y.map(m)));
+                range.push((x, y.map(lo), y.map(hi)));
+            }
+            None => {
+                mean.push((x, None));
+                range.push((x, None, None));
+            }
+        }
+    }
+    (mean, range, crosses)
+}
+
+fn epoch_axis(metrics: &[MetricRow]) -> Axis {
+    let (a, b) = chart::min_max(metrics.iter().map(|r| f64::from(r.epoch))).unwrap_or((0.0, 1.0));
+    Axis::integers(a, b, "epoch (passes over the training set)")
+}
+
+/// Curves over epochs (mean over seeds, min–max band, × at divergence), panel per activation.
+fn curves_picture(
+    results: &Results,
+    file: &'static str,
+    title: &str,
+    y: Axis,
+    field: &dyn Fn(&MetricRow) -> Option<f64>,
+) -> anyhow::Result<Picture> {
+    let m = &results.metrics;
+    let x = epoch_axis(m);
+    let (rows, cols) = grid_for(results.activations.len());
+    let any_diverged = m.iter().any(|r| r.diverged);
+    picture(
+        file,
+        title,
+        rows,
+        cols,
+        (PANEL_W, PANEL_H),
+        |panels, side| {
+            for (act, area) in results.activations.iter().zip(panels) {
+                let mut ch = chart::panel(area, &format!("activation: {act}"), &x, &y)?;
+                let mut all = Vec::new();
+                for init in &results.inits {
+                    let (mean, range, crosses) = seed_curves(m, init, act, field, &y);
+                    let c = rgb(init_color(init));
+                    chart::band(&mut ch, &range, c, 0.15)?;
+                    all.push((mean, crosses, c));
+                }
+                for (mean, crosses, c) in all {
+                    chart::line(&mut ch, &mean, c, 2)?;
+                    ch.draw_series(
+                        crosses
+                            .into_iter()
+                            .map(|p| Cross::new(p, 6, c.stroke_width(2))),
+                    )?;
+                }
+            }
+            let mut leg = init_legend(results, &results.inits);
+            leg.push(Legend::Heading("".into()));
+            leg.push(Legend::Band("min–max over seeds".into()));
+            if any_diverged {
+                leg.push(Legend::Cross("run diverged".into()));
+            }
+            chart::legend(side, &leg)
+        },
+    )
+}
+
+/// `loss.svg`: mean train loss over seeds with a min–max band, log y, × at divergence.
+pub fn loss(results: &Results) -> anyhow::Result<Option<Picture>> {
+    if !results
+        .metrics
+        .iter()
+        .any(|r| r.train_loss.is_some_and(f64::is_finite))
+    {
+        return Ok(None);
+    }
+    let y = Axis::log_fit(
+        results.metrics.iter().filter_map(|r| r.train_loss),
+        "train loss (log scale)",
+    );
+    curves_picture(results, "loss.svg", "Training loss per epoch", y, &|r| {
+        r.train_loss
+    })
+    .map(Some)
+}
+
+/// `accuracy.svg`: test accuracy in %, drawn only when the test columns have values.
+pub fn accuracy(results: &Results) -> anyhow::Result<Option<Picture>> {
+    let vals: Vec<f64> = results
+        .metrics
+        .iter()
+        .filter_map(|r| r.test_accuracy)
+        .filter(|v| v.is_finite())
+        .collect();
+    if vals.is_empty() {
+        return Ok(None);
+    }
+    // The engine writes fractions; accept percentages too.
+    let scale = if vals.iter().all(|v| *v <= 1.0 + 1e-9) {
+        100.0
+    } else {
+        1.0
+    };
+    let y = Axis::linear(0.0, 100.0, "test accuracy (%)");
+    curves_picture(
+        results,
+        "accuracy.svg",
+        "Test accuracy per epoch",
+        y,
+        &move |r| r.test_accuracy.map(|v| v * scale),
+    )
+    .map(Some)
+}
+
+/// Per layer, mean over seeds of `field` for one init × activation at one epoch.
+fn per_layer(
+    layers: &[LayerRow],
+    init: &str,
+    act: &str,
+    epoch: u32,
+    field: fn(&LayerRow) -> Option<f64>,
+) -> BTreeMap<u32, f64> {
+    let mut by_layer: BTreeMap<u32, Vec<f64>> = BTreeMap::new();
+    for r in layers
+        .iter()
+        .filter(|r| r.init == init && r.activation == act && r.epoch == epoch)
+    {
+        if let Some(v) = field(r) {
+            by_layer.entry(r.layer).or_default().push(v);
+        }
+    }
+    by_layer
+        .into_iter()
+        .filter_map(|(l, v)| chart::stats(v).map(|(m, _, _)| (l, m)))
+        .collect()
+}
+
+/// `signal.svg`: activation std and gradient std per layer at the first logged epoch.
+pub fn signal(results: &Results) -> anyhow::Result<Option<Picture>> {
+    let Some(layers) = results.layers.as_deref() else {
+        return Ok(None);
+    };
+    let Some(epoch) = layers.iter().map(|r| r.epoch).min() else {
+        return Ok(None);
+    };
+    let fields: [LayerField; 2] = [
+        ("activations", "activation std (log scale)", |r| {
+            r.activation_std
+        }),
+        ("gradients", "back-prop gradient std (log scale)", |r| {
+            r.gradient_std
+        }),
+    ];
+    let nlayers = layers.iter().map(|r| r.layer).max().unwrap_or(1);
+    let x = Axis::integers(
+        1.0,
+        f64::from(nlayers),
+        "layer (1 = first hidden, last = output)",
+    );
+    let cols = results.activations.len().max(1);
+    let title = if epoch == 0 {
+        "Signal propagation at initialization (epoch 0)".to_string()
+    } else {
+        format!("Signal propagation at epoch {epoch}")
+    };
+    let pic = picture(
+        "signal.svg",
+        &title,
+        2,
+        cols,
+        (PANEL_W - 40, PANEL_H - 20),
+        |panels, side| {
+            for (row, (what, ylabel, field)) in fields.iter().enumerate() {
+                let all: Vec<f64> = layers
+                    .iter()
+                    .filter(|r| r.epoch == epoch)
+                    .filter_map(field)
+                    .collect();
+                let y = Axis::log_fit(all, ylabel);
+                for (col, act) in results.activations.iter().enumerate() {
+                    let mut ch =
+                        chart::panel(&panels[row * cols + col], &format!("{act}: {what}"), &x, &y)?;
+                    for init in &results.inits {
+                        let c = rgb(init_color(init));
+                        let means = per_layer(layers, init, act, epoch, *field);
+                        let pts: Vec<(f64, Option<f64>)> = means
+                            .iter()
+                            .map(|(l, v)| (f64::from(*l), y.map(*v)))
+                            .collect();
+                        chart::line(&mut ch, &pts, c, 2)?;
+                        ch.draw_series(
+                            pts.iter().filter_map(|(l, v)| {
+                                v.map(|v| Circle::new((*l, v), 3, c.filled()))
+                            }),
+                        )?;
+                        let zeros: Vec<(f64, f64)> = means
+                            .iter()
+                            .filter(|(_, v)| **v == 0.0)
+                            .map(|(l, _)| (f64::from(*l), y.lo))
+                            .collect();
+                        ch.draw_series(
+                            zeros
+                                .into_iter()
+                                .map(|p| Circle::new(p, 5, c.stroke_width(2))),
+                        )?;
+                    }
+                }
+            }
+            let mut leg = init_legend(results, &results.inits);
+            leg.push(Legend::Heading("".into()));
+            leg.push(Legend::Heading("mean over seeds".into()));
+            if layers.iter().any(|r| {
+                r.epoch == epoch && (r.activation_std == Some(0.0) || r.gradient_std == Some(0.0))
+            }) {
+                leg.push(Legend::Hollow("exactly 0 (bottom edge)".into()));
+            }
+            chart::legend(side, &leg)
+        },
+    )?;
+    Ok(Some(pic))
+}
+
+/// `saturation.svg`: saturated and dead fractions over epochs. One line per init = the mean
+/// over the layers that report the fraction (seed means first); the band is the spread
+/// between the least and the most affected layer.
+pub fn saturation(results: &Results) -> anyhow::Result<Option<Picture>> {
+    let Some(layers) = results.layers.as_deref() else {
+        return Ok(None);
+    };
+    let metrics: [LayerField; 2] = [
+        ("saturated units", "saturated units (%)", |r| {
+            r.saturated_fraction
+        }),
+        ("dead units", "dead units (%)", |r| r.dead_fraction),
+    ];
+    let present: Vec<_> = metrics
+        .iter()
+        .filter(|(_, _, f)| layers.iter().any(|r| f(r).is_some_and(f64::is_finite)))
+        .collect();
+    if present.is_empty() {
+        return Ok(None);
+    }
+    let (a, b) = chart::min_max(layers.iter().map(|r| f64::from(r.epoch))).unwrap_or((0.0, 1.0));
+    let x = Axis::integers(a, b, "epoch (passes over the training set)");
+    let y = Axis::linear(0.0, 100.0, "");
+    let cols = results.activations.len().max(1);
+    let pic = picture(
+        "saturation.svg",
+        "Saturated and dead units during training",
+        present.len(),
+        cols,
+        (PANEL_W, PANEL_H - 20),
+        |panels, side| {
+            for (row, (what, ylabel, field)) in present.iter().enumerate() {
+                let y = Axis {
+                    label: ylabel.to_string(),
+                    ..y.clone()
+                };
+                for (col, act) in results.activations.iter().enumerate() {
+                    let mut ch =
+                        chart::panel(&panels[row * cols + col], &format!("{act}: {what}"), &x, &y)?;
+                    let mut drew = false;
+                    for init in &results.inits {
+                        // epoch -> layer -> seed values
+                        let mut acc: BTreeMap<u32, BTreeMap<u32, Vec<f64>>> = BTreeMap::new();
+                        for r in layers
+                            .iter()
+                            .filter(|r| &r.init == init && &r.activation == act)
+                        {
+                            if let Some(v) = field(r).filter(|v| v.is_finite()) {
+                                acc.entry(r.epoch)
+                                    .or_default()
+                                    .entry(r.layer)
+                                    .or_default()
+                                    .push(v * 100.0);
+                            }
+                        }
+                        if acc.is_empty() {
+                            continue;
+                        }
+                        drew = true;
+                        let mut mean = Vec::new();
+                        let mut range = Vec::new();
+                        for (e, per) in acc {
+                            let layer_means: Vec<f64> = per
+                                .into_values()
+                                .filter_map(|v| chart::stats(v).map(|s| s.0))
+                                .collect();
+                            if let Some((m, lo, hi)) = chart::stats(layer_means) {
+                                mean.push((f64::from(e), Some(m)));
+                                range.push((f64::from(e), Some(lo), Some(hi)));
+                            }
+                        }
+                        let c = rgb(init_color(init));
+                        chart::band(&mut ch, &range, c, 0.12)?;
+                        chart::line(&mut ch, &mean, c, 2)?;
+                    }
+                    if !drew {
+                        chart::note(&mut ch, &x, &y, &format!("not measured for {act}"))?;
+                    }
+                }
+            }
+            let mut leg = init_legend(results, &results.inits);
+            leg.push(Legend::Heading("".into()));
+            leg.push(Legend::Heading("line: mean over layers".into()));
+            leg.push(Legend::Band("range over layers".into()));
+            chart::legend(side, &leg)
+        },
+    )?;
+    Ok(Some(pic))
+}
+
+/// At most four layers to show: all if ≤ 4, else first, two in between and last.
+fn pick_layers(all: &[u32]) -> Vec<u32> {
+    if all.len() <= 4 {
+        return all.to_vec();
+    }
+    let n = all.len() - 1;
+    let mut v: Vec<u32> = [0, n / 3, 2 * n / 3, n].iter().map(|&i| all[i]).collect();
+    v.dedup();
+    v
+}
+
+/// `update-ratio.svg`: log10 of the update ratio per layer over epochs (geometric mean over
+/// seeds), with a dashed reference line at −3.
+pub fn update_ratio(results: &Results) -> anyhow::Result<Option<Picture>> {
+    let Some(layers) = results.layers.as_deref() else {
+        return Ok(None);
+    };
+    let logs = |r: &LayerRow| {
+        r.update_ratio
+            .filter(|v| v.is_finite() && *v > 0.0)
+            .map(f64::log10)
+    };
+    if !layers.iter().any(|r| logs(r).is_some()) {
+        return Ok(None);
+    }
+    let mut all_layers: Vec<u32> = layers.iter().map(|r| r.layer).collect();
+    all_layers.sort_unstable();
+    all_layers.dedup();
+    let shown = pick_layers(&all_layers);
+    let last = *all_layers.last().unwrap_or(&1);
+    let (a, b) = chart::min_max(layers.iter().map(|r| f64::from(r.epoch))).unwrap_or((0.0, 1.0));
+    let x = Axis::integers(a, b, "epoch (passes over the training set)");
+    let y = Axis::linear_fit(
+        layers.iter().filter_map(logs).chain([-3.0]),
+        (-4.0, -2.0),
+        "log10(|update| / |weight|)",
+    );
+    let cols = results.activations.len().max(1);
+    let pic = picture(
+        "update-ratio.svg",
+        "Relative size of weight updates per layer",
+        shown.len(),
+        cols,
+        (PANEL_W, PANEL_H - 40),
+        |panels, side| {
+            for (row, layer) in shown.iter().enumerate() {
+                let name = if *layer == last {
+                    format!("layer {layer} (output)")
+                } else {
+                    format!("layer {layer}")
+                };
+                for (col, act) in results.activations.iter().enumerate() {
+                    let mut ch =
+                        chart::panel(&panels[row * cols + col], &format!("{act}: {name}"), &x, &y)?;
+                    ch.draw_series(DashedLineSeries::new(
+                        [(x.lo, -3.0), (x.hi, -3.0)],
+                        9,
+                        6,
+                        RGBColor(90, 90, 90).stroke_width(1),
+                    ))?;
+                    for init in &results.inits {
+                        let mut by_epoch: BTreeMap<u32, Vec<f64>> = BTreeMap::new();
+                        for r in layers.iter().filter(|r| {
+                            &r.init == init && &r.activation == act && r.layer == *layer
+                        }) {
+                            if let Some(v) = logs(r) {
+                                by_epoch.entry(r.epoch).or_default().push(v);
+                            }
+                        }
+                        let pts: Vec<(f64, Option<f64>)> = by_epoch
+                            .into_iter()
+                            .map(|(e, v)| (f64::from(e), chart::stats(v).map(|s| s.0)))
+                            .collect();
+                        chart::line(&mut ch, &pts, rgb(init_color(init)), 2)?;
+                    }
+                }
+            }
+            let mut leg = init_legend(results, &results.inits);
+            leg.push(Legend::Heading("".into()));
+            leg.push(Legend::Dashed("ratio 10⁻³ (rule of thumb)".into()));
+            leg.push(Legend::Heading("geometric mean over seeds".into()));
+            chart::legend(side, &leg)
+        },
+    )?;
+    Ok(Some(pic))
+}
+
+/// Edges of the cells around sorted unique grid coordinates.
+fn edges(v: &[f64]) -> Vec<f64> {
+    if v.len() == 1 {
+        return vec![v[0] - 0.5, v[0] + 0.5];
+    }
+    let mut e = Vec::with_capacity(v.len() + 1);
+    e.push(v[0] - (v[1] - v[0]) / 2.0);
+    for w in v.windows(2) {
+        e.push((w[0] + w[1]) / 2.0);
+    }
+    let n = v.len();
+    e.push(v[n - 1] + (v[n - 1] - v[n - 2]) / 2.0);
+    e
+}
+
+fn unique_sorted(vals: impl Iterator<Item = f64>) -> Vec<f64> {
+    let mut v: Vec<f64> = vals.filter(|v| v.is_finite()).collect();
+    v.sort_by(f64::total_cmp);
+    v.dedup_by(|a, b| (*a - *b).abs() <= 1e-9 * (1.0 + b.abs()));
+    v
+}
+
+fn index_of(sorted: &[f64], v: f64) -> usize {
+    match sorted.binary_search_by(|p| p.total_cmp(&v)) {
+        Ok(i) => i,
+        Err(i) => {
+            if i == 0 {
+                0
+            } else if i >= sorted.len() || (v - sorted[i - 1]).abs() <= (sorted[i] - v).abs() {
+                i.saturating_sub(1).min(sorted.len() - 1)
+            } else {
+                i
+            }
+        }
+    }
+}
+
+/// How light a region is drawn for a confidence: more confident, more colour.
+fn confidence_level(conf: Option<f64>) -> u8 {
+    match conf.filter(|c| c.is_finite()) {
+        Some(c) if c >= 0.9 => 2,
+        Some(c) if c >= 0.7 => 1,
+        Some(_) => 0,
+        None => 2,
+    }
+}
+
+/// `boundary.svg`: decision regions per init × activation, training points on top.
+pub fn boundary(results: &Results) -> anyhow::Result<Option<Picture>> {
+    let Some(grid) = results.boundary.as_deref().filter(|g| !g.is_empty()) else {
+        return Ok(None);
+    };
+    let points = results.points.as_deref().unwrap_or(&[]);
+    let inits: Vec<&String> = results
+        .inits
+        .iter()
+        .filter(|i| grid.iter().any(|r| &r.init == *i))
+        .collect();
+    let acts: Vec<&String> = results
+        .activations
+        .iter()
+        .filter(|a| grid.iter().any(|r| &r.activation == *a))
+        .collect();
+    let xs_all = unique_sorted(grid.iter().map(|r| r.x));
+    let ys_all = unique_sorted(grid.iter().map(|r| r.y));
+    let (xe, ye) = (edges(&xs_all), edges(&ys_all));
+    let (x0, x1) = chart::min_max(
+        xe.iter()
+            .copied()
+            .chain(points.iter().map(|p| p.x).filter(|v| v.is_finite())),
+    )
+    .unwrap_or((0.0, 1.0));
+    let (y0, y1) = chart::min_max(
+        ye.iter()
+            .copied()
+            .chain(points.iter().map(|p| p.y).filter(|v| v.is_finite())),
+    )
+    .unwrap_or((0.0, 1.0));
+    let mut x = Axis::linear(x0, x1, "x₁ (input 1)");
+    let mut y = Axis::linear(y0, y1, "x₂ (input 2)");
+    x.ticks.retain(|t| *t >= x0 && *t <= x1);
+    y.ticks.retain(|t| *t >= y0 && *t <= y1);
+    let mut classes: Vec<u32> = grid
+        .iter()
+        .map(|r| r.class)
+        .chain(points.iter().map(|p| p.label))
+        .collect();
+    classes.sort_unstable();
+    classes.dedup();
+    let shown_points: Vec<(f64, f64, u32)> = {
+        let ok: Vec<_> = points
+            .iter()
+            .filter(|p| p.x.is_finite() && p.y.is_finite())
+            .collect();
+        let step = ok.len().div_ceil(300).max(1);
+        ok.iter()
+            .step_by(step)
+            .map(|p| (p.x, p.y, p.label))
+            .collect()
+    };
+    let pic = picture(
+        "boundary.svg",
+        "Decision boundaries (first seed)",
+        acts.len(),
+        inits.len(),
+        (300, 300),
+        |panels, side| {
+            for (row, act) in acts.iter().enumerate() {
+                for (col, init) in inits.iter().enumerate() {
+                    let mut ch = chart::panel(
+                        &panels[row * inits.len() + col],
+                        &format!("{init} · {act}"),
+                        &x,
+                        &y,
+                    )?;
+                    let cells: Vec<_> = grid
+                        .iter()
+                        .filter(|r| &r.init == *init && &r.activation == *act)
+                        .collect();
+                    let Some(seed) = cells.iter().map(|r| r.seed).min() else {
+                        continue;
+                    };
+                    let mut map: BTreeMap<(usize, usize), (u32, u8)> = BTreeMap::new();
+                    for r in cells
+                        .iter()
+                        .filter(|r| r.seed == seed && r.x.is_finite() && r.y.is_finite())
+                    {
+                        map.insert(
+                            (index_of(&ys_all, r.y), index_of(&xs_all, r.x)),
+                            (r.class, confidence_level(r.confidence)),
+                        );
+                    }
+                    // Run-length encode each grid row so the SVG has few rectangles.
+                    let mut rects = Vec::new();
+                    for iy in 0..ys_all.len() {
+                        let mut ix = 0;
+                        while ix < xs_all.len() {
+                            let Some(&key) = map.get(&(iy, ix)) else {
+                                ix += 1;
+                                continue;
+                            };
+                            let start = ix;
+                            while ix + 1 < xs_all.len() && map.get(&(iy, ix + 1)) == Some(&key) {
+                                ix += 1;
+                            }
+                            let light = [0.8, 0.65, 0.5][key.1 as usize];
+                            let color = rgb(class_color(key.0).lighten(light));
+                            // Overlap the next row and cell a little so that no hairline gaps
+                            // show between neighbouring rectangles after rounding.
+                            let top = if iy + 2 < ye.len() {
+                                ye[iy + 1] + 0.3 * (ye[iy + 2] - ye[iy + 1])
+                            } else {
+                                ye[iy + 1]
+                            };
+                            let right = if ix + 2 < xe.len() {
+                                xe[ix + 1] + 0.3 * (xe[ix + 2] - xe[ix + 1])
+                            } else {
+                                xe[ix + 1]
+                            };
+                            rects.push(Rectangle::new(
+                                [(xe[start], ye[iy]), (right, top)],
+                                color.filled(),
+                            ));
+                            ix += 1;
+                        }
+                    }
+                    ch.draw_series(rects)?;
+                    ch.draw_series(shown_points.iter().map(|&(px, py, l)| {
+                        Circle::new((px, py), 3, rgb(class_color(l)).filled())
+                    }))?;
+                }
+            }
+            let mut leg = vec![Legend::Heading("class".into())];
+            for k in &classes {
+                leg.push(Legend::Swatch(
+                    format!("class {k}: point"),
+                    rgb(class_color(*k)),
+                ));
+                leg.push(Legend::Swatch(
+                    format!("class {k}: region"),
+                    rgb(class_color(*k).lighten(0.5)),
+                ));
+            }
+            leg.push(Legend::Heading("".into()));
+            leg.push(Legend::Heading("paler = less confident".into()));
+            chart::legend(side, &leg)
+        },
+    )?;
+    Ok(Some(pic))
+}
+
+/// Every picture that applies, in report order.
+pub fn all(results: &Results) -> anyhow::Result<Vec<Picture>> {
+    let drawers: [Drawer; 6] = [loss, accuracy, signal, saturation, update_ratio, boundary];
+    let mut out = Vec::new();
+    for d in drawers {
+        if let Some(p) = d(results)? {
+            out.push(p);
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn edges_surround_cells() {
+        assert_eq!(edges(&[0.0, 1.0, 2.0]), vec![-0.5, 0.5, 1.5, 2.5]);
+        assert_eq!(edges(&[3.0]), vec![2.5, 3.5]);
+    }
+
+    #[test]
+    fn nearest_index() {
+        let v = [0.0, 1.0, 2.0];
+        assert_eq!(index_of(&v, 1.0), 1);
+        assert_eq!(index_of(&v, 1.4), 1);
+        assert_eq!(index_of(&v, 1.6), 2);
+        assert_eq!(index_of(&v, 9.0), 2);
+        assert_eq!(index_of(&v, -9.0), 0);
+    }
+
+    #[test]
+    fn picks_at_most_four_layers() {
+        assert_eq!(pick_layers(&[1, 2, 3]), vec![1, 2, 3]);
+        assert_eq!(
+            pick_layers(&[1, 2, 3, 4, 5, 6, 7, 8, 9, 10]),
+            vec![1, 4, 7, 10]
+        );
+    }
+}
