@@ -13,6 +13,7 @@
 
 #![warn(missing_docs)]
 
+pub mod cli;
 pub mod data;
 pub mod experiment;
 pub mod fsutil;

@@ -686,3 +686,80 @@ impl Init {
         column.column(0).mapv(T::of)
     }
 }
+
+// ---- TEMPORARY parser (replaced by the init branch) ----
+
+/// A parameter value from TOML or the command line.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ParamValue {
+    /// A number.
+    Number(f64),
+    /// A word such as `auto` or `fan_out`.
+    Text(String),
+}
+
+/// Builds a scheme from its name and parameters.
+pub fn parse_init(name: &str, params: &[(String, ParamValue)]) -> Result<Init, String> {
+    let num = |key: &str, default: f64| -> f64 {
+        params
+            .iter()
+            .find(|(k, _)| k == key)
+            .and_then(|(_, v)| match v {
+                ParamValue::Number(n) => Some(*n),
+                _ => None,
+            })
+            .unwrap_or(default)
+    };
+    Ok(match name {
+        "zeros" => Init::Zeros,
+        "tiny" => Init::Tiny {
+            std: num("std", 0.01),
+        },
+        "huge" => Init::Huge {
+            std: num("std", 10.0),
+        },
+        "xavier-uniform" => Init::XavierUniform {
+            gain: Gain::Value(num("gain", 1.0)),
+        },
+        "xavier-normal" => Init::XavierNormal {
+            gain: Gain::Value(num("gain", 1.0)),
+        },
+        "he-uniform" => Init::HeUniform {
+            mode: FanMode::FanIn,
+            slope: num("slope", 0.0),
+        },
+        "he-normal" => Init::HeNormal {
+            mode: FanMode::FanIn,
+            slope: num("slope", 0.0),
+        },
+        "glorot-standard" => Init::GlorotStandard,
+        "pytorch-default" => Init::PytorchDefault,
+        "lecun-normal" => Init::LecunNormal,
+        "orthogonal" => Init::Orthogonal {
+            gain: Gain::Value(num("gain", 1.0)),
+        },
+        _ => {
+            return Err(format!(
+                "unknown init `{name}`; expected one of: {}",
+                scheme_names()
+            ));
+        }
+    })
+}
+
+impl std::str::FromStr for Init {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        parse_init(s, &[])
+    }
+}
+
+impl Init {
+    /// The resolved parameters as (key, value) text.
+    pub fn params(&self) -> Vec<(String, String)> {
+        match self {
+            Init::Tiny { std } | Init::Huge { std } => vec![("std".into(), std.to_string())],
+            _ => vec![],
+        }
+    }
+}

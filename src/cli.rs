@@ -1,0 +1,295 @@
+//! The command line: clap derive for the raw arguments, then validated calls into the
+//! library. Every user error becomes one message and an exit code (see [`ExitCode`] docs in
+//! the README): 0 success, 1 runtime or output failure, 2 usage or configuration error,
+//! 3 a run diverged under `--fail-on-divergence`, 130 interrupted.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::experiment::{self, ExecError, ExecOptions, Experiment, Overrides, Precision};
+
+/// Compare weight initializations of multilayer perceptrons: train the same network under
+/// zero, tiny, huge, Xavier and He starts (and more) and log what happens.
+#[derive(Debug, Parser)]
+#[command(name = "initlab", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Train the same network under each start, for each activation and seed; write CSVs,
+    /// pictures and a report.
+    Experiment(ExperimentArgs),
+    /// List initialization schemes, activations with their gains, losses and built-in
+    /// experiments.
+    List,
+    /// Redraw every picture and report.html of a results directory from its CSV files.
+    Plot {
+        /// The results directory (e.g. results/xor).
+        dir: PathBuf,
+    },
+}
+
+/// Options of `initlab experiment`.
+#[derive(Debug, Args)]
+pub struct ExperimentArgs {
+    /// A built-in experiment name (see `initlab list`) or the path of a TOML file.
+    pub experiment: String,
+    /// Number of seeds (replicates) per start and activation.
+    #[arg(long)]
+    pub seeds: Option<usize>,
+    /// Number of epochs.
+    #[arg(long)]
+    pub epochs: Option<usize>,
+    /// Starts to compare, comma-separated; parameters as name:key=value (e.g. huge:std=5).
+    #[arg(long, value_delimiter = ',')]
+    pub inits: Option<Vec<String>>,
+    /// Hidden activations to compare, comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    pub activations: Option<Vec<String>>,
+    /// Learning rate.
+    #[arg(long)]
+    pub learning_rate: Option<f64>,
+    /// Record metrics every N epochs.
+    #[arg(long)]
+    pub log_every: Option<usize>,
+    /// Results directory [default: results/<name>/].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Worker threads [default: all cores].
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Floating-point precision.
+    #[arg(long, value_enum)]
+    pub precision: Option<Precision>,
+    /// No progress bar and no summary table.
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Skip the SVG pictures and report.html.
+    #[arg(long)]
+    pub no_plots: bool,
+    /// Write initial and final weights of every run as .npy under weights/.
+    #[arg(long)]
+    pub save_weights: bool,
+    /// Exit with code 3 if any run diverged (by default divergence is a result).
+    #[arg(long)]
+    pub fail_on_divergence: bool,
+}
+
+/// An error for the user, with its exit code.
+#[derive(Debug)]
+pub struct CliError {
+    /// Process exit code.
+    pub code: u8,
+    /// The message (one paragraph).
+    pub message: String,
+}
+
+impl CliError {
+    /// A usage or configuration error (exit code 2).
+    pub fn usage(message: impl Into<String>) -> Self {
+        CliError {
+            code: 2,
+            message: message.into(),
+        }
+    }
+
+    /// A runtime failure (exit code 1).
+    pub fn runtime(message: impl Into<String>) -> Self {
+        CliError {
+            code: 1,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<ExecError> for CliError {
+    fn from(e: ExecError) -> Self {
+        match e {
+            ExecError::Config(c) => CliError::usage(c.0),
+            ExecError::Data(d) => CliError::usage(d.to_string()),
+            ExecError::Io(e) => CliError::runtime(format!("{e:#}")),
+        }
+    }
+}
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli) -> Result<(), CliError> {
+    match cli.command {
+        Command::Experiment(args) => run_experiment(args),
+        Command::List => {
+            print!("{}", list_text());
+            Ok(())
+        }
+        Command::Plot { dir } => plot(&dir),
+    }
+}
+
+fn run_experiment(args: ExperimentArgs) -> Result<(), CliError> {
+    let exp = Experiment::load(&args.experiment).map_err(|e| CliError::usage(e.0))?;
+    let overrides = Overrides {
+        seeds: args.seeds,
+        epochs: args.epochs,
+        inits: args.inits.clone(),
+        activations: args.activations.clone(),
+        precision: args.precision,
+        log_every: args.log_every,
+        learning_rate: args.learning_rate,
+    };
+    let exp = exp
+        .with_overrides(&overrides)
+        .map_err(|e| CliError::usage(e.0))?;
+    let threads = match args.threads {
+        Some(0) => return Err(CliError::usage("--threads must be at least 1, got 0")),
+        Some(t) => t,
+        None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+    };
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("results").join(&exp.spec.name));
+    let options = ExecOptions {
+        out,
+        threads,
+        plots: !args.no_plots,
+        save_weights: args.save_weights,
+        shard: None,
+    };
+    let stop = Arc::new(AtomicBool::new(false));
+    {
+        let stop = Arc::clone(&stop);
+        // Ctrl-C / SIGTERM: finish writing what is done, then exit non-zero.
+        let _ = ctrlc::set_handler(move || stop.store(true, Ordering::SeqCst));
+    }
+    let show_progress = !args.quiet && std::io::stderr().is_terminal();
+    let bar = show_progress.then(|| {
+        let bar = indicatif::ProgressBar::new(0);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{prefix} [{bar:30}] {pos}/{len} runs, {elapsed} elapsed, ETA {eta}",
+            )
+            .expect("valid template")
+            .progress_chars("=> "),
+        );
+        bar.set_prefix(exp.spec.name.clone());
+        bar
+    });
+    let progress = |done: usize, total: usize| {
+        if let Some(bar) = &bar {
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+        }
+    };
+    let outcome = experiment::execute(&exp, &options, &stop, &progress)?;
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
+    for w in &outcome.warnings {
+        eprintln!("warning: {w}");
+    }
+    if !args.quiet {
+        let mut stdout = std::io::stdout().lock();
+        let _ = writeln!(
+            stdout,
+            "{}: {} runs ({} diverged) → {}",
+            exp.spec.name,
+            outcome.runs_done,
+            outcome.diverged,
+            outcome.out.display()
+        );
+        let _ = write!(
+            stdout,
+            "{}",
+            experiment::format_summary(&outcome.summary, exp.spec.training.target_loss)
+        );
+    }
+    if outcome.interrupted {
+        return Err(CliError {
+            code: 130,
+            message: format!(
+                "interrupted: {} of {} runs finished and were written to {} (marked partial in summary.csv)",
+                outcome.runs_done,
+                outcome.runs_total,
+                outcome.out.display()
+            ),
+        });
+    }
+    if args.fail_on_divergence && outcome.diverged > 0 {
+        return Err(CliError {
+            code: 3,
+            message: format!(
+                "{} of {} runs diverged (--fail-on-divergence); results written to {}",
+                outcome.diverged,
+                outcome.runs_done,
+                outcome.out.display()
+            ),
+        });
+    }
+    Ok(())
+}
+
+fn plot(dir: &std::path::Path) -> Result<(), CliError> {
+    if !dir.is_dir() {
+        return Err(CliError::usage(format!(
+            "{}: not a results directory (expected a directory with metrics.csv)",
+            dir.display()
+        )));
+    }
+    let config = dir.join("config.toml");
+    let formulas = if config.exists() {
+        match Experiment::load(&config.display().to_string()) {
+            Ok(exp) => exp.formulas(),
+            Err(e) => return Err(CliError::usage(e.0)),
+        }
+    } else {
+        Vec::new()
+    };
+    let written =
+        crate::report::draw_all(dir, &formulas).map_err(|e| CliError::usage(format!("{e:#}")))?;
+    for p in written {
+        println!("{}", p.display());
+    }
+    Ok(())
+}
+
+/// The text of `initlab list`.
+pub fn list_text() -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "Initialization schemes (--inits name or name:key=value):"
+    );
+    for s in crate::nn::init::SCHEMES {
+        let params = if s.params.is_empty() {
+            String::new()
+        } else {
+            format!(" [{}]", s.params)
+        };
+        let _ = writeln!(out, "  {:<18} {}{}", s.name, s.formula, params);
+    }
+    let _ = writeln!(out, "\nActivations (--activations) and their gains:");
+    for a in crate::nn::activation::ALL_ACTIVATIONS {
+        let _ = writeln!(out, "  {:<18} gain {:.6}", a.name(), a.gain());
+    }
+    let _ = writeln!(out, "\nLosses (network.loss):");
+    for l in crate::nn::loss::ALL_LOSSES {
+        let _ = writeln!(out, "  {:<18} {}", l.name(), l.describe());
+    }
+    let _ = writeln!(out, "\nBuilt-in experiments (initlab experiment NAME):");
+    for (name, text) in experiment::BUILTINS {
+        let description = experiment::ExperimentSpec::from_toml(text, name)
+            .map(|s| s.description)
+            .unwrap_or_default();
+        let _ = writeln!(out, "  {name:<18} {description}");
+    }
+    out
+}

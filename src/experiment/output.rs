@@ -1,0 +1,254 @@
+//! Writing a results directory, whole or not at all.
+//!
+//! Every file is first written into a fresh temporary directory next to the destination;
+//! only when all of them are complete does the temporary directory replace the previous
+//! results (renamed aside, then removed). An interrupted or failed write leaves the
+//! previous results exactly as they were.
+
+use std::fs;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+
+use crate::fsutil::write_atomic_with;
+use crate::nn::Float;
+
+use super::record::{
+    self, BOUNDARY_HEADER, LAYERS_HEADER, METRICS_HEADER, RunKey, SummaryRow, fmt_f64,
+};
+use super::runner::RunResult;
+
+/// A staging directory that becomes the results directory on [`Staging::commit`] and is
+/// removed if dropped before.
+pub struct Staging {
+    /// Where files are written now.
+    pub dir: PathBuf,
+    target: PathBuf,
+    committed: bool,
+}
+
+impl Staging {
+    /// Creates the staging directory for `target` (creating `target`'s parents).
+    pub fn new(target: &Path) -> Result<Self> {
+        if target.exists() && !target.is_dir() {
+            bail!(
+                "output path {} exists and is not a directory; choose another --out",
+                target.display()
+            );
+        }
+        let name = target
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "results".into());
+        let parent = match target.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        if parent.exists() && !parent.is_dir() {
+            bail!(
+                "cannot create output directory {}: {} is a file, not a directory",
+                target.display(),
+                parent.display()
+            );
+        }
+        fs::create_dir_all(&parent)
+            .with_context(|| format!("cannot create output directory {}", parent.display()))?;
+        let dir = parent.join(format!(".{name}.tmp-{}", std::process::id()));
+        if dir.exists() {
+            fs::remove_dir_all(&dir).ok();
+        }
+        fs::create_dir(&dir)
+            .with_context(|| format!("cannot write into output directory {}", parent.display()))?;
+        Ok(Staging {
+            dir,
+            target: target.to_path_buf(),
+            committed: false,
+        })
+    }
+
+    /// Replaces the target directory by the staged one.
+    pub fn commit(mut self) -> Result<PathBuf> {
+        let old = self.target.with_file_name(format!(
+            ".{}.old-{}",
+            self.target
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            std::process::id()
+        ));
+        let had_old = self.target.exists();
+        if had_old {
+            fs::rename(&self.target, &old)
+                .with_context(|| format!("cannot replace {}", self.target.display()))?;
+        }
+        if let Err(e) = fs::rename(&self.dir, &self.target) {
+            if had_old {
+                fs::rename(&old, &self.target).ok();
+            }
+            return Err(e).with_context(|| format!("cannot create {}", self.target.display()));
+        }
+        self.committed = true;
+        if had_old {
+            fs::remove_dir_all(&old).ok();
+        }
+        Ok(self.target.clone())
+    }
+}
+
+impl Drop for Staging {
+    fn drop(&mut self) {
+        if !self.committed {
+            fs::remove_dir_all(&self.dir).ok();
+        }
+    }
+}
+
+/// Writes `name` in `dir` through a buffered writer, atomically.
+pub fn write_file(
+    dir: &Path,
+    name: &str,
+    fill: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> Result<()> {
+    let path = dir.join(name);
+    write_atomic_with(&path, fill).with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// The key of a run's rows.
+pub fn key_of<T>(
+    experiment: &str,
+    init_labels: &[String],
+    activations: &[String],
+    run: &RunResult<T>,
+) -> RunKey {
+    RunKey {
+        experiment: experiment.to_string(),
+        init: init_labels[run.spec.init].clone(),
+        activation: activations[run.spec.activation].clone(),
+        seed: run.spec.seed,
+    }
+}
+
+/// Writes metrics.csv, layers.csv, summary.csv and (for 2-D data) boundary.csv and
+/// points.csv into `dir`.
+pub fn write_tables<T: Float>(
+    dir: &Path,
+    experiment: &str,
+    init_labels: &[String],
+    activations: &[String],
+    results: &[RunResult<T>],
+    summary: &[SummaryRow],
+    points: Option<&crate::data::Dataset>,
+) -> Result<()> {
+    write_file(dir, "metrics.csv", |w| {
+        writeln!(w, "{METRICS_HEADER}")?;
+        for r in results {
+            record::write_metrics(
+                w,
+                &key_of(experiment, init_labels, activations, r),
+                &r.records,
+            )?;
+        }
+        Ok(())
+    })?;
+    write_file(dir, "layers.csv", |w| {
+        writeln!(w, "{LAYERS_HEADER}")?;
+        for r in results {
+            record::write_layers(
+                w,
+                &key_of(experiment, init_labels, activations, r),
+                &r.layers,
+            )?;
+        }
+        Ok(())
+    })?;
+    write_file(dir, "summary.csv", |w| record::write_summary(w, summary))?;
+    if results.iter().any(|r| !r.boundary.is_empty()) {
+        write_file(dir, "boundary.csv", |w| {
+            writeln!(w, "{BOUNDARY_HEADER}")?;
+            for r in results.iter().filter(|r| !r.boundary.is_empty()) {
+                let key = key_of(experiment, init_labels, activations, r);
+                for p in &r.boundary {
+                    writeln!(
+                        w,
+                        "{},{},{},{},{},{},{},{}",
+                        record::field(&key.experiment),
+                        record::field(&key.init),
+                        record::field(&key.activation),
+                        key.seed,
+                        fmt_f64(p.x),
+                        fmt_f64(p.y),
+                        p.class,
+                        fmt_f64(p.confidence)
+                    )?;
+                }
+            }
+            Ok(())
+        })?;
+        if let Some(ds) = points {
+            write_file(dir, "points.csv", |w| {
+                writeln!(w, "x,y,label")?;
+                let labels: Vec<String> = match &ds.target {
+                    crate::data::Target::Classes { labels, .. } => {
+                        labels.iter().map(|l| l.to_string()).collect()
+                    }
+                    crate::data::Target::Values(v) => {
+                        v.column(0).iter().map(|v| fmt_f64(*v)).collect()
+                    }
+                };
+                for (row, label) in ds.features.rows().into_iter().zip(labels) {
+                    writeln!(w, "{},{},{}", fmt_f64(row[0]), fmt_f64(row[1]), label)?;
+                }
+                Ok(())
+            })?;
+        }
+    }
+    Ok(())
+}
+
+/// Writes every run's initial and final weights and biases as `.npy` under `weights/`:
+/// `weights/<init>_<activation>_seed<S>_layer<L>_<initial|final>_<weight|bias>.npy`,
+/// weight `(out, in)` as `torch.nn.Linear(in, out).weight`.
+pub fn write_weights<T: Float + ndarray_npy::WritableElement>(
+    dir: &Path,
+    init_labels: &[String],
+    activations: &[String],
+    results: &[RunResult<T>],
+) -> Result<()> {
+    let wdir = dir.join("weights");
+    fs::create_dir_all(&wdir).with_context(|| format!("cannot create {}", wdir.display()))?;
+    let clean = |s: &str| -> String {
+        s.chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' || c == '.' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect()
+    };
+    for r in results {
+        let Some(snap) = &r.snapshot else { continue };
+        let stem = format!(
+            "{}_{}_seed{}",
+            clean(&init_labels[r.spec.init]),
+            clean(&activations[r.spec.activation]),
+            r.spec.seed
+        );
+        for (which, layers) in [("initial", &snap.initial), ("final", &snap.final_)] {
+            for (l, layer) in layers.iter().enumerate() {
+                for (part, write) in [("weight", true), ("bias", false)] {
+                    let path = wdir.join(format!("{stem}_layer{}_{which}_{part}.npy", l + 1));
+                    let result = if write {
+                        ndarray_npy::write_npy(&path, &layer.weight)
+                    } else {
+                        ndarray_npy::write_npy(&path, &layer.bias)
+                    };
+                    result.with_context(|| format!("cannot write {}", path.display()))?;
+                }
+            }
+        }
+    }
+    Ok(())
+}

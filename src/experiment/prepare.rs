@@ -1,0 +1,178 @@
+//! From a data spec to the arrays a run trains on: load or generate once, then per
+//! replicate split, standardize (training statistics only) and convert to the precision.
+
+use std::path::Path;
+
+use ndarray::Array2;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+
+use crate::data::{self, Dataset, LabelColumn, Standardizer, Target, TaskKind};
+use crate::nn::{Float, Loss, TargetsView};
+
+use super::spec::{ConfigError, DataSpec, LabelSpec, resolve_path};
+
+/// An error while loading data (exit code 1 for I/O, 2 for bad content is decided by the
+/// caller; the message names the file, line and value).
+#[derive(Debug, thiserror::Error)]
+pub enum PrepareError {
+    /// The data file could not be read or parsed.
+    #[error(transparent)]
+    Data(#[from] data::DataError),
+    /// The data do not fit the network or loss.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+}
+
+/// Loads or generates the data set of an experiment.
+pub fn load(spec: &DataSpec, base: Option<&Path>) -> Result<Dataset, PrepareError> {
+    let mut rng = ChaCha8Rng::seed_from_u64(spec.data_seed.unwrap_or(0));
+    let samples = spec.samples;
+    let mut ds = match spec.source.as_str() {
+        "xor" => data::xor(),
+        "circles" => data::circles(
+            samples.unwrap_or(400),
+            spec.noise.unwrap_or(0.05),
+            spec.factor.unwrap_or(0.5),
+            &mut rng,
+        ),
+        "moons" => data::moons(samples.unwrap_or(400), spec.noise.unwrap_or(0.1), &mut rng),
+        "spiral" => data::spiral(
+            spec.points_per_class.unwrap_or(100),
+            spec.classes.unwrap_or(3),
+            &mut rng,
+        ),
+        "blobs" => data::blobs(
+            samples.unwrap_or(300),
+            spec.classes.unwrap_or(3),
+            spec.noise.unwrap_or(1.0),
+            &mut rng,
+        ),
+        "csv" => {
+            let path = resolve_path(spec.path.as_deref().expect("validated"), base);
+            let label = match &spec.label {
+                None => LabelColumn::default(),
+                Some(LabelSpec::Name(n)) => LabelColumn::Name(n.clone()),
+                Some(LabelSpec::Index(i)) => LabelColumn::Index(*i),
+            };
+            let task = match spec.task.as_deref() {
+                Some("regression") => TaskKind::Regression,
+                _ => TaskKind::Classification,
+            };
+            data::load_csv(&path, &label, task)?
+        }
+        "idx" => {
+            let images = resolve_path(spec.images.as_deref().expect("validated"), base);
+            let labels = resolve_path(spec.labels.as_deref().expect("validated"), base);
+            data::load_idx(&images, &labels)?
+        }
+        other => {
+            return Err(ConfigError(format!("unknown data source `{other}`")).into());
+        }
+    };
+    if let Some(max) = spec.max_rows
+        && max < ds.len()
+    {
+        let rows: Vec<usize> = (0..max).collect();
+        ds = ds.select(&rows);
+    }
+    Ok(ds)
+}
+
+/// Checks that the loss fits the data and returns the output width.
+pub fn output_width(ds: &Dataset, loss: Loss) -> Result<usize, ConfigError> {
+    match &ds.target {
+        Target::Classes { n_classes, .. } => {
+            loss.outputs_for_classes(*n_classes).map_err(ConfigError)
+        }
+        Target::Values(v) => {
+            if loss.accepts_values() {
+                Ok(v.ncols())
+            } else {
+                Err(ConfigError(format!(
+                    "loss `{loss}` needs integer class labels, but the data have real-valued targets; use `mse`"
+                )))
+            }
+        }
+    }
+}
+
+/// Targets owned in the engine's precision.
+#[derive(Clone, Debug)]
+pub enum OwnedTargets<T> {
+    /// Class labels.
+    Classes(Vec<usize>),
+    /// Real targets (rows, k).
+    Values(Array2<T>),
+}
+
+impl<T: Float> OwnedTargets<T> {
+    /// A borrowed view.
+    pub fn view(&self) -> TargetsView<'_, T> {
+        match self {
+            OwnedTargets::Classes(c) => TargetsView::Classes(c),
+            OwnedTargets::Values(v) => TargetsView::Values(v.view()),
+        }
+    }
+}
+
+/// One split in the engine's precision.
+#[derive(Clone, Debug)]
+pub struct SplitData<T> {
+    /// Inputs (n, features).
+    pub x: Array2<T>,
+    /// Targets.
+    pub targets: OwnedTargets<T>,
+}
+
+impl<T: Float> SplitData<T> {
+    fn from_dataset(ds: &Dataset) -> Self {
+        SplitData {
+            x: ds.features.mapv(T::of),
+            targets: match &ds.target {
+                Target::Classes { labels, .. } => OwnedTargets::Classes(labels.clone()),
+                Target::Values(v) => OwnedTargets::Values(v.mapv(T::of)),
+            },
+        }
+    }
+
+    /// As the engine's borrowed split.
+    pub fn view(&self) -> crate::nn::Split<'_, T> {
+        crate::nn::Split {
+            x: self.x.view(),
+            targets: self.targets.view(),
+        }
+    }
+}
+
+/// The train and test data of one replicate.
+#[derive(Clone, Debug)]
+pub struct Prepared<T> {
+    /// Training split.
+    pub train: SplitData<T>,
+    /// Test split, if `test_fraction > 0`.
+    pub test: Option<SplitData<T>>,
+    /// The training split in f64 before conversion (for plots of the points).
+    pub train_f64: Dataset,
+}
+
+/// Splits and standardizes for one replicate, with the replicate's split RNG.
+pub fn prepare<T: Float>(ds: &Dataset, spec: &DataSpec, split_rng: &mut ChaCha8Rng) -> Prepared<T> {
+    let (mut train, mut test) = if spec.test_fraction > 0.0 {
+        ds.split(spec.test_fraction, split_rng)
+    } else {
+        (ds.clone(), None)
+    };
+    if spec.standardize {
+        let scaler = Standardizer::fit(&train);
+        scaler.apply(&mut train);
+        if let Some(t) = test.as_mut() {
+            scaler.apply(t);
+        }
+    }
+    Prepared {
+        train: SplitData::from_dataset(&train),
+        test: test.as_ref().map(SplitData::from_dataset),
+        train_f64: train,
+    }
+}

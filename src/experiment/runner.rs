@@ -1,0 +1,333 @@
+//! The grid: starts × activations × seeds, one independent run per task, in parallel with
+//! rayon, collected in a fixed order so the output does not depend on the thread count.
+//!
+//! Fairness: within a replicate (seed), every start sees the same data split and the same
+//! mini-batch order; only the initial weights differ. Seeds for the split, the batch order
+//! and the weights are derived from the replicate's seed with separate streams.
+
+use std::ops::ControlFlow;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+use ndarray::{Array2, s};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
+
+use crate::data::{Dataset, Target};
+use crate::nn::{Activation, Dense, EpochRecord, Float, Mlp, Sgd, TrainConfig, train};
+
+use super::prepare::{Prepared, prepare};
+use super::spec::{ExperimentSpec, ResolvedInit};
+use super::stats::{LayerStats, Probe};
+
+/// Resolution of the decision-boundary grid (points per axis).
+pub const BOUNDARY_GRID: usize = 40;
+
+/// One cell of the grid.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RunSpec {
+    /// Position in the full grid (init-major, then activation, then replicate).
+    pub index: usize,
+    /// Index into the experiment's starts.
+    pub init: usize,
+    /// Index into the experiment's activations.
+    pub activation: usize,
+    /// Replicate number (0-based).
+    pub replicate: usize,
+    /// The replicate's seed (`seed + replicate`).
+    pub seed: u64,
+}
+
+/// One decision-boundary grid point.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BoundaryPoint {
+    /// First input feature.
+    pub x: f64,
+    /// Second input feature.
+    pub y: f64,
+    /// Predicted class.
+    pub class: usize,
+    /// Predicted probability of that class.
+    pub confidence: f64,
+}
+
+/// Weights and biases of every layer, at the start and the end of a run.
+#[derive(Clone, Debug)]
+pub struct Snapshot<T> {
+    /// Before training.
+    pub initial: Vec<Dense<T>>,
+    /// After training.
+    pub final_: Vec<Dense<T>>,
+}
+
+/// Everything one run produced.
+#[derive(Clone, Debug)]
+pub struct RunResult<T> {
+    /// The cell.
+    pub spec: RunSpec,
+    /// Metrics per logged epoch.
+    pub records: Vec<EpochRecord>,
+    /// Per-layer statistics per logged epoch.
+    pub layers: Vec<LayerStats>,
+    /// Decision-boundary grid (2-D data, first replicate only).
+    pub boundary: Vec<BoundaryPoint>,
+    /// Weights, if asked for.
+    pub snapshot: Option<Snapshot<T>>,
+    /// Layers LSUV could not rescale (zero variance).
+    pub lsuv_stuck: Vec<usize>,
+}
+
+/// How to run the grid.
+#[derive(Clone, Debug)]
+pub struct RunOptions {
+    /// Worker threads for the grid (runs in parallel).
+    pub threads: usize,
+    /// Keep initial and final weights.
+    pub save_weights: bool,
+    /// Only the runs with `index % count == part` (0-based part).
+    pub shard: Option<(usize, usize)>,
+}
+
+/// Seed derivation: a SplitMix64 step of `seed` mixed with a purpose tag.
+pub fn derive_seed(seed: u64, purpose: u64) -> u64 {
+    let mut z = seed
+        .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        .wrapping_add(purpose.wrapping_mul(0xD1B5_4A32_D192_ED03));
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+const SPLIT: u64 = 1;
+const BATCHES: u64 = 2;
+const WEIGHTS: u64 = 3;
+
+/// The whole grid in its fixed order, or one shard of it.
+pub fn grid(spec: &ExperimentSpec, n_inits: usize, shard: Option<(usize, usize)>) -> Vec<RunSpec> {
+    let n_act = spec.network.activations.len();
+    let mut runs = Vec::new();
+    for init in 0..n_inits {
+        for activation in 0..n_act {
+            for replicate in 0..spec.seeds {
+                let index = runs.len();
+                runs.push(RunSpec {
+                    index,
+                    init,
+                    activation,
+                    replicate,
+                    seed: spec.seed.wrapping_add(replicate as u64),
+                });
+            }
+        }
+    }
+    match shard {
+        Some((part, count)) => runs
+            .into_iter()
+            .filter(|r| r.index % count == part)
+            .collect(),
+        None => runs,
+    }
+}
+
+/// What every run of an experiment shares.
+#[derive(Clone, Copy)]
+pub struct Shared<'a> {
+    /// The experiment.
+    pub spec: &'a ExperimentSpec,
+    /// Its starts.
+    pub inits: &'a [ResolvedInit],
+    /// The whole data set, before splitting.
+    pub dataset: &'a Dataset,
+    /// Width of the output layer.
+    pub outputs: usize,
+}
+
+/// Runs every cell of `runs` on `threads` workers; `progress` is called after each run
+/// finishes. Runs interrupted by `stop` are left out of the result. Results come back in
+/// the order of `runs`, whatever the thread count.
+pub fn run_grid<T: Float>(
+    shared: Shared<'_>,
+    runs: &[RunSpec],
+    options: &RunOptions,
+    stop: &AtomicBool,
+    progress: &(dyn Fn(usize) + Sync),
+) -> Vec<RunResult<T>> {
+    // One thread per run; a lone run may use the threads inside its matrix products.
+    let gemm_threads = if runs.len() == 1 { options.threads } else { 1 };
+    let done = AtomicUsize::new(0);
+    let work = || {
+        runs.par_iter()
+            .with_max_len(1)
+            .filter_map(|run| {
+                let result = run_one::<T>(shared, run, options, gemm_threads, stop);
+                progress(done.fetch_add(1, Ordering::Relaxed) + 1);
+                result
+            })
+            .collect::<Vec<_>>()
+    };
+    match rayon::ThreadPoolBuilder::new()
+        .num_threads(options.threads.max(1))
+        .build()
+    {
+        Ok(pool) => pool.install(work),
+        Err(_) => work(),
+    }
+}
+
+/// One run; `None` if it was interrupted.
+fn run_one<T: Float>(
+    shared: Shared<'_>,
+    run: &RunSpec,
+    options: &RunOptions,
+    gemm_threads: usize,
+    stop: &AtomicBool,
+) -> Option<RunResult<T>> {
+    if stop.load(Ordering::Relaxed) {
+        return None;
+    }
+    let Shared {
+        spec,
+        inits,
+        dataset,
+        outputs,
+    } = shared;
+    let mut split_rng = ChaCha8Rng::seed_from_u64(derive_seed(run.seed, SPLIT));
+    let data: Prepared<T> = prepare(dataset, &spec.data, &mut split_rng);
+    let activation = spec.network.activations[run.activation];
+    let init = &inits[run.init];
+    let mut sizes = vec![dataset.n_features()];
+    sizes.extend_from_slice(&spec.network.hidden);
+    sizes.push(outputs);
+    let mut mlp = Mlp::<T>::new(
+        &sizes,
+        &vec![activation; spec.network.hidden.len()],
+        spec.network.loss,
+    );
+    mlp.initialize(
+        &init.init,
+        init.bias.as_ref(),
+        derive_seed(run.seed, WEIGHTS),
+    );
+    let mut lsuv_stuck = Vec::new();
+    if let crate::nn::Init::Lsuv {
+        tolerance,
+        max_iterations,
+    } = init.init
+    {
+        let rows = data.train.x.nrows().min(super::stats::PROBE_ROWS);
+        lsuv_stuck = mlp.lsuv(
+            data.train.x.slice(s![..rows, ..]),
+            tolerance,
+            max_iterations,
+        );
+    }
+    let initial = options.save_weights.then(|| mlp.layers.clone());
+
+    let t = &spec.training;
+    let config = TrainConfig {
+        epochs: t.epochs,
+        batch_size: t.batch_size.unwrap_or(usize::MAX),
+        log_every: t.log_every,
+        threads: gemm_threads,
+    };
+    let mut optimizer = Sgd::with(t.learning_rate, t.momentum, t.weight_decay);
+    let mut batch_rng = ChaCha8Rng::seed_from_u64(derive_seed(run.seed, BATCHES));
+    let mut probe = Probe::new(&mlp, data.train.x.view(), data.train.targets.view());
+    let mut layers = Vec::new();
+    let history = train(
+        &mut mlp,
+        &mut optimizer,
+        data.train.view(),
+        data.test.as_ref().map(|t| t.view()),
+        &config,
+        &mut batch_rng,
+        Some(stop),
+        |checkpoint| {
+            layers.extend(probe.measure(
+                checkpoint.model,
+                checkpoint.gradients,
+                t.learning_rate,
+                checkpoint.record.epoch,
+            ));
+            ControlFlow::Continue(())
+        },
+    );
+    if history.interrupted {
+        return None;
+    }
+    let boundary = if run.replicate == 0 && dataset.n_features() == 2 {
+        decision_grid(&mlp, &data.train_f64)
+    } else {
+        Vec::new()
+    };
+    Some(RunResult {
+        spec: run.clone(),
+        records: history.records,
+        layers,
+        boundary,
+        snapshot: initial.map(|initial| Snapshot {
+            initial,
+            final_: mlp.layers.clone(),
+        }),
+        lsuv_stuck,
+    })
+}
+
+/// Predictions on a regular grid covering the training points with a 10 % margin.
+pub fn decision_grid<T: Float>(mlp: &Mlp<T>, train: &Dataset) -> Vec<BoundaryPoint> {
+    let x = &train.features;
+    let range = |c: usize| {
+        let col = x.column(c);
+        let lo = col.iter().copied().fold(f64::INFINITY, f64::min);
+        let hi = col.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let pad = ((hi - lo) * 0.1).max(1e-3);
+        (lo - pad, hi + pad)
+    };
+    let ((x0, x1), (y0, y1)) = (range(0), range(1));
+    let n = BOUNDARY_GRID;
+    let step = |lo: f64, hi: f64, i: usize| lo + (hi - lo) * i as f64 / (n - 1) as f64;
+    let mut points = Array2::<T>::zeros((n * n, 2));
+    for j in 0..n {
+        for i in 0..n {
+            points[[j * n + i, 0]] = T::of(step(x0, x1, i));
+            points[[j * n + i, 1]] = T::of(step(y0, y1, j));
+        }
+    }
+    let logits = mlp.predict(points.view());
+    let multi = logits.ncols() > 1;
+    let _classes = match &train.target {
+        Target::Classes { n_classes, .. } => *n_classes,
+        Target::Values(_) => 1,
+    };
+    (0..n * n)
+        .map(|r| {
+            let z = logits.row(r);
+            let (class, confidence) = if multi {
+                let max = z.iter().fold(f64::NEG_INFINITY, |m, v| m.max(v.f64()));
+                let sum: f64 = z.iter().map(|v| (v.f64() - max).exp()).sum();
+                let mut best = 0;
+                for k in 1..z.len() {
+                    if z[k] > z[best] {
+                        best = k;
+                    }
+                }
+                (best, (z[best].f64() - max).exp() / sum)
+            } else {
+                let p = crate::nn::float::sigmoid_f64(z[0].f64());
+                if p > 0.5 { (1, p) } else { (0, 1.0 - p) }
+            };
+            BoundaryPoint {
+                x: points[[r, 0]].f64(),
+                y: points[[r, 1]].f64(),
+                class,
+                confidence,
+            }
+        })
+        .collect()
+}
+
+/// The activations compared, by index.
+pub fn activation_name(spec: &ExperimentSpec, i: usize) -> String {
+    let a: Activation = spec.network.activations[i];
+    a.name()
+}

@@ -1,0 +1,505 @@
+//! Experiments as data: the TOML schema, its validation, and the resolved form.
+//!
+//! ```toml
+//! name = "xor"
+//! description = "One line on what this shows"
+//! seeds = 5            # replicates; seed values are seed, seed+1, ...
+//! seed = 0
+//!
+//! [data]
+//! source = "xor"       # xor | circles | moons | spiral | blobs | csv | idx
+//! test_fraction = 0.0
+//! standardize = false
+//!
+//! [network]
+//! hidden = [4]
+//! activations = ["sigmoid", "tanh", "relu"]
+//! loss = "bce"
+//!
+//! [training]
+//! epochs = 2000
+//! learning_rate = 0.5
+//! log_every = 20
+//! target_loss = 0.1
+//!
+//! inits = ["zeros", "tiny", { name = "huge", std = 10.0 }, "xavier-normal", "he-normal"]
+//! ```
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::nn::init::{Init, ParamValue, parse_init};
+use crate::nn::{Activation, Loss};
+
+/// A whole experiment file.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExperimentSpec {
+    /// Short name; the default results directory is `results/<name>/`.
+    pub name: String,
+    /// One line shown by `list` and at the top of the report.
+    #[serde(default)]
+    pub description: String,
+    /// Number of replicates (seeds) per init × activation.
+    #[serde(default = "default_seeds")]
+    pub seeds: usize,
+    /// The first seed; replicate r uses seed + r.
+    #[serde(default)]
+    pub seed: u64,
+    /// Where the data come from.
+    pub data: DataSpec,
+    /// The network shape and loss.
+    pub network: NetworkSpec,
+    /// How to train.
+    pub training: TrainingSpec,
+    /// The starts to compare.
+    pub inits: Vec<InitEntry>,
+    /// Bias initializer for every start that does not set its own (default: zeros, or the
+    /// scheme's own default such as pytorch-default's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bias: Option<InitEntry>,
+    /// Written by initlab into `config.toml`: the version that produced the results.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub initlab_version: Option<String>,
+}
+
+fn default_seeds() -> usize {
+    1
+}
+
+/// The data section.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DataSpec {
+    /// `xor`, `circles`, `moons`, `spiral`, `blobs`, `csv` or `idx`.
+    pub source: String,
+    /// Generators: number of samples (circles, moons, blobs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub samples: Option<usize>,
+    /// Generators: Gaussian noise std (circles, moons) or cluster std (blobs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub noise: Option<f64>,
+    /// circles: inner radius relative to the outer one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub factor: Option<f64>,
+    /// spiral: points per class.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub points_per_class: Option<usize>,
+    /// spiral and blobs: number of classes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub classes: Option<usize>,
+    /// Seed of the generator (the data set is the same for every run).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_seed: Option<u64>,
+    /// csv: the file (relative paths are taken from the experiment file's directory, then
+    /// from the current directory).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<PathBuf>,
+    /// csv: the label column, by name (`"label"`) or 0-based index (`0`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<LabelSpec>,
+    /// csv: `classification` (default) or `regression`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task: Option<String>,
+    /// idx: the images file (gzip or raw).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub images: Option<PathBuf>,
+    /// idx: the labels file (gzip or raw).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub labels: Option<PathBuf>,
+    /// Fraction of rows held out for testing, in [0, 1).
+    #[serde(default)]
+    pub test_fraction: f64,
+    /// Standardize features with the training split's mean and std.
+    #[serde(default)]
+    pub standardize: bool,
+    /// Use at most this many rows (after loading; the first rows).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_rows: Option<usize>,
+}
+
+/// A CSV label column, by name or index.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum LabelSpec {
+    /// 0-based column index.
+    Index(usize),
+    /// Column name.
+    Name(String),
+}
+
+/// The network section.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NetworkSpec {
+    /// Hidden layer widths, input side first.
+    pub hidden: Vec<usize>,
+    /// The hidden activations to compare (every hidden layer of a run uses the same one).
+    pub activations: Vec<Activation>,
+    /// The loss (which fixes the output non-linearity).
+    pub loss: Loss,
+}
+
+/// The training section.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrainingSpec {
+    /// Passes over the training set.
+    pub epochs: usize,
+    /// Rows per mini-batch; omitted = the whole training set (full-batch gradient descent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch_size: Option<usize>,
+    /// Only `sgd` for now.
+    #[serde(default = "default_optimizer")]
+    pub optimizer: String,
+    /// SGD step size.
+    pub learning_rate: f64,
+    /// SGD momentum (0 = plain SGD).
+    #[serde(default)]
+    pub momentum: f64,
+    /// L2 weight decay.
+    #[serde(default)]
+    pub weight_decay: f64,
+    /// Record metrics every this many epochs (epoch 0 and the last always).
+    #[serde(default = "default_log_every")]
+    pub log_every: usize,
+    /// "Epochs to reach" in the summary counts the first logged epoch with train loss ≤ this.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_loss: Option<f64>,
+    /// `f32` (default) or `f64`.
+    #[serde(default = "default_precision")]
+    pub precision: Precision,
+}
+
+fn default_optimizer() -> String {
+    "sgd".into()
+}
+fn default_log_every() -> usize {
+    1
+}
+fn default_precision() -> Precision {
+    Precision::F32
+}
+
+/// Floating-point precision of a run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Precision {
+    /// 32-bit floats (default).
+    F32,
+    /// 64-bit floats.
+    F64,
+}
+
+impl fmt::Display for Precision {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Precision::F32 => "f32",
+            Precision::F64 => "f64",
+        })
+    }
+}
+
+/// One start to compare: a scheme name, or a table with the name, parameters, an optional
+/// display label and an optional bias initializer.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum InitEntry {
+    /// Just the name, with default parameters.
+    Name(String),
+    /// `{ name = "huge", std = 5.0, label = "huge-5", bias = "zeros" }`.
+    Table {
+        /// The scheme.
+        name: String,
+        /// Shown in CSV files and plots instead of the name.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        label: Option<String>,
+        /// Bias initializer for this start.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        bias: Option<Box<InitEntry>>,
+        /// The scheme's parameters.
+        #[serde(flatten)]
+        params: BTreeMap<String, toml::Value>,
+    },
+}
+
+/// A start resolved into an engine initializer.
+#[derive(Clone, Debug)]
+pub struct ResolvedInit {
+    /// Name in CSV files and plots.
+    pub label: String,
+    /// Weight initializer.
+    pub init: Init,
+    /// Bias initializer, if not the scheme's default.
+    pub bias: Option<Init>,
+}
+
+impl InitEntry {
+    /// Resolves to an engine initializer; `context` names where the entry is, for errors.
+    pub fn resolve(&self, context: &str) -> Result<(Init, Option<String>, Option<Init>), String> {
+        match self {
+            InitEntry::Name(name) => {
+                let init: Init = name.parse().map_err(|e| format!("{context}: {e}"))?;
+                Ok((init, None, None))
+            }
+            InitEntry::Table {
+                name,
+                label,
+                bias,
+                params,
+            } => {
+                let mut list = Vec::new();
+                for (key, value) in params {
+                    let v = match value {
+                        toml::Value::Integer(i) => ParamValue::Number(*i as f64),
+                        toml::Value::Float(f) => ParamValue::Number(*f),
+                        toml::Value::String(s) => ParamValue::Text(s.clone()),
+                        other => {
+                            return Err(format!(
+                                "{context}: parameter `{key}` of `{name}` must be a number or a string, got {}",
+                                other.type_str()
+                            ));
+                        }
+                    };
+                    list.push((key.clone(), v));
+                }
+                let init = parse_init(name, &list).map_err(|e| format!("{context}: {e}"))?;
+                let bias = match bias {
+                    Some(b) => Some(b.resolve(&format!("{context}.bias"))?.0),
+                    None => None,
+                };
+                Ok((init, label.clone(), bias))
+            }
+        }
+    }
+
+    /// The entry for a resolved init, with every parameter written out.
+    pub fn from_resolved(r: &ResolvedInit) -> InitEntry {
+        let name = r.init.name();
+        let params: BTreeMap<String, toml::Value> = r
+            .init
+            .params()
+            .into_iter()
+            .map(|(k, v)| {
+                let value = match v.parse::<f64>() {
+                    Ok(f) => toml::Value::Float(f),
+                    Err(_) => toml::Value::String(v),
+                };
+                (k, value)
+            })
+            .collect();
+        let bias = r.bias.as_ref().map(|b| {
+            Box::new(InitEntry::from_resolved(&ResolvedInit {
+                label: b.name(),
+                init: b.clone(),
+                bias: None,
+            }))
+        });
+        let label = (r.label != name).then(|| r.label.clone());
+        if params.is_empty() && bias.is_none() && label.is_none() {
+            InitEntry::Name(name)
+        } else {
+            InitEntry::Table {
+                name,
+                label,
+                bias,
+                params,
+            }
+        }
+    }
+}
+
+/// An error in an experiment's configuration (exit code 2).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct ConfigError(pub String);
+
+impl ExperimentSpec {
+    /// Parses TOML text; `origin` (a file path or `built-in NAME`) prefixes every error.
+    pub fn from_toml(text: &str, origin: &str) -> Result<Self, ConfigError> {
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let spec: ExperimentSpec =
+            toml::from_str(text).map_err(|e| ConfigError(format!("{origin}: {e}")))?;
+        Ok(spec)
+    }
+
+    /// Checks every value and resolves the inits; errors name the key and what was expected.
+    pub fn validate(&self, origin: &str) -> Result<Vec<ResolvedInit>, ConfigError> {
+        let err = |msg: String| Err(ConfigError(format!("{origin}: {msg}")));
+        if self.name.trim().is_empty() {
+            return err("`name` must not be empty".into());
+        }
+        if self.name.contains(['/', '\\']) || self.name.starts_with('.') {
+            return err(format!(
+                "`name` = {:?} must not contain path separators or start with a dot",
+                self.name
+            ));
+        }
+        if self.seeds == 0 {
+            return err("`seeds` must be at least 1, got 0".into());
+        }
+        let t = &self.training;
+        if t.epochs == 0 {
+            return err("`training.epochs` must be at least 1, got 0".into());
+        }
+        if t.batch_size == Some(0) {
+            return err(
+                "`training.batch_size` must be at least 1 (omit it for full batch), got 0".into(),
+            );
+        }
+        if !(t.learning_rate.is_finite() && t.learning_rate > 0.0) {
+            return err(format!(
+                "`training.learning_rate` must be a finite number > 0, got {}",
+                t.learning_rate
+            ));
+        }
+        if !(t.momentum.is_finite() && (0.0..1.0).contains(&t.momentum)) {
+            return err(format!(
+                "`training.momentum` must be in [0, 1), got {}",
+                t.momentum
+            ));
+        }
+        if !(t.weight_decay.is_finite() && t.weight_decay >= 0.0) {
+            return err(format!(
+                "`training.weight_decay` must be a finite number ≥ 0, got {}",
+                t.weight_decay
+            ));
+        }
+        if t.log_every == 0 {
+            return err("`training.log_every` must be at least 1, got 0".into());
+        }
+        if let Some(target) = t.target_loss
+            && !(target.is_finite() && target >= 0.0)
+        {
+            return err(format!(
+                "`training.target_loss` must be a finite number ≥ 0, got {target}"
+            ));
+        }
+        if t.optimizer != "sgd" {
+            return err(format!(
+                "unknown optimizer `{}` in `training.optimizer`; expected one of: sgd",
+                t.optimizer
+            ));
+        }
+        let d = &self.data;
+        if !(d.test_fraction.is_finite() && (0.0..1.0).contains(&d.test_fraction)) {
+            return err(format!(
+                "`data.test_fraction` must be in [0, 1), got {}",
+                d.test_fraction
+            ));
+        }
+        const SOURCES: &str = "xor, circles, moons, spiral, blobs, csv, idx";
+        if !SOURCES.split(", ").any(|s| s == d.source) {
+            return err(format!(
+                "unknown data source `{}` in `data.source`; expected one of: {SOURCES}",
+                d.source
+            ));
+        }
+        if let Some(noise) = d.noise
+            && !(noise.is_finite() && noise >= 0.0)
+        {
+            return err(format!(
+                "`data.noise` must be a finite number ≥ 0, got {noise}"
+            ));
+        }
+        if let Some(factor) = d.factor
+            && !(factor.is_finite() && (0.0..1.0).contains(&factor))
+        {
+            return err(format!("`data.factor` must be in [0, 1), got {factor}"));
+        }
+        for (key, value) in [
+            ("data.samples", d.samples),
+            ("data.points_per_class", d.points_per_class),
+            ("data.max_rows", d.max_rows),
+        ] {
+            if value == Some(0) {
+                return err(format!("`{key}` must be at least 1, got 0"));
+            }
+        }
+        if let Some(classes) = d.classes
+            && classes < 2
+        {
+            return err(format!("`data.classes` must be at least 2, got {classes}"));
+        }
+        match d.source.as_str() {
+            "csv" if d.path.is_none() => {
+                return err("`data.source = \"csv\"` needs `data.path`".into());
+            }
+            "idx" if d.images.is_none() || d.labels.is_none() => {
+                return err("`data.source = \"idx\"` needs `data.images` and `data.labels`".into());
+            }
+            _ => {}
+        }
+        if let Some(task) = &d.task
+            && task != "classification"
+            && task != "regression"
+        {
+            return err(format!(
+                "`data.task` must be `classification` or `regression`, got `{task}`"
+            ));
+        }
+        let n = &self.network;
+        if let Some(pos) = n.hidden.iter().position(|&w| w == 0) {
+            return err(format!(
+                "`network.hidden[{pos}]` is 0; every hidden width must be at least 1"
+            ));
+        }
+        if n.activations.is_empty() {
+            return err("`network.activations` must list at least one activation".into());
+        }
+        if self.inits.is_empty() {
+            return err("`inits` must list at least one start".into());
+        }
+        let default_bias = match &self.bias {
+            Some(b) => Some(
+                b.resolve("bias")
+                    .map_err(|e| ConfigError(format!("{origin}: {e}")))?
+                    .0,
+            ),
+            None => None,
+        };
+        let mut resolved: Vec<ResolvedInit> = Vec::new();
+        for (i, entry) in self.inits.iter().enumerate() {
+            let (init, label, bias) = entry
+                .resolve(&format!("inits[{i}]"))
+                .map_err(|e| ConfigError(format!("{origin}: {e}")))?;
+            let label = label.unwrap_or_else(|| init.name());
+            if resolved.iter().any(|r| r.label == label) {
+                return err(format!(
+                    "inits[{i}]: the start `{label}` appears twice; give one a different `label`"
+                ));
+            }
+            resolved.push(ResolvedInit {
+                label,
+                init,
+                bias: bias.or_else(|| default_bias.clone()),
+            });
+        }
+        let mut seen = Vec::new();
+        for a in &n.activations {
+            if seen.contains(a) {
+                return err(format!("`network.activations` lists `{a}` twice"));
+            }
+            seen.push(*a);
+        }
+        Ok(resolved)
+    }
+}
+
+/// Resolves a data path: absolute as is; relative to the experiment file's directory if it
+/// exists there, else relative to the current directory.
+pub fn resolve_path(path: &Path, base: Option<&Path>) -> PathBuf {
+    if path.is_absolute() {
+        return path.to_path_buf();
+    }
+    if let Some(base) = base {
+        let candidate = base.join(path);
+        if candidate.exists() {
+            return candidate;
+        }
+    }
+    path.to_path_buf()
+}
