@@ -19,3 +19,8 @@ pub mod experiment;
 pub mod fsutil;
 pub mod nn;
 pub mod report;
+
+/// The README's code examples, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
