@@ -160,7 +160,7 @@ pub mod fast {
         let p = p * x2 + 2.0 / 15.0;
         let p = p * x2 - 1.0 / 3.0;
         let small = x + x * x2 * p;
-        let e = exp(-2.0 * a.min(9.0));
+        let e = exp(-2.0 * a.clamp(0.0, 9.0)); // clamp keeps NaN (min would drop it)
         let large = (1.0 - e) / (1.0 + e);
         let large = large.copysign(x);
         if a < 0.5 { small } else { large }
