@@ -974,7 +974,10 @@ impl<'a> Args<'a> {
     }
 
     fn count(&self, key: &str, default: usize) -> Result<usize, String> {
-        let v = self.number(key, default as f64, Rule::Positive)?;
+        let whole = |e: String| e.replace("a finite number", "a whole number ≥ 1");
+        let v = self
+            .number(key, default as f64, Rule::Finite)
+            .map_err(whole)?;
         if v.fract() != 0.0 || !(1.0..=1e9).contains(&v) {
             return Err(format!(
                 "init `{}`: `{key}` must be a whole number ≥ 1, got {v}",
