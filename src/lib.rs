@@ -16,5 +16,6 @@
 pub mod data;
 pub mod experiment;
 pub mod fsutil;
+pub mod inspect;
 pub mod nn;
 pub mod report;
