@@ -17,6 +17,7 @@ pub mod cli;
 pub mod data;
 pub mod experiment;
 pub mod fsutil;
+pub mod inspect;
 pub mod nn;
 pub mod report;
 

@@ -29,12 +29,14 @@
 //! | `lsuv` | orthogonal, then each layer rescaled to unit output variance on data | Mishkin & Matas 2015 |
 
 use std::fmt;
+use std::str::FromStr;
 use std::sync::Arc;
 
-use ndarray::{Array1, Array2};
+use ndarray::{Array1, Array2, Axis};
 use rand::{Rng, RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::StandardNormal;
+use serde::{Deserialize, Deserializer, Serialize, Serializer, de};
 
 use super::activation::Activation;
 use super::float::Float;
@@ -120,6 +122,56 @@ pub struct CustomInit {
     pub formula: String,
     /// The initializer itself.
     pub init: Arc<dyn Initializer>,
+}
+
+impl CustomInit {
+    /// A named custom scheme; `formula` is a one-line description for reports.
+    pub fn new(
+        name: impl Into<String>,
+        formula: impl Into<String>,
+        init: impl Initializer + 'static,
+    ) -> Self {
+        CustomInit {
+            name: name.into(),
+            formula: formula.into(),
+            init: Arc::new(init),
+        }
+    }
+
+    /// Calls the initializer and checks what it returned: a `(fan_out, fan_in)` matrix of
+    /// finite numbers.
+    pub fn draw(&self, fan: Fan, rng: &mut dyn RngCore) -> Result<Array2<f64>, String> {
+        let w = self.init.weights(fan, rng);
+        let expected = (fan.fan_out, fan.fan_in);
+        if w.dim() != expected {
+            return Err(format!(
+                "custom initializer `{}` returned a {:?} matrix for a layer with fan_in = {} and \
+                 fan_out = {}; it must return (fan_out, fan_in) = {expected:?} \
+                 (weights are (out, in), as in PyTorch)",
+                self.name,
+                w.dim(),
+                fan.fan_in,
+                fan.fan_out,
+            ));
+        }
+        if let Some((index, v)) = w.indexed_iter().find(|(_, v)| !v.is_finite()) {
+            return Err(format!(
+                "custom initializer `{}` returned the non-finite value {v} at {index:?} \
+                 for a layer with fan_in = {} and fan_out = {}",
+                self.name, fan.fan_in, fan.fan_out
+            ));
+        }
+        Ok(w)
+    }
+
+    /// Checks the initializer once for every layer shape (`layer_rng(0, l, false)` for
+    /// layer `l`), so that a runner can report a broken scheme before training starts.
+    pub fn validate(&self, fans: &[Fan]) -> Result<(), String> {
+        for (l, &fan) in fans.iter().enumerate() {
+            self.draw(fan, &mut layer_rng(0, l, false))?;
+        }
+        Ok(())
+    }
 }
 
 impl fmt::Debug for CustomInit {
@@ -406,6 +458,7 @@ fn symmetric_uniform<R: Rng + ?Sized>(rng: &mut R) -> f64 {
     2.0 * rng.random::<f64>() - 1.0
 }
 
+/// A standard normal redrawn until it lies in [-2, 2].
 fn truncated_standard_normal<R: Rng + ?Sized>(rng: &mut R) -> f64 {
     loop {
         let z: f64 = rng.sample(StandardNormal);
@@ -415,43 +468,58 @@ fn truncated_standard_normal<R: Rng + ?Sized>(rng: &mut R) -> f64 {
     }
 }
 
-fn fill<R: Rng + ?Sized>(
-    fan: Fan,
-    rng: &mut R,
-    mut draw: impl FnMut(&mut R) -> f64,
-) -> Array2<f64> {
-    Array2::from_shape_simple_fn((fan.fan_out, fan.fan_in), || draw(rng))
+/// One base draw of a family: a standard normal, a uniform on [-1, 1), or a standard
+/// normal truncated to [-2, 2]. Every element-wise scheme is `offset + scale · base`.
+fn base_draw<R: Rng + ?Sized>(family: Family, rng: &mut R) -> f64 {
+    match family {
+        Family::Normal => rng.sample(StandardNormal),
+        Family::Uniform => symmetric_uniform(rng),
+        Family::Truncated => truncated_standard_normal(rng),
+        Family::Deterministic | Family::Orthogonal | Family::Custom => 0.0,
+    }
+}
+
+/// An element-wise scheme resolved for one layer: `w = offset + scale · base_draw(family)`.
+#[derive(Clone, Copy, Debug)]
+struct Affine {
+    family: Family,
+    offset: f64,
+    scale: f64,
+}
+
+impl Affine {
+    fn draw<R: Rng + ?Sized>(self, rng: &mut R) -> f64 {
+        match self.family {
+            Family::Deterministic => self.offset,
+            family => self.offset + self.scale * base_draw(family, rng),
+        }
+    }
 }
 
 /// A (fan_out, fan_in) matrix with orthonormal rows (wide or square) or columns (tall).
 ///
-/// Draws a Gaussian matrix, orthonormalizes the columns of its tall orientation with
-/// modified Gram–Schmidt (applied twice for accuracy). Gram–Schmidt makes the diagonal of R
-/// positive, which is exactly the sign fix `Q · sign(diag R)` that makes the result uniform
-/// over orthogonal matrices (Mezzadri 2007).
+/// Draws `min(fan_in, fan_out)` Gaussian vectors of length `max(fan_in, fan_out)` and
+/// orthonormalizes them with modified Gram–Schmidt, applied twice for accuracy (every
+/// vector is a contiguous row, so this is cache-friendly). Gram–Schmidt makes the diagonal
+/// of R positive, which is exactly the sign fix `Q · sign(diag R)` that makes the result
+/// uniform (Haar) over orthogonal matrices (Mezzadri 2007).
 pub fn orthogonal_matrix<R: Rng + ?Sized>(fan: Fan, rng: &mut R) -> Array2<f64> {
     let (rows, cols) = (fan.fan_out, fan.fan_in);
-    let (tall_rows, tall_cols) = if rows >= cols {
-        (rows, cols)
-    } else {
-        (cols, rows)
-    };
-    let mut a = Array2::<f64>::zeros((tall_rows, tall_cols));
-    for v in a.iter_mut() {
-        *v = rng.sample(StandardNormal);
-    }
+    let (k, n) = (rows.min(cols), rows.max(cols));
+    let mut a = Array2::<f64>::from_shape_simple_fn((k, n), || rng.sample(StandardNormal));
     for _pass in 0..2 {
-        for j in 0..tall_cols {
-            for i in 0..j {
-                let dot = a.column(i).dot(&a.column(j));
-                let qi = a.column(i).to_owned();
-                a.column_mut(j).scaled_add(-dot, &qi);
+        for j in 0..k {
+            let (done, mut rest) = a.view_mut().split_at(Axis(0), j);
+            let mut v = rest.row_mut(0);
+            for q in done.rows() {
+                let dot = q.dot(&v);
+                v.scaled_add(-dot, &q);
             }
-            let norm = a.column(j).dot(&a.column(j)).sqrt();
-            a.column_mut(j).mapv_inplace(|v| v / norm);
+            let norm = v.dot(&v).sqrt();
+            v.mapv_inplace(|x| x / norm);
         }
     }
-    if rows >= cols {
+    if rows <= cols {
         a
     } else {
         a.reversed_axes().as_standard_layout().into_owned()
@@ -571,53 +639,34 @@ impl Init {
         matches!(self, Init::Lsuv { .. })
     }
 
-    /// Draws the `(fan_out, fan_in)` weight matrix of a layer followed by `activation`
-    /// (the output layer counts as identity), in `f64`.
-    pub fn sample_f64(
-        &self,
-        fan: Fan,
-        activation: Activation,
-        rng: &mut ChaCha8Rng,
-    ) -> Array2<f64> {
+    /// The element-wise rule of this scheme for one layer, `None` for the matrix schemes
+    /// (orthogonal, LSUV) and custom ones. Every scheme of one family scales the same base
+    /// draws, which is what makes the common random numbers exact.
+    fn affine(&self, fan: Fan, activation: Activation) -> Option<Affine> {
         let fan_in = fan.fan_in as f64;
         let fan_out = fan.fan_out as f64;
-        let normal = |rng: &mut ChaCha8Rng, mean: f64, std: f64| {
-            fill(fan, rng, |r| {
-                mean + std * r.sample::<f64, _>(StandardNormal)
-            })
-        };
-        let uniform =
-            |rng: &mut ChaCha8Rng, bound: f64| fill(fan, rng, |r| bound * symmetric_uniform(r));
-        let truncated = |rng: &mut ChaCha8Rng, mean: f64, std: f64| {
-            fill(fan, rng, |r| mean + std * truncated_standard_normal(r))
-        };
-        match self {
-            Init::Zeros => Array2::zeros((fan.fan_out, fan.fan_in)),
-            Init::Constant { value } => Array2::from_elem((fan.fan_out, fan.fan_in), *value),
-            Init::Tiny { std } | Init::Huge { std } => normal(rng, 0.0, *std),
-            Init::Normal { mean, std } => normal(rng, *mean, *std),
-            Init::Uniform { low, high } => fill(fan, rng, |r| {
-                low + (high - low) * (symmetric_uniform(r) + 1.0) / 2.0
-            }),
-            Init::TruncatedNormal { mean, std } => truncated(rng, *mean, *std),
-            Init::XavierUniform { gain } => {
-                let std = gain.resolve(activation) * (2.0 / (fan_in + fan_out)).sqrt();
-                uniform(rng, 3f64.sqrt() * std)
-            }
-            Init::XavierNormal { gain } => {
-                let std = gain.resolve(activation) * (2.0 / (fan_in + fan_out)).sqrt();
-                normal(rng, 0.0, std)
-            }
-            Init::HeUniform { mode, slope } => {
-                let std = (2.0 / ((1.0 + slope * slope) * mode.fan(fan))).sqrt();
-                uniform(rng, 3f64.sqrt() * std)
-            }
-            Init::HeNormal { mode, slope } => {
-                let std = (2.0 / ((1.0 + slope * slope) * mode.fan(fan))).sqrt();
-                normal(rng, 0.0, std)
-            }
-            Init::LecunUniform => uniform(rng, (3.0 / fan_in).sqrt()),
-            Init::LecunNormal => normal(rng, 0.0, (1.0 / fan_in).sqrt()),
+        let sqrt3 = 3f64.sqrt();
+        let xavier_std = |gain: &Gain| gain.resolve(activation) * (2.0 / (fan_in + fan_out)).sqrt();
+        let he_std =
+            |mode: &FanMode, slope: f64| (2.0 / ((1.0 + slope * slope) * mode.fan(fan))).sqrt();
+        let (family, offset, scale) = match self {
+            Init::Zeros => (Family::Deterministic, 0.0, 0.0),
+            Init::Constant { value } => (Family::Deterministic, *value, 0.0),
+            Init::Tiny { std } | Init::Huge { std } => (Family::Normal, 0.0, *std),
+            Init::Normal { mean, std } => (Family::Normal, *mean, *std),
+            Init::Uniform { low, high } => (
+                Family::Uniform,
+                low / 2.0 + high / 2.0,
+                high / 2.0 - low / 2.0,
+            ),
+            Init::TruncatedNormal { mean, std } => (Family::Truncated, *mean, *std),
+            Init::XavierUniform { gain } => (Family::Uniform, 0.0, sqrt3 * xavier_std(gain)),
+            Init::XavierNormal { gain } => (Family::Normal, 0.0, xavier_std(gain)),
+            Init::KerasDefault => (Family::Uniform, 0.0, sqrt3 * xavier_std(&Gain::Value(1.0))),
+            Init::HeUniform { mode, slope } => (Family::Uniform, 0.0, sqrt3 * he_std(mode, *slope)),
+            Init::HeNormal { mode, slope } => (Family::Normal, 0.0, he_std(mode, *slope)),
+            Init::LecunUniform => (Family::Uniform, 0.0, sqrt3 * (1.0 / fan_in).sqrt()),
+            Init::LecunNormal => (Family::Normal, 0.0, (1.0 / fan_in).sqrt()),
             Init::VarianceScaling {
                 scale,
                 mode,
@@ -625,29 +674,61 @@ impl Init {
             } => {
                 let std = (scale / mode.fan(fan)).sqrt();
                 match distribution {
-                    Distribution::Uniform => uniform(rng, 3f64.sqrt() * std),
-                    Distribution::Normal => normal(rng, 0.0, std),
+                    Distribution::Uniform => (Family::Uniform, 0.0, sqrt3 * std),
+                    Distribution::Normal => (Family::Normal, 0.0, std),
                     Distribution::TruncatedNormal => {
-                        truncated(rng, 0.0, std / TRUNCATED_NORMAL_STD)
+                        (Family::Truncated, 0.0, std / TRUNCATED_NORMAL_STD)
                     }
                 }
             }
-            Init::GlorotStandard | Init::PytorchDefault => uniform(rng, 1.0 / fan_in.sqrt()),
-            Init::KerasDefault => uniform(rng, (6.0 / (fan_in + fan_out)).sqrt()),
-            Init::Orthogonal { gain } => orthogonal_matrix(fan, rng) * gain.resolve(activation),
-            Init::Lsuv { .. } => orthogonal_matrix(fan, rng),
-            Init::Custom(c) => {
-                let w = c.init.weights(fan, rng);
-                assert_eq!(
-                    w.dim(),
-                    (fan.fan_out, fan.fan_in),
-                    "custom initializer `{}` returned a {:?} matrix, expected (fan_out, fan_in) = {:?}",
-                    c.name,
-                    w.dim(),
-                    (fan.fan_out, fan.fan_in)
-                );
-                w
+            Init::GlorotStandard | Init::PytorchDefault => {
+                (Family::Uniform, 0.0, 1.0 / fan_in.sqrt())
             }
+            Init::Orthogonal { .. } | Init::Lsuv { .. } | Init::Custom(_) => return None,
+        };
+        Some(Affine {
+            family,
+            offset,
+            scale,
+        })
+    }
+
+    /// Draws the `(fan_out, fan_in)` weight matrix of a layer followed by `activation`
+    /// (the output layer counts as identity), in `f64`.
+    ///
+    /// # Panics
+    /// If a custom initializer returns a matrix of the wrong shape or a non-finite value
+    /// (a programming error in that initializer; [`CustomInit::validate`] and
+    /// [`Init::try_sample_f64`] report it as an error instead).
+    pub fn sample_f64(
+        &self,
+        fan: Fan,
+        activation: Activation,
+        rng: &mut ChaCha8Rng,
+    ) -> Array2<f64> {
+        self.try_sample_f64(fan, activation, rng)
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Like [`Init::sample_f64`], but a custom initializer's wrong shape or non-finite value
+    /// is an error naming the initializer, the layer's fans and the shape expected.
+    pub fn try_sample_f64(
+        &self,
+        fan: Fan,
+        activation: Activation,
+        rng: &mut ChaCha8Rng,
+    ) -> Result<Array2<f64>, String> {
+        if let Some(rule) = self.affine(fan, activation) {
+            return Ok(Array2::from_shape_simple_fn(
+                (fan.fan_out, fan.fan_in),
+                || rule.draw(rng),
+            ));
+        }
+        match self {
+            Init::Orthogonal { gain } => Ok(orthogonal_matrix(fan, rng) * gain.resolve(activation)),
+            Init::Lsuv { .. } => Ok(orthogonal_matrix(fan, rng)),
+            Init::Custom(c) => c.draw(fan, rng),
+            _ => unreachable!("element-wise schemes are handled by `affine`"),
         }
     }
 
@@ -662,28 +743,605 @@ impl Init {
     }
 
     /// The bias this scheme sets when the user does not choose one: U(±1/√fan_in) for
-    /// `pytorch-default`, zeros otherwise.
+    /// `pytorch-default` (as `nn.Linear`), zeros otherwise (as Keras and the papers).
     pub fn default_bias<T: Float>(&self, fan: Fan, rng: &mut ChaCha8Rng) -> Array1<T> {
         match self {
             Init::PytorchDefault => {
-                let bound = 1.0 / (fan.fan_in as f64).sqrt();
-                Array1::from_shape_simple_fn(fan.fan_out, || T::of(bound * symmetric_uniform(rng)))
+                let rule = self
+                    .affine(fan, Activation::Identity)
+                    .expect("pytorch-default is element-wise");
+                Array1::from_shape_simple_fn(fan.fan_out, || T::of(rule.draw(rng)))
             }
             _ => Array1::zeros(fan.fan_out),
         }
     }
 
-    /// Draws a bias vector with this scheme used *as a bias* initializer: the layer's
-    /// `(fan_out, 1)` column under the layer's fans.
+    /// Draws a bias vector (`fan_out` values) with this scheme used *as a bias*
+    /// initializer.
+    ///
+    /// Element-wise schemes draw each value as they would draw a weight of the layer (same
+    /// fans, same scale). `pytorch-default` and `keras-default` give what those frameworks
+    /// give a bias (U(±1/√fan_in) and zeros). `orthogonal` gives a random unit vector times
+    /// the gain, `lsuv` zeros ([`parse_bias_init`] rejects both: they are matrix schemes).
+    /// A custom scheme's bias is the first column of the matrix it returns.
     pub fn sample_bias<T: Float>(
         &self,
         fan: Fan,
         activation: Activation,
         rng: &mut ChaCha8Rng,
     ) -> Array1<T> {
-        let column = self.sample_f64(fan, activation, rng);
-        // Only the first column is used: the bias sees the same per-element distribution.
-        column.column(0).mapv(T::of)
+        match self {
+            Init::PytorchDefault | Init::KerasDefault | Init::Lsuv { .. } => {
+                self.default_bias(fan, rng)
+            }
+            Init::Orthogonal { gain } => {
+                let column = Fan {
+                    fan_in: 1,
+                    fan_out: fan.fan_out,
+                };
+                let g = gain.resolve(activation);
+                orthogonal_matrix(column, rng)
+                    .column(0)
+                    .mapv(|v| T::of(g * v))
+            }
+            Init::Custom(_) => self.sample_f64(fan, activation, rng).column(0).mapv(T::of),
+            _ => {
+                let rule = self
+                    .affine(fan, activation)
+                    .expect("the other schemes are element-wise");
+                Array1::from_shape_simple_fn(fan.fan_out, || T::of(rule.draw(rng)))
+            }
+        }
+    }
+}
+
+impl PartialEq for Init {
+    /// Built-in schemes are equal when their names and parameters are; custom schemes when
+    /// they share the name and the same initializer object.
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Init::Custom(a), Init::Custom(b)) => a.name == b.name && Arc::ptr_eq(&a.init, &b.init),
+            (Init::Custom(_), _) | (_, Init::Custom(_)) => false,
+            _ => self.name() == other.name() && self.params() == other.params(),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Parsing: from TOML (a name and a table of parameters) and the command line
+// (`name:key=value:key=value`).
+// ---------------------------------------------------------------------------------------
+
+/// A parameter value as it comes from a TOML table or the command line.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ParamValue {
+    /// A number (TOML integers and floats alike).
+    Number(f64),
+    /// Anything else: `auto`, `fan_out`, `normal`, ...
+    Text(String),
+}
+
+impl ParamValue {
+    /// Reads a command-line value: a number if it parses as one, text otherwise.
+    pub fn parse(s: &str) -> ParamValue {
+        let t = s.trim();
+        t.parse::<f64>()
+            .map(ParamValue::Number)
+            .unwrap_or_else(|_| ParamValue::Text(t.to_string()))
+    }
+}
+
+impl fmt::Display for ParamValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ParamValue::Number(v) => write!(f, "{v}"),
+            ParamValue::Text(t) => f.write_str(t),
+        }
+    }
+}
+
+/// Other names users type for a scheme (after lower-casing and `_` → `-`).
+pub const SCHEME_ALIASES: &[(&str, &str)] = &[
+    ("zero", "zeros"),
+    ("glorot-uniform", "xavier-uniform"),
+    ("glorot-normal", "xavier-normal"),
+    ("kaiming-uniform", "he-uniform"),
+    ("kaiming-normal", "he-normal"),
+    ("truncated", "truncated-normal"),
+    ("pytorch", "pytorch-default"),
+    ("keras", "keras-default"),
+];
+
+/// The catalogue name of a scheme typed as `name` (case-insensitive, `_` or `-`, aliases
+/// from [`SCHEME_ALIASES`]), or `None` if there is no such scheme.
+pub fn canonical_scheme_name(name: &str) -> Option<&'static str> {
+    let n = name.trim().to_ascii_lowercase().replace('_', "-");
+    SCHEMES
+        .iter()
+        .map(|s| s.name)
+        .find(|s| *s == n)
+        .or_else(|| {
+            SCHEME_ALIASES
+                .iter()
+                .find(|(alias, _)| *alias == n)
+                .map(|(_, c)| *c)
+        })
+}
+
+/// The parameter names a scheme (by catalogue name) accepts, in canonical order.
+pub fn scheme_keys(name: &str) -> &'static [&'static str] {
+    match name {
+        "constant" => &["value"],
+        "tiny" | "huge" => &["std"],
+        "normal" | "truncated-normal" => &["mean", "std"],
+        "uniform" => &["low", "high"],
+        "xavier-uniform" | "xavier-normal" | "orthogonal" => &["gain"],
+        "he-uniform" | "he-normal" => &["mode", "slope"],
+        "variance-scaling" => &["scale", "mode", "distribution"],
+        "lsuv" => &["tolerance", "max_iterations"],
+        _ => &[],
+    }
+}
+
+/// A constraint on a numeric parameter.
+#[derive(Clone, Copy)]
+enum Rule {
+    Finite,
+    Positive,
+    NonNegative,
+}
+
+impl Rule {
+    fn holds(self, v: f64) -> bool {
+        v.is_finite()
+            && match self {
+                Rule::Finite => true,
+                Rule::Positive => v > 0.0,
+                Rule::NonNegative => v >= 0.0,
+            }
+    }
+
+    fn describe(self) -> &'static str {
+        match self {
+            Rule::Finite => "a finite number",
+            Rule::Positive => "a finite number > 0",
+            Rule::NonNegative => "a finite number ≥ 0",
+        }
+    }
+}
+
+/// The parameters given for one scheme, checked against the keys it accepts.
+struct Args<'a> {
+    scheme: &'static str,
+    values: Vec<(&'static str, &'a ParamValue)>,
+}
+
+impl<'a> Args<'a> {
+    fn new(scheme: &'static str, params: &'a [(String, ParamValue)]) -> Result<Self, String> {
+        let keys = scheme_keys(scheme);
+        let mut values: Vec<(&'static str, &'a ParamValue)> = Vec::new();
+        for (key, value) in params {
+            let k = key.trim().to_ascii_lowercase().replace('-', "_");
+            let k = match k.as_str() {
+                "a" | "negative_slope" => "slope".to_string(),
+                "stddev" => "std".to_string(),
+                _ => k,
+            };
+            let Some(&found) = keys.iter().find(|&&valid| valid == k) else {
+                return Err(if keys.is_empty() {
+                    format!("init `{scheme}` takes no parameters (got `{key}`)")
+                } else {
+                    format!(
+                        "init `{scheme}` has no parameter `{key}`; its parameters are: {}",
+                        keys.join(", ")
+                    )
+                });
+            };
+            if values.iter().any(|(k, _)| *k == found) {
+                return Err(format!(
+                    "init `{scheme}`: parameter `{found}` is given twice"
+                ));
+            }
+            values.push((found, value));
+        }
+        Ok(Args { scheme, values })
+    }
+
+    fn get(&self, key: &str) -> Option<&'a ParamValue> {
+        self.values.iter().find(|(k, _)| *k == key).map(|(_, v)| *v)
+    }
+
+    fn number(&self, key: &str, default: f64, rule: Rule) -> Result<f64, String> {
+        let scheme = self.scheme;
+        let v = match self.get(key) {
+            None => return Ok(default),
+            Some(ParamValue::Number(v)) => *v,
+            Some(ParamValue::Text(t)) => t.trim().parse::<f64>().map_err(|_| {
+                format!(
+                    "init `{scheme}`: `{key}` must be {}, got `{t}`",
+                    rule.describe()
+                )
+            })?,
+        };
+        if rule.holds(v) {
+            Ok(v)
+        } else {
+            Err(format!(
+                "init `{scheme}`: `{key}` must be {}, got {v}",
+                rule.describe()
+            ))
+        }
+    }
+
+    fn count(&self, key: &str, default: usize) -> Result<usize, String> {
+        let whole = |e: String| e.replace("a finite number", "a whole number ≥ 1");
+        let v = self
+            .number(key, default as f64, Rule::Finite)
+            .map_err(whole)?;
+        if v.fract() != 0.0 || !(1.0..=1e9).contains(&v) {
+            return Err(format!(
+                "init `{}`: `{key}` must be a whole number ≥ 1, got {v}",
+                self.scheme
+            ));
+        }
+        Ok(v as usize)
+    }
+
+    fn text(&self, key: &str) -> Option<String> {
+        self.get(key)
+            .map(|v| v.to_string().trim().to_ascii_lowercase())
+    }
+
+    fn gain(&self) -> Result<Gain, String> {
+        match self.text("gain").as_deref() {
+            Some("auto") => Ok(Gain::Auto),
+            _ => self
+                .number("gain", 1.0, Rule::Positive)
+                .map(Gain::Value)
+                .map_err(|e| format!("{e} (or `auto` for the activation's gain)")),
+        }
+    }
+
+    fn mode(&self, default: FanMode) -> Result<FanMode, String> {
+        let Some(t) = self.text("mode") else {
+            return Ok(default);
+        };
+        match t.replace('-', "_").as_str() {
+            "fan_in" | "fanin" => Ok(FanMode::FanIn),
+            "fan_out" | "fanout" => Ok(FanMode::FanOut),
+            "fan_avg" | "fanavg" => Ok(FanMode::FanAvg),
+            _ => Err(format!(
+                "init `{}`: `mode` must be one of fan_in, fan_out, fan_avg, got `{t}`",
+                self.scheme
+            )),
+        }
+    }
+
+    fn distribution(&self, default: Distribution) -> Result<Distribution, String> {
+        let Some(t) = self.text("distribution") else {
+            return Ok(default);
+        };
+        match t.replace('_', "-").as_str() {
+            "uniform" => Ok(Distribution::Uniform),
+            "normal" | "untruncated-normal" => Ok(Distribution::Normal),
+            "truncated-normal" | "truncated" => Ok(Distribution::TruncatedNormal),
+            _ => Err(format!(
+                "init `{}`: `distribution` must be one of uniform, normal, truncated-normal, got `{t}`",
+                self.scheme
+            )),
+        }
+    }
+}
+
+/// Builds a scheme from its name and parameters (as given in a TOML table or on the
+/// command line), with the defaults of [`SCHEMES`] for parameters not given.
+///
+/// Names are case-insensitive, `_` and `-` are interchangeable and [`SCHEME_ALIASES`] are
+/// accepted. Errors name the scheme and the bad key or value and list what is valid.
+///
+/// ```
+/// use initlab::nn::init::{parse_init, FanMode, Init, ParamValue};
+/// let he = parse_init("he-normal", &[("mode".into(), ParamValue::Text("fan_out".into()))]).unwrap();
+/// assert_eq!(he, Init::HeNormal { mode: FanMode::FanOut, slope: 0.0 });
+/// assert!(parse_init("hee-normal", &[]).unwrap_err().contains("xavier-uniform"));
+/// ```
+pub fn parse_init(name: &str, params: &[(String, ParamValue)]) -> Result<Init, String> {
+    let scheme = canonical_scheme_name(name).ok_or_else(|| {
+        format!(
+            "unknown init scheme `{}`; expected one of: {}",
+            name.trim(),
+            scheme_names()
+        )
+    })?;
+    let a = Args::new(scheme, params)?;
+    let init = match scheme {
+        "zeros" => Init::Zeros,
+        "constant" => Init::Constant {
+            value: a.number("value", 0.0, Rule::Finite)?,
+        },
+        "tiny" => Init::Tiny {
+            std: a.number("std", 0.01, Rule::Positive)?,
+        },
+        "huge" => Init::Huge {
+            std: a.number("std", 10.0, Rule::Positive)?,
+        },
+        "normal" => Init::Normal {
+            mean: a.number("mean", 0.0, Rule::Finite)?,
+            std: a.number("std", 1.0, Rule::Positive)?,
+        },
+        "uniform" => {
+            let low = a.number("low", -1.0, Rule::Finite)?;
+            let high = a.number("high", 1.0, Rule::Finite)?;
+            if low >= high {
+                return Err(format!(
+                    "init `uniform`: `low` must be < `high`, got low = {low}, high = {high}"
+                ));
+            }
+            Init::Uniform { low, high }
+        }
+        "truncated-normal" => Init::TruncatedNormal {
+            mean: a.number("mean", 0.0, Rule::Finite)?,
+            std: a.number("std", 0.05, Rule::Positive)?,
+        },
+        "xavier-uniform" => Init::XavierUniform { gain: a.gain()? },
+        "xavier-normal" => Init::XavierNormal { gain: a.gain()? },
+        "he-uniform" => Init::HeUniform {
+            mode: a.mode(FanMode::FanIn)?,
+            slope: a.number("slope", 0.0, Rule::NonNegative)?,
+        },
+        "he-normal" => Init::HeNormal {
+            mode: a.mode(FanMode::FanIn)?,
+            slope: a.number("slope", 0.0, Rule::NonNegative)?,
+        },
+        "lecun-uniform" => Init::LecunUniform,
+        "lecun-normal" => Init::LecunNormal,
+        "variance-scaling" => Init::VarianceScaling {
+            scale: a.number("scale", 1.0, Rule::Positive)?,
+            mode: a.mode(FanMode::FanIn)?,
+            distribution: a.distribution(Distribution::TruncatedNormal)?,
+        },
+        "orthogonal" => Init::Orthogonal { gain: a.gain()? },
+        "glorot-standard" => Init::GlorotStandard,
+        "pytorch-default" => Init::PytorchDefault,
+        "keras-default" => Init::KerasDefault,
+        "lsuv" => Init::Lsuv {
+            tolerance: a.number("tolerance", 0.1, Rule::Positive)?,
+            max_iterations: a.count("max_iterations", 10)?,
+        },
+        other => unreachable!("scheme `{other}` is in SCHEMES but has no parser"),
+    };
+    Ok(init)
+}
+
+/// Schemes that draw a matrix as a whole and cannot initialize a bias vector.
+const MATRIX_ONLY: &[&str] = &["orthogonal", "lsuv"];
+
+/// Builds a *bias* initializer: the same names and parameters as [`parse_init`], except the
+/// matrix schemes (`orthogonal`, `lsuv`). See [`Init::sample_bias`] for what each does to
+/// a bias (`pytorch-default` → U(±1/√fan_in), `keras-default` → zeros).
+pub fn parse_bias_init(name: &str, params: &[(String, ParamValue)]) -> Result<Init, String> {
+    let init = parse_init(name, params)?;
+    if MATRIX_ONLY.contains(&init.name().as_str()) {
+        let valid: Vec<&str> = SCHEMES
+            .iter()
+            .map(|s| s.name)
+            .filter(|n| !MATRIX_ONLY.contains(n))
+            .collect();
+        return Err(format!(
+            "init `{}` draws a whole matrix and cannot initialize a bias; bias inits: {}",
+            init.name(),
+            valid.join(", ")
+        ));
+    }
+    Ok(init)
+}
+
+/// Splits the command-line form `name:key=value:key=value` into a name and parameters.
+pub fn split_init_spec(spec: &str) -> Result<(String, Vec<(String, ParamValue)>), String> {
+    let mut parts = spec.split(':');
+    let name = parts.next().unwrap_or_default().trim().to_string();
+    if name.is_empty() {
+        return Err(format!(
+            "empty init name in `{spec}`; expected NAME or NAME:key=value (one of: {})",
+            scheme_names()
+        ));
+    }
+    let mut params = Vec::new();
+    for part in parts {
+        let Some((key, value)) = part.split_once('=') else {
+            return Err(format!(
+                "in init `{spec}`: expected key=value after `:`, got `{part}` \
+                 (e.g. he-normal:mode=fan_out:slope=0.1)"
+            ));
+        };
+        if key.trim().is_empty() || value.trim().is_empty() {
+            return Err(format!(
+                "in init `{spec}`: expected key=value after `:`, got `{part}`"
+            ));
+        }
+        params.push((key.trim().to_string(), ParamValue::parse(value)));
+    }
+    Ok((name, params))
+}
+
+impl FromStr for Init {
+    type Err = String;
+
+    /// Parses `name` or `name:key=value:key=value`, e.g. `huge:std=5`,
+    /// `he-normal:mode=fan_out:slope=0.1`, `xavier-uniform:gain=auto`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let (name, params) = split_init_spec(s)?;
+        parse_init(&name, &params)
+    }
+}
+
+fn number_text(v: f64) -> String {
+    format!("{v}")
+}
+
+impl Init {
+    /// The resolved parameters, in canonical order, as `(key, value)` text: what a resolved
+    /// config should record. `parse_init(name, params)` gives the scheme back. Custom
+    /// schemes have none.
+    pub fn params(&self) -> Vec<(String, String)> {
+        let gain = |g: &Gain| match g {
+            Gain::Value(v) => number_text(*v),
+            Gain::Auto => "auto".to_string(),
+        };
+        let values: Vec<String> = match self {
+            Init::Zeros
+            | Init::LecunUniform
+            | Init::LecunNormal
+            | Init::GlorotStandard
+            | Init::PytorchDefault
+            | Init::KerasDefault
+            | Init::Custom(_) => vec![],
+            Init::Constant { value } => vec![number_text(*value)],
+            Init::Tiny { std } | Init::Huge { std } => vec![number_text(*std)],
+            Init::Normal { mean, std } | Init::TruncatedNormal { mean, std } => {
+                vec![number_text(*mean), number_text(*std)]
+            }
+            Init::Uniform { low, high } => vec![number_text(*low), number_text(*high)],
+            Init::XavierUniform { gain: g }
+            | Init::XavierNormal { gain: g }
+            | Init::Orthogonal { gain: g } => vec![gain(g)],
+            Init::HeUniform { mode, slope } | Init::HeNormal { mode, slope } => {
+                vec![mode.name().to_string(), number_text(*slope)]
+            }
+            Init::VarianceScaling {
+                scale,
+                mode,
+                distribution,
+            } => vec![
+                number_text(*scale),
+                mode.name().to_string(),
+                distribution.name().to_string(),
+            ],
+            Init::Lsuv {
+                tolerance,
+                max_iterations,
+            } => vec![number_text(*tolerance), max_iterations.to_string()],
+        };
+        let name = self.name();
+        scheme_keys(&name)
+            .iter()
+            .zip(values)
+            .map(|(k, v)| (k.to_string(), v))
+            .collect()
+    }
+
+    /// The full command-line form with every parameter, e.g. `he-normal:mode=fan_in:slope=0`.
+    pub fn spec(&self) -> String {
+        self.spec_of(self.params())
+    }
+
+    /// A short label: the name plus the parameters that differ from the defaults, e.g.
+    /// `he-normal:mode=fan_out` or `xavier-normal`. Parses back to the same scheme.
+    pub fn label(&self) -> String {
+        let defaults = match self {
+            Init::Custom(_) => vec![],
+            _ => parse_init(&self.name(), &[])
+                .map(|d| d.params())
+                .unwrap_or_default(),
+        };
+        let changed = self
+            .params()
+            .into_iter()
+            .filter(|p| !defaults.contains(p))
+            .collect();
+        self.spec_of(changed)
+    }
+
+    fn spec_of(&self, params: Vec<(String, String)>) -> String {
+        let mut s = self.name();
+        for (k, v) in params {
+            s.push(':');
+            s.push_str(&k);
+            s.push('=');
+            s.push_str(&v);
+        }
+        s
+    }
+}
+
+impl fmt::Display for Init {
+    /// Writes [`Init::label`].
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.label())
+    }
+}
+
+impl Serialize for Init {
+    /// Serializes as the full command-line form ([`Init::spec`]), every parameter resolved.
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.spec())
+    }
+}
+
+impl<'de> Deserialize<'de> for ParamValue {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V;
+        impl de::Visitor<'_> for V {
+            type Value = ParamValue;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a number or a string")
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<ParamValue, E> {
+                Ok(ParamValue::Number(v))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<ParamValue, E> {
+                Ok(ParamValue::Number(v as f64))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<ParamValue, E> {
+                Ok(ParamValue::Number(v as f64))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<ParamValue, E> {
+                Ok(ParamValue::Text(v.to_string()))
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<ParamValue, E> {
+                Ok(ParamValue::Text(v.to_string()))
+            }
+        }
+        deserializer.deserialize_any(V)
+    }
+}
+
+impl<'de> Deserialize<'de> for Init {
+    /// Accepts a string (`"he-normal"`, `"he-normal:mode=fan_out"`) or a table with a
+    /// `name` and the parameters (`{ name = "he-normal", mode = "fan_out" }`).
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> de::Visitor<'de> for V {
+            type Value = Init;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(
+                    "an init such as \"he-normal\" or \"he-normal:mode=fan_out\", or a table \
+                     { name = \"he-normal\", mode = \"fan_out\" }",
+                )
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Init, E> {
+                v.parse().map_err(E::custom)
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Init, A::Error> {
+                let mut name: Option<String> = None;
+                let mut params = Vec::new();
+                while let Some(key) = map.next_key::<String>()? {
+                    if key == "name" || key == "scheme" {
+                        name = Some(map.next_value()?);
+                    } else {
+                        params.push((key, map.next_value::<ParamValue>()?));
+                    }
+                }
+                let name = name.ok_or_else(|| {
+                    de::Error::custom(format!(
+                        "an init table needs `name` (one of: {})",
+                        scheme_names()
+                    ))
+                })?;
+                parse_init(&name, &params).map_err(de::Error::custom)
+            }
+        }
+        deserializer.deserialize_any(V)
     }
 }
 

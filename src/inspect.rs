@@ -1,0 +1,392 @@
+//! Signal propagation at initialization: how the activations and back-propagated gradients
+//! of a deep, freshly initialized network behave layer by layer, under several inits.
+//!
+//! No training happens. For each init, a network of `depth` hidden layers of `width` units
+//! is initialized (seeded; LSUV is then fitted on the same input batch), a batch of
+//! standard-normal inputs is pushed forward with the engine's [`Mlp::forward`], and a
+//! standard-normal gradient dL/da (one per unit and row, seeded) is back-propagated from the
+//! top hidden layer down with the engine's [`Activation::backward`].
+//!
+//! The network also has an output layer (identity, `width` outputs, as every [`Mlp`] must)
+//! whose weight is set to the identity matrix after initialization: it passes the top hidden
+//! layer through unchanged, so that the injected gradient enters exactly at that layer.
+//!
+//! Per hidden layer `l` (1-based, as in `layers.csv`) a [`LayerRow`] holds:
+//! - the mean and standard deviation of the activations, over all units and rows;
+//! - the saturated fraction for bounded activations (sigmoid, tanh, softsign): outputs within
+//!   [`SATURATION_MARGIN`] of a bound (sigmoid: a < 0.03 or a > 0.97; tanh: |a| > 0.97);
+//! - the dead fraction for ReLU: units whose output is exactly 0 on every row of the batch;
+//! - the standard deviation of dL/dz at the layer (the back-propagated gradient, per row);
+//! - the standard deviation of dL/dW, the gradient of the *mean* over the batch.
+
+use std::io::{self, Read, Write};
+
+use ndarray::{Array2, ArrayView2};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, StandardNormal};
+
+use crate::nn::{Activation, Float, Init, Loss, Mlp, Workspace};
+
+/// Outputs closer than this to a bound of a bounded activation count as saturated.
+pub const SATURATION_MARGIN: f64 = 0.03;
+
+/// The RNG stream of the input batch (far from the layer streams `2l`, `2l + 1`).
+const INPUT_STREAM: u64 = u64::MAX;
+/// The RNG stream of the injected gradient.
+const GRADIENT_STREAM: u64 = u64::MAX - 1;
+
+/// What to inspect.
+#[derive(Clone, Debug)]
+pub struct InspectConfig {
+    /// The inits to compare, side by side.
+    pub inits: Vec<Init>,
+    /// The activation of every hidden layer.
+    pub activation: Activation,
+    /// Number of hidden layers.
+    pub depth: usize,
+    /// Units per hidden layer.
+    pub width: usize,
+    /// Rows in the input batch.
+    pub batch: usize,
+    /// Seed of the weights, the input batch and the injected gradient.
+    pub seed: u64,
+    /// Input features (usually `width`).
+    pub inputs: usize,
+}
+
+impl InspectConfig {
+    /// `depth` hidden layers of `width` units, a batch of 256 rows, seed 0, `width` inputs.
+    pub fn new(inits: Vec<Init>, activation: Activation, depth: usize, width: usize) -> Self {
+        InspectConfig {
+            inits,
+            activation,
+            depth,
+            width,
+            batch: 256,
+            seed: 0,
+            inputs: width,
+        }
+    }
+}
+
+/// The statistics of one hidden layer under one init.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LayerRow {
+    /// The init's label ([`Init::label`]).
+    pub init: String,
+    /// Hidden layer, 1-based.
+    pub layer: usize,
+    /// Mean activation over units and rows.
+    pub activation_mean: f64,
+    /// Standard deviation of the activations over units and rows.
+    pub activation_std: f64,
+    /// Fraction of outputs within [`SATURATION_MARGIN`] of a bound (bounded activations).
+    pub saturated_fraction: Option<f64>,
+    /// Fraction of units that output exactly 0 on the whole batch (ReLU).
+    pub dead_fraction: Option<f64>,
+    /// Standard deviation of dL/dz at this layer.
+    pub gradient_std: f64,
+    /// Standard deviation of dL/dW of this layer's weights.
+    pub weight_gradient_std: f64,
+}
+
+/// (mean, population standard deviation) of all elements, in `f64`.
+fn mean_std<'a, T: Float>(values: impl Iterator<Item = &'a T> + Clone) -> (f64, f64) {
+    let n = values.clone().count().max(1) as f64;
+    let mean = values.clone().map(|v| v.f64()).sum::<f64>() / n;
+    let var = values.map(|v| (v.f64() - mean).powi(2)).sum::<f64>() / n;
+    (mean, var.sqrt())
+}
+
+fn standard_normal<T: Float>(rows: usize, cols: usize, seed: u64, stream: u64) -> Array2<T> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    rng.set_stream(stream);
+    Array2::from_shape_simple_fn((rows, cols), || {
+        let z: f64 = StandardNormal.sample(&mut rng);
+        T::of(z)
+    })
+}
+
+fn saturated_fraction<T: Float>(a: ArrayView2<T>, activation: Activation) -> Option<f64> {
+    let (lo, hi) = activation.bounds()?;
+    let count = a
+        .iter()
+        .filter(|v| {
+            let v = v.f64();
+            v - lo < SATURATION_MARGIN || hi - v < SATURATION_MARGIN
+        })
+        .count();
+    Some(count as f64 / a.len().max(1) as f64)
+}
+
+fn dead_fraction<T: Float>(a: ArrayView2<T>, activation: Activation) -> Option<f64> {
+    if !activation.can_die() {
+        return None;
+    }
+    let dead = a
+        .columns()
+        .into_iter()
+        .filter(|c| c.iter().all(|&v| v == T::zero()))
+        .count();
+    Some(dead as f64 / a.ncols().max(1) as f64)
+}
+
+/// The rows of one init: one per hidden layer, input side first.
+fn inspect_one<T: Float>(config: &InspectConfig, init: &Init) -> Vec<LayerRow> {
+    let (depth, width) = (config.depth, config.width);
+    let mut sizes = vec![config.inputs];
+    sizes.extend(std::iter::repeat_n(width, depth + 1));
+    let activations = vec![config.activation; depth];
+    let mut mlp = Mlp::<T>::new(&sizes, &activations, Loss::Mse);
+    mlp.initialize(init, None, config.seed);
+    let x = standard_normal::<T>(config.batch, config.inputs, config.seed, INPUT_STREAM);
+    if let Init::Lsuv {
+        tolerance,
+        max_iterations,
+    } = init
+    {
+        mlp.lsuv(x.view(), *tolerance, *max_iterations);
+    }
+    // The output layer passes the top hidden layer through.
+    let top = mlp.layers.last_mut().expect("at least one layer");
+    top.weight = Array2::eye(width);
+    top.bias.fill(T::zero());
+
+    let mut ws = Workspace::new(&mlp, config.batch);
+    mlp.forward(x.view(), &mut ws);
+
+    // dL/da of the top hidden layer, then down: δ = g ⊙ f'(z); dW = δᵀ·input / n; g = δ·W.
+    let mut grad = standard_normal::<T>(config.batch, width, config.seed, GRADIENT_STREAM);
+    let scale = T::of(1.0 / config.batch as f64);
+    let mut rows = Vec::with_capacity(depth);
+    for l in (0..depth).rev() {
+        let a = ws.output(l);
+        config.activation.backward(
+            a.as_slice().expect("workspace rows are contiguous"),
+            grad.as_slice_mut().expect("standard layout"),
+        );
+        let input = if l == 0 { x.view() } else { ws.output(l - 1) };
+        let weight_grad = grad.t().dot(&input) * scale;
+        let (activation_mean, activation_std) = mean_std(a.iter());
+        rows.push(LayerRow {
+            init: init.label(),
+            layer: l + 1,
+            activation_mean,
+            activation_std,
+            saturated_fraction: saturated_fraction(a, config.activation),
+            dead_fraction: dead_fraction(a, config.activation),
+            gradient_std: mean_std(grad.iter()).1,
+            weight_gradient_std: mean_std(weight_grad.iter()).1,
+        });
+        grad = grad.dot(&mlp.layers[l].weight);
+    }
+    rows.reverse();
+    rows
+}
+
+/// Signal propagation at initialization for every init of `config`: one [`LayerRow`] per
+/// init and hidden layer, init by init, input side first. See the module docs.
+///
+/// # Panics
+/// If `depth`, `width`, `batch` or `inputs` is 0 (check user input before calling).
+pub fn inspect<T: Float>(config: &InspectConfig) -> Vec<LayerRow> {
+    assert!(
+        config.depth > 0 && config.width > 0 && config.batch > 0 && config.inputs > 0,
+        "inspect needs depth, width, batch and inputs ≥ 1: {config:?}"
+    );
+    config
+        .inits
+        .iter()
+        .flat_map(|init| inspect_one::<T>(config, init))
+        .collect()
+}
+
+/// A number in at most 8 characters: fixed for ordinary magnitudes, scientific otherwise.
+fn short(v: f64) -> String {
+    let a = v.abs();
+    if v == 0.0 {
+        "0".into()
+    } else if !v.is_finite() {
+        format!("{v}")
+    } else if (1e-3..1e4).contains(&a) {
+        // Four significant digits, at most four decimals.
+        let decimals = (3 - a.log10().floor() as i32).clamp(0, 4) as usize;
+        format!("{v:.decimals$}")
+    } else {
+        format!("{v:.2e}")
+    }
+}
+
+fn percent(v: Option<f64>) -> String {
+    v.map_or_else(|| "-".into(), |f| format!("{:.1}", 100.0 * f))
+}
+
+/// A table for people: one row per layer, one column group per init (activation std,
+/// gradient std, and saturated % or dead % when they apply). Two inits fit in about 70
+/// columns, five in about 160.
+pub fn format_table(rows: &[LayerRow]) -> String {
+    let mut inits: Vec<&str> = Vec::new();
+    for r in rows {
+        if !inits.contains(&r.init.as_str()) {
+            inits.push(&r.init);
+        }
+    }
+    let mut layers: Vec<usize> = rows.iter().map(|r| r.layer).collect();
+    layers.sort_unstable();
+    layers.dedup();
+    let find = |init: &str, layer: usize| rows.iter().find(|r| r.init == init && r.layer == layer);
+    // The third column of a group, if any row of the init has one.
+    let extra = |init: &str| {
+        let of = rows.iter().filter(|r| r.init == init);
+        if of.clone().any(|r| r.saturated_fraction.is_some()) {
+            Some("sat %")
+        } else if of.clone().any(|r| r.dead_fraction.is_some()) {
+            Some("dead %")
+        } else {
+            None
+        }
+    };
+    const W: usize = 8;
+    let group_width = |init: &str| {
+        if extra(init).is_some() {
+            3 * W + 2
+        } else {
+            2 * W + 1
+        }
+    };
+    let mut out = String::new();
+    let mut head1 = format!("{:>5}", "");
+    let mut head2 = format!("{:>5}", "layer");
+    for &init in &inits {
+        let gw = group_width(init).max(init.chars().count());
+        head1.push_str(&format!(" │ {init:^gw$}"));
+        let mut cols = format!("{:>W$} {:>W$}", "act std", "grad std");
+        if let Some(e) = extra(init) {
+            cols.push_str(&format!(" {e:>W$}"));
+        }
+        head2.push_str(&format!(" │ {cols:>gw$}"));
+    }
+    out.push_str(head1.trim_end());
+    out.push('\n');
+    out.push_str(&head2);
+    out.push('\n');
+    out.push_str(&"─".repeat(head2.chars().count()));
+    out.push('\n');
+    for layer in layers {
+        let mut line = format!("{layer:>5}");
+        for &init in &inits {
+            let gw = group_width(init).max(init.chars().count());
+            let cells = match find(init, layer) {
+                Some(r) => {
+                    let mut c = format!(
+                        "{:>W$} {:>W$}",
+                        short(r.activation_std),
+                        short(r.gradient_std)
+                    );
+                    match extra(init) {
+                        Some("sat %") => {
+                            c.push_str(&format!(" {:>W$}", percent(r.saturated_fraction)))
+                        }
+                        Some(_) => c.push_str(&format!(" {:>W$}", percent(r.dead_fraction))),
+                        None => {}
+                    }
+                    c
+                }
+                None => String::new(),
+            };
+            line.push_str(&format!(" │ {cells:>gw$}"));
+        }
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out
+}
+
+/// The CSV header of [`write_csv`].
+pub const CSV_HEADER: [&str; 8] = [
+    "init",
+    "layer",
+    "activation_mean",
+    "activation_std",
+    "saturated_fraction",
+    "dead_fraction",
+    "gradient_std",
+    "weight_gradient_std",
+];
+
+fn csv_error(e: csv::Error) -> io::Error {
+    io::Error::other(e)
+}
+
+/// Writes the rows in long format, one row per init × layer, with the header
+/// [`CSV_HEADER`]; a fraction that does not apply is an empty cell. Numbers are written
+/// exactly (shortest round-trip form).
+pub fn write_csv(rows: &[LayerRow], w: impl Write) -> io::Result<()> {
+    let mut out = csv::Writer::from_writer(w);
+    out.write_record(CSV_HEADER).map_err(csv_error)?;
+    let opt = |v: Option<f64>| v.map_or_else(String::new, |f| f.to_string());
+    for r in rows {
+        out.write_record([
+            r.init.clone(),
+            r.layer.to_string(),
+            r.activation_mean.to_string(),
+            r.activation_std.to_string(),
+            opt(r.saturated_fraction),
+            opt(r.dead_fraction),
+            r.gradient_std.to_string(),
+            r.weight_gradient_std.to_string(),
+        ])
+        .map_err(csv_error)?;
+    }
+    out.flush()
+}
+
+/// Reads what [`write_csv`] wrote.
+pub fn read_csv(r: impl Read) -> io::Result<Vec<LayerRow>> {
+    let mut reader = csv::Reader::from_reader(r);
+    let header = reader.headers().map_err(csv_error)?.clone();
+    if header.iter().ne(CSV_HEADER) {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!(
+                "expected the header {}, got {}",
+                CSV_HEADER.join(","),
+                header.iter().collect::<Vec<_>>().join(",")
+            ),
+        ));
+    }
+    let mut rows = Vec::new();
+    for (i, record) in reader.records().enumerate() {
+        let record = record.map_err(csv_error)?;
+        let line = i + 2;
+        let bad = |col: usize| {
+            io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!(
+                    "line {line}, column `{}`: cannot read `{}`",
+                    CSV_HEADER[col], &record[col]
+                ),
+            )
+        };
+        let num = |col: usize| record[col].parse::<f64>().map_err(|_| bad(col));
+        let opt = |col: usize| {
+            if record[col].is_empty() {
+                Ok(None)
+            } else {
+                num(col).map(Some)
+            }
+        };
+        rows.push(LayerRow {
+            init: record[0].to_string(),
+            layer: record[1].parse().map_err(|_| bad(1))?,
+            activation_mean: num(2)?,
+            activation_std: num(3)?,
+            saturated_fraction: opt(4)?,
+            dead_fraction: opt(5)?,
+            gradient_std: num(6)?,
+            weight_gradient_std: num(7)?,
+        });
+    }
+    Ok(rows)
+}

@@ -1,0 +1,264 @@
+//! Parsing initializers from names and parameters (TOML) and the command-line form.
+
+use initlab::nn::init::{
+    Distribution, FanMode, Gain, Init, ParamValue, SCHEMES, parse_bias_init, parse_init,
+};
+
+fn p(spec: &str) -> Result<Init, String> {
+    spec.parse()
+}
+
+#[test]
+fn the_issue_examples_parse() {
+    assert_eq!(p("huge:std=5").unwrap(), Init::Huge { std: 5.0 });
+    assert_eq!(
+        p("he-normal:mode=fan_out:slope=0.1").unwrap(),
+        Init::HeNormal {
+            mode: FanMode::FanOut,
+            slope: 0.1
+        }
+    );
+    assert_eq!(
+        p("xavier-uniform:gain=auto").unwrap(),
+        Init::XavierUniform { gain: Gain::Auto }
+    );
+    assert_eq!(
+        p("variance-scaling:scale=2:mode=fan_avg:distribution=normal").unwrap(),
+        Init::VarianceScaling {
+            scale: 2.0,
+            mode: FanMode::FanAvg,
+            distribution: Distribution::Normal
+        }
+    );
+    assert_eq!(
+        p("lsuv:tolerance=0.01:max_iterations=20").unwrap(),
+        Init::Lsuv {
+            tolerance: 0.01,
+            max_iterations: 20
+        }
+    );
+}
+
+#[test]
+fn defaults_match_the_catalogue() {
+    for s in SCHEMES {
+        let init = parse_init(s.name, &[]).unwrap_or_else(|e| panic!("{}: {e}", s.name));
+        assert_eq!(init.name(), s.name);
+        // SCHEMES lists "key=default" pairs; `gain=1|auto` means default 1.
+        let listed: Vec<(String, String)> = s
+            .params
+            .split(',')
+            .map(str::trim)
+            .filter(|kv| !kv.is_empty())
+            .map(|kv| {
+                let (k, v) = kv.split_once('=').unwrap();
+                (k.to_string(), v.split('|').next().unwrap().to_string())
+            })
+            .collect();
+        assert_eq!(init.params(), listed, "{}", s.name);
+    }
+}
+
+#[test]
+fn names_are_forgiving() {
+    assert_eq!(p("Xavier_Normal").unwrap(), p("xavier-normal").unwrap());
+    assert_eq!(p("glorot-uniform").unwrap(), p("xavier-uniform").unwrap());
+    assert_eq!(p("kaiming_normal").unwrap(), p("he-normal").unwrap());
+    assert_eq!(p(" zero ").unwrap(), Init::Zeros);
+    assert_eq!(
+        p("he-uniform:a=0.2:mode=FAN-OUT").unwrap(),
+        Init::HeUniform {
+            mode: FanMode::FanOut,
+            slope: 0.2
+        }
+    );
+    assert_eq!(
+        p("lsuv:max-iterations=3").unwrap(),
+        Init::Lsuv {
+            tolerance: 0.1,
+            max_iterations: 3
+        }
+    );
+}
+
+#[test]
+fn every_scheme_round_trips_through_spec_and_label() {
+    let specs = [
+        "zeros",
+        "constant:value=-0.5",
+        "tiny",
+        "huge:std=3",
+        "normal:mean=1:std=0.1",
+        "uniform:low=-0.2:high=0.7",
+        "truncated-normal:std=0.3",
+        "xavier-uniform:gain=auto",
+        "xavier-normal:gain=1.5",
+        "he-uniform:mode=fan_avg",
+        "he-normal:slope=0.01",
+        "lecun-uniform",
+        "lecun-normal",
+        "variance-scaling:distribution=uniform",
+        "orthogonal:gain=auto",
+        "glorot-standard",
+        "pytorch-default",
+        "keras-default",
+        "lsuv:tolerance=0.05",
+    ];
+    for spec in specs {
+        let init = p(spec).unwrap();
+        assert_eq!(init.label(), spec, "label is the name + non-default params");
+        assert_eq!(init.to_string(), spec);
+        assert_eq!(p(&init.spec()).unwrap(), init, "{}", init.spec());
+        let params: Vec<(String, ParamValue)> = init
+            .params()
+            .into_iter()
+            .map(|(k, v)| (k, ParamValue::parse(&v)))
+            .collect();
+        assert_eq!(parse_init(&init.name(), &params).unwrap(), init);
+    }
+    assert_eq!(
+        p("he-normal").unwrap().spec(),
+        "he-normal:mode=fan_in:slope=0"
+    );
+}
+
+fn err(spec: &str) -> String {
+    p(spec).expect_err(spec)
+}
+
+#[test]
+fn unknown_scheme_lists_every_name() {
+    let e = err("hee-normal");
+    assert!(e.contains("`hee-normal`"), "{e}");
+    for s in SCHEMES {
+        assert!(e.contains(s.name), "{e} misses {}", s.name);
+    }
+    assert!(err("").contains("empty init name"));
+}
+
+#[test]
+fn bad_keys_name_the_scheme_and_the_valid_keys() {
+    let e = err("huge:mean=1");
+    assert!(
+        e.contains("huge") && e.contains("`mean`") && e.contains("std"),
+        "{e}"
+    );
+    let e = err("zeros:std=1");
+    assert!(e.contains("takes no parameters"), "{e}");
+    let e = err("normal:std=1:std=2");
+    assert!(e.contains("twice"), "{e}");
+    let e = err("he-normal:mode");
+    assert!(e.contains("key=value"), "{e}");
+    let e = err("variance-scaling:scale=1:banana=2");
+    assert!(e.contains("scale, mode, distribution"), "{e}");
+}
+
+#[test]
+fn bad_values_are_rejected_with_the_rule() {
+    for (spec, needle) in [
+        ("huge:std=0", "> 0"),
+        ("tiny:std=-1", "> 0"),
+        ("normal:std=inf", "finite"),
+        ("normal:mean=nan", "finite"),
+        ("normal:std=abc", "`abc`"),
+        ("uniform:low=1:high=1", "low"),
+        ("uniform:low=2:high=1", "< `high`"),
+        ("truncated-normal:std=0", "> 0"),
+        ("xavier-normal:gain=0", "auto"),
+        ("xavier-normal:gain=-2", "> 0"),
+        ("orthogonal:gain=fast", "auto"),
+        ("he-normal:slope=-0.1", "≥ 0"),
+        ("he-normal:slope=inf", "finite"),
+        ("he-normal:mode=fan_sideways", "fan_in, fan_out, fan_avg"),
+        ("variance-scaling:scale=0", "> 0"),
+        ("variance-scaling:distribution=cauchy", "truncated-normal"),
+        ("lsuv:tolerance=0", "> 0"),
+        ("lsuv:max_iterations=0", "≥ 1"),
+        ("lsuv:max_iterations=2.5", "whole number"),
+        ("constant:value=inf", "finite"),
+    ] {
+        let e = err(spec);
+        let scheme = spec.split(':').next().unwrap();
+        assert!(
+            e.contains(needle) && e.contains(scheme),
+            "{spec}: `{e}` lacks `{needle}`"
+        );
+    }
+}
+
+#[test]
+fn numbers_may_arrive_as_text_and_text_as_numbers_is_an_error() {
+    let init = parse_init(
+        "huge",
+        &[("std".to_string(), ParamValue::Text("2.5".to_string()))],
+    )
+    .unwrap();
+    assert_eq!(init, Init::Huge { std: 2.5 });
+    let e = parse_init(
+        "he-normal",
+        &[("mode".to_string(), ParamValue::Number(1.0))],
+    )
+    .unwrap_err();
+    assert!(e.contains("mode"), "{e}");
+}
+
+#[test]
+fn bias_inits_use_the_same_names_except_matrix_schemes() {
+    assert_eq!(
+        parse_bias_init("constant", &[("value".into(), ParamValue::Number(0.1))]).unwrap(),
+        Init::Constant { value: 0.1 }
+    );
+    assert_eq!(parse_bias_init("zeros", &[]).unwrap(), Init::Zeros);
+    for name in ["orthogonal", "lsuv"] {
+        let e = parse_bias_init(name, &[]).unwrap_err();
+        assert!(
+            e.contains(name) && e.contains("bias") && e.contains("zeros"),
+            "{e}"
+        );
+    }
+}
+
+#[derive(serde::Deserialize, serde::Serialize)]
+struct Spec {
+    inits: Vec<Init>,
+}
+
+#[test]
+fn toml_accepts_strings_and_tables_and_writes_the_resolved_form() {
+    let text = r#"
+inits = [
+  "xavier-normal",
+  "he-normal:mode=fan_out",
+  { name = "variance-scaling", scale = 2, mode = "fan_avg", distribution = "normal" },
+  { name = "lsuv", max_iterations = 5 },
+]
+"#;
+    let spec: Spec = toml::from_str(text).unwrap();
+    assert_eq!(
+        spec.inits,
+        vec![
+            p("xavier-normal").unwrap(),
+            p("he-normal:mode=fan_out").unwrap(),
+            p("variance-scaling:scale=2:mode=fan_avg:distribution=normal").unwrap(),
+            p("lsuv:max_iterations=5").unwrap(),
+        ]
+    );
+    let written = toml::to_string(&spec).unwrap();
+    assert!(
+        written.contains("he-normal:mode=fan_out:slope=0"),
+        "{written}"
+    );
+    let again: Spec = toml::from_str(&written).unwrap();
+    assert_eq!(again.inits, spec.inits);
+
+    let bad = toml::from_str::<Spec>(r#"inits = [{ name = "huge", std = -1 }]"#)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(bad.contains("huge") && bad.contains("std"), "{bad}");
+    let bad = toml::from_str::<Spec>(r#"inits = [{ std = 1 }]"#)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(bad.contains("name"), "{bad}");
+}
