@@ -31,6 +31,10 @@ pub enum Command {
     /// List initialization schemes, activations with their gains, losses and built-in
     /// experiments.
     List,
+    /// Signal propagation at initialization, no training: push a batch of standard-normal
+    /// inputs through a fresh deep network and back-propagate a unit-variance gradient;
+    /// print per-layer statistics, several starts side by side.
+    Inspect(InspectArgs),
     /// Redraw every picture and report.html of a results directory from its CSV files.
     Plot {
         /// The results directory (e.g. results/xor).
@@ -84,6 +88,35 @@ pub struct ExperimentArgs {
     pub fail_on_divergence: bool,
 }
 
+/// Options of `initlab inspect`.
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// Starts, comma-separated (name or name:key=value), or `all` for every built-in scheme.
+    #[arg(long, value_delimiter = ',', required = true)]
+    pub init: Vec<String>,
+    /// Hidden activation.
+    #[arg(long, default_value = "relu")]
+    pub activation: String,
+    /// Number of hidden layers.
+    #[arg(long, default_value_t = 10)]
+    pub depth: usize,
+    /// Units per hidden layer (and inputs).
+    #[arg(long, default_value_t = 256)]
+    pub width: usize,
+    /// Rows of the standard-normal input batch.
+    #[arg(long, default_value_t = 1000)]
+    pub batch: usize,
+    /// Seed of the weights, inputs and gradient.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Floating-point precision.
+    #[arg(long, value_enum, default_value_t = Precision::F32)]
+    pub precision: Precision,
+    /// Also write the table in long format to this CSV file.
+    #[arg(long)]
+    pub csv: Option<PathBuf>,
+}
+
 /// An error for the user, with its exit code.
 #[derive(Debug)]
 pub struct CliError {
@@ -129,6 +162,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             print!("{}", list_text());
             Ok(())
         }
+        Command::Inspect(args) => inspect(args),
         Command::Plot { dir } => plot(&dir),
     }
 }
@@ -233,6 +267,49 @@ fn run_experiment(args: ExperimentArgs) -> Result<(), CliError> {
             ),
         });
     }
+    Ok(())
+}
+
+fn inspect(args: InspectArgs) -> Result<(), CliError> {
+    use crate::inspect::{InspectConfig, format_table, inspect as run_inspect, write_csv};
+    let activation: crate::nn::Activation = args
+        .activation
+        .parse()
+        .map_err(|e: String| CliError::usage(format!("--activation: {e}")))?;
+    let mut inits = Vec::new();
+    for name in &args.init {
+        if name == "all" {
+            for scheme in crate::nn::init::SCHEMES {
+                inits.push(scheme.name.parse().expect("built-in scheme names parse"));
+            }
+        } else {
+            inits.push(
+                name.parse::<crate::nn::Init>()
+                    .map_err(|e| CliError::usage(format!("--init: {e}")))?,
+            );
+        }
+    }
+    for (name, value) in [
+        ("--depth", args.depth),
+        ("--width", args.width),
+        ("--batch", args.batch),
+    ] {
+        if value == 0 {
+            return Err(CliError::usage(format!("{name} must be at least 1, got 0")));
+        }
+    }
+    let mut config = InspectConfig::new(inits, activation, args.depth, args.width);
+    config.batch = args.batch;
+    config.seed = args.seed;
+    let rows = match args.precision {
+        Precision::F32 => run_inspect::<f32>(&config),
+        Precision::F64 => run_inspect::<f64>(&config),
+    };
+    if let Some(path) = &args.csv {
+        crate::fsutil::write_atomic_with(path, |w| write_csv(&rows, w))
+            .map_err(|e| CliError::runtime(format!("cannot write {}: {e}", path.display())))?;
+    }
+    print!("{}", format_table(&rows));
     Ok(())
 }
 
