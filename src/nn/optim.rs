@@ -37,6 +37,14 @@ impl<T: Float> Sgd<T> {
         }
     }
 
+    /// Makes the velocity buffers for `mlp` now (if momentum is used), so that no step
+    /// allocates. [`crate::nn::train`] calls it before training.
+    pub fn prepare(&mut self, mlp: &Mlp<T>) {
+        if self.momentum != 0.0 && self.velocity.is_none() {
+            self.velocity = Some(Gradients::zeros_like(mlp));
+        }
+    }
+
     /// Applies one update to `mlp` from `grads`. The velocity buffers are created on the
     /// first step with momentum; later steps allocate nothing.
     pub fn step(&mut self, mlp: &mut Mlp<T>, grads: &Gradients<T>) {

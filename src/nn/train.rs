@@ -127,6 +127,7 @@ pub fn train<T: Float, R: Rng + ?Sized>(
     let mut evaluator = Evaluator::new(mlp, n.max(test.map_or(0, |t| t.x.nrows())));
     evaluator.workspace.threads = config.threads;
 
+    optimizer.prepare(mlp);
     let mut history = History::default();
     let stopped = || stop.is_some_and(|s| s.load(Ordering::Relaxed));
 

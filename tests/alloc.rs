@@ -1,0 +1,112 @@
+//! A training step allocates nothing once its buffers exist: a counting global allocator
+//! watches SGD steps after the first, for full-batch and mini-batch training, plain and with
+//! momentum, in f32 and f64, with small and large layers.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::ops::ControlFlow;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+use initlab::nn::{Activation, Float, Gradients, Init, Loss, Mlp, Sgd, Split, TargetsView, TrainConfig, Workspace, train};
+use ndarray::Array2;
+
+struct Counting;
+
+static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+static COUNTING: AtomicBool = AtomicBool::new(false);
+
+// SAFETY: forwards to the system allocator; only counts.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        if COUNTING.load(Ordering::Relaxed) {
+            ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        }
+        // SAFETY: same contract as the caller's.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: same contract as the caller's.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        if COUNTING.load(Ordering::Relaxed) {
+            ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        }
+        // SAFETY: same contract as the caller's.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// Allocations made by `f`.
+fn count(f: impl FnOnce()) -> usize {
+    ALLOCATIONS.store(0, Ordering::SeqCst);
+    COUNTING.store(true, Ordering::SeqCst);
+    f();
+    COUNTING.store(false, Ordering::SeqCst);
+    ALLOCATIONS.load(Ordering::SeqCst)
+}
+
+fn data<T: Float>(rows: usize, inputs: usize) -> (Array2<T>, Vec<usize>) {
+    let x = Array2::from_shape_fn((rows, inputs), |(i, j)| T::of(((i * 7 + j * 3) % 11) as f64 / 11.0 - 0.5));
+    let y = (0..rows).map(|i| i % 3).collect();
+    (x, y)
+}
+
+fn steps_allocate_nothing<T: Float>(sizes: &[usize], activation: Activation, rows: usize, momentum: f64) {
+    let (x, y) = data::<T>(rows, sizes[0]);
+    let hidden = vec![activation; sizes.len() - 2];
+    let mut mlp = Mlp::<T>::new(sizes, &hidden, Loss::SoftmaxCrossEntropy);
+    mlp.initialize(&"he-normal".parse::<Init>().unwrap(), None, 1);
+    let mut ws = Workspace::new(&mlp, rows);
+    let mut grads = Gradients::zeros_like(&mlp);
+    let mut sgd = Sgd::with(0.01, momentum, 1e-4);
+    let mut step = |mlp: &mut Mlp<T>| {
+        let loss = mlp.loss_and_gradients(x.view(), TargetsView::Classes(&y), &mut ws, &mut grads);
+        sgd.step(mlp, &grads);
+        loss
+    };
+    step(&mut mlp); // the first step may size internal buffers
+    let n = count(|| {
+        for _ in 0..20 {
+            step(&mut mlp);
+        }
+    });
+    assert_eq!(n, 0, "{} {sizes:?} {activation} momentum {momentum}: {n} allocations in 20 steps", T::NAME);
+}
+
+#[test]
+fn full_batch_steps_allocate_nothing() {
+    steps_allocate_nothing::<f32>(&[2, 4, 3], Activation::Tanh, 4, 0.0);
+    steps_allocate_nothing::<f32>(&[2, 100, 3], Activation::Relu, 300, 0.9);
+    steps_allocate_nothing::<f32>(&[64, 128, 128, 10], Activation::Sigmoid, 128, 0.0);
+    steps_allocate_nothing::<f64>(&[5, 16, 16, 3], Activation::Selu, 32, 0.5);
+}
+
+#[test]
+fn minibatch_epochs_between_logs_allocate_nothing() {
+    // Train for 1 epoch (sizes every buffer), then count a second call's steps between the
+    // logged epochs: only epoch 0 and the last epoch are logged (log_every = epochs).
+    let (x, y) = data::<f32>(250, 8);
+    let mut mlp = Mlp::<f32>::new(&[8, 32, 32, 3], &[Activation::Tanh; 2], Loss::SoftmaxCrossEntropy);
+    mlp.initialize(&"xavier-normal".parse::<Init>().unwrap(), None, 3);
+    let split = Split { x: x.view(), targets: TargetsView::Classes(&y) };
+    let mut rng = <rand_chacha::ChaCha8Rng as rand::SeedableRng>::seed_from_u64(0);
+    let mut sgd = Sgd::with(0.05, 0.9, 0.0);
+    let config = TrainConfig { epochs: 30, batch_size: 32, log_every: 30, threads: 1 };
+    // Count only between the epoch-0 checkpoint and the final one.
+    let mut inside = 0usize;
+    let history = train(&mut mlp, &mut sgd, split, None, &config, &mut rng, None, |cp| {
+        if cp.record.epoch == 0 {
+            ALLOCATIONS.store(0, Ordering::SeqCst);
+            COUNTING.store(true, Ordering::SeqCst);
+        } else {
+            COUNTING.store(false, Ordering::SeqCst);
+            inside = ALLOCATIONS.load(Ordering::SeqCst);
+        }
+        ControlFlow::Continue(())
+    });
+    assert_eq!(history.steps, 30 * 8);
+    assert_eq!(inside, 0, "{inside} allocations in 30 epochs of mini-batch training");
+}
