@@ -100,6 +100,8 @@ impl<T: GemmScalar> GemmScratch<T> {
 
 /// Below this many multiply-adds (`m*n*k`) a plain loop beats packing.
 const SMALL_MNK: usize = 2048;
+/// Spare elements at the end of the packed-A buffer (see `x86::pack_a6_rows_f32`).
+const PACK_SLACK: usize = 8;
 /// Below this many multiply-adds a product runs on the calling thread whatever `threads` says.
 const PAR_MIN_MNK: usize = 1 << 19;
 
@@ -290,9 +292,12 @@ fn gemm_serial<T: GemmScalar>(
     let n = b.ncols();
     let (mr, nr) = (T::MR, T::NR);
     let mc_max = T::MC.min(m.next_multiple_of(mr));
-    let kc_max = T::KC.min(k);
+    // Even k blocks (784 -> 4 x 196 rather than 3 x 256 + 16); depends on k only.
+    let kc_blk = k.div_ceil(k.div_ceil(T::KC));
+    let kc_max = kc_blk;
     let nc_max = T::NC.min(n.next_multiple_of(nr));
-    let need_a = mc_max.next_multiple_of(mr) * kc_max;
+    // +PACK_SLACK: the SIMD packers may write a few junk values past a panel's end.
+    let need_a = mc_max.next_multiple_of(mr) * kc_max + PACK_SLACK;
     let need_b = nc_max.next_multiple_of(nr) * kc_max;
     if bufs.a.len() < need_a {
         bufs.a.resize(need_a, T::ZERO);
@@ -314,7 +319,7 @@ fn gemm_serial<T: GemmScalar>(
         let nc = T::NC.min(n - jc);
         let mut pc = 0;
         while pc < k {
-            let kc = T::KC.min(k - pc);
+            let kc = kc_blk.min(k - pc);
             let first = pc == 0;
             // SAFETY: (pc, jc) is inside b and the kc×nc block fits; `pb` holds
             // `need_b >= nc.next_multiple_of(nr) * kc` elements.
@@ -401,7 +406,21 @@ unsafe fn pack_a<T: GemmScalar>(
         unsafe {
             let panel = dst.add(ir * kc);
             let base = a.offset(ir as isize * rsa);
-            if rsa.unsigned_abs() <= csa.unsigned_abs() {
+            #[cfg(target_arch = "x86_64")]
+            if is_f32::<T>() && csa == 1 && rows == 6 && x86::has_avx2_fma() {
+                x86::pack_a6_rows_f32(panel as *mut f32, base as *const f32, rsa, kc);
+                ir += mr;
+                continue;
+            }
+            if rsa == 1 && rows == mr {
+                for p in 0..kc {
+                    std::ptr::copy_nonoverlapping(
+                        base.offset(p as isize * csa),
+                        panel.add(p * mr),
+                        mr,
+                    );
+                }
+            } else if rsa.unsigned_abs() <= csa.unsigned_abs() {
                 // Columns of A are the short stride: read MR values per p.
                 for p in 0..kc {
                     let src = base.offset(p as isize * csa);
@@ -454,6 +473,12 @@ unsafe fn pack_b<T: GemmScalar>(
         unsafe {
             let panel = dst.add(jr * kc);
             let base = b.offset(jr as isize * csb);
+            #[cfg(target_arch = "x86_64")]
+            if is_f32::<T>() && rsb == 1 && cols == 16 && x86::has_avx2_fma() {
+                x86::pack_b16_cols_f32(panel as *mut f32, base as *const f32, csb, kc);
+                jr += nr;
+                continue;
+            }
             if csb == 1 && cols == nr {
                 for p in 0..kc {
                     std::ptr::copy_nonoverlapping(
@@ -490,6 +515,12 @@ unsafe fn pack_b<T: GemmScalar>(
         }
         jr += nr;
     }
+}
+
+/// True when `T` is `f32` (folded at compile time).
+#[inline(always)]
+fn is_f32<T: 'static>() -> bool {
+    std::any::TypeId::of::<T>() == std::any::TypeId::of::<f32>()
 }
 
 /// Writes an accumulator tile (row-major, `NR` per row) into C with the update rule of
@@ -583,6 +614,103 @@ mod x86 {
                 let yes = is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma");
                 HAS_AVX2_FMA.store(if yes { 2 } else { 1 }, Ordering::Relaxed);
                 yes
+            }
+        }
+    }
+
+    /// Transposes 8 rows of 8 floats: output `j` holds element `j` of every input row.
+    #[target_feature(enable = "avx2")]
+    #[inline]
+    fn transpose8(r: [__m256; 8]) -> [__m256; 8] {
+        let t0 = _mm256_unpacklo_ps(r[0], r[1]);
+        let t1 = _mm256_unpackhi_ps(r[0], r[1]);
+        let t2 = _mm256_unpacklo_ps(r[2], r[3]);
+        let t3 = _mm256_unpackhi_ps(r[2], r[3]);
+        let t4 = _mm256_unpacklo_ps(r[4], r[5]);
+        let t5 = _mm256_unpackhi_ps(r[4], r[5]);
+        let t6 = _mm256_unpacklo_ps(r[6], r[7]);
+        let t7 = _mm256_unpackhi_ps(r[6], r[7]);
+        let s0 = _mm256_shuffle_ps::<0x44>(t0, t2);
+        let s1 = _mm256_shuffle_ps::<0xEE>(t0, t2);
+        let s2 = _mm256_shuffle_ps::<0x44>(t1, t3);
+        let s3 = _mm256_shuffle_ps::<0xEE>(t1, t3);
+        let s4 = _mm256_shuffle_ps::<0x44>(t4, t6);
+        let s5 = _mm256_shuffle_ps::<0xEE>(t4, t6);
+        let s6 = _mm256_shuffle_ps::<0x44>(t5, t7);
+        let s7 = _mm256_shuffle_ps::<0xEE>(t5, t7);
+        [
+            _mm256_permute2f128_ps::<0x20>(s0, s4),
+            _mm256_permute2f128_ps::<0x20>(s1, s5),
+            _mm256_permute2f128_ps::<0x20>(s2, s6),
+            _mm256_permute2f128_ps::<0x20>(s3, s7),
+            _mm256_permute2f128_ps::<0x31>(s0, s4),
+            _mm256_permute2f128_ps::<0x31>(s1, s5),
+            _mm256_permute2f128_ps::<0x31>(s2, s6),
+            _mm256_permute2f128_ps::<0x31>(s3, s7),
+        ]
+    }
+
+    /// Packs one full 6-row A panel from rows that are contiguous along k (row stride `rsa`):
+    /// `dst[p*6 + i] = a[i*rsa + p]`. Uses 8×8 transposes; each store writes 8 floats, so up
+    /// to 2 junk floats land past `dst[kc*6]` (the buffer has `PACK_SLACK` spare elements, and
+    /// the next panel is packed afterwards).
+    ///
+    /// # Safety
+    /// CPU must support AVX2; `a` valid for 6 rows of `kc` floats; `dst` for `kc*6 + 2` writes.
+    #[target_feature(enable = "avx2,fma")]
+    pub(super) unsafe fn pack_a6_rows_f32(dst: *mut f32, a: *const f32, rsa: isize, kc: usize) {
+        // SAFETY: reads are a[i*rsa + p] for i < 6, p < kc; writes are below dst + kc*6 + 2.
+        unsafe {
+            let mut p = 0;
+            let zero = _mm256_setzero_ps();
+            while p + 8 <= kc {
+                let mut r = [zero; 8];
+                for (i, ri) in r.iter_mut().enumerate().take(6) {
+                    *ri = _mm256_loadu_ps(a.offset(i as isize * rsa).add(p));
+                }
+                let o = transpose8(r);
+                for (q, oq) in o.iter().enumerate() {
+                    _mm256_storeu_ps(dst.add((p + q) * 6), *oq);
+                }
+                p += 8;
+            }
+            while p < kc {
+                for i in 0..6 {
+                    *dst.add(p * 6 + i) = *a.offset(i as isize * rsa).add(p);
+                }
+                p += 1;
+            }
+        }
+    }
+
+    /// Packs one full 16-column B panel from columns that are contiguous along k (column
+    /// stride `csb`): `dst[p*16 + j] = b[j*csb + p]`, with 8×8 transposes.
+    ///
+    /// # Safety
+    /// CPU must support AVX2; `b` valid for 16 columns of `kc` floats; `dst` for `kc*16` writes.
+    #[target_feature(enable = "avx2,fma")]
+    pub(super) unsafe fn pack_b16_cols_f32(dst: *mut f32, b: *const f32, csb: isize, kc: usize) {
+        // SAFETY: reads are b[j*csb + p] for j < 16, p < kc; writes are below dst + kc*16.
+        unsafe {
+            let mut p = 0;
+            while p + 8 <= kc {
+                for h in 0..2 {
+                    let mut r = [_mm256_setzero_ps(); 8];
+                    for (j, rj) in r.iter_mut().enumerate() {
+                        *rj = _mm256_loadu_ps(b.offset((8 * h + j) as isize * csb).add(p));
+                    }
+                    let o = transpose8(r);
+                    for (q, oq) in o.iter().enumerate() {
+                        _mm256_storeu_ps(dst.add((p + q) * 16 + 8 * h), *oq);
+                    }
+                }
+                p += 8;
+            }
+            while p < kc {
+                for j in 0..16 {
+                    *dst.add(p * 16 + j) = *b.offset(j as isize * csb).add(p);
+                }
+                p += 1;
             }
         }
     }
