@@ -133,6 +133,7 @@ fn check<T: GemmScalar>(
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn check_f32(
     m: usize,
     k: usize,
@@ -158,6 +159,7 @@ fn check_f32(
     );
 }
 
+#[allow(clippy::too_many_arguments)]
 fn check_f64(
     m: usize,
     k: usize,
