@@ -140,10 +140,11 @@ fn interleaved(rounds: usize) {
     println!(
         "median GFLOP/s over {rounds} interleaved rounds (ndarray: MATMUL_NUM_THREADS={nd_threads})"
     );
-    println!(
-        "{:<16} {:>11} {:>11} {:>11}",
-        "shape", variants[0], variants[1], variants[2]
-    );
+    print!("{:<16}", "shape");
+    for v in variants {
+        print!(" {v:>11}");
+    }
+    println!();
     for (ci, (label, m, k, n, ..)) in cases.iter().enumerate() {
         let flop = 2.0 * (m * n * k) as f64;
         let cells: Vec<String> = times[ci]

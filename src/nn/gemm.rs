@@ -13,6 +13,8 @@
 
 use std::fmt::Debug;
 use std::ops::{Add, Mul};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use ndarray::{ArrayView2, ArrayViewMut2, Axis, Slice};
 
@@ -65,6 +67,24 @@ pub trait GemmScalar:
 struct PackBufs<T> {
     a: Vec<T>,
     b: Vec<T>,
+}
+
+impl<T: GemmScalar> PackBufs<T> {
+    /// Grows the buffers to what an `m × k · k × n` product needs (no-op once large enough).
+    fn reserve(&mut self, m: usize, n: usize, k: usize) {
+        let kc_max = k.div_ceil(k.div_ceil(T::KC).max(1));
+        let mc_max = T::MC.min(m).next_multiple_of(T::MR);
+        let nc_max = T::NC.min(n).next_multiple_of(T::NR);
+        // +PACK_SLACK: the SIMD packers may write a few junk values past a panel's end.
+        let need_a = mc_max * kc_max + PACK_SLACK;
+        let need_b = nc_max * kc_max;
+        if self.a.len() < need_a {
+            self.a.resize(need_a, T::ZERO);
+        }
+        if self.b.len() < need_b {
+            self.b.resize(need_b, T::ZERO);
+        }
+    }
 }
 
 /// Caller-owned packing buffers; grows on first use for a shape, then reused: no allocation
@@ -162,17 +182,23 @@ pub fn gemm<T: GemmScalar>(
     if parts == 1 {
         gemm_serial(alpha, &a, &b, beta, c, &mut bufs[0], kernel);
     } else {
-        let tiles = len.div_ceil(unit);
-        gemm_parts(
-            alpha, a, b, beta, c, bufs, kernel, by_cols, unit, tiles, 0, len,
-        );
+        gemm_threaded(alpha, a, b, beta, c, bufs, kernel, by_cols, unit, len);
     }
 }
 
-/// Recursively halves the part list (and the tile range) and runs the halves with
-/// `rayon::join`. `tile0` is the first tile of this range, `end` its end index (in elements).
+/// Most column (or row) blocks a threaded product is cut into.
+const MAX_BLOCKS: usize = 32;
+
+/// Blocks per thread in a threaded product (more balances load, but each block re-packs the
+/// operand that is not split).
+const BLOCKS_PER_THREAD: usize = 2;
+
+/// Threaded product: C is cut into whole-tile blocks along `by_cols ? columns : rows`; one task
+/// per packing area (run with `rayon::join`) takes blocks from a shared counter until none is
+/// left, so a thread slowed by other load does less of the work. Each element is still computed
+/// by exactly the same operations as on one thread.
 #[allow(clippy::too_many_arguments)]
-fn gemm_parts<T: GemmScalar>(
+fn gemm_threaded<T: GemmScalar>(
     alpha: T,
     a: ArrayView2<T>,
     b: ArrayView2<T>,
@@ -182,68 +208,66 @@ fn gemm_parts<T: GemmScalar>(
     kernel: MicroKernel<T>,
     by_cols: bool,
     unit: usize,
-    tiles: usize,
-    tile0: usize,
-    end: usize,
+    len: usize,
 ) {
-    let p = bufs.len();
-    if p == 1 {
-        gemm_serial(alpha, &a, &b, beta, c, &mut bufs[0], kernel);
-        return;
-    }
-    let p_left = p / 2;
-    // Tiles are dealt evenly; the left half gets `tiles * p_left / p` of them.
-    let t_left = tiles * p_left / p;
-    let split = ((tile0 + t_left) * unit).min(end) - tile0 * unit;
-    let (bl, br) = bufs.split_at_mut(p_left);
+    let tiles = len.div_ceil(unit);
+    let nblk = (bufs.len() * BLOCKS_PER_THREAD).min(tiles).min(MAX_BLOCKS);
     let axis = if by_cols { Axis(1) } else { Axis(0) };
-    let (cl, cr) = c.split_at(axis, split);
-    let (al, ar, b_l, b_r);
-    if by_cols {
-        al = a.view();
-        ar = a;
-        b_l = b.slice_axis(Axis(1), Slice::from(..split));
-        b_r = b.slice_axis(Axis(1), Slice::from(split..));
-    } else {
-        al = a.slice_axis(Axis(0), Slice::from(..split));
-        ar = a.slice_axis(Axis(0), Slice::from(split..));
-        b_l = b.view();
-        b_r = b;
+    let bound = |i: usize| ((i * tiles / nblk) * unit).min(len);
+    let slots: [Mutex<Option<ArrayViewMut2<T>>>; MAX_BLOCKS] =
+        std::array::from_fn(|_| Mutex::new(None));
+    let mut rest = c;
+    for (i, slot) in slots.iter().enumerate().take(nblk) {
+        let (head, tail) = rest.split_at(axis, bound(i + 1) - bound(i));
+        *slot.lock().unwrap_or_else(|e| e.into_inner()) = Some(head);
+        rest = tail;
     }
-    rayon::join(
-        || {
-            gemm_parts(
-                alpha,
-                al,
-                b_l,
-                beta,
-                cl,
-                bl,
-                kernel,
-                by_cols,
-                unit,
-                t_left,
-                tile0,
-                tile0 * unit + split,
-            )
-        },
-        || {
-            gemm_parts(
-                alpha,
-                ar,
-                b_r,
-                beta,
-                cr,
-                br,
-                kernel,
-                by_cols,
-                unit,
-                tiles - t_left,
-                tile0 + t_left,
-                end,
-            )
-        },
-    );
+    // Any task may take any block: size every packing area for the widest block up front, so
+    // that no allocation happens later whatever the schedule.
+    let widest = (0..nblk)
+        .map(|i| bound(i + 1) - bound(i))
+        .max()
+        .unwrap_or(0);
+    let (m, k) = a.dim();
+    let n = b.ncols();
+    for buf in bufs.iter_mut() {
+        if by_cols {
+            buf.reserve(m, widest, k);
+        } else {
+            buf.reserve(widest, n, k);
+        }
+    }
+    let next = AtomicUsize::new(0);
+    let work = |buf: &mut PackBufs<T>| {
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            if i >= nblk {
+                break;
+            }
+            let Some(cv) = slots[i].lock().unwrap_or_else(|e| e.into_inner()).take() else {
+                continue;
+            };
+            let r = Slice::from(bound(i)..bound(i + 1));
+            if by_cols {
+                gemm_serial(alpha, &a, &b.slice_axis(Axis(1), r), beta, cv, buf, kernel);
+            } else {
+                gemm_serial(alpha, &a.slice_axis(Axis(0), r), &b, beta, cv, buf, kernel);
+            }
+        }
+    };
+    run_tasks(bufs, &work);
+}
+
+/// Runs `work` once per packing area, in parallel, with nested `rayon::join`.
+fn run_tasks<T: Send, F: Fn(&mut PackBufs<T>) + Sync>(bufs: &mut [PackBufs<T>], work: &F) {
+    match bufs {
+        [] => {}
+        [one] => work(one),
+        _ => {
+            let (l, r) = bufs.split_at_mut(bufs.len() / 2);
+            rayon::join(|| run_tasks(l, work), || run_tasks(r, work));
+        }
+    }
 }
 
 /// `c = beta * c` (`beta == 0` writes zeros, ignoring NaN in `c`).
@@ -291,20 +315,9 @@ fn gemm_serial<T: GemmScalar>(
     let (m, k) = a.dim();
     let n = b.ncols();
     let (mr, nr) = (T::MR, T::NR);
-    let mc_max = T::MC.min(m.next_multiple_of(mr));
     // Even k blocks (784 -> 4 x 196 rather than 3 x 256 + 16); depends on k only.
     let kc_blk = k.div_ceil(k.div_ceil(T::KC));
-    let kc_max = kc_blk;
-    let nc_max = T::NC.min(n.next_multiple_of(nr));
-    // +PACK_SLACK: the SIMD packers may write a few junk values past a panel's end.
-    let need_a = mc_max.next_multiple_of(mr) * kc_max + PACK_SLACK;
-    let need_b = nc_max.next_multiple_of(nr) * kc_max;
-    if bufs.a.len() < need_a {
-        bufs.a.resize(need_a, T::ZERO);
-    }
-    if bufs.b.len() < need_b {
-        bufs.b.resize(need_b, T::ZERO);
-    }
+    bufs.reserve(m, n, k);
     let (rsa, csa) = (a.strides()[0], a.strides()[1]);
     let (rsb, csb) = (b.strides()[0], b.strides()[1]);
     let (rsc, csc) = (c.strides()[0], c.strides()[1]);
@@ -322,7 +335,7 @@ fn gemm_serial<T: GemmScalar>(
             let kc = kc_blk.min(k - pc);
             let first = pc == 0;
             // SAFETY: (pc, jc) is inside b and the kc×nc block fits; `pb` holds
-            // `need_b >= nc.next_multiple_of(nr) * kc` elements.
+            // at least `nc.next_multiple_of(nr) * kc` elements (`PackBufs::reserve`).
             unsafe {
                 pack_b::<T>(
                     pb,
@@ -337,7 +350,7 @@ fn gemm_serial<T: GemmScalar>(
             while ic < m {
                 let mc = T::MC.min(m - ic);
                 // SAFETY: (ic, pc) is inside a; `pa` holds
-                // `need_a >= mc.next_multiple_of(mr) * kc` elements.
+                // at least `mc.next_multiple_of(mr) * kc + PACK_SLACK` elements (`PackBufs::reserve`).
                 unsafe {
                     pack_a::<T>(
                         pa,
