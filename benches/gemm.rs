@@ -104,7 +104,13 @@ fn time_batch(reps: usize, mut f: impl FnMut()) -> f64 {
 fn interleaved(rounds: usize) {
     let nd_threads = std::env::var("MATMUL_NUM_THREADS").unwrap_or_else(|_| "unset".into());
     let cases: Vec<Case> = SHAPES.iter().map(make_case).collect();
-    let variants = ["initlab_t1", "initlab_t2", "ndarray"];
+    let variants = ["initlab_t1", "initlab_t2", "ndarray", "t2_in_pool"];
+    // The same 2-thread product, called from inside a rayon pool worker (the training loop
+    // running under `pool.install`): the caller runs one half itself.
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(2)
+        .build()
+        .unwrap();
     let mut times = vec![vec![Vec::new(); variants.len()]; cases.len()];
     let mut scratch = GemmScratch::default();
     for round in 0..=rounds {
@@ -126,6 +132,19 @@ fn interleaved(rounds: usize) {
                             &mut scratch,
                             vi + 1,
                         )
+                    }),
+                    3 => pool.install(|| {
+                        time_batch(reps, || {
+                            gemm(
+                                1.0,
+                                black_box(av),
+                                black_box(bv),
+                                0.0,
+                                c.view_mut(),
+                                &mut scratch,
+                                2,
+                            )
+                        })
                     }),
                     _ => time_batch(reps, || {
                         general_mat_mul(1.0, &black_box(av), &black_box(bv), 0.0, &mut c)

@@ -129,10 +129,16 @@ const PAR_MIN_MNK: usize = 1 << 19;
 /// `w.t()`, or non-contiguous slices).
 ///
 /// `a`: (m, k), `b`: (k, n), `c`: (m, n). `beta == 0` means `c` is overwritten (its old
-/// contents, even NaN, are ignored). `threads`: 1 (or 0) runs on the calling thread; 2+ splits
-/// C into that many column (or row) blocks run with `rayon::join`, each with its own packing
-/// area in `scratch`. Small products ignore `threads`. The result is bit-identical for every
+/// contents, even NaN, are ignored). `threads`: 1 (or 0) runs on the calling thread; 2+ cuts
+/// C into whole-tile column (or row) blocks, never k, shared out to `threads` tasks run with
+/// `rayon::join`, each with its own packing area in `scratch`. Small products ignore `threads`. The result is bit-identical for every
 /// `threads` value.
+///
+/// Allocation: none once `scratch` has grown for the shape (and thread count). With
+/// `threads > 1` that holds when the caller is itself a rayon worker (e.g. the training loop
+/// runs inside `ThreadPool::install`), which is also the faster way to call it: the caller runs
+/// one share itself instead of sleeping. Called from a non-rayon thread, rayon injects the job
+/// into its global queue, which allocates one queue block about every 63 calls.
 ///
 /// # Panics
 /// On shape mismatch (programmer error).
