@@ -22,18 +22,33 @@ struct Bench {
 }
 
 impl Bench {
-    fn new(sizes: &[usize], activation: Activation, loss: Loss, init: &str, lr: f64, batch: usize, threads: usize) -> Self {
+    fn new(
+        sizes: &[usize],
+        activation: Activation,
+        loss: Loss,
+        init: &str,
+        lr: f64,
+        batch: usize,
+        threads: usize,
+    ) -> Self {
         let hidden = vec![activation; sizes.len() - 2];
         let mut mlp = Mlp::<f32>::new(sizes, &hidden, loss);
         mlp.initialize(&init.parse::<Init>().unwrap(), None, 0);
         let mut ws = Workspace::new(&mlp, batch);
         ws.threads = threads;
         let grads = Gradients::zeros_like(&mlp);
-        Bench { mlp, ws, grads, sgd: Sgd::new(lr) }
+        Bench {
+            mlp,
+            ws,
+            grads,
+            sgd: Sgd::new(lr),
+        }
     }
 
     fn step(&mut self, x: ndarray::ArrayView2<f32>, y: &[usize]) -> f64 {
-        let loss = self.mlp.loss_and_gradients(x, TargetsView::Classes(y), &mut self.ws, &mut self.grads);
+        let loss =
+            self.mlp
+                .loss_and_gradients(x, TargetsView::Classes(y), &mut self.ws, &mut self.grads);
         self.sgd.step(&mut self.mlp, &self.grads);
         loss
     }
@@ -42,8 +57,18 @@ impl Bench {
 fn w1_xor(c: &mut Criterion) {
     let x = ndarray::array![[0.0_f32, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]];
     let y = [0usize, 1, 1, 0];
-    let mut b = Bench::new(&[2, 4, 1], Activation::Tanh, Loss::BinaryCrossEntropy, "xavier-uniform", 0.5, 4, 1);
-    c.bench_function("W1 xor 2-4-1 step", |bench| bench.iter(|| b.step(x.view(), &y)));
+    let mut b = Bench::new(
+        &[2, 4, 1],
+        Activation::Tanh,
+        Loss::BinaryCrossEntropy,
+        "xavier-uniform",
+        0.5,
+        4,
+        1,
+    );
+    c.bench_function("W1 xor 2-4-1 step", |bench| {
+        bench.iter(|| b.step(x.view(), &y))
+    });
 }
 
 fn w2_spiral(c: &mut Criterion) {
@@ -53,8 +78,18 @@ fn w2_spiral(c: &mut Criterion) {
         initlab::data::Target::Classes { labels, .. } => labels.clone(),
         _ => unreachable!(),
     };
-    let mut b = Bench::new(&[2, 100, 3], Activation::Relu, Loss::SoftmaxCrossEntropy, "he-normal", 1.0, 300, 1);
-    c.bench_function("W2 spiral 2-100-3 step", |bench| bench.iter(|| b.step(x.view(), &y)));
+    let mut b = Bench::new(
+        &[2, 100, 3],
+        Activation::Relu,
+        Loss::SoftmaxCrossEntropy,
+        "he-normal",
+        1.0,
+        300,
+        1,
+    );
+    c.bench_function("W2 spiral 2-100-3 step", |bench| {
+        bench.iter(|| b.step(x.view(), &y))
+    });
 }
 
 fn w3_mnist_shape(c: &mut Criterion) {
@@ -65,7 +100,15 @@ fn w3_mnist_shape(c: &mut Criterion) {
     let mut group = c.benchmark_group("W3 784-256-256-10 batch 128");
     group.throughput(Throughput::Elements(128));
     for threads in [1, 2] {
-        let mut b = Bench::new(&[784, 256, 256, 10], Activation::Relu, Loss::SoftmaxCrossEntropy, "he-normal", 0.1, 128, threads);
+        let mut b = Bench::new(
+            &[784, 256, 256, 10],
+            Activation::Relu,
+            Loss::SoftmaxCrossEntropy,
+            "he-normal",
+            0.1,
+            128,
+            threads,
+        );
         let mut start = 0;
         group.bench_function(format!("{threads} thread(s)"), |bench| {
             bench.iter(|| {
@@ -84,14 +127,23 @@ fn w3_mnist_shape(c: &mut Criterion) {
 fn w4_deep(c: &mut Criterion) {
     let mut rng = ChaCha8Rng::seed_from_u64(4);
     let rows = 256 * 20;
-    let x = Array2::from_shape_simple_fn((rows, 256), || rng.sample::<f64, _>(StandardNormal) as f32);
+    let x =
+        Array2::from_shape_simple_fn((rows, 256), || rng.sample::<f64, _>(StandardNormal) as f32);
     let y: Vec<usize> = (0..rows).map(|_| rng.random_range(0..10)).collect();
     let mut sizes = vec![256; 21]; // input + 20 hidden layers of 256
     sizes.push(10);
     let mut group = c.benchmark_group("W4 20 hidden tanh layers of 256, batch 256");
     group.sample_size(20);
     for threads in [1, 2] {
-        let mut b = Bench::new(&sizes, Activation::Tanh, Loss::SoftmaxCrossEntropy, "xavier-normal", 0.01, 256, threads);
+        let mut b = Bench::new(
+            &sizes,
+            Activation::Tanh,
+            Loss::SoftmaxCrossEntropy,
+            "xavier-normal",
+            0.01,
+            256,
+            threads,
+        );
         let mut start = 0;
         group.bench_function(format!("{threads} thread(s)"), |bench| {
             bench.iter(|| {

@@ -6,7 +6,10 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::ops::ControlFlow;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-use initlab::nn::{Activation, Float, Gradients, Init, Loss, Mlp, Sgd, Split, TargetsView, TrainConfig, Workspace, train};
+use initlab::nn::{
+    Activation, Float, Gradients, Init, Loss, Mlp, Sgd, Split, TargetsView, TrainConfig, Workspace,
+    train,
+};
 use ndarray::Array2;
 
 struct Counting;
@@ -49,12 +52,19 @@ fn count(f: impl FnOnce()) -> usize {
 }
 
 fn data<T: Float>(rows: usize, inputs: usize) -> (Array2<T>, Vec<usize>) {
-    let x = Array2::from_shape_fn((rows, inputs), |(i, j)| T::of(((i * 7 + j * 3) % 11) as f64 / 11.0 - 0.5));
+    let x = Array2::from_shape_fn((rows, inputs), |(i, j)| {
+        T::of(((i * 7 + j * 3) % 11) as f64 / 11.0 - 0.5)
+    });
     let y = (0..rows).map(|i| i % 3).collect();
     (x, y)
 }
 
-fn steps_allocate_nothing<T: Float>(sizes: &[usize], activation: Activation, rows: usize, momentum: f64) {
+fn steps_allocate_nothing<T: Float>(
+    sizes: &[usize],
+    activation: Activation,
+    rows: usize,
+    momentum: f64,
+) {
     let (x, y) = data::<T>(rows, sizes[0]);
     let hidden = vec![activation; sizes.len() - 2];
     let mut mlp = Mlp::<T>::new(sizes, &hidden, Loss::SoftmaxCrossEntropy);
@@ -73,7 +83,12 @@ fn steps_allocate_nothing<T: Float>(sizes: &[usize], activation: Activation, row
             step(&mut mlp);
         }
     });
-    assert_eq!(n, 0, "{} {sizes:?} {activation} momentum {momentum}: {n} allocations in 20 steps", T::NAME);
+    assert_eq!(
+        n,
+        0,
+        "{} {sizes:?} {activation} momentum {momentum}: {n} allocations in 20 steps",
+        T::NAME
+    );
 }
 
 #[test]
@@ -89,24 +104,48 @@ fn minibatch_epochs_between_logs_allocate_nothing() {
     // Train for 1 epoch (sizes every buffer), then count a second call's steps between the
     // logged epochs: only epoch 0 and the last epoch are logged (log_every = epochs).
     let (x, y) = data::<f32>(250, 8);
-    let mut mlp = Mlp::<f32>::new(&[8, 32, 32, 3], &[Activation::Tanh; 2], Loss::SoftmaxCrossEntropy);
+    let mut mlp = Mlp::<f32>::new(
+        &[8, 32, 32, 3],
+        &[Activation::Tanh; 2],
+        Loss::SoftmaxCrossEntropy,
+    );
     mlp.initialize(&"xavier-normal".parse::<Init>().unwrap(), None, 3);
-    let split = Split { x: x.view(), targets: TargetsView::Classes(&y) };
+    let split = Split {
+        x: x.view(),
+        targets: TargetsView::Classes(&y),
+    };
     let mut rng = <rand_chacha::ChaCha8Rng as rand::SeedableRng>::seed_from_u64(0);
     let mut sgd = Sgd::with(0.05, 0.9, 0.0);
-    let config = TrainConfig { epochs: 30, batch_size: 32, log_every: 30, threads: 1 };
+    let config = TrainConfig {
+        epochs: 30,
+        batch_size: 32,
+        log_every: 30,
+        threads: 1,
+    };
     // Count only between the epoch-0 checkpoint and the final one.
     let mut inside = 0usize;
-    let history = train(&mut mlp, &mut sgd, split, None, &config, &mut rng, None, |cp| {
-        if cp.record.epoch == 0 {
-            ALLOCATIONS.store(0, Ordering::SeqCst);
-            COUNTING.store(true, Ordering::SeqCst);
-        } else {
-            COUNTING.store(false, Ordering::SeqCst);
-            inside = ALLOCATIONS.load(Ordering::SeqCst);
-        }
-        ControlFlow::Continue(())
-    });
+    let history = train(
+        &mut mlp,
+        &mut sgd,
+        split,
+        None,
+        &config,
+        &mut rng,
+        None,
+        |cp| {
+            if cp.record.epoch == 0 {
+                ALLOCATIONS.store(0, Ordering::SeqCst);
+                COUNTING.store(true, Ordering::SeqCst);
+            } else {
+                COUNTING.store(false, Ordering::SeqCst);
+                inside = ALLOCATIONS.load(Ordering::SeqCst);
+            }
+            ControlFlow::Continue(())
+        },
+    );
     assert_eq!(history.steps, 30 * 8);
-    assert_eq!(inside, 0, "{inside} allocations in 30 epochs of mini-batch training");
+    assert_eq!(
+        inside, 0,
+        "{inside} allocations in 30 epochs of mini-batch training"
+    );
 }

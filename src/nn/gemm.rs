@@ -1,39 +1,900 @@
-//! Matrix product with caller-owned scratch (temporary stand-in built on ndarray's
-//! `general_mat_mul`; replaced by the allocation-free kernel).
+//! Allocation-free general matrix product: `c = alpha * a · b + beta * c`.
+//!
+//! BLIS-style blocking: B is packed into `KC × NC` blocks of `NR`-wide column panels, A into
+//! `MC × KC` blocks of `MR`-tall row panels, both into a caller-owned [`GemmScratch`]; a
+//! register-blocked `MR × NR` microkernel does the arithmetic. For `f32` (6×16) and `f64`
+//! (6×8) on x86_64 with AVX2+FMA the microkernel uses `core::arch` intrinsics (detected at run
+//! time, cached); elsewhere a portable kernel over fixed-size arrays is used.
+//!
+//! Determinism: every element of C is accumulated over k in the same order (k blocks of `KC`,
+//! then sequentially inside a block) whatever its tile position and whatever the thread count;
+//! threads only split C into column (or row) blocks, never k. So results are bit-identical for
+//! every `threads` value on a given machine.
 
-use ndarray::{ArrayView2, ArrayViewMut2, LinalgScalar};
+use std::fmt::Debug;
+use std::ops::{Add, Mul};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
-/// Element types the kernel supports (implemented for f32 and f64).
-pub trait GemmScalar: LinalgScalar + PartialEq + Send + Sync + 'static {}
-impl GemmScalar for f32 {}
-impl GemmScalar for f64 {}
+use ndarray::{ArrayView2, ArrayViewMut2, Axis, Slice};
 
-/// Caller-owned packing buffers.
-#[derive(Debug)]
-pub struct GemmScratch<T> {
-    _marker: std::marker::PhantomData<T>,
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for f32 {}
+    impl Sealed for f64 {}
 }
 
-impl<T> Default for GemmScratch<T> {
-    fn default() -> Self {
-        Self {
-            _marker: std::marker::PhantomData,
+/// Signature of a microkernel: computes an `MR × NR` tile over `kc` packed steps and writes the
+/// top-left `mr × nr` part of it into C (see [`GemmScalar::microkernel`]).
+///
+/// Arguments: `(kc, alpha, a_panel, b_panel, beta, first, c, rsc, csc, mr, nr)`.
+/// When `first` is false the tile is added: `c = c + alpha*acc`; when `first` is true,
+/// `c = alpha*acc` if `beta == 0`, else `c = alpha*acc + beta*c`.
+pub type MicroKernel<T> =
+    unsafe fn(usize, T, *const T, *const T, T, bool, *mut T, isize, isize, usize, usize);
+
+/// Element types the kernel supports (implemented for `f32` and `f64`).
+pub trait GemmScalar:
+    Copy
+    + Send
+    + Sync
+    + 'static
+    + PartialEq
+    + Debug
+    + Default
+    + Add<Output = Self>
+    + Mul<Output = Self>
+    + sealed::Sealed
+{
+    /// Additive identity.
+    const ZERO: Self;
+    /// Rows of the microkernel tile.
+    const MR: usize;
+    /// Columns of the microkernel tile.
+    const NR: usize;
+    /// Rows of C per packed A block (a multiple of `MR`).
+    const MC: usize;
+    /// Depth of a packed block.
+    const KC: usize;
+    /// Columns of C per packed B block (a multiple of `NR`).
+    const NC: usize;
+    /// The microkernel for this machine (selected once, cached).
+    fn microkernel() -> MicroKernel<Self>;
+}
+
+/// Packing areas for one thread.
+#[derive(Default, Debug)]
+struct PackBufs<T> {
+    a: Vec<T>,
+    b: Vec<T>,
+}
+
+impl<T: GemmScalar> PackBufs<T> {
+    /// Grows the buffers to what an `m × k · k × n` product needs (no-op once large enough).
+    fn reserve(&mut self, m: usize, n: usize, k: usize) {
+        let kc_max = k.div_ceil(k.div_ceil(T::KC).max(1));
+        let mc_max = T::MC.min(m).next_multiple_of(T::MR);
+        let nc_max = T::NC.min(n).next_multiple_of(T::NR);
+        // +PACK_SLACK: the SIMD packers may write a few junk values past a panel's end.
+        let need_a = mc_max * kc_max + PACK_SLACK;
+        let need_b = nc_max * kc_max;
+        if self.a.len() < need_a {
+            self.a.resize(need_a, T::ZERO);
+        }
+        if self.b.len() < need_b {
+            self.b.resize(need_b, T::ZERO);
         }
     }
 }
 
-/// `c = alpha · a · b + beta · c`.
+/// Caller-owned packing buffers; grows on first use for a shape, then reused: no allocation
+/// afterwards.
+///
+/// One scratch per call site (or per layer) is typical; a scratch may be reused for any shape,
+/// it only grows. With `threads > 1` it holds one packing area per part.
+#[derive(Debug)]
+pub struct GemmScratch<T> {
+    parts: Vec<PackBufs<T>>,
+}
+
+impl<T> Default for GemmScratch<T> {
+    fn default() -> Self {
+        GemmScratch { parts: Vec::new() }
+    }
+}
+
+impl<T: GemmScalar> GemmScratch<T> {
+    /// An empty scratch (no memory until the first call).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Bytes currently held by the packing buffers.
+    pub fn capacity_bytes(&self) -> usize {
+        self.parts
+            .iter()
+            .map(|p| (p.a.capacity() + p.b.capacity()) * std::mem::size_of::<T>())
+            .sum()
+    }
+}
+
+/// Below this many multiply-adds (`m*n*k`) a plain loop beats packing.
+const SMALL_MNK: usize = 2048;
+/// Spare elements at the end of the packed-A buffer (see `x86::pack_a6_rows_f32`).
+const PACK_SLACK: usize = 8;
+/// Below this many multiply-adds a product runs on the calling thread whatever `threads` says.
+const PAR_MIN_MNK: usize = 1 << 19;
+
+/// `c = alpha * a · b + beta * c`, for any strides (`a` or `b` may be transposed views like
+/// `w.t()`, or non-contiguous slices).
+///
+/// `a`: (m, k), `b`: (k, n), `c`: (m, n). `beta == 0` means `c` is overwritten (its old
+/// contents, even NaN, are ignored). `threads`: 1 (or 0) runs on the calling thread; 2+ cuts
+/// C into whole-tile column (or row) blocks, never k, shared out to `threads` tasks run with
+/// `rayon::join`, each with its own packing area in `scratch`. Small products ignore `threads`. The result is bit-identical for every
+/// `threads` value.
+///
+/// Allocation: none once `scratch` has grown for the shape (and thread count). With
+/// `threads > 1` that holds when the caller is itself a rayon worker (e.g. the training loop
+/// runs inside `ThreadPool::install`), which is also the faster way to call it: the caller runs
+/// one share itself instead of sleeping. Called from a non-rayon thread, rayon injects the job
+/// into its global queue, which allocates one queue block about every 63 calls.
+///
+/// # Panics
+/// On shape mismatch (programmer error).
 pub fn gemm<T: GemmScalar>(
     alpha: T,
     a: ArrayView2<T>,
     b: ArrayView2<T>,
     beta: T,
-    mut c: ArrayViewMut2<T>,
-    _scratch: &mut GemmScratch<T>,
-    _threads: usize,
+    c: ArrayViewMut2<T>,
+    scratch: &mut GemmScratch<T>,
+    threads: usize,
 ) {
-    if beta == T::zero() {
-        c.fill(T::zero());
+    let (m, k) = a.dim();
+    let (kb, n) = b.dim();
+    let (cm, cn) = c.dim();
+    assert!(
+        k == kb && m == cm && n == cn,
+        "gemm: shape mismatch: a is {m}x{k}, b is {kb}x{n}, c is {cm}x{cn} \
+         (need a: m×k, b: k×n, c: m×n)"
+    );
+    if m == 0 || n == 0 {
+        return;
     }
-    ndarray::linalg::general_mat_mul(alpha, &a, &b, beta, &mut c);
+    if k == 0 {
+        scale_c(beta, c);
+        return;
+    }
+    let mnk = m.saturating_mul(n).saturating_mul(k);
+    if mnk <= SMALL_MNK {
+        gemm_small(alpha, &a, &b, beta, c);
+        return;
+    }
+    let kernel = T::microkernel();
+    let threads = threads.max(1);
+    // Split along the wider side of C, in whole tiles.
+    let by_cols = n >= m;
+    let (len, unit) = if by_cols { (n, T::NR) } else { (m, T::MR) };
+    let parts = if threads > 1 && mnk >= PAR_MIN_MNK {
+        threads.min(len.div_ceil(unit))
+    } else {
+        1
+    };
+    if scratch.parts.len() < parts {
+        scratch.parts.resize_with(parts, PackBufs::default);
+    }
+    let bufs = &mut scratch.parts[..parts];
+    if parts == 1 {
+        gemm_serial(alpha, &a, &b, beta, c, &mut bufs[0], kernel);
+    } else {
+        gemm_threaded(alpha, a, b, beta, c, bufs, kernel, by_cols, unit, len);
+    }
+}
+
+/// Most column (or row) blocks a threaded product is cut into.
+const MAX_BLOCKS: usize = 32;
+
+/// Blocks per thread in a threaded product (more balances load, but each block re-packs the
+/// operand that is not split).
+const BLOCKS_PER_THREAD: usize = 2;
+
+/// Threaded product: C is cut into whole-tile blocks along `by_cols ? columns : rows`; one task
+/// per packing area (run with `rayon::join`) takes blocks from a shared counter until none is
+/// left, so a thread slowed by other load does less of the work. Each element is still computed
+/// by exactly the same operations as on one thread.
+#[allow(clippy::too_many_arguments)]
+fn gemm_threaded<T: GemmScalar>(
+    alpha: T,
+    a: ArrayView2<T>,
+    b: ArrayView2<T>,
+    beta: T,
+    c: ArrayViewMut2<T>,
+    bufs: &mut [PackBufs<T>],
+    kernel: MicroKernel<T>,
+    by_cols: bool,
+    unit: usize,
+    len: usize,
+) {
+    let tiles = len.div_ceil(unit);
+    let nblk = (bufs.len() * BLOCKS_PER_THREAD).min(tiles).min(MAX_BLOCKS);
+    let axis = if by_cols { Axis(1) } else { Axis(0) };
+    let bound = |i: usize| ((i * tiles / nblk) * unit).min(len);
+    let slots: [Mutex<Option<ArrayViewMut2<T>>>; MAX_BLOCKS] =
+        std::array::from_fn(|_| Mutex::new(None));
+    let mut rest = c;
+    for (i, slot) in slots.iter().enumerate().take(nblk) {
+        let (head, tail) = rest.split_at(axis, bound(i + 1) - bound(i));
+        *slot.lock().unwrap_or_else(|e| e.into_inner()) = Some(head);
+        rest = tail;
+    }
+    // Any task may take any block: size every packing area for the widest block up front, so
+    // that no allocation happens later whatever the schedule.
+    let widest = (0..nblk)
+        .map(|i| bound(i + 1) - bound(i))
+        .max()
+        .unwrap_or(0);
+    let (m, k) = a.dim();
+    let n = b.ncols();
+    for buf in bufs.iter_mut() {
+        if by_cols {
+            buf.reserve(m, widest, k);
+        } else {
+            buf.reserve(widest, n, k);
+        }
+    }
+    let next = AtomicUsize::new(0);
+    let work = |buf: &mut PackBufs<T>| {
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            if i >= nblk {
+                break;
+            }
+            let Some(cv) = slots[i].lock().unwrap_or_else(|e| e.into_inner()).take() else {
+                continue;
+            };
+            let r = Slice::from(bound(i)..bound(i + 1));
+            if by_cols {
+                gemm_serial(alpha, &a, &b.slice_axis(Axis(1), r), beta, cv, buf, kernel);
+            } else {
+                gemm_serial(alpha, &a.slice_axis(Axis(0), r), &b, beta, cv, buf, kernel);
+            }
+        }
+    };
+    run_tasks(bufs, &work);
+}
+
+/// Runs `work` once per packing area, in parallel, with nested `rayon::join`.
+fn run_tasks<T: Send, F: Fn(&mut PackBufs<T>) + Sync>(bufs: &mut [PackBufs<T>], work: &F) {
+    match bufs {
+        [] => {}
+        [one] => work(one),
+        _ => {
+            let (l, r) = bufs.split_at_mut(bufs.len() / 2);
+            rayon::join(|| run_tasks(l, work), || run_tasks(r, work));
+        }
+    }
+}
+
+/// `c = beta * c` (`beta == 0` writes zeros, ignoring NaN in `c`).
+fn scale_c<T: GemmScalar>(beta: T, mut c: ArrayViewMut2<T>) {
+    if beta == T::ZERO {
+        c.fill(T::ZERO);
+    } else {
+        c.map_inplace(|x| *x = beta * *x);
+    }
+}
+
+/// Plain triple loop for tiny products; same update rule as the packed path.
+fn gemm_small<T: GemmScalar>(
+    alpha: T,
+    a: &ArrayView2<T>,
+    b: &ArrayView2<T>,
+    beta: T,
+    mut c: ArrayViewMut2<T>,
+) {
+    let (m, k) = a.dim();
+    let n = b.ncols();
+    for i in 0..m {
+        for j in 0..n {
+            let mut acc = T::ZERO;
+            for p in 0..k {
+                acc = acc + a[[i, p]] * b[[p, j]];
+            }
+            let t = alpha * acc;
+            let cij = &mut c[[i, j]];
+            *cij = if beta == T::ZERO { t } else { t + beta * *cij };
+        }
+    }
+}
+
+/// The blocked product on the calling thread.
+fn gemm_serial<T: GemmScalar>(
+    alpha: T,
+    a: &ArrayView2<T>,
+    b: &ArrayView2<T>,
+    beta: T,
+    mut c: ArrayViewMut2<T>,
+    bufs: &mut PackBufs<T>,
+    kernel: MicroKernel<T>,
+) {
+    let (m, k) = a.dim();
+    let n = b.ncols();
+    let (mr, nr) = (T::MR, T::NR);
+    // Even k blocks (784 -> 4 x 196 rather than 3 x 256 + 16); depends on k only.
+    let kc_blk = k.div_ceil(k.div_ceil(T::KC));
+    bufs.reserve(m, n, k);
+    let (rsa, csa) = (a.strides()[0], a.strides()[1]);
+    let (rsb, csb) = (b.strides()[0], b.strides()[1]);
+    let (rsc, csc) = (c.strides()[0], c.strides()[1]);
+    let ap = a.as_ptr();
+    let bp = b.as_ptr();
+    let cp = c.as_mut_ptr();
+    let pa = bufs.a.as_mut_ptr();
+    let pb = bufs.b.as_mut_ptr();
+
+    let mut jc = 0;
+    while jc < n {
+        let nc = T::NC.min(n - jc);
+        let mut pc = 0;
+        while pc < k {
+            let kc = kc_blk.min(k - pc);
+            let first = pc == 0;
+            // SAFETY: (pc, jc) is inside b and the kc×nc block fits; `pb` holds
+            // at least `nc.next_multiple_of(nr) * kc` elements (`PackBufs::reserve`).
+            unsafe {
+                pack_b::<T>(
+                    pb,
+                    bp.offset(pc as isize * rsb + jc as isize * csb),
+                    rsb,
+                    csb,
+                    kc,
+                    nc,
+                )
+            };
+            let mut ic = 0;
+            while ic < m {
+                let mc = T::MC.min(m - ic);
+                // SAFETY: (ic, pc) is inside a; `pa` holds
+                // at least `mc.next_multiple_of(mr) * kc + PACK_SLACK` elements (`PackBufs::reserve`).
+                unsafe {
+                    pack_a::<T>(
+                        pa,
+                        ap.offset(ic as isize * rsa + pc as isize * csa),
+                        rsa,
+                        csa,
+                        mc,
+                        kc,
+                    )
+                };
+                let mut jr = 0;
+                while jr < nc {
+                    let nr_eff = nr.min(nc - jr);
+                    let mut ir = 0;
+                    while ir < mc {
+                        let mr_eff = mr.min(mc - ir);
+                        // SAFETY: the packed panels hold kc*mr and kc*nr elements at these
+                        // offsets; the C tile (ic+ir.., jc+jr..) of size mr_eff×nr_eff lies
+                        // inside c, which we borrow mutably.
+                        unsafe {
+                            kernel(
+                                kc,
+                                alpha,
+                                pa.add(ir * kc),
+                                pb.add(jr * kc),
+                                beta,
+                                first,
+                                cp.offset((ic + ir) as isize * rsc + (jc + jr) as isize * csc),
+                                rsc,
+                                csc,
+                                mr_eff,
+                                nr_eff,
+                            )
+                        };
+                        ir += mr;
+                    }
+                    jr += nr;
+                }
+                ic += mc;
+            }
+            pc += kc;
+        }
+        jc += nc;
+    }
+}
+
+/// Packs an `mc × kc` block of A (at `a`, strides `rsa`, `csa`) into `MR`-row panels:
+/// panel `r` holds, for each `p`, the `MR` values `a[r*MR + i, p]` (zero past `mc`).
+///
+/// # Safety
+/// `a` must be valid for the whole block and `dst` for `mc.next_multiple_of(MR) * kc` writes.
+unsafe fn pack_a<T: GemmScalar>(
+    dst: *mut T,
+    a: *const T,
+    rsa: isize,
+    csa: isize,
+    mc: usize,
+    kc: usize,
+) {
+    let mr = T::MR;
+    let mut ir = 0;
+    while ir < mc {
+        let rows = mr.min(mc - ir);
+        // SAFETY: all reads are inside the block, all writes inside the panel
+        // `[ir*kc, (ir+mr)*kc)` of `dst` (caller contract).
+        unsafe {
+            let panel = dst.add(ir * kc);
+            let base = a.offset(ir as isize * rsa);
+            #[cfg(target_arch = "x86_64")]
+            if is_f32::<T>() && csa == 1 && rows == 6 && x86::has_avx2_fma() {
+                x86::pack_a6_rows_f32(panel as *mut f32, base as *const f32, rsa, kc);
+                ir += mr;
+                continue;
+            }
+            if rsa == 1 && rows == mr {
+                for p in 0..kc {
+                    std::ptr::copy_nonoverlapping(
+                        base.offset(p as isize * csa),
+                        panel.add(p * mr),
+                        mr,
+                    );
+                }
+            } else if rsa.unsigned_abs() <= csa.unsigned_abs() {
+                // Columns of A are the short stride: read MR values per p.
+                for p in 0..kc {
+                    let src = base.offset(p as isize * csa);
+                    let out = panel.add(p * mr);
+                    for i in 0..rows {
+                        *out.add(i) = *src.offset(i as isize * rsa);
+                    }
+                    for i in rows..mr {
+                        *out.add(i) = T::ZERO;
+                    }
+                }
+            } else {
+                for i in 0..rows {
+                    let src = base.offset(i as isize * rsa);
+                    let out = panel.add(i);
+                    for p in 0..kc {
+                        *out.add(p * mr) = *src.offset(p as isize * csa);
+                    }
+                }
+                for i in rows..mr {
+                    for p in 0..kc {
+                        *panel.add(p * mr + i) = T::ZERO;
+                    }
+                }
+            }
+        }
+        ir += mr;
+    }
+}
+
+/// Packs a `kc × nc` block of B (at `b`, strides `rsb`, `csb`) into `NR`-column panels:
+/// panel `j` holds, for each `p`, the `NR` values `b[p, j*NR + jj]` (zero past `nc`).
+///
+/// # Safety
+/// `b` must be valid for the whole block and `dst` for `nc.next_multiple_of(NR) * kc` writes.
+unsafe fn pack_b<T: GemmScalar>(
+    dst: *mut T,
+    b: *const T,
+    rsb: isize,
+    csb: isize,
+    kc: usize,
+    nc: usize,
+) {
+    let nr = T::NR;
+    let mut jr = 0;
+    while jr < nc {
+        let cols = nr.min(nc - jr);
+        // SAFETY: all reads are inside the block, all writes inside the panel
+        // `[jr*kc, (jr+nr)*kc)` of `dst` (caller contract).
+        unsafe {
+            let panel = dst.add(jr * kc);
+            let base = b.offset(jr as isize * csb);
+            #[cfg(target_arch = "x86_64")]
+            if is_f32::<T>() && rsb == 1 && cols == 16 && x86::has_avx2_fma() {
+                x86::pack_b16_cols_f32(panel as *mut f32, base as *const f32, csb, kc);
+                jr += nr;
+                continue;
+            }
+            if csb == 1 && cols == nr {
+                for p in 0..kc {
+                    std::ptr::copy_nonoverlapping(
+                        base.offset(p as isize * rsb),
+                        panel.add(p * nr),
+                        nr,
+                    );
+                }
+            } else if csb.unsigned_abs() <= rsb.unsigned_abs() {
+                for p in 0..kc {
+                    let src = base.offset(p as isize * rsb);
+                    let out = panel.add(p * nr);
+                    for j in 0..cols {
+                        *out.add(j) = *src.offset(j as isize * csb);
+                    }
+                    for j in cols..nr {
+                        *out.add(j) = T::ZERO;
+                    }
+                }
+            } else {
+                for j in 0..cols {
+                    let src = base.offset(j as isize * csb);
+                    let out = panel.add(j);
+                    for p in 0..kc {
+                        *out.add(p * nr) = *src.offset(p as isize * rsb);
+                    }
+                }
+                for j in cols..nr {
+                    for p in 0..kc {
+                        *panel.add(p * nr + j) = T::ZERO;
+                    }
+                }
+            }
+        }
+        jr += nr;
+    }
+}
+
+/// True when `T` is `f32` (folded at compile time).
+#[inline(always)]
+fn is_f32<T: 'static>() -> bool {
+    std::any::TypeId::of::<T>() == std::any::TypeId::of::<f32>()
+}
+
+/// Writes an accumulator tile (row-major, `NR` per row) into C with the update rule of
+/// [`MicroKernel`]. Scalar; used for edge tiles and non-unit column strides.
+///
+/// # Safety
+/// The `mr × nr` tile at `c` (strides `rsc`, `csc`) must be valid for reads and writes.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+unsafe fn store_tile<T: GemmScalar, const NR: usize>(
+    acc: &[T],
+    alpha: T,
+    beta: T,
+    first: bool,
+    c: *mut T,
+    rsc: isize,
+    csc: isize,
+    mr: usize,
+    nr: usize,
+) {
+    for i in 0..mr {
+        for j in 0..nr {
+            let t = alpha * acc[i * NR + j];
+            // SAFETY: (i, j) is inside the tile (caller contract).
+            unsafe {
+                let cij = c.offset(i as isize * rsc + j as isize * csc);
+                *cij = if !first {
+                    *cij + t
+                } else if beta == T::ZERO {
+                    t
+                } else {
+                    t + beta * *cij
+                };
+            }
+        }
+    }
+}
+
+/// Portable microkernel over fixed-size arrays (autovectorized).
+///
+/// # Safety
+/// See [`MicroKernel`]: `a` holds `kc*MR`, `b` holds `kc*NR` values; the C tile is valid.
+#[allow(clippy::too_many_arguments)]
+unsafe fn kernel_portable<T: GemmScalar, const MR: usize, const NR: usize>(
+    kc: usize,
+    alpha: T,
+    a: *const T,
+    b: *const T,
+    beta: T,
+    first: bool,
+    c: *mut T,
+    rsc: isize,
+    csc: isize,
+    mr: usize,
+    nr: usize,
+) {
+    let mut acc = [[T::ZERO; NR]; MR];
+    for p in 0..kc {
+        // SAFETY: p < kc, so the panels hold these MR and NR values.
+        let (av, bv) = unsafe {
+            (
+                &*(a.add(p * MR) as *const [T; MR]),
+                &*(b.add(p * NR) as *const [T; NR]),
+            )
+        };
+        for i in 0..MR {
+            for j in 0..NR {
+                acc[i][j] = acc[i][j] + av[i] * bv[j];
+            }
+        }
+    }
+    let flat = acc.as_flattened();
+    // SAFETY: forwarded caller contract.
+    unsafe { store_tile::<T, NR>(flat, alpha, beta, first, c, rsc, csc, mr, nr) };
+}
+
+#[cfg(target_arch = "x86_64")]
+mod x86 {
+    use super::store_tile;
+    use core::arch::x86_64::*;
+    use std::sync::atomic::{AtomicU8, Ordering};
+
+    static HAS_AVX2_FMA: AtomicU8 = AtomicU8::new(0);
+
+    /// Cached run-time check for AVX2 and FMA.
+    pub(super) fn has_avx2_fma() -> bool {
+        match HAS_AVX2_FMA.load(Ordering::Relaxed) {
+            1 => false,
+            2 => true,
+            _ => {
+                let yes = is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma");
+                HAS_AVX2_FMA.store(if yes { 2 } else { 1 }, Ordering::Relaxed);
+                yes
+            }
+        }
+    }
+
+    /// Transposes 8 rows of 8 floats: output `j` holds element `j` of every input row.
+    #[target_feature(enable = "avx2")]
+    #[inline]
+    fn transpose8(r: [__m256; 8]) -> [__m256; 8] {
+        let t0 = _mm256_unpacklo_ps(r[0], r[1]);
+        let t1 = _mm256_unpackhi_ps(r[0], r[1]);
+        let t2 = _mm256_unpacklo_ps(r[2], r[3]);
+        let t3 = _mm256_unpackhi_ps(r[2], r[3]);
+        let t4 = _mm256_unpacklo_ps(r[4], r[5]);
+        let t5 = _mm256_unpackhi_ps(r[4], r[5]);
+        let t6 = _mm256_unpacklo_ps(r[6], r[7]);
+        let t7 = _mm256_unpackhi_ps(r[6], r[7]);
+        let s0 = _mm256_shuffle_ps::<0x44>(t0, t2);
+        let s1 = _mm256_shuffle_ps::<0xEE>(t0, t2);
+        let s2 = _mm256_shuffle_ps::<0x44>(t1, t3);
+        let s3 = _mm256_shuffle_ps::<0xEE>(t1, t3);
+        let s4 = _mm256_shuffle_ps::<0x44>(t4, t6);
+        let s5 = _mm256_shuffle_ps::<0xEE>(t4, t6);
+        let s6 = _mm256_shuffle_ps::<0x44>(t5, t7);
+        let s7 = _mm256_shuffle_ps::<0xEE>(t5, t7);
+        [
+            _mm256_permute2f128_ps::<0x20>(s0, s4),
+            _mm256_permute2f128_ps::<0x20>(s1, s5),
+            _mm256_permute2f128_ps::<0x20>(s2, s6),
+            _mm256_permute2f128_ps::<0x20>(s3, s7),
+            _mm256_permute2f128_ps::<0x31>(s0, s4),
+            _mm256_permute2f128_ps::<0x31>(s1, s5),
+            _mm256_permute2f128_ps::<0x31>(s2, s6),
+            _mm256_permute2f128_ps::<0x31>(s3, s7),
+        ]
+    }
+
+    /// Packs one full 6-row A panel from rows that are contiguous along k (row stride `rsa`):
+    /// `dst[p*6 + i] = a[i*rsa + p]`. Uses 8×8 transposes; each store writes 8 floats, so up
+    /// to 2 junk floats land past `dst[kc*6]` (the buffer has `PACK_SLACK` spare elements, and
+    /// the next panel is packed afterwards).
+    ///
+    /// # Safety
+    /// CPU must support AVX2; `a` valid for 6 rows of `kc` floats; `dst` for `kc*6 + 2` writes.
+    #[target_feature(enable = "avx2,fma")]
+    pub(super) unsafe fn pack_a6_rows_f32(dst: *mut f32, a: *const f32, rsa: isize, kc: usize) {
+        // SAFETY: reads are a[i*rsa + p] for i < 6, p < kc; writes are below dst + kc*6 + 2.
+        unsafe {
+            let mut p = 0;
+            let zero = _mm256_setzero_ps();
+            while p + 8 <= kc {
+                let mut r = [zero; 8];
+                for (i, ri) in r.iter_mut().enumerate().take(6) {
+                    *ri = _mm256_loadu_ps(a.offset(i as isize * rsa).add(p));
+                }
+                let o = transpose8(r);
+                for (q, oq) in o.iter().enumerate() {
+                    _mm256_storeu_ps(dst.add((p + q) * 6), *oq);
+                }
+                p += 8;
+            }
+            while p < kc {
+                for i in 0..6 {
+                    *dst.add(p * 6 + i) = *a.offset(i as isize * rsa).add(p);
+                }
+                p += 1;
+            }
+        }
+    }
+
+    /// Packs one full 16-column B panel from columns that are contiguous along k (column
+    /// stride `csb`): `dst[p*16 + j] = b[j*csb + p]`, with 8×8 transposes.
+    ///
+    /// # Safety
+    /// CPU must support AVX2; `b` valid for 16 columns of `kc` floats; `dst` for `kc*16` writes.
+    #[target_feature(enable = "avx2,fma")]
+    pub(super) unsafe fn pack_b16_cols_f32(dst: *mut f32, b: *const f32, csb: isize, kc: usize) {
+        // SAFETY: reads are b[j*csb + p] for j < 16, p < kc; writes are below dst + kc*16.
+        unsafe {
+            let mut p = 0;
+            while p + 8 <= kc {
+                for h in 0..2 {
+                    let mut r = [_mm256_setzero_ps(); 8];
+                    for (j, rj) in r.iter_mut().enumerate() {
+                        *rj = _mm256_loadu_ps(b.offset((8 * h + j) as isize * csb).add(p));
+                    }
+                    let o = transpose8(r);
+                    for (q, oq) in o.iter().enumerate() {
+                        _mm256_storeu_ps(dst.add((p + q) * 16 + 8 * h), *oq);
+                    }
+                }
+                p += 8;
+            }
+            while p < kc {
+                for j in 0..16 {
+                    *dst.add(p * 16 + j) = *b.offset(j as isize * csb).add(p);
+                }
+                p += 1;
+            }
+        }
+    }
+
+    /// f32 6×16 AVX2+FMA microkernel (12 ymm accumulators).
+    ///
+    /// # Safety
+    /// CPU must support AVX2 and FMA; `a` holds `kc*6`, `b` holds `kc*16` floats; the
+    /// `mr × nr` C tile is valid.
+    #[target_feature(enable = "avx2,fma")]
+    #[allow(clippy::too_many_arguments)]
+    pub(super) unsafe fn kernel_f32(
+        kc: usize,
+        alpha: f32,
+        a: *const f32,
+        b: *const f32,
+        beta: f32,
+        first: bool,
+        c: *mut f32,
+        rsc: isize,
+        csc: isize,
+        mr: usize,
+        nr: usize,
+    ) {
+        let mut acc = [_mm256_setzero_ps(); 12];
+        // SAFETY: reads stay inside the packed panels (kc steps of 6 and 16 floats); writes
+        // stay inside the C tile (caller contract).
+        unsafe {
+            let mut ap = a;
+            let mut bp = b;
+            for _ in 0..kc {
+                let b0 = _mm256_loadu_ps(bp);
+                let b1 = _mm256_loadu_ps(bp.add(8));
+                for i in 0..6 {
+                    let ai = _mm256_set1_ps(*ap.add(i));
+                    acc[2 * i] = _mm256_fmadd_ps(ai, b0, acc[2 * i]);
+                    acc[2 * i + 1] = _mm256_fmadd_ps(ai, b1, acc[2 * i + 1]);
+                }
+                ap = ap.add(6);
+                bp = bp.add(16);
+            }
+            if mr == 6 && nr == 16 && csc == 1 {
+                let va = _mm256_set1_ps(alpha);
+                let vb = _mm256_set1_ps(beta);
+                for i in 0..6 {
+                    let row = c.offset(i as isize * rsc);
+                    for h in 0..2 {
+                        let cp = row.add(8 * h);
+                        let t = _mm256_mul_ps(va, acc[2 * i + h]);
+                        let v = if !first {
+                            _mm256_add_ps(_mm256_loadu_ps(cp), t)
+                        } else if beta == 0.0 {
+                            t
+                        } else {
+                            _mm256_add_ps(t, _mm256_mul_ps(vb, _mm256_loadu_ps(cp)))
+                        };
+                        _mm256_storeu_ps(cp, v);
+                    }
+                }
+            } else {
+                let mut tile = [0f32; 96];
+                for (i, v) in acc.iter().enumerate() {
+                    _mm256_storeu_ps(tile.as_mut_ptr().add(8 * i), *v);
+                }
+                store_tile::<f32, 16>(&tile, alpha, beta, first, c, rsc, csc, mr, nr);
+            }
+        }
+    }
+
+    /// f64 6×8 AVX2+FMA microkernel (12 ymm accumulators).
+    ///
+    /// # Safety
+    /// CPU must support AVX2 and FMA; `a` holds `kc*6`, `b` holds `kc*8` doubles; the
+    /// `mr × nr` C tile is valid.
+    #[target_feature(enable = "avx2,fma")]
+    #[allow(clippy::too_many_arguments)]
+    pub(super) unsafe fn kernel_f64(
+        kc: usize,
+        alpha: f64,
+        a: *const f64,
+        b: *const f64,
+        beta: f64,
+        first: bool,
+        c: *mut f64,
+        rsc: isize,
+        csc: isize,
+        mr: usize,
+        nr: usize,
+    ) {
+        let mut acc = [_mm256_setzero_pd(); 12];
+        // SAFETY: reads stay inside the packed panels (kc steps of 6 and 8 doubles); writes
+        // stay inside the C tile (caller contract).
+        unsafe {
+            let mut ap = a;
+            let mut bp = b;
+            for _ in 0..kc {
+                let b0 = _mm256_loadu_pd(bp);
+                let b1 = _mm256_loadu_pd(bp.add(4));
+                for i in 0..6 {
+                    let ai = _mm256_set1_pd(*ap.add(i));
+                    acc[2 * i] = _mm256_fmadd_pd(ai, b0, acc[2 * i]);
+                    acc[2 * i + 1] = _mm256_fmadd_pd(ai, b1, acc[2 * i + 1]);
+                }
+                ap = ap.add(6);
+                bp = bp.add(8);
+            }
+            if mr == 6 && nr == 8 && csc == 1 {
+                let va = _mm256_set1_pd(alpha);
+                let vb = _mm256_set1_pd(beta);
+                for i in 0..6 {
+                    let row = c.offset(i as isize * rsc);
+                    for h in 0..2 {
+                        let cp = row.add(4 * h);
+                        let t = _mm256_mul_pd(va, acc[2 * i + h]);
+                        let v = if !first {
+                            _mm256_add_pd(_mm256_loadu_pd(cp), t)
+                        } else if beta == 0.0 {
+                            t
+                        } else {
+                            _mm256_add_pd(t, _mm256_mul_pd(vb, _mm256_loadu_pd(cp)))
+                        };
+                        _mm256_storeu_pd(cp, v);
+                    }
+                }
+            } else {
+                let mut tile = [0f64; 48];
+                for (i, v) in acc.iter().enumerate() {
+                    _mm256_storeu_pd(tile.as_mut_ptr().add(4 * i), *v);
+                }
+                store_tile::<f64, 8>(&tile, alpha, beta, first, c, rsc, csc, mr, nr);
+            }
+        }
+    }
+}
+
+impl GemmScalar for f32 {
+    const ZERO: Self = 0.0;
+    const MR: usize = 6;
+    const NR: usize = 16;
+    const MC: usize = 72;
+    const KC: usize = 256;
+    const NC: usize = 1024;
+
+    fn microkernel() -> MicroKernel<Self> {
+        #[cfg(target_arch = "x86_64")]
+        if x86::has_avx2_fma() {
+            return x86::kernel_f32;
+        }
+        kernel_portable::<f32, 6, 16>
+    }
+}
+
+impl GemmScalar for f64 {
+    const ZERO: Self = 0.0;
+    const MR: usize = 6;
+    const NR: usize = 8;
+    const MC: usize = 72;
+    const KC: usize = 256;
+    const NC: usize = 1024;
+
+    fn microkernel() -> MicroKernel<Self> {
+        #[cfg(target_arch = "x86_64")]
+        if x86::has_avx2_fma() {
+            return x86::kernel_f64;
+        }
+        kernel_portable::<f64, 6, 8>
+    }
 }
