@@ -1,6 +1,5 @@
 //! The command line: clap derive for the raw arguments, then validated calls into the
-//! library. Every user error becomes one message and an exit code (see [`ExitCode`] docs in
-//! the README): 0 success, 1 runtime or output failure, 2 usage or configuration error,
+//! library. Every user error becomes one message and an exit code (also in the README): 0 success, 1 runtime or output failure, 2 usage or configuration error,
 //! 3 a run diverged under `--fail-on-divergence`, 130 interrupted.
 
 use std::io::{IsTerminal, Write};
@@ -65,7 +64,7 @@ pub struct ExperimentArgs {
     /// Record metrics every N epochs.
     #[arg(long)]
     pub log_every: Option<usize>,
-    /// Results directory [default: results/<name>/].
+    /// Results directory [default: results/NAME/].
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Worker threads [default: all cores].

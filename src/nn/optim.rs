@@ -38,7 +38,7 @@ impl<T: Float> Sgd<T> {
     }
 
     /// Makes the velocity buffers for `mlp` now (if momentum is used), so that no step
-    /// allocates. [`crate::nn::train`] calls it before training.
+    /// allocates. [`crate::nn::train()`] calls it before training.
     pub fn prepare(&mut self, mlp: &Mlp<T>) {
         if self.momentum != 0.0 && self.velocity.is_none() {
             self.velocity = Some(Gradients::zeros_like(mlp));

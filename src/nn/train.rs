@@ -129,6 +129,10 @@ pub fn train<T: Float, R: Rng + ?Sized>(
 
     optimizer.prepare(mlp);
     let mut history = History::default();
+    // Room for every record, so that logging between steps does not grow the vector.
+    history
+        .records
+        .reserve((config.epochs / config.log_every + 2).min(1 << 16));
     let stopped = || stop.is_some_and(|s| s.load(Ordering::Relaxed));
 
     let record = evaluator.record(mlp, 0, train, test, false);
