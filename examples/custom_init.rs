@@ -5,16 +5,16 @@
 //! A custom scheme is any function `(Fan, &mut dyn RngCore) -> Array2<f64>` that returns the
 //! layer's weight matrix, shaped `(fan_out, fan_in)` (as PyTorch's `nn.Linear.weight`).
 //! Wrap it in a `CustomInit` with a name and a formula and it works everywhere a built-in
-//! scheme does: `Mlp::initialize`, tables, CSV files.
+//! scheme does: `Mlp::initialize`, and the experiment runner with its CSV files, statistics,
+//! plots and report — this example races two hand-written schemes against Xavier and He.
 
-use std::ops::ControlFlow;
+use std::sync::atomic::AtomicBool;
 
-use initlab::data::{Target, generators};
+use initlab::experiment::{self, ExecOptions, Experiment, ResolvedInit};
+use initlab::nn::Init;
 use initlab::nn::init::{CustomInit, Fan};
-use initlab::nn::{Activation, Init, Loss, Mlp, Sgd, Split, TargetsView, TrainConfig, train};
 use ndarray::Array2;
-use rand::{Rng, RngCore, SeedableRng};
-use rand_chacha::ChaCha8Rng;
+use rand::{Rng, RngCore};
 use rand_distr::{Distribution, Normal};
 
 /// "my-xavier", written by hand: N(0, σ²) with σ² = 1 / fan_avg = 2 / (fan_in + fan_out).
@@ -40,85 +40,74 @@ fn sparse(fan: Fan, rng: &mut dyn RngCore) -> Array2<f64> {
     })
 }
 
-/// Trains a 2-64-64-3 tanh network on the spiral under `init`; returns the final
-/// (loss, accuracy) on the training set.
-fn run(init: &Init, seed: u64) -> (f64, f64) {
-    // The same data for every init and seed.
-    let data = generators::spiral(100, 3, &mut ChaCha8Rng::seed_from_u64(0));
-    let x = data.features.mapv(|v| v as f32);
-    let Target::Classes { labels, n_classes } = &data.target else {
-        unreachable!("spiral is a classification problem")
-    };
-    let mut mlp = Mlp::<f32>::new(
-        &[2, 64, 64, *n_classes],
-        &[Activation::Tanh, Activation::Tanh],
-        Loss::SoftmaxCrossEntropy,
-    );
-    mlp.initialize(init, None, seed);
-    let config = TrainConfig {
-        epochs: 300,
-        batch_size: 32,
-        log_every: 300,
-        threads: 1,
-    };
-    let history = train(
-        &mut mlp,
-        &mut Sgd::with(0.05, 0.9, 0.0),
-        Split {
-            x: x.view(),
-            targets: TargetsView::Classes(labels),
-        },
-        None,
-        &config,
-        // The mini-batch order depends on the seed only, not on the init.
-        &mut ChaCha8Rng::seed_from_u64(seed),
-        None,
-        |_| ControlFlow::Continue(()),
-    );
-    let last = history.records.last().expect("epoch 0 is always recorded");
-    (last.train_loss, last.train_accuracy.unwrap_or(f64::NAN))
-}
+/// The experiment the schemes race in: the built-in spiral data on a deeper tanh network.
+const EXPERIMENT: &str = r#"
+name = "custom-init"
+description = "A student's own schemes against Xavier and He: spiral, 2-64-64-3 tanh, SGD with momentum."
+seeds = 3
+seed = 1
+inits = ["xavier-normal", "he-normal"]
 
-fn main() {
-    let inits = [
-        // Same draws as xavier-normal (rand_distr scales the same standard normals): expect
+[data]
+source = "spiral"
+points_per_class = 100
+classes = 3
+
+[network]
+hidden = [64, 64]
+activations = ["tanh"]
+loss = "cross-entropy"
+
+[training]
+epochs = 300
+batch_size = 32
+learning_rate = 0.05
+momentum = 0.9
+log_every = 10
+target_loss = 0.1
+"#;
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let custom = [
+        // Same draws as xavier-normal (both scale the same standard normals): expect
         // identical results, a check that the hand-written formula is right.
-        Init::Custom(CustomInit::new("my-xavier", "N(0, 1/fan_avg)", my_xavier)),
-        Init::Custom(CustomInit::new(
-            "sparse",
-            "4 inputs per unit, N(0, 1/4)",
-            sparse,
-        )),
-        "xavier-normal".parse().expect("a built-in name"),
-        "he-normal".parse().expect("a built-in name"),
+        CustomInit::new("my-xavier", "N(0, 1/fan_avg), by hand", my_xavier),
+        CustomInit::new("sparse", "4 inputs per unit, N(0, 1/4)", sparse),
     ];
     // A broken custom scheme (wrong shape, NaN) is better caught before training starts.
     let fans = [(2, 64), (64, 64), (64, 3)].map(|(fan_in, fan_out)| Fan { fan_in, fan_out });
-    for init in &inits {
-        if let Init::Custom(c) = init {
-            c.validate(&fans).unwrap_or_else(|e| panic!("{e}"));
-        }
+    for c in &custom {
+        c.validate(&fans)?;
     }
-    let seeds = [1, 2, 3];
-    println!(
-        "spiral (3 classes × 100 points), 2-64-64-3 tanh, SGD 0.05 + momentum 0.9, 300 epochs"
-    );
-    println!(
-        "{:<15} {:<32} {:>12} {:>12}",
-        "init", "rule", "final loss", "accuracy"
-    );
-    for init in &inits {
-        let results: Vec<(f64, f64)> = seeds.iter().map(|&s| run(init, s)).collect();
-        let loss = results.iter().map(|r| r.0).sum::<f64>() / seeds.len() as f64;
-        let acc = results.iter().map(|r| r.1).sum::<f64>() / seeds.len() as f64;
-        println!(
-            "{:<15} {:<32} {loss:>12.4} {:>11.1}%",
-            init.name(),
-            init.formula(),
-            100.0 * acc
+    // Load the experiment, then put the custom schemes in front of the built-in ones: from
+    // here on they go through the same runner, statistics, CSV files and plots.
+    let mut experiment = Experiment::from_text(EXPERIMENT, "examples/custom_init.rs", None)?;
+    for (i, c) in custom.into_iter().enumerate() {
+        experiment.inits.insert(
+            i,
+            ResolvedInit {
+                label: c.name.clone(),
+                init: Init::Custom(c),
+                bias: None,
+            },
         );
     }
-    println!(
-        "(mean over seeds {seeds:?}; the same seeds give the same data order under every init)"
+    let options = ExecOptions {
+        out: "results/custom-init".into(),
+        threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        plots: true,
+        save_weights: false,
+        shard: None,
+    };
+    let outcome = experiment::execute(&experiment, &options, &AtomicBool::new(false), &|_, _| {})?;
+    println!("{} runs → {}", outcome.runs_done, outcome.out.display());
+    print!(
+        "{}",
+        experiment::format_summary(&outcome.summary, Some(0.1))
     );
+    println!(
+        "Open {}/report.html to see them side by side.",
+        outcome.out.display()
+    );
+    Ok(())
 }
