@@ -334,7 +334,7 @@ fn cases() -> Vec<Case> {
             "missing section",
             "[training]\nepochs = 2\nlearning_rate = 0.1\n",
             "",
-            &["e.toml", "missing field `training`"],
+            &["error: e.toml: missing field `training`"],
         ),
         toml_case(
             "unknown start name",
@@ -801,6 +801,36 @@ fn read_only_output_parent() {
     assert!(stderr.contains("ro"), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert_eq!(fs::read_dir(&ro).unwrap().count(), 0);
+}
+
+/// An experiment file without read permission (skipped as root, who may read anyway).
+#[cfg(unix)]
+#[test]
+fn unreadable_experiment_file() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    setup(
+        dir.path(),
+        &[("d.csv", CSV.into()), ("e.toml", BASE.into())],
+    );
+    let path = dir.path().join("e.toml");
+    fs::set_permissions(&path, fs::Permissions::from_mode(0o000)).unwrap();
+    if fs::read(&path).is_ok() {
+        return; // running as root
+    }
+    let output = Command::cargo_bin("initlab")
+        .unwrap()
+        .current_dir(dir.path())
+        .args(["experiment", "e.toml", "--out", "out"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("e.toml: cannot read experiment file"),
+        "{stderr}"
+    );
+    assert!(!dir.path().join("out").exists());
 }
 
 /// A UTF-8 byte-order mark and CRLF line ends, in both the TOML and the CSV, work.

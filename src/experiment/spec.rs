@@ -93,7 +93,10 @@ fn toml_error(e: &toml::de::Error, text: &str, origin: &str) -> String {
         .join("; ");
     match e.span() {
         // A span over the whole document (e.g. a missing top-level key) says nothing.
-        Some(span) if !(span.start == 0 && span.end >= text.trim_end().len()) => {
+        Some(span)
+            if !(span.start == 0
+                && (span.end >= text.trim_end().len() || message.starts_with("missing field"))) =>
+        {
             let mut start = span.start.min(text.len());
             while !text.is_char_boundary(start) {
                 start -= 1;
