@@ -68,6 +68,8 @@ enum Edit {
     DuplicateLine(usize),
     SwapLines(usize, usize),
     ReplaceValue(usize, String),
+    /// Replace a number by another of the same kind (keeps the file well typed).
+    Tweak(usize, i64, f64),
     InsertLine(usize, String),
     InsertBytes(usize, String),
     Truncate(usize),
@@ -80,6 +82,21 @@ fn edit() -> impl Strategy<Value = Edit> {
         1 => idx.clone().prop_map(Edit::DuplicateLine),
         1 => (idx.clone(), idx.clone()).prop_map(|(a, b)| Edit::SwapLines(a, b)),
         4 => (idx.clone(), value()).prop_map(|(i, v)| Edit::ReplaceValue(i, v)),
+        8 => (
+            idx.clone(),
+            -2i64..20,
+            prop_oneof![
+                Just(0.0),
+                Just(1e-300),
+                Just(0.5),
+                Just(0.999_999),
+                Just(1.0),
+                Just(-1.0),
+                Just(1e300),
+                0.0f64..2.0,
+            ],
+        )
+            .prop_map(|(i, n, f)| Edit::Tweak(i, n, f)),
         1 => (idx.clone(), prop_oneof![
             (r"[a-z_.]{1,14}", value()).prop_map(|(k, v)| format!("{k} = {v}")),
             Just("[data]".to_string()),
@@ -111,6 +128,17 @@ fn apply(text: &str, edits: &[Edit]) -> String {
                 let l = &mut lines[i % n];
                 if let Some((k, _)) = l.split_once('=') {
                     *l = format!("{k}= {v}");
+                }
+            }
+            Edit::Tweak(i, int, float) if !lines.is_empty() => {
+                let l = &mut lines[i % n];
+                if let Some((k, v)) = l.split_once('=') {
+                    let v = v.trim();
+                    if v.parse::<i64>().is_ok() {
+                        *l = format!("{k}= {int}");
+                    } else if v.parse::<f64>().is_ok() {
+                        *l = format!("{k}= {float:?}");
+                    }
                 }
             }
             Edit::InsertLine(i, l) => lines.insert(i % (lines.len() + 1), l.clone()),
@@ -160,7 +188,7 @@ proptest! {
     #[test]
     fn mutated_builtins_never_panic(
         which in 0..BUILTINS.len(),
-        edits in prop::collection::vec(edit(), 1..5),
+        edits in prop::collection::vec(edit(), 1..4),
         crlf in any::<bool>(),
         bom in any::<bool>(),
     ) {
@@ -184,4 +212,29 @@ fn builtins_parse_and_round_trip() {
         );
         check(text);
     }
+}
+
+/// The mutations are not all rejected by the parser: a good share of mutated built-ins
+/// reach and pass the validator, so the round-trip property is exercised too.
+#[test]
+fn mutations_reach_the_validator() {
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::TestRunner;
+    let mut runner = TestRunner::deterministic();
+    let strategy = (0..BUILTINS.len(), prop::collection::vec(edit(), 1..4));
+    let (mut parsed, mut accepted) = (0, 0);
+    let n = 2_000;
+    for _ in 0..n {
+        let (which, edits) = strategy.new_tree(&mut runner).unwrap().current();
+        let text = apply(BUILTINS[which].1, &edits);
+        if initlab::experiment::ExperimentSpec::from_toml(&text, "x").is_ok() {
+            parsed += 1;
+        }
+        if Experiment::from_text(&text, "x", None).is_ok() {
+            accepted += 1;
+        }
+    }
+    eprintln!("{parsed} of {n} mutated built-ins parse, {accepted} pass validation");
+    assert!(accepted * 10 >= n, "only {accepted} of {n} accepted");
+    assert!(parsed > accepted);
 }
