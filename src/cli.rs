@@ -39,6 +39,38 @@ pub enum Command {
         /// The results directory (e.g. results/xor).
         dir: PathBuf,
     },
+    /// Combine the shard results directories of one experiment (`experiment NAME --shard
+    /// K/N`, all N shards) into one results directory, identical to an unsharded run's.
+    Merge(MergeArgs),
+}
+
+/// Options of `initlab merge`.
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The merged results directory to write (replaced whole if it exists).
+    pub out: PathBuf,
+    /// The shard results directories, every shard of the experiment exactly once.
+    #[arg(required = true)]
+    pub dirs: Vec<PathBuf>,
+    /// Skip the SVG pictures and report.html.
+    #[arg(long)]
+    pub no_plots: bool,
+}
+
+/// Parses `--shard K/N` into a 0-based part and the count.
+fn shard_arg(text: &str) -> Result<(usize, usize), String> {
+    experiment::spec::parse_shard(text)
+}
+
+fn run_merge(args: MergeArgs) -> Result<(), CliError> {
+    let outcome = experiment::merge::merge(&args.out, &args.dirs, !args.no_plots)?;
+    println!(
+        "merged {} shards ({} runs) → {}",
+        outcome.shards,
+        outcome.runs,
+        outcome.out.display()
+    );
+    Ok(())
 }
 
 /// Options of `initlab experiment`.
@@ -85,6 +117,10 @@ pub struct ExperimentArgs {
     /// Exit with code 3 if any run diverged (by default divergence is a result).
     #[arg(long)]
     pub fail_on_divergence: bool,
+    /// Run only the K-th of N balanced slices of the grid (1 ≤ K ≤ N), into
+    /// results/<name>-shard-K-of-N/ by default; combine the shards with `initlab merge`.
+    #[arg(long, value_name = "K/N", value_parser = shard_arg)]
+    pub shard: Option<(usize, usize)>,
 }
 
 /// Options of `initlab inspect`.
@@ -163,6 +199,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         }
         Command::Inspect(args) => inspect(args),
         Command::Plot { dir } => plot(&dir),
+        Command::Merge(args) => run_merge(args),
     }
 }
 
@@ -177,24 +214,40 @@ fn run_experiment(args: ExperimentArgs) -> Result<(), CliError> {
         log_every: args.log_every,
         learning_rate: args.learning_rate,
     };
-    let exp = exp
+    let mut exp = exp
         .with_overrides(&overrides)
         .map_err(|e| CliError::usage(e.0))?;
+    // `--shard`, or the `shard` of a shard's config.toml being run again.
+    let shard = match args.shard {
+        Some(s) => Some(s),
+        None => exp
+            .spec
+            .shard
+            .as_deref()
+            .map(experiment::spec::parse_shard)
+            .transpose()
+            .map_err(CliError::usage)?,
+    };
+    exp.spec.shard = shard.map(|(part, count)| format!("{}/{count}", part + 1));
     let threads = match args.threads {
         Some(0) => return Err(CliError::usage("--threads must be at least 1, got 0")),
         Some(t) => t,
         None => std::thread::available_parallelism().map_or(1, |n| n.get()),
     };
-    let out = args
-        .out
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("results").join(&exp.spec.name));
+    let out = args.out.clone().unwrap_or_else(|| match shard {
+        Some((part, count)) => PathBuf::from("results").join(format!(
+            "{}-shard-{}-of-{count}",
+            exp.spec.name,
+            part + 1
+        )),
+        None => PathBuf::from("results").join(&exp.spec.name),
+    });
     let options = ExecOptions {
         out,
         threads,
         plots: !args.no_plots,
         save_weights: args.save_weights,
-        shard: None,
+        shard,
     };
     let stop = Arc::new(AtomicBool::new(false));
     {
@@ -228,7 +281,7 @@ fn run_experiment(args: ExperimentArgs) -> Result<(), CliError> {
     for w in &outcome.warnings {
         eprintln!("warning: {w}");
     }
-    if !args.quiet {
+    if !args.quiet && outcome.written {
         let mut stdout = std::io::stdout().lock();
         let _ = writeln!(
             stdout,
@@ -245,15 +298,21 @@ fn run_experiment(args: ExperimentArgs) -> Result<(), CliError> {
         );
     }
     if outcome.interrupted {
-        return Err(CliError {
-            code: 130,
-            message: format!(
+        let message = if outcome.written {
+            format!(
                 "interrupted: {} of {} runs finished and were written to {} (marked partial in summary.csv)",
                 outcome.runs_done,
                 outcome.runs_total,
                 outcome.out.display()
-            ),
-        });
+            )
+        } else {
+            format!(
+                "interrupted before any of the {} runs finished: nothing written, {} left as it was",
+                outcome.runs_total,
+                outcome.out.display()
+            )
+        };
+        return Err(CliError { code: 130, message });
     }
     if args.fail_on_divergence && outcome.diverged > 0 {
         return Err(CliError {

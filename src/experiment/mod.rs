@@ -2,6 +2,7 @@
 //! the tidy CSV records and the results directory. It knows nothing of terminals: progress
 //! goes through a callback, and the summary comes back as data and as a formatted table.
 
+pub mod merge;
 pub mod output;
 pub mod prepare;
 pub mod record;
@@ -238,6 +239,9 @@ pub struct Outcome {
     pub interrupted: bool,
     /// Where the results are.
     pub out: PathBuf,
+    /// Whether anything was written: false when a stop came before any run finished (the
+    /// previous results, if any, are then left as they were).
+    pub written: bool,
     /// Warnings for the user (e.g. LSUV could not rescale a layer).
     pub warnings: Vec<String>,
 }
@@ -282,8 +286,35 @@ pub fn execute(
             execute_typed::<f64>(exp, options, stop, progress, &dataset, outputs, &staging)?
         }
     };
-    let out = staging.commit()?;
-    Ok(Outcome { out, ..outcome })
+    if outcome.interrupted && outcome.runs_done == 0 {
+        // Nothing finished: write nothing, keep what was there (the staging dir is removed).
+        drop(staging);
+        return Ok(Outcome {
+            written: false,
+            ..outcome
+        });
+    }
+    // A partial experiment never replaces complete previous results: it goes beside them.
+    let out = if outcome.interrupted && options.out.exists() {
+        staging.commit_to(&partial_path(&options.out))?
+    } else {
+        staging.commit()?
+    };
+    Ok(Outcome {
+        out,
+        written: true,
+        ..outcome
+    })
+}
+
+/// Where an interrupted rerun writes its partial results when `out` already holds results:
+/// the sibling `<out>.partial`.
+pub fn partial_path(out: &Path) -> PathBuf {
+    let name = out
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "results".into());
+    out.with_file_name(format!("{name}.partial"))
 }
 
 #[allow(clippy::too_many_arguments)] // internal continuation of `execute`
@@ -362,6 +393,7 @@ fn execute_typed<T: Float + ndarray_npy::WritableElement>(
         diverged,
         interrupted,
         out: options.out.clone(),
+        written: false,
         warnings,
     })
 }

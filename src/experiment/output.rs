@@ -67,6 +67,13 @@ impl Staging {
         })
     }
 
+    /// Like [`Staging::commit`], but into `target` (a sibling of the original target, so
+    /// the rename stays within one file system).
+    pub fn commit_to(mut self, target: &Path) -> Result<PathBuf> {
+        self.target = target.to_path_buf();
+        self.commit()
+    }
+
     /// Replaces the target directory by the staged one.
     pub fn commit(mut self) -> Result<PathBuf> {
         let old = self.target.with_file_name(format!(

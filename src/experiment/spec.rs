@@ -64,6 +64,57 @@ pub struct ExperimentSpec {
     /// Written by initlab into `config.toml`: the version that produced the results.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub initlab_version: Option<String>,
+    /// Written into a shard's `config.toml` (`"K/N"`, 1-based): which slice of the grid the
+    /// results hold. Running such a file runs that shard again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<String>,
+}
+
+/// Parses a shard `K/N` (1-based) into `(K - 1, N)`; the error says what was expected.
+pub fn parse_shard(text: &str) -> Result<(usize, usize), String> {
+    let bad = || format!("shard `{text}` is not valid; expected K/N with 1 ≤ K ≤ N (e.g. 2/3)");
+    let (k, n) = text.trim().split_once('/').ok_or_else(bad)?;
+    let k: usize = k.trim().parse().map_err(|_| bad())?;
+    let n: usize = n.trim().parse().map_err(|_| bad())?;
+    if k == 0 || n == 0 || k > n {
+        return Err(bad());
+    }
+    Ok((k - 1, n))
+}
+
+/// One-line text of a TOML error: `origin, line L, column C: message`.
+fn toml_error(e: &toml::de::Error, text: &str, origin: &str) -> String {
+    let message = e
+        .message()
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join("; ");
+    match e.span() {
+        // A span over the whole document (e.g. a missing top-level key) says nothing.
+        Some(span)
+            if !(span.start == 0
+                && (span.end >= text.trim_end().len() || message.starts_with("missing field"))) =>
+        {
+            let mut start = span.start.min(text.len());
+            while !text.is_char_boundary(start) {
+                start -= 1;
+            }
+            let before = &text[..start];
+            let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+            let line = before.matches('\n').count() + 1;
+            let column = before[line_start..].chars().count() + 1;
+            let source = text[line_start..].lines().next().unwrap_or("").trim();
+            let source: String = source.chars().take(60).collect();
+            if source.is_empty() {
+                format!("{origin}, line {line}, column {column}: {message}")
+            } else {
+                format!("{origin}, line {line}, column {column}: {message} (in `{source}`)")
+            }
+        }
+        _ => format!("{origin}: {message}"),
+    }
 }
 
 fn default_seeds() -> usize {
@@ -322,7 +373,7 @@ impl ExperimentSpec {
     pub fn from_toml(text: &str, origin: &str) -> Result<Self, ConfigError> {
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let spec: ExperimentSpec =
-            toml::from_str(text).map_err(|e| ConfigError(format!("{origin}: {e}")))?;
+            toml::from_str(text).map_err(|e| ConfigError(toml_error(&e, text, origin)))?;
         Ok(spec)
     }
 
@@ -337,6 +388,9 @@ impl ExperimentSpec {
                 "`name` = {:?} must not contain path separators or start with a dot",
                 self.name
             ));
+        }
+        if let Some(shard) = &self.shard {
+            parse_shard(shard).map_err(|e| ConfigError(format!("{origin}: `shard`: {e}")))?;
         }
         if self.seeds == 0 {
             return err("`seeds` must be at least 1, got 0".into());
