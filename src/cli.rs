@@ -34,6 +34,9 @@ pub enum Command {
     /// inputs through a fresh deep network and back-propagate a unit-variance gradient;
     /// print per-layer statistics, several starts side by side.
     Inspect(InspectArgs),
+    /// Put the guide's claims to the test: measure signal propagation at initialization and
+    /// short training runs, and print each claim with its evidence and a computed verdict.
+    Claims(crate::claims::ClaimsOptions),
     /// Redraw every picture and report.html of a results directory from its CSV files.
     Plot {
         /// The results directory (e.g. results/xor).
@@ -200,6 +203,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Inspect(args) => inspect(args),
         Command::Plot { dir } => plot(&dir),
         Command::Merge(args) => run_merge(args),
+        Command::Claims(options) => claims(&options),
     }
 }
 
@@ -368,6 +372,25 @@ fn inspect(args: InspectArgs) -> Result<(), CliError> {
             .map_err(|e| CliError::runtime(format!("cannot write {}: {e}", path.display())))?;
     }
     print!("{}", format_table(&rows));
+    Ok(())
+}
+
+fn claims(options: &crate::claims::ClaimsOptions) -> Result<(), CliError> {
+    for (name, value) in [
+        ("--depth", options.depth),
+        ("--width", options.width),
+        ("--threads", options.threads),
+    ] {
+        if value == 0 {
+            return Err(CliError::usage(format!("{name} must be at least 1, got 0")));
+        }
+    }
+    let reports = crate::claims::run_all(options);
+    if let Some(path) = &options.csv {
+        crate::fsutil::write_atomic_with(path, |w| crate::claims::write_csv(&reports, w))
+            .map_err(|e| CliError::runtime(format!("cannot write {}: {e}", path.display())))?;
+    }
+    print!("{}", crate::claims::format_reports(&reports));
     Ok(())
 }
 

@@ -10,9 +10,11 @@
 //! - [`data`] — data sets: generators, CSV and IDX loaders, splitting and standardization.
 //! - [`experiment`] — experiment specs (TOML), the runner over the grid, CSV records.
 //! - [`report`] — SVG plots and the self-contained HTML report.
+//! - [`claims`] — the guide's claims measured, with computed verdicts (`initlab claims`).
 
 #![warn(missing_docs)]
 
+pub mod claims;
 pub mod cli;
 pub mod data;
 pub mod experiment;

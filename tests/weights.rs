@@ -12,7 +12,17 @@ fn weights_are_saved_per_run_layer_and_moment() {
     let out = dir.path().join("xor");
     Command::cargo_bin("initlab")
         .unwrap()
-        .args(["experiment", "xor", "--seeds", "2", "--epochs", "50", "--no-plots", "--quiet", "--save-weights"])
+        .args([
+            "experiment",
+            "xor",
+            "--seeds",
+            "2",
+            "--epochs",
+            "50",
+            "--no-plots",
+            "--quiet",
+            "--save-weights",
+        ])
         .arg("--out")
         .arg(&out)
         .assert()
@@ -25,10 +35,17 @@ fn weights_are_saved_per_run_layer_and_moment() {
     // Layout (out, in), as torch.nn.Linear(in, out).weight.
     let first = w("he-normal_tanh_seed0_layer1_initial_weight.npy");
     assert_eq!(first.dim(), (4, 2));
-    assert_eq!(w("he-normal_tanh_seed0_layer2_final_weight.npy").dim(), (1, 4));
+    assert_eq!(
+        w("he-normal_tanh_seed0_layer2_final_weight.npy").dim(),
+        (1, 4)
+    );
     assert_eq!(b("he-normal_tanh_seed1_layer1_final_bias.npy").len(), 4);
     // Zeros start: initial all zero; training changed the output bias only.
-    assert!(w("zeros_relu_seed0_layer1_initial_weight.npy").iter().all(|v| *v == 0.0));
+    assert!(
+        w("zeros_relu_seed0_layer1_initial_weight.npy")
+            .iter()
+            .all(|v| *v == 0.0)
+    );
     // A random start moves: final differs from initial.
     assert_ne!(first, w("he-normal_tanh_seed0_layer1_final_weight.npy"));
     // Common random numbers: huge = 1000 × tiny, element for element (up to f32 rounding).

@@ -27,6 +27,18 @@ pub const BUILTINS: &[(&str, &str)] = &[
     ("spiral", include_str!("../../experiments/spiral.toml")),
     ("iris", include_str!("../../experiments/iris.toml")),
     ("digits", include_str!("../../experiments/digits.toml")),
+    (
+        "deep-relu",
+        include_str!("../../experiments/deep-relu.toml"),
+    ),
+    (
+        "deep-relu-20",
+        include_str!("../../experiments/deep-relu-20.toml"),
+    ),
+    (
+        "deep-tanh",
+        include_str!("../../experiments/deep-tanh.toml"),
+    ),
 ];
 
 /// The names of the built-in experiments, for error messages.

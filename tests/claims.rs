@@ -1,0 +1,113 @@
+//! `initlab claims`: verdicts follow the measurements — change a condition (activation,
+//! depth, width ratio, bias start) and the verdict moves.
+
+use assert_cmd::Command;
+use initlab::claims::{
+    self, ClaimsOptions, Verdict, distinct_units, scaling_logic, vanishing_relu, xavier_balanced,
+};
+use initlab::nn::Activation;
+
+#[test]
+fn xavier_verdict_moves_with_the_activation() {
+    let tanh = xavier_balanced(&[Activation::Tanh], 10, 64, 0);
+    assert_eq!(tanh.verdict, Verdict::Supported, "{tanh:#?}");
+    let relu = xavier_balanced(&[Activation::Relu], 10, 64, 0);
+    assert_eq!(relu.verdict, Verdict::NotSupported, "{relu:#?}");
+    let both = xavier_balanced(&[Activation::Tanh, Activation::Relu], 10, 64, 0);
+    assert_eq!(both.verdict, Verdict::Mixed);
+    // Sigmoid: forward balanced, backward shrinks by about 1/4 per layer (σ'(0) = 1/4).
+    let sigmoid = xavier_balanced(&[Activation::Sigmoid], 10, 64, 0);
+    assert_eq!(sigmoid.verdict, Verdict::NotSupported);
+    let back = sigmoid
+        .evidence
+        .iter()
+        .find(|e| e.measure == "backward factor per layer")
+        .unwrap();
+    assert!(back.value < 0.35, "{back:?}");
+}
+
+#[test]
+fn xavier_relu_vanishing_verdict_moves_with_the_depth() {
+    assert_eq!(vanishing_relu(&[5], 64, 0).verdict, Verdict::Supported);
+    let deep = vanishing_relu(&[30], 64, 0);
+    assert_eq!(deep.verdict, Verdict::Mixed, "{deep:#?}");
+    // He passes, Xavier fails at depth 30: (1/√2)^29 ≈ 4e-5.
+    assert!(deep.checks[0].passed && !deep.checks[1].passed);
+}
+
+#[test]
+fn scaling_verdict_moves_with_the_width_ratio() {
+    assert_eq!(scaling_logic(&[(64, 64)], 0).verdict, Verdict::Supported);
+    let wide_in = scaling_logic(&[(256, 64)], 0);
+    assert_eq!(wide_in.verdict, Verdict::NotSupported, "{wide_in:#?}");
+    let gain = |r: &claims::ClaimReport, m: &str| {
+        r.evidence
+            .iter()
+            .find(|e| e.condition.starts_with("xavier") && e.measure == m)
+            .unwrap()
+            .value
+    };
+    // 2·fan_in/(fan_in + fan_out) = 1.6 forward, 0.4 backward.
+    assert!((gain(&wide_in, "forward variance gain") - 1.6).abs() < 0.15);
+    assert!((gain(&wide_in, "backward variance gain") - 0.4).abs() < 0.05);
+}
+
+#[test]
+fn random_bias_breaks_the_clones_and_the_verdict() {
+    let plain = claims::zeros_make_clones(None, 1);
+    assert_eq!(plain.verdict, Verdict::Supported, "{plain:#?}");
+    let biased = claims::zeros_make_clones(Some("uniform"), 1);
+    assert_ne!(biased.verdict, Verdict::Supported, "{biased:#?}");
+}
+
+#[test]
+fn distinct_units_counts_identical_rows_once() {
+    let mut layer = initlab::nn::Dense::<f64>::zeros(3, 4);
+    assert_eq!(distinct_units(&layer), 1);
+    layer.weight[[2, 1]] = 0.5;
+    assert_eq!(distinct_units(&layer), 2);
+    layer.bias[3] = 1.0;
+    assert_eq!(distinct_units(&layer), 3);
+}
+
+#[test]
+fn all_claims_run_and_the_cli_writes_the_evidence() {
+    let reports = claims::run_all(&ClaimsOptions {
+        width: 64,
+        depth: 6,
+        ..ClaimsOptions::default()
+    });
+    assert_eq!(reports.len(), 8);
+    for r in &reports {
+        assert!(!r.checks.is_empty() && !r.evidence.is_empty(), "{}", r.id);
+        assert!(r.evidence.iter().all(|e| !e.value.is_nan()), "{}", r.id);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("claims.csv");
+    let out = Command::cargo_bin("initlab")
+        .unwrap()
+        .args(["claims", "--width", "64", "--depth", "6", "--csv"])
+        .arg(&csv)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("SUPPORTED") && text.contains("claims:"),
+        "{text}"
+    );
+    assert!(text.lines().all(|l| l.chars().count() <= 100), "{text}");
+    let written = std::fs::read_to_string(&csv).unwrap();
+    assert!(written.starts_with("claim,condition,measure,value,verdict\n"));
+    assert!(written.lines().count() > 50);
+    let bad = Command::cargo_bin("initlab")
+        .unwrap()
+        .args(["claims", "--depth", "0"])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+}
