@@ -13,7 +13,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
-use crate::data::{Dataset, Target};
+use crate::data::Dataset;
 use crate::nn::{Activation, Dense, EpochRecord, Float, Mlp, Sgd, TrainConfig, train};
 
 use super::prepare::{Prepared, prepare};
@@ -295,10 +295,6 @@ pub fn decision_grid<T: Float>(mlp: &Mlp<T>, train: &Dataset) -> Vec<BoundaryPoi
     }
     let logits = mlp.predict(points.view());
     let multi = logits.ncols() > 1;
-    let _classes = match &train.target {
-        Target::Classes { n_classes, .. } => *n_classes,
-        Target::Values(_) => 1,
-    };
     (0..n * n)
         .map(|r| {
             let z = logits.row(r);
@@ -313,7 +309,11 @@ pub fn decision_grid<T: Float>(mlp: &Mlp<T>, train: &Dataset) -> Vec<BoundaryPoi
                 }
                 (best, (z[best].f64() - max).exp() / sum)
             } else {
-                let p = crate::nn::float::sigmoid_f64(z[0].f64());
+                // One output: a logit (sigmoid losses) or a raw output read at 0.5 (mse).
+                let p = match mlp.loss {
+                    crate::nn::Loss::Mse => z[0].f64().clamp(0.0, 1.0),
+                    _ => crate::nn::float::sigmoid_f64(z[0].f64()),
+                };
                 if p > 0.5 { (1, p) } else { (0, 1.0 - p) }
             };
             BoundaryPoint {
