@@ -21,15 +21,14 @@
 
 use std::io::{self, Read, Write};
 
-use ndarray::{Array2, ArrayView2};
+use ndarray::Array2;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
 
+pub use crate::experiment::stats::SATURATION_MARGIN;
+use crate::experiment::stats::{dead, mean_std, saturated};
 use crate::nn::{Activation, Float, Init, Loss, Mlp, Workspace};
-
-/// Outputs closer than this to a bound of a bounded activation count as saturated.
-pub const SATURATION_MARGIN: f64 = 0.03;
 
 /// The RNG stream of the input batch (far from the layer streams `2l`, `2l + 1`).
 const INPUT_STREAM: u64 = u64::MAX;
@@ -92,13 +91,6 @@ pub struct LayerRow {
 }
 
 /// (mean, population standard deviation) of all elements, in `f64`.
-fn mean_std<'a, T: Float>(values: impl Iterator<Item = &'a T> + Clone) -> (f64, f64) {
-    let n = values.clone().count().max(1) as f64;
-    let mean = values.clone().map(|v| v.f64()).sum::<f64>() / n;
-    let var = values.map(|v| (v.f64() - mean).powi(2)).sum::<f64>() / n;
-    (mean, var.sqrt())
-}
-
 fn standard_normal<T: Float>(rows: usize, cols: usize, seed: u64, stream: u64) -> Array2<T> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     rng.set_stream(stream);
@@ -106,30 +98,6 @@ fn standard_normal<T: Float>(rows: usize, cols: usize, seed: u64, stream: u64) -
         let z: f64 = StandardNormal.sample(&mut rng);
         T::of(z)
     })
-}
-
-fn saturated_fraction<T: Float>(a: ArrayView2<T>, activation: Activation) -> Option<f64> {
-    let (lo, hi) = activation.bounds()?;
-    let count = a
-        .iter()
-        .filter(|v| {
-            let v = v.f64();
-            v - lo < SATURATION_MARGIN || hi - v < SATURATION_MARGIN
-        })
-        .count();
-    Some(count as f64 / a.len().max(1) as f64)
-}
-
-fn dead_fraction<T: Float>(a: ArrayView2<T>, activation: Activation) -> Option<f64> {
-    if !activation.can_die() {
-        return None;
-    }
-    let dead = a
-        .columns()
-        .into_iter()
-        .filter(|c| c.iter().all(|&v| v == T::zero()))
-        .count();
-    Some(dead as f64 / a.ncols().max(1) as f64)
 }
 
 /// The rows of one init: one per hidden layer, input side first.
@@ -174,8 +142,11 @@ fn inspect_one<T: Float>(config: &InspectConfig, init: &Init) -> Vec<LayerRow> {
             layer: l + 1,
             activation_mean,
             activation_std,
-            saturated_fraction: saturated_fraction(a, config.activation),
-            dead_fraction: dead_fraction(a, config.activation),
+            saturated_fraction: config
+                .activation
+                .bounds()
+                .map(|(low, high)| saturated(a, low, high)),
+            dead_fraction: config.activation.can_die().then(|| dead(a)),
             gradient_std: mean_std(grad.iter()).1,
             weight_gradient_std: mean_std(weight_grad.iter()).1,
         });

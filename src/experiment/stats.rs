@@ -11,8 +11,9 @@ use crate::nn::{Float, Gradients, Mlp, TargetsView, Workspace};
 /// Rows of the probe batch at most: the first rows of the (shuffled) training split.
 pub const PROBE_ROWS: usize = 2048;
 
-/// Outputs within this fraction of a bounded activation's range from a bound count as
-/// saturated (tanh: |a| > 0.97; sigmoid: a < 0.03 or a > 0.97).
+/// Outputs within this distance of a bound count as saturated: 3 % of the bounds' magnitude,
+/// which is 1 for every bounded activation (tanh and softsign: |a| > 0.97; sigmoid: a < 0.03
+/// or a > 0.97).
 pub const SATURATION_MARGIN: f64 = 0.03;
 
 /// One layer's statistics at one epoch.
@@ -143,7 +144,7 @@ impl<T: Float> Probe<T> {
 
 /// Fraction of elements within [`SATURATION_MARGIN`] of the range's ends.
 pub fn saturated<T: Float>(a: ArrayView2<T>, low: f64, high: f64) -> f64 {
-    let margin = SATURATION_MARGIN * (high - low);
+    let margin = SATURATION_MARGIN;
     let count = a
         .iter()
         .filter(|v| {
@@ -182,6 +183,8 @@ mod tests {
     fn saturation_and_dead_counts() {
         let a = array![[0.99_f64, -0.5, 0.0], [0.2, -0.98, 0.0]];
         assert_eq!(saturated(a.view(), -1.0, 1.0), 2.0 / 6.0);
+        // 0.96 is not saturated for tanh (|a| must exceed 0.97).
+        assert_eq!(saturated(array![[0.96_f64]].view(), -1.0, 1.0), 0.0);
         assert_eq!(dead(a.view()), 1.0 / 3.0);
     }
 
