@@ -162,7 +162,10 @@ fn sigint_writes_finished_runs_marked_partial() {
     let exp = initlab::experiment::Experiment::load("xor").unwrap();
     let total = exp.inits.len() * exp.spec.network.activations.len() * exp.spec.seeds;
     assert!((1..total).contains(&runs), "{runs} runs of {total}");
-    assert!(stderr.contains(&format!("{runs} of {total} runs")), "{stderr}");
+    assert!(
+        stderr.contains(&format!("{runs} of {total} runs")),
+        "{stderr}"
+    );
     assert!(leftovers(tmp.path()).is_empty());
 }
 
