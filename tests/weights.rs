@@ -29,9 +29,13 @@ fn weights_are_saved_per_run_layer_and_moment() {
         .success();
     let w = |name: &str| -> Array2<f32> { read_npy(out.join("weights").join(name)).unwrap() };
     let b = |name: &str| -> Array1<f32> { read_npy(out.join("weights").join(name)).unwrap() };
-    // 5 starts × 3 activations × 2 seeds × 2 layers × (initial, final) × (weight, bias).
+    // starts × 3 activations × 2 seeds × 2 layers × (initial, final) × (weight, bias).
+    let starts = initlab::experiment::Experiment::load("xor")
+        .unwrap()
+        .inits
+        .len();
     let count = std::fs::read_dir(out.join("weights")).unwrap().count();
-    assert_eq!(count, 5 * 3 * 2 * 2 * 2 * 2);
+    assert_eq!(count, starts * 3 * 2 * 2 * 2 * 2);
     // Layout (out, in), as torch.nn.Linear(in, out).weight.
     let first = w("he-normal_tanh_seed0_layer1_initial_weight.npy");
     assert_eq!(first.dim(), (4, 2));
