@@ -121,7 +121,7 @@ pub struct ExperimentArgs {
     #[arg(long)]
     pub fail_on_divergence: bool,
     /// Run only the K-th of N balanced slices of the grid (1 ≤ K ≤ N), into
-    /// results/<name>-shard-K-of-N/ by default; combine the shards with `initlab merge`.
+    /// results/NAME-shard-K-of-N/ by default; combine the shards with `initlab merge`.
     #[arg(long, value_name = "K/N", value_parser = shard_arg)]
     pub shard: Option<(usize, usize)>,
 }
