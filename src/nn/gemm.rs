@@ -1199,6 +1199,11 @@ mod x86 {
     /// CPU must support AVX2 and FMA; as [`super::rows_all`].
     #[target_feature(enable = "avx2,fma")]
     pub(super) unsafe fn rows_f32(m: usize, args: &RowsArgs<f32>) {
+        if args.k <= 8 && args.csc == 1 {
+            // SAFETY: forwarded caller contract; k ≤ 8 and C rows contiguous checked.
+            unsafe { short_k_f32(m, args) };
+            return;
+        }
         let mut i0 = 0;
         while i0 < m {
             let mb = 4.min(m - i0);
@@ -1217,6 +1222,103 @@ mod x86 {
                 j0 += 16;
             }
             i0 += mb;
+        }
+    }
+
+    /// `alpha * acc (+ beta * c)` for 8 contiguous C values at `cp`.
+    ///
+    /// # Safety
+    /// CPU must support AVX; `cp` valid for 8 reads and writes.
+    #[target_feature(enable = "avx2,fma")]
+    #[inline]
+    unsafe fn store8(cp: *mut f32, acc: __m256, alpha: f32, beta: f32) {
+        // SAFETY: caller contract.
+        unsafe {
+            let t = _mm256_mul_ps(_mm256_set1_ps(alpha), acc);
+            let v = if beta == 0.0 {
+                t
+            } else {
+                _mm256_add_ps(t, _mm256_mul_ps(_mm256_set1_ps(beta), _mm256_loadu_ps(cp)))
+            };
+            _mm256_storeu_ps(cp, v);
+        }
+    }
+
+    /// The rows product for `k ≤ 8` and contiguous C rows: one row of C at a time, the `k`
+    /// values of A's row broadcast once, then 32, 8 and finally 1 column(s) at a time; each
+    /// element is `a0·b0`, then fused multiply-adds in order of `p` (the same operations in
+    /// the vector and scalar parts).
+    ///
+    /// # Safety
+    /// CPU must support AVX2 and FMA; as [`super::rows_all`], with `args.k ≤ 8` and
+    /// `args.csc == 1`.
+    #[target_feature(enable = "avx2,fma")]
+    #[allow(clippy::needless_range_loop)] // index loops: iterator adapters were not inlined here
+    unsafe fn short_k_f32(m: usize, args: &RowsArgs<f32>) {
+        let &RowsArgs {
+            k,
+            a,
+            rsa,
+            csa,
+            b,
+            rsb,
+            c,
+            rsc,
+            nb: n,
+            alpha,
+            beta,
+            ..
+        } = args;
+        debug_assert!((1..=8).contains(&k));
+        // SAFETY: reads stay inside A's rows (k values), B's k rows (n values) and C's rows
+        // (n values); writes stay inside C (caller contract).
+        unsafe {
+            let mut ak = [0f32; 8];
+            for i in 0..m {
+                let arow = a.offset(i as isize * rsa);
+                for p in 0..k {
+                    ak[p] = *arow.offset(p as isize * csa);
+                }
+                let mut av = [_mm256_setzero_ps(); 8];
+                for p in 0..k {
+                    av[p] = _mm256_set1_ps(ak[p]);
+                }
+                let crow = c.offset(i as isize * rsc);
+                let mut j = 0;
+                while j + 32 <= n {
+                    let mut acc = [_mm256_setzero_ps(); 4];
+                    for (q, x) in acc.iter_mut().enumerate() {
+                        *x = _mm256_mul_ps(av[0], _mm256_loadu_ps(b.add(j + 8 * q)));
+                    }
+                    for p in 1..k {
+                        let bp = b.offset(p as isize * rsb).add(j);
+                        for (q, x) in acc.iter_mut().enumerate() {
+                            *x = _mm256_fmadd_ps(av[p], _mm256_loadu_ps(bp.add(8 * q)), *x);
+                        }
+                    }
+                    for (q, &x) in acc.iter().enumerate() {
+                        store8(crow.add(j + 8 * q), x, alpha, beta);
+                    }
+                    j += 32;
+                }
+                while j + 8 <= n {
+                    let mut x = _mm256_mul_ps(av[0], _mm256_loadu_ps(b.add(j)));
+                    for p in 1..k {
+                        let bp = b.offset(p as isize * rsb).add(j);
+                        x = _mm256_fmadd_ps(av[p], _mm256_loadu_ps(bp), x);
+                    }
+                    store8(crow.add(j), x, alpha, beta);
+                    j += 8;
+                }
+                while j < n {
+                    let mut x = ak[0] * *b.add(j);
+                    for p in 1..k {
+                        x = ak[p].mul_add(*b.offset(p as isize * rsb).add(j), x);
+                    }
+                    store_one(crow.add(j), x, alpha, beta);
+                    j += 1;
+                }
+            }
         }
     }
 
