@@ -47,8 +47,17 @@ impl<T: Float> Dense<T> {
         scratch: &mut GemmScratch<T>,
         threads: usize,
     ) {
-        for mut row in out.rows_mut() {
-            row.assign(&self.bias);
+        match (out.as_slice_mut(), self.bias.as_slice()) {
+            (Some(flat), Some(bias)) if !bias.is_empty() => {
+                for row in flat.chunks_exact_mut(bias.len()) {
+                    row.copy_from_slice(bias);
+                }
+            }
+            _ => {
+                for mut row in out.rows_mut() {
+                    row.assign(&self.bias);
+                }
+            }
         }
         gemm(
             T::one(),

@@ -277,8 +277,22 @@ impl<T: Float> Mlp<T> {
             );
             // db = Σ_rows δ
             grad.bias.fill(T::zero());
-            for row in delta.rows() {
-                grad.bias.zip_mut_with(&row, |b, &d| *b = *b + d);
+            let bias = grad.bias.as_slice_mut().expect("contiguous bias");
+            match delta.as_slice() {
+                Some(flat) => {
+                    for row in flat.chunks_exact(bias.len()) {
+                        for (b, &d) in bias.iter_mut().zip(row) {
+                            *b = *b + d;
+                        }
+                    }
+                }
+                None => {
+                    for row in delta.rows() {
+                        for (b, &d) in bias.iter_mut().zip(row) {
+                            *b = *b + d;
+                        }
+                    }
+                }
             }
             if l > 0 {
                 // dL/da_{l-1} = δ · W: (batch, out) · (out, in), then × f'(z_{l-1})
