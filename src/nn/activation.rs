@@ -150,6 +150,35 @@ impl Activation {
         }
     }
 
+    /// Replaces `z` (rows of `bias.len()` values, row-major) by `f(z + bias)`, in place:
+    /// the bias added to each row, then the activation, in one pass over the rows.
+    ///
+    /// Panics if `z.len()` is not a multiple of `bias.len()` (a non-empty bias).
+    pub fn forward_with_bias<T: Float>(&self, z: &mut [T], bias: &[T]) {
+        assert!(
+            !bias.is_empty() && z.len() % bias.len() == 0,
+            "rows of {} values expected, got {} values",
+            bias.len(),
+            z.len()
+        );
+        for row in z.chunks_exact_mut(bias.len()) {
+            match *self {
+                Activation::Relu => {
+                    for (v, &b) in row.iter_mut().zip(bias) {
+                        let s = *v + b;
+                        *v = if s > T::zero() { s } else { T::zero() };
+                    }
+                }
+                _ => {
+                    for (v, &b) in row.iter_mut().zip(bias) {
+                        *v = *v + b;
+                    }
+                    self.forward(row);
+                }
+            }
+        }
+    }
+
     /// Multiplies `grad` (dL/da) element-wise by f'(z), computed from the outputs `a`, so
     /// that `grad` becomes dL/dz.
     pub fn backward<T: Float>(&self, a: &[T], grad: &mut [T]) {

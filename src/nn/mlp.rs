@@ -215,11 +215,19 @@ impl<T: Float> Mlp<T> {
             } else {
                 done[l - 1].slice(s![..rows, ..])
             };
-            let mut out = rows_mut(&mut rest[0], rows);
-            self.layers[l].forward_into(input, out.view_mut(), &mut ws.scratch, ws.threads);
-            if l < last {
-                self.activations[l].forward(contiguous(&mut out));
-            }
+            let out = rows_mut(&mut rest[0], rows);
+            let activation = if l < last {
+                self.activations[l]
+            } else {
+                Activation::Identity
+            };
+            self.layers[l].forward_activate_into(
+                input,
+                out,
+                activation,
+                &mut ws.scratch,
+                ws.threads,
+            );
         }
         ws.logits()
     }
