@@ -228,6 +228,34 @@ impl Activation {
         }
     }
 
+    /// [`Activation::backward`] on rows of `sums.len()` values, adding each resulting row
+    /// of dL/dz to `sums` (in row order): the bias gradient of the layer, in the same pass.
+    ///
+    /// Panics if the lengths differ or are not a multiple of `sums.len()` (non-empty).
+    pub fn backward_sum_rows<T: Float>(&self, a: &[T], grad: &mut [T], sums: &mut [T]) {
+        let width = sums.len();
+        assert!(
+            width > 0 && a.len() == grad.len() && grad.len() % width == 0,
+            "rows of {width} values expected"
+        );
+        for (a_row, g_row) in a.chunks_exact(width).zip(grad.chunks_exact_mut(width)) {
+            match *self {
+                Activation::Relu => {
+                    for ((g, &a), s) in g_row.iter_mut().zip(a_row).zip(sums.iter_mut()) {
+                        *g = if a > T::zero() { *g } else { T::zero() };
+                        *s = *s + *g;
+                    }
+                }
+                _ => {
+                    self.backward(a_row, g_row);
+                    for (s, &g) in sums.iter_mut().zip(g_row.iter()) {
+                        *s = *s + g;
+                    }
+                }
+            }
+        }
+    }
+
     /// The activation value at one point, in `f64` (for tests and tables).
     pub fn value(&self, z: f64) -> f64 {
         let mut v = [z];

@@ -264,6 +264,7 @@ impl<T: Float> Mlp<T> {
         grads: &mut Gradients<T>,
     ) {
         let rows = ws.rows;
+        let mut bias_ready = false;
         for l in (0..self.layers.len()).rev() {
             let (lower, upper) = ws.deltas.split_at_mut(l);
             let delta = upper[0].slice(s![..rows, ..]);
@@ -283,10 +284,13 @@ impl<T: Float> Mlp<T> {
                 &mut ws.scratch,
                 ws.threads,
             );
-            // db = Σ_rows δ
-            grad.bias.fill(T::zero());
+            // db = Σ_rows δ (already summed by the activation pass of the layer above)
             let bias = grad.bias.as_slice_mut().expect("contiguous bias");
+            if !bias_ready {
+                bias.fill(T::zero());
+            }
             match delta.as_slice() {
+                _ if bias_ready => {}
                 Some(flat) => {
                     for row in flat.chunks_exact(bias.len()) {
                         for (b, &d) in bias.iter_mut().zip(row) {
@@ -315,10 +319,20 @@ impl<T: Float> Mlp<T> {
                     ws.threads,
                 );
                 let a = ws.outputs[l - 1].slice(s![..rows, ..]);
-                self.activations[l - 1].backward(
+                // × f'(z_{l-1}), and db_{l-1} = Σ_rows δ_{l-1} in the same pass
+                let bias_below = grads.layers[l - 1]
+                    .bias
+                    .as_slice_mut()
+                    .expect("contiguous bias");
+                bias_below.fill(T::zero());
+                self.activations[l - 1].backward_sum_rows(
                     a.as_slice().expect("standard layout"),
                     contiguous(&mut below),
+                    bias_below,
                 );
+                bias_ready = true;
+            } else {
+                bias_ready = false;
             }
         }
     }
