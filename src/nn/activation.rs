@@ -161,22 +161,23 @@ impl Activation {
             bias.len(),
             z.len()
         );
-        for row in z.chunks_exact_mut(bias.len()) {
-            match *self {
-                Activation::Relu => {
-                    for (v, &b) in row.iter_mut().zip(bias) {
-                        let s = *v + b;
-                        *v = if s > T::zero() { s } else { T::zero() };
-                    }
-                }
-                _ => {
-                    for (v, &b) in row.iter_mut().zip(bias) {
-                        *v = *v + b;
-                    }
-                    self.forward(row);
+        if *self == Activation::Relu {
+            for row in z.chunks_exact_mut(bias.len()) {
+                for (v, &b) in row.iter_mut().zip(bias) {
+                    let s = *v + b;
+                    *v = if s > T::zero() { s } else { T::zero() };
                 }
             }
+            return;
         }
+        // Other activations: the bias pass, then one kernel call over the whole slice (one
+        // call per row costs more than it saves on small layers).
+        for row in z.chunks_exact_mut(bias.len()) {
+            for (v, &b) in row.iter_mut().zip(bias) {
+                *v = *v + b;
+            }
+        }
+        self.forward(z);
     }
 
     /// Multiplies `grad` (dL/da) element-wise by f'(z), computed from the outputs `a`, so
@@ -238,20 +239,20 @@ impl Activation {
             width > 0 && a.len() == grad.len() && grad.len() % width == 0,
             "rows of {width} values expected"
         );
-        for (a_row, g_row) in a.chunks_exact(width).zip(grad.chunks_exact_mut(width)) {
-            match *self {
-                Activation::Relu => {
-                    for ((g, &a), s) in g_row.iter_mut().zip(a_row).zip(sums.iter_mut()) {
-                        *g = if a > T::zero() { *g } else { T::zero() };
-                        *s = *s + *g;
-                    }
+        if *self == Activation::Relu {
+            for (a_row, g_row) in a.chunks_exact(width).zip(grad.chunks_exact_mut(width)) {
+                for ((g, &a), s) in g_row.iter_mut().zip(a_row).zip(sums.iter_mut()) {
+                    *g = if a > T::zero() { *g } else { T::zero() };
+                    *s = *s + *g;
                 }
-                _ => {
-                    self.backward(a_row, g_row);
-                    for (s, &g) in sums.iter_mut().zip(g_row.iter()) {
-                        *s = *s + g;
-                    }
-                }
+            }
+            return;
+        }
+        // Other activations: one derivative pass over the whole slice, then the sums.
+        self.backward(a, grad);
+        for g_row in grad.chunks_exact(width) {
+            for (s, &g) in sums.iter_mut().zip(g_row) {
+                *s = *s + g;
             }
         }
     }
