@@ -8,7 +8,7 @@ rounds=${1:-3}
 times=()
 for _ in $(seq "$rounds"); do
   start=$(date +%s.%N)
-  target/release/initlab experiment benches/w5.toml --quiet --no-plots --out "${TMPDIR:-/tmp}/initlab-w5"
+  "${CARGO_TARGET_DIR:-target}"/release/initlab experiment benches/w5.toml --quiet --no-plots --out "${TMPDIR:-/tmp}/initlab-w5"
   end=$(date +%s.%N)
   t=$(echo "$end - $start" | bc -l)
   times+=("$t")

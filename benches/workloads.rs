@@ -3,7 +3,8 @@
 //!
 //! `cargo bench --bench workloads` — figures to compare with the peers' RESULTS.md:
 //! W1 and W2 in µs/step, W3 in samples/s (criterion's throughput), W4 in ms/step.
-//! W3 and W4 run on 1 and 2 threads (threads inside the matrix products).
+//! W3 and W4 run on 1 and 2 threads (threads inside the matrix products), each step inside a
+//! rayon pool of that many threads.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use initlab::data::generators;
@@ -52,6 +53,16 @@ impl Bench {
         self.sgd.step(&mut self.mlp, &self.grads);
         loss
     }
+}
+
+/// A rayon pool of `threads` workers: the steps run inside it (`ThreadPool::install`), as in
+/// the experiment runner, so the matrix products' second thread is a pool worker and the
+/// calling thread runs a share itself instead of waiting (see `initlab::nn::gemm::gemm`).
+fn pool(threads: usize) -> rayon::ThreadPool {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .expect("thread pool")
 }
 
 fn w1_xor(c: &mut Criterion) {
@@ -110,14 +121,17 @@ fn w3_mnist_shape(c: &mut Criterion) {
             threads,
         );
         let mut start = 0;
+        let pool = pool(threads);
         group.bench_function(format!("{threads} thread(s)"), |bench| {
-            bench.iter(|| {
-                if start + 128 > rows {
-                    start = 0;
-                }
-                let loss = b.step(x.slice(s![start..start + 128, ..]), &y[start..start + 128]);
-                start += 128;
-                loss
+            pool.install(|| {
+                bench.iter(|| {
+                    if start + 128 > rows {
+                        start = 0;
+                    }
+                    let loss = b.step(x.slice(s![start..start + 128, ..]), &y[start..start + 128]);
+                    start += 128;
+                    loss
+                })
             })
         });
     }
@@ -145,14 +159,17 @@ fn w4_deep(c: &mut Criterion) {
             threads,
         );
         let mut start = 0;
+        let pool = pool(threads);
         group.bench_function(format!("{threads} thread(s)"), |bench| {
-            bench.iter(|| {
-                if start + 256 > rows {
-                    start = 0;
-                }
-                let loss = b.step(x.slice(s![start..start + 256, ..]), &y[start..start + 256]);
-                start += 256;
-                loss
+            pool.install(|| {
+                bench.iter(|| {
+                    if start + 256 > rows {
+                        start = 0;
+                    }
+                    let loss = b.step(x.slice(s![start..start + 256, ..]), &y[start..start + 256]);
+                    start += 256;
+                    loss
+                })
             })
         });
     }

@@ -48,6 +48,10 @@ const SHAPES: &[(usize, usize, usize, bool, bool)] = &[
     (256, 256, 256, false, true),
     (128, 256, 10, false, true),
     (10, 128, 256, true, false),
+    (300, 2, 100, false, true),
+    (300, 100, 3, false, true),
+    (100, 300, 2, true, false),
+    (3, 300, 100, true, false),
 ];
 
 struct Case {

@@ -78,3 +78,55 @@ fn names_parse_and_unknown_lists_valid_ones() {
         "{err}"
     );
 }
+
+/// The fast softmax-CE path (one `exp` per logit, `ln` of a running product) against a
+/// row-by-row f64 reference, over many rows of wide, large logits (so the product is flushed
+/// several times), and against the general path (non-contiguous logits) on the same data.
+#[test]
+fn softmax_ce_fast_path_matches_row_by_row_reference() {
+    let (rows, width) = (3000, 64);
+    let mut state = 12345_u64;
+    let mut next = || {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((state >> 11) as f64 / (1u64 << 53) as f64) * 60.0 - 30.0
+    };
+    let z = Array2::from_shape_simple_fn((rows, width), || next() as f32);
+    let labels: Vec<usize> = (0..rows).map(|i| (i * 7) % width).collect();
+    let mut want_total = 0.0_f64;
+    let mut want_grad = Array2::<f64>::zeros((rows, width));
+    for i in 0..rows {
+        let row: Vec<f64> = z.row(i).iter().map(|&v| v as f64).collect();
+        let max = row.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+        let lse = max + row.iter().map(|v| (v - max).exp()).sum::<f64>().ln();
+        want_total += lse - row[labels[i]];
+        for k in 0..width {
+            want_grad[[i, k]] = (row[k] - lse).exp() - if k == labels[i] { 1.0 } else { 0.0 };
+        }
+    }
+    let (got, grad) = value(Loss::SoftmaxCrossEntropy, &z, TargetsView::Classes(&labels));
+    assert!(
+        (got - want_total).abs() <= 1e-12 * want_total.abs(),
+        "{got} vs {want_total}"
+    );
+    for (g, w) in grad.iter().zip(want_grad.iter()) {
+        assert!(
+            (*g as f64 - w).abs() <= 1e-7 * w.abs().max(1e-30) + 1e-30,
+            "{g} vs {w}"
+        );
+    }
+    // General path: the same logits as a non-contiguous (transposed-back) view.
+    let zt = z.t().to_owned();
+    let mut grad2 = Array2::<f32>::zeros((width, rows));
+    let general = Loss::SoftmaxCrossEntropy.evaluate(
+        zt.t(),
+        TargetsView::Classes(&labels),
+        Some(grad2.view_mut().reversed_axes()),
+        1.0,
+    );
+    assert!(
+        (general - got).abs() <= 1e-12 * got.abs(),
+        "{general} vs {got}"
+    );
+}

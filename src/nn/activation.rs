@@ -150,6 +150,36 @@ impl Activation {
         }
     }
 
+    /// Replaces `z` (rows of `bias.len()` values, row-major) by `f(z + bias)`, in place:
+    /// the bias added to each row, then the activation, in one pass over the rows.
+    ///
+    /// Panics if `z.len()` is not a multiple of `bias.len()` (a non-empty bias).
+    pub fn forward_with_bias<T: Float>(&self, z: &mut [T], bias: &[T]) {
+        assert!(
+            !bias.is_empty() && z.len() % bias.len() == 0,
+            "rows of {} values expected, got {} values",
+            bias.len(),
+            z.len()
+        );
+        if *self == Activation::Relu {
+            for row in z.chunks_exact_mut(bias.len()) {
+                for (v, &b) in row.iter_mut().zip(bias) {
+                    let s = *v + b;
+                    *v = if s > T::zero() { s } else { T::zero() };
+                }
+            }
+            return;
+        }
+        // Other activations: the bias pass, then one kernel call over the whole slice (one
+        // call per row costs more than it saves on small layers).
+        for row in z.chunks_exact_mut(bias.len()) {
+            for (v, &b) in row.iter_mut().zip(bias) {
+                *v = *v + b;
+            }
+        }
+        self.forward(z);
+    }
+
     /// Multiplies `grad` (dL/da) element-wise by f'(z), computed from the outputs `a`, so
     /// that `grad` becomes dL/dz.
     pub fn backward<T: Float>(&self, a: &[T], grad: &mut [T]) {
@@ -195,6 +225,34 @@ impl Activation {
                     let d = one - a.abs();
                     *g = *g * (d * d);
                 }
+            }
+        }
+    }
+
+    /// [`Activation::backward`] on rows of `sums.len()` values, adding each resulting row
+    /// of dL/dz to `sums` (in row order): the bias gradient of the layer, in the same pass.
+    ///
+    /// Panics if the lengths differ or are not a multiple of `sums.len()` (non-empty).
+    pub fn backward_sum_rows<T: Float>(&self, a: &[T], grad: &mut [T], sums: &mut [T]) {
+        let width = sums.len();
+        assert!(
+            width > 0 && a.len() == grad.len() && grad.len() % width == 0,
+            "rows of {width} values expected"
+        );
+        if *self == Activation::Relu {
+            for (a_row, g_row) in a.chunks_exact(width).zip(grad.chunks_exact_mut(width)) {
+                for ((g, &a), s) in g_row.iter_mut().zip(a_row).zip(sums.iter_mut()) {
+                    *g = if a > T::zero() { *g } else { T::zero() };
+                    *s = *s + *g;
+                }
+            }
+            return;
+        }
+        // Other activations: one derivative pass over the whole slice, then the sums.
+        self.backward(a, grad);
+        for g_row in grad.chunks_exact(width) {
+            for (s, &g) in sums.iter_mut().zip(g_row) {
+                *s = *s + g;
             }
         }
     }

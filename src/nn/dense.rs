@@ -2,6 +2,7 @@
 
 use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut2};
 
+use super::activation::Activation;
 use super::float::Float;
 use super::gemm::{GemmScratch, gemm};
 
@@ -39,26 +40,50 @@ impl<T: Float> Dense<T> {
 
     /// Writes the pre-activations `z = x · Wᵀ + b` into `out`.
     ///
-    /// x: (batch, in) → out: (batch, out).
+    /// x: (batch, in) → out: (batch, out). The product is computed first, then `b` is
+    /// added to each row.
     pub fn forward_into(
         &self,
         x: ArrayView2<T>,
-        mut out: ArrayViewMut2<T>,
+        out: ArrayViewMut2<T>,
         scratch: &mut GemmScratch<T>,
         threads: usize,
     ) {
-        for mut row in out.rows_mut() {
-            row.assign(&self.bias);
-        }
+        self.forward_activate_into(x, out, Activation::Identity, scratch, threads);
+    }
+
+    /// Writes the activations `f(x · Wᵀ + b)` into `out`: the product, then one pass that
+    /// adds `b` to each row and applies `activation` (see [`Activation::forward_with_bias`]).
+    ///
+    /// x: (batch, in) → out: (batch, out).
+    pub fn forward_activate_into(
+        &self,
+        x: ArrayView2<T>,
+        mut out: ArrayViewMut2<T>,
+        activation: Activation,
+        scratch: &mut GemmScratch<T>,
+        threads: usize,
+    ) {
         gemm(
             T::one(),
             x,
             self.weight.t(),
-            T::one(),
-            out,
+            T::zero(),
+            out.view_mut(),
             scratch,
             threads,
         );
+        let bias = self.bias.as_slice().expect("contiguous bias");
+        match out.as_slice_mut() {
+            Some(flat) => activation.forward_with_bias(flat, bias),
+            None => {
+                for mut row in out.rows_mut() {
+                    let mut tmp = row.to_vec();
+                    activation.forward_with_bias(&mut tmp, bias);
+                    row.assign(&ndarray::ArrayView1::from(&tmp));
+                }
+            }
+        }
     }
 
     /// Sets every parameter to 0.

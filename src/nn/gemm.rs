@@ -131,7 +131,8 @@ const PAR_MIN_MNK: usize = 1 << 19;
 /// `a`: (m, k), `b`: (k, n), `c`: (m, n). `beta == 0` means `c` is overwritten (its old
 /// contents, even NaN, are ignored). `threads`: 1 (or 0) runs on the calling thread; 2+ cuts
 /// C into whole-tile column (or row) blocks, never k, shared out to `threads` tasks run with
-/// `rayon::join`, each with its own packing area in `scratch`. Small products ignore `threads`. The result is bit-identical for every
+/// `rayon::join`, each with its own packing area in `scratch`. Small products, and skinny ones (a side of at
+/// most 8: unpacked row or dot-product kernels), ignore `threads`. The result is bit-identical for every
 /// `threads` value.
 ///
 /// Allocation: none once `scratch` has grown for the shape (and thread count). With
@@ -169,6 +170,21 @@ pub fn gemm<T: GemmScalar>(
     let mnk = m.saturating_mul(n).saturating_mul(k);
     if mnk <= SMALL_MNK {
         gemm_small(alpha, &a, &b, beta, c);
+        return;
+    }
+    let plan = skinny_plan(
+        m,
+        n,
+        k,
+        (a.strides()[0], a.strides()[1]),
+        (b.strides()[0], b.strides()[1]),
+        (c.strides()[0], c.strides()[1]),
+    );
+    if let Some(plan) = plan {
+        if scratch.parts.is_empty() {
+            scratch.parts.push(PackBufs::default());
+        }
+        gemm_skinny(plan, alpha, a, b, beta, c, &mut scratch.parts[0]);
         return;
     }
     let kernel = T::microkernel();
@@ -304,6 +320,438 @@ fn gemm_small<T: GemmScalar>(
             let t = alpha * acc;
             let cij = &mut c[[i, j]];
             *cij = if beta == T::ZERO { t } else { t + beta * *cij };
+        }
+    }
+}
+
+/// Products whose smallest side (`m`, `n` or `k`) is at most this go to the skinny path.
+const SKINNY: usize = 8;
+/// Rows of C per register block in the skinny kernels.
+const SK_MB: usize = 4;
+/// Columns of C per register block in the skinny row kernel (two AVX2 vectors of `f32`).
+const SK_NB: usize = 16;
+/// Lanes of the partial sums in the skinny dot kernel.
+const SK_L: usize = 8;
+
+/// How a skinny product is computed (see [`skinny_plan`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Skinny {
+    /// Rows kernel: each `SK_MB × SK_NB` block of C accumulates `a[i, p] · b[p, j..j+SK_NB]`
+    /// over `p`, reading rows of B that are contiguous (`pack`: copied into scratch first).
+    Rows { transpose: bool, pack: bool },
+    /// Dot kernel: `c[i, j]` = dot product of row `i` of A and column `j` of B, both
+    /// contiguous along `k` (`pack`: A copied into scratch first).
+    Dots { transpose: bool, pack: bool },
+}
+
+/// Chooses a skinny kernel for an `m × k · k × n` product with the given strides, or `None`
+/// (general packed path). `transpose` means computing `Cᵀ = Bᵀ · Aᵀ` instead, after which the
+/// other fields refer to the transposed operands. Depends on shapes and strides only.
+#[allow(clippy::too_many_arguments)]
+fn skinny_plan(
+    m: usize,
+    n: usize,
+    k: usize,
+    (rsa, csa): (isize, isize),
+    (rsb, csb): (isize, isize),
+    (rsc, csc): (isize, isize),
+) -> Option<Skinny> {
+    let s = m.min(n).min(k);
+    if s > SKINNY {
+        return None;
+    }
+    if k == s {
+        // Short k: rank-k update, vectorized along the contiguous side of C; the (short)
+        // B panel is packed when its rows are not contiguous.
+        let transpose = csc != 1 && rsc == 1;
+        let row_b = if transpose { rsa } else { csb };
+        return Some(Skinny::Rows {
+            transpose,
+            pack: row_b != 1,
+        });
+    }
+    // Short m or n: make it the row count m' of the product computed.
+    let transpose = n < m;
+    let (csa, (rsb, csb)) = if transpose {
+        (rsb, (csa, rsa))
+    } else {
+        (csa, (rsb, csb))
+    };
+    if csb == 1 {
+        Some(Skinny::Rows {
+            transpose,
+            pack: false,
+        })
+    } else if rsb == 1 {
+        Some(Skinny::Dots {
+            transpose,
+            pack: csa != 1,
+        })
+    } else {
+        None
+    }
+}
+
+/// Runs a skinny product (see [`Skinny`]); single-threaded, the same operations in the same
+/// order on every call.
+fn gemm_skinny<T: GemmScalar>(
+    plan: Skinny,
+    alpha: T,
+    a: ArrayView2<T>,
+    b: ArrayView2<T>,
+    beta: T,
+    c: ArrayViewMut2<T>,
+    bufs: &mut PackBufs<T>,
+) {
+    let transpose = match plan {
+        Skinny::Rows { transpose, .. } | Skinny::Dots { transpose, .. } => transpose,
+    };
+    let (a, b, c) = if transpose {
+        (b.reversed_axes(), a.reversed_axes(), c.reversed_axes())
+    } else {
+        (a, b, c)
+    };
+    skinny_run(plan, alpha, a, b, beta, c, bufs);
+}
+
+/// The skinny product on already oriented operands.
+fn skinny_run<T: GemmScalar>(
+    plan: Skinny,
+    alpha: T,
+    a: ArrayView2<T>,
+    b: ArrayView2<T>,
+    beta: T,
+    mut c: ArrayViewMut2<T>,
+    bufs: &mut PackBufs<T>,
+) {
+    let (m, k) = a.dim();
+    let n = b.ncols();
+    let (mut rsa, mut csa) = (a.strides()[0], a.strides()[1]);
+    let (mut rsb, csb) = (b.strides()[0], b.strides()[1]);
+    let (rsc, csc) = (c.strides()[0], c.strides()[1]);
+    let mut ap = a.as_ptr();
+    let mut bp = b.as_ptr();
+    let cp = c.as_mut_ptr();
+    match plan {
+        Skinny::Rows { pack, .. } => {
+            if pack {
+                // B is k × n with short k: copy it into contiguous rows.
+                if bufs.b.len() < k * n {
+                    bufs.b.resize(k * n, T::ZERO);
+                }
+                for (p, row) in bufs.b[..k * n].chunks_exact_mut(n).enumerate() {
+                    for (j, v) in row.iter_mut().enumerate() {
+                        *v = b[[p, j]];
+                    }
+                }
+                bp = bufs.b.as_ptr();
+                rsb = n as isize;
+            } else {
+                debug_assert!(csb == 1 || n == 1);
+            }
+            // SAFETY: A is m × k, B is k × n with contiguous rows (csb == 1 or packed),
+            // C is m × n, all at these pointers and strides.
+            unsafe {
+                rows_all(
+                    m,
+                    &RowsArgs {
+                        k,
+                        a: ap,
+                        rsa,
+                        csa,
+                        b: bp,
+                        rsb,
+                        c: cp,
+                        rsc,
+                        csc,
+                        nb: n,
+                        alpha,
+                        beta,
+                    },
+                )
+            };
+        }
+        Skinny::Dots { pack, .. } => {
+            if pack {
+                // A is m × k with short m: copy it into contiguous rows.
+                if bufs.a.len() < m * k {
+                    bufs.a.resize(m * k, T::ZERO);
+                }
+                for (i, row) in bufs.a[..m * k].chunks_exact_mut(k).enumerate() {
+                    for (p, v) in row.iter_mut().enumerate() {
+                        *v = a[[i, p]];
+                    }
+                }
+                ap = bufs.a.as_ptr();
+                rsa = k as isize;
+                csa = 1;
+            }
+            debug_assert!(csa == 1 && (rsb == 1 || k == 1));
+            let _ = csa;
+            // SAFETY: A is m × k with contiguous rows, B is k × n with contiguous columns,
+            // C is m × n, all at these pointers and strides.
+            unsafe {
+                dots_all(
+                    m,
+                    n,
+                    &DotsArgs {
+                        k,
+                        a: ap,
+                        rsa,
+                        b: bp,
+                        csb,
+                        c: cp,
+                        rsc,
+                        csc,
+                        alpha,
+                        beta,
+                    },
+                )
+            };
+        }
+    }
+}
+
+/// Writes `alpha * acc` into `*c` with the update rule of [`gemm`] (`beta == 0`: overwrite).
+///
+/// # Safety
+/// `c` must be valid for reads and writes.
+#[inline(always)]
+unsafe fn store_one<T: GemmScalar>(c: *mut T, acc: T, alpha: T, beta: T) {
+    let t = alpha * acc;
+    // SAFETY: caller contract.
+    unsafe { *c = if beta == T::ZERO { t } else { t + beta * *c } };
+}
+
+/// Arguments of [`rows_block`]: pointers at the block's top-left corner.
+#[derive(Clone, Copy)]
+struct RowsArgs<T> {
+    k: usize,
+    a: *const T,
+    rsa: isize,
+    csa: isize,
+    /// Row `p` of the B block is `b[p*rsb .. p*rsb + nb]` (contiguous).
+    b: *const T,
+    rsb: isize,
+    c: *mut T,
+    rsc: isize,
+    csc: isize,
+    nb: usize,
+    alpha: T,
+    beta: T,
+}
+
+/// An `MB × nb` block of C (`nb ≤ SK_NB`): `c[i, j] = alpha Σ_p a[i, p] b[p, j] (+ beta c)`,
+/// summed over `p` in order.
+///
+/// # Safety
+/// The pointers in `args` must cover the `MB × k` A block, the `k × nb` B block and the
+/// `MB × nb` C block.
+#[inline(always)]
+unsafe fn rows_block<T: GemmScalar, const MB: usize>(args: &RowsArgs<T>) {
+    let &RowsArgs {
+        k,
+        a,
+        rsa,
+        csa,
+        b,
+        rsb,
+        c,
+        rsc,
+        csc,
+        nb,
+        alpha,
+        beta,
+    } = args;
+    let mut acc = [[T::ZERO; SK_NB]; MB];
+    // SAFETY: every offset stays inside the blocks (caller contract).
+    unsafe {
+        if nb == SK_NB {
+            for p in 0..k {
+                let brow = &*(b.offset(p as isize * rsb) as *const [T; SK_NB]);
+                for (i, acc_i) in acc.iter_mut().enumerate() {
+                    let av = *a.offset(i as isize * rsa + p as isize * csa);
+                    for (x, &bv) in acc_i.iter_mut().zip(brow) {
+                        *x = *x + av * bv;
+                    }
+                }
+            }
+        } else {
+            for p in 0..k {
+                let brow = std::slice::from_raw_parts(b.offset(p as isize * rsb), nb);
+                for (i, acc_i) in acc.iter_mut().enumerate() {
+                    let av = *a.offset(i as isize * rsa + p as isize * csa);
+                    for (x, &bv) in acc_i.iter_mut().zip(brow) {
+                        *x = *x + av * bv;
+                    }
+                }
+            }
+        }
+        for (i, acc_i) in acc.iter().enumerate() {
+            let row = c.offset(i as isize * rsc);
+            for (j, &v) in acc_i.iter().enumerate().take(nb) {
+                store_one(row.offset(j as isize * csc), v, alpha, beta);
+            }
+        }
+    }
+}
+
+/// Arguments of [`dots_block`]: pointers at the block's first element.
+#[derive(Clone, Copy)]
+struct DotsArgs<T> {
+    k: usize,
+    /// Row `i` of the A block is `a[i*rsa .. i*rsa + k]` (contiguous).
+    a: *const T,
+    rsa: isize,
+    /// Column `j` of the B block is `b[j*csb .. j*csb + k]` (contiguous).
+    b: *const T,
+    csb: isize,
+    c: *mut T,
+    rsc: isize,
+    csc: isize,
+    alpha: T,
+    beta: T,
+}
+
+/// The block of at most `SK_NB` columns of C at `(i0, j0)` of a rows-kernel product.
+#[inline(always)]
+fn rows_sub<T: Copy>(args: &RowsArgs<T>, i0: usize, j0: usize) -> RowsArgs<T> {
+    RowsArgs {
+        a: args.a.wrapping_offset(i0 as isize * args.rsa),
+        b: args.b.wrapping_add(j0),
+        c: args
+            .c
+            .wrapping_offset(i0 as isize * args.rsc + j0 as isize * args.csc),
+        nb: SK_NB.min(args.nb - j0),
+        ..*args
+    }
+}
+
+/// The whole `m × args.nb` product with [`rows_block`], block by block (the AVX2 kernel for
+/// `f32` when available).
+///
+/// # Safety
+/// `args` must describe an `m × k` A, a `k × nb` B with contiguous rows and an `m × nb` C.
+unsafe fn rows_all<T: GemmScalar>(m: usize, args: &RowsArgs<T>) {
+    #[cfg(target_arch = "x86_64")]
+    if is_f32::<T>() && x86::has_avx2_fma() {
+        // SAFETY: T is f32 (so the cast is the identity); AVX2+FMA checked; caller contract.
+        unsafe { x86::rows_f32(m, &*(args as *const RowsArgs<T> as *const RowsArgs<f32>)) };
+        return;
+    }
+    let mut i0 = 0;
+    while i0 < m {
+        let mb = SK_MB.min(m - i0);
+        let mut j0 = 0;
+        while j0 < args.nb {
+            let blk = rows_sub(args, i0, j0);
+            // SAFETY: the block lies inside the product (caller contract).
+            unsafe {
+                match mb {
+                    4 => rows_block::<T, 4>(&blk),
+                    3 => rows_block::<T, 3>(&blk),
+                    2 => rows_block::<T, 2>(&blk),
+                    _ => rows_block::<T, 1>(&blk),
+                }
+            }
+            j0 += SK_NB;
+        }
+        i0 += mb;
+    }
+}
+
+/// The block of the dot kernel whose first entry is C's `(i0, j)`.
+#[inline(always)]
+fn dots_sub<T: Copy>(args: &DotsArgs<T>, i0: usize, j: usize) -> DotsArgs<T> {
+    DotsArgs {
+        a: args.a.wrapping_offset(i0 as isize * args.rsa),
+        b: args.b.wrapping_offset(j as isize * args.csb),
+        c: args
+            .c
+            .wrapping_offset(i0 as isize * args.rsc + j as isize * args.csc),
+        ..*args
+    }
+}
+
+/// The whole `m × n` product with [`dots_block`] (the AVX2 kernel for `f32` when available).
+///
+/// # Safety
+/// `args` must describe an `m × k` A with contiguous rows, a `k × n` B with contiguous
+/// columns and an `m × n` C.
+unsafe fn dots_all<T: GemmScalar>(m: usize, n: usize, args: &DotsArgs<T>) {
+    #[cfg(target_arch = "x86_64")]
+    if is_f32::<T>() && x86::has_avx2_fma() {
+        // SAFETY: T is f32 (so the cast is the identity); AVX2+FMA checked; caller contract.
+        unsafe { x86::dots_f32(m, n, &*(args as *const DotsArgs<T> as *const DotsArgs<f32>)) };
+        return;
+    }
+    for j in 0..n {
+        let mut i0 = 0;
+        while i0 < m {
+            let mb = SK_MB.min(m - i0);
+            let blk = dots_sub(args, i0, j);
+            // SAFETY: the block lies inside the product (caller contract).
+            unsafe {
+                match mb {
+                    4 => dots_block::<T, 4>(&blk),
+                    3 => dots_block::<T, 3>(&blk),
+                    2 => dots_block::<T, 2>(&blk),
+                    _ => dots_block::<T, 1>(&blk),
+                }
+            }
+            i0 += mb;
+        }
+    }
+}
+
+/// `MB` entries of one column of C: `c[i] = alpha · dot(a_i, b) (+ beta c[i])`, each dot
+/// product as `SK_L` interleaved partial sums reduced pairwise, then the tail in order.
+///
+/// # Safety
+/// The pointers in `args` must cover `MB` rows of `k` values of A, `k` values of B and the
+/// `MB` C entries.
+#[inline(always)]
+unsafe fn dots_block<T: GemmScalar, const MB: usize>(args: &DotsArgs<T>) {
+    let &DotsArgs {
+        k,
+        a,
+        rsa,
+        b,
+        c,
+        rsc,
+        alpha,
+        beta,
+        ..
+    } = args;
+    let mut acc = [[T::ZERO; SK_L]; MB];
+    let full = k - k % SK_L;
+    // SAFETY: every offset stays inside the blocks (caller contract).
+    unsafe {
+        let mut p = 0;
+        while p < full {
+            let bv = &*(b.add(p) as *const [T; SK_L]);
+            for (i, acc_i) in acc.iter_mut().enumerate() {
+                let av = &*(a.offset(i as isize * rsa).add(p) as *const [T; SK_L]);
+                for l in 0..SK_L {
+                    acc_i[l] = acc_i[l] + av[l] * bv[l];
+                }
+            }
+            p += SK_L;
+        }
+        for (i, acc_i) in acc.iter_mut().enumerate() {
+            let mut w = SK_L / 2;
+            while w > 0 {
+                for l in 0..w {
+                    acc_i[l] = acc_i[l] + acc_i[l + w];
+                }
+                w /= 2;
+            }
+            let ai = a.offset(i as isize * rsa);
+            let mut s = acc_i[0];
+            for q in full..k {
+                s = s + *ai.add(q) * *b.add(q);
+            }
+            store_one(c.offset(i as isize * rsc), s, alpha, beta);
         }
     }
 }
@@ -618,7 +1066,7 @@ unsafe fn kernel_portable<T: GemmScalar, const MR: usize, const NR: usize>(
 
 #[cfg(target_arch = "x86_64")]
 mod x86 {
-    use super::store_tile;
+    use super::{DotsArgs, RowsArgs, dots_sub, rows_sub, store_one, store_tile};
     use core::arch::x86_64::*;
     use std::sync::atomic::{AtomicU8, Ordering};
 
@@ -730,6 +1178,309 @@ mod x86 {
                     *dst.add(p * 16 + j) = *b.offset(j as isize * csb).add(p);
                 }
                 p += 1;
+            }
+        }
+    }
+
+    /// Lanes `j` with `off + j < len` set (for masked loads and stores).
+    #[target_feature(enable = "avx2")]
+    #[inline]
+    fn lane_mask(len: usize, off: usize) -> __m256i {
+        let left = (len as i64 - off as i64).clamp(0, 8) as i32;
+        _mm256_cmpgt_epi32(
+            _mm256_set1_epi32(left),
+            _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7),
+        )
+    }
+
+    /// Skinny rows product for `f32`: see [`super::rows_all`] (with fused multiply-adds).
+    ///
+    /// # Safety
+    /// CPU must support AVX2 and FMA; as [`super::rows_all`].
+    #[target_feature(enable = "avx2,fma")]
+    pub(super) unsafe fn rows_f32(m: usize, args: &RowsArgs<f32>) {
+        if args.k <= 8 && args.csc == 1 {
+            // SAFETY: forwarded caller contract; k ≤ 8 and C rows contiguous checked.
+            unsafe { short_k_f32(m, args) };
+            return;
+        }
+        let mut i0 = 0;
+        while i0 < m {
+            let mb = 4.min(m - i0);
+            let mut j0 = 0;
+            while j0 < args.nb {
+                let blk = rows_sub(args, i0, j0);
+                // SAFETY: the block lies inside the product (caller contract).
+                unsafe {
+                    match mb {
+                        4 => rows_f32_mb::<4>(&blk),
+                        3 => rows_f32_mb::<3>(&blk),
+                        2 => rows_f32_mb::<2>(&blk),
+                        _ => rows_f32_mb::<1>(&blk),
+                    }
+                }
+                j0 += 16;
+            }
+            i0 += mb;
+        }
+    }
+
+    /// `alpha * acc (+ beta * c)` for 8 contiguous C values at `cp`.
+    ///
+    /// # Safety
+    /// CPU must support AVX; `cp` valid for 8 reads and writes.
+    #[target_feature(enable = "avx2,fma")]
+    #[inline]
+    unsafe fn store8(cp: *mut f32, acc: __m256, alpha: f32, beta: f32) {
+        // SAFETY: caller contract.
+        unsafe {
+            let t = _mm256_mul_ps(_mm256_set1_ps(alpha), acc);
+            let v = if beta == 0.0 {
+                t
+            } else {
+                _mm256_add_ps(t, _mm256_mul_ps(_mm256_set1_ps(beta), _mm256_loadu_ps(cp)))
+            };
+            _mm256_storeu_ps(cp, v);
+        }
+    }
+
+    /// The rows product for `k ≤ 8` and contiguous C rows: one row of C at a time, the `k`
+    /// values of A's row broadcast once, then 32, 8 and finally 1 column(s) at a time; each
+    /// element is `a0·b0`, then fused multiply-adds in order of `p` (the same operations in
+    /// the vector and scalar parts).
+    ///
+    /// # Safety
+    /// CPU must support AVX2 and FMA; as [`super::rows_all`], with `args.k ≤ 8` and
+    /// `args.csc == 1`.
+    #[target_feature(enable = "avx2,fma")]
+    #[allow(clippy::needless_range_loop)] // index loops: iterator adapters were not inlined here
+    unsafe fn short_k_f32(m: usize, args: &RowsArgs<f32>) {
+        let &RowsArgs {
+            k,
+            a,
+            rsa,
+            csa,
+            b,
+            rsb,
+            c,
+            rsc,
+            nb: n,
+            alpha,
+            beta,
+            ..
+        } = args;
+        debug_assert!((1..=8).contains(&k));
+        // SAFETY: reads stay inside A's rows (k values), B's k rows (n values) and C's rows
+        // (n values); writes stay inside C (caller contract).
+        unsafe {
+            let mut ak = [0f32; 8];
+            for i in 0..m {
+                let arow = a.offset(i as isize * rsa);
+                for p in 0..k {
+                    ak[p] = *arow.offset(p as isize * csa);
+                }
+                let mut av = [_mm256_setzero_ps(); 8];
+                for p in 0..k {
+                    av[p] = _mm256_set1_ps(ak[p]);
+                }
+                let crow = c.offset(i as isize * rsc);
+                let mut j = 0;
+                while j + 32 <= n {
+                    let mut acc = [_mm256_setzero_ps(); 4];
+                    for (q, x) in acc.iter_mut().enumerate() {
+                        *x = _mm256_mul_ps(av[0], _mm256_loadu_ps(b.add(j + 8 * q)));
+                    }
+                    for p in 1..k {
+                        let bp = b.offset(p as isize * rsb).add(j);
+                        for (q, x) in acc.iter_mut().enumerate() {
+                            *x = _mm256_fmadd_ps(av[p], _mm256_loadu_ps(bp.add(8 * q)), *x);
+                        }
+                    }
+                    for (q, &x) in acc.iter().enumerate() {
+                        store8(crow.add(j + 8 * q), x, alpha, beta);
+                    }
+                    j += 32;
+                }
+                while j + 8 <= n {
+                    let mut x = _mm256_mul_ps(av[0], _mm256_loadu_ps(b.add(j)));
+                    for p in 1..k {
+                        let bp = b.offset(p as isize * rsb).add(j);
+                        x = _mm256_fmadd_ps(av[p], _mm256_loadu_ps(bp), x);
+                    }
+                    store8(crow.add(j), x, alpha, beta);
+                    j += 8;
+                }
+                while j < n {
+                    let mut x = ak[0] * *b.add(j);
+                    for p in 1..k {
+                        x = ak[p].mul_add(*b.offset(p as isize * rsb).add(j), x);
+                    }
+                    store_one(crow.add(j), x, alpha, beta);
+                    j += 1;
+                }
+            }
+        }
+    }
+
+    #[target_feature(enable = "avx2,fma")]
+    #[inline]
+    unsafe fn rows_f32_mb<const MB: usize>(args: &RowsArgs<f32>) {
+        let &RowsArgs {
+            k,
+            a,
+            rsa,
+            csa,
+            b,
+            rsb,
+            c,
+            rsc,
+            csc,
+            nb,
+            alpha,
+            beta,
+        } = args;
+        let full = nb == 16;
+        let m0 = lane_mask(nb, 0);
+        let m1 = lane_mask(nb, 8);
+        let mut acc = [[_mm256_setzero_ps(); 2]; MB];
+        // SAFETY: reads stay inside the A rows, the B rows' first `nb` values (masked loads
+        // touch no masked-out lane) and the C block (caller contract).
+        unsafe {
+            for p in 0..k {
+                let bp = b.offset(p as isize * rsb);
+                let (b0, b1) = if full {
+                    (_mm256_loadu_ps(bp), _mm256_loadu_ps(bp.add(8)))
+                } else {
+                    (
+                        _mm256_maskload_ps(bp, m0),
+                        _mm256_maskload_ps(bp.add(8), m1),
+                    )
+                };
+                for (i, acc_i) in acc.iter_mut().enumerate() {
+                    let av = _mm256_broadcast_ss(&*a.offset(i as isize * rsa + p as isize * csa));
+                    acc_i[0] = _mm256_fmadd_ps(av, b0, acc_i[0]);
+                    acc_i[1] = _mm256_fmadd_ps(av, b1, acc_i[1]);
+                }
+            }
+            let va = _mm256_set1_ps(alpha);
+            let vb = _mm256_set1_ps(beta);
+            for (i, acc_i) in acc.iter().enumerate() {
+                let row = c.offset(i as isize * rsc);
+                if csc == 1 && full {
+                    for (h, &acc_h) in acc_i.iter().enumerate() {
+                        let cp = row.add(8 * h);
+                        let t = _mm256_mul_ps(va, acc_h);
+                        let v = if beta == 0.0 {
+                            t
+                        } else {
+                            _mm256_add_ps(t, _mm256_mul_ps(vb, _mm256_loadu_ps(cp)))
+                        };
+                        _mm256_storeu_ps(cp, v);
+                    }
+                } else {
+                    let mut tile = [0f32; 16];
+                    _mm256_storeu_ps(tile.as_mut_ptr(), acc_i[0]);
+                    _mm256_storeu_ps(tile.as_mut_ptr().add(8), acc_i[1]);
+                    for (j, &v) in tile.iter().enumerate().take(nb) {
+                        store_one(row.offset(j as isize * csc), v, alpha, beta);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Skinny dot-product GEMM for `f32`: see [`super::dots_all`]; each dot product as 8
+    /// partial sums (fused multiply-adds, the last `k % 8` values by masked loads), reduced
+    /// in a fixed order; blocks of up to 4 rows × 2 columns.
+    ///
+    /// # Safety
+    /// CPU must support AVX2 and FMA; as [`super::dots_all`].
+    #[target_feature(enable = "avx2,fma")]
+    pub(super) unsafe fn dots_f32(m: usize, n: usize, args: &DotsArgs<f32>) {
+        let mut j = 0;
+        while j < n {
+            let nj = 2.min(n - j);
+            let mut i0 = 0;
+            while i0 < m {
+                let mb = 4.min(m - i0);
+                let blk = dots_sub(args, i0, j);
+                // SAFETY: the block lies inside the product (caller contract).
+                unsafe {
+                    match (mb, nj) {
+                        (4, 2) => dots_f32_mb::<4, 2>(&blk),
+                        (3, 2) => dots_f32_mb::<3, 2>(&blk),
+                        (2, 2) => dots_f32_mb::<2, 2>(&blk),
+                        (1, 2) => dots_f32_mb::<1, 2>(&blk),
+                        (4, _) => dots_f32_mb::<4, 1>(&blk),
+                        (3, _) => dots_f32_mb::<3, 1>(&blk),
+                        (2, _) => dots_f32_mb::<2, 1>(&blk),
+                        _ => dots_f32_mb::<1, 1>(&blk),
+                    }
+                }
+                i0 += mb;
+            }
+            j += nj;
+        }
+    }
+
+    #[target_feature(enable = "avx2,fma")]
+    #[inline]
+    unsafe fn dots_f32_mb<const MB: usize, const NJ: usize>(args: &DotsArgs<f32>) {
+        let &DotsArgs {
+            k,
+            a,
+            rsa,
+            b,
+            csb,
+            c,
+            rsc,
+            csc,
+            alpha,
+            beta,
+        } = args;
+        let mut acc = [[_mm256_setzero_ps(); MB]; NJ];
+        // SAFETY: reads stay inside the MB rows of A and NJ columns of B (k values each;
+        // masked loads touch no masked-out lane); writes hit the MB × NJ C entries.
+        unsafe {
+            let mut p = 0;
+            while p + 8 <= k {
+                let mut av = [_mm256_setzero_ps(); MB];
+                for (i, v) in av.iter_mut().enumerate() {
+                    *v = _mm256_loadu_ps(a.offset(i as isize * rsa).add(p));
+                }
+                for (jj, acc_j) in acc.iter_mut().enumerate() {
+                    let bv = _mm256_loadu_ps(b.offset(jj as isize * csb).add(p));
+                    for (x, &v) in acc_j.iter_mut().zip(&av) {
+                        *x = _mm256_fmadd_ps(v, bv, *x);
+                    }
+                }
+                p += 8;
+            }
+            if p < k {
+                let mk = lane_mask(k, p);
+                let mut av = [_mm256_setzero_ps(); MB];
+                for (i, v) in av.iter_mut().enumerate() {
+                    *v = _mm256_maskload_ps(a.offset(i as isize * rsa).add(p), mk);
+                }
+                for (jj, acc_j) in acc.iter_mut().enumerate() {
+                    let bv = _mm256_maskload_ps(b.offset(jj as isize * csb).add(p), mk);
+                    for (x, &v) in acc_j.iter_mut().zip(&av) {
+                        *x = _mm256_fmadd_ps(v, bv, *x);
+                    }
+                }
+            }
+            for (jj, acc_j) in acc.iter().enumerate() {
+                for (i, &x) in acc_j.iter().enumerate() {
+                    let q = _mm_add_ps(_mm256_castps256_ps128(x), _mm256_extractf128_ps::<1>(x));
+                    let q = _mm_add_ps(q, _mm_movehl_ps(q, q));
+                    let q = _mm_add_ss(q, _mm_movehdup_ps(q));
+                    store_one(
+                        c.offset(i as isize * rsc + jj as isize * csc),
+                        _mm_cvtss_f32(q),
+                        alpha,
+                        beta,
+                    );
+                }
             }
         }
     }

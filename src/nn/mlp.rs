@@ -215,11 +215,19 @@ impl<T: Float> Mlp<T> {
             } else {
                 done[l - 1].slice(s![..rows, ..])
             };
-            let mut out = rows_mut(&mut rest[0], rows);
-            self.layers[l].forward_into(input, out.view_mut(), &mut ws.scratch, ws.threads);
-            if l < last {
-                self.activations[l].forward(contiguous(&mut out));
-            }
+            let out = rows_mut(&mut rest[0], rows);
+            let activation = if l < last {
+                self.activations[l]
+            } else {
+                Activation::Identity
+            };
+            self.layers[l].forward_activate_into(
+                input,
+                out,
+                activation,
+                &mut ws.scratch,
+                ws.threads,
+            );
         }
         ws.logits()
     }
@@ -256,6 +264,7 @@ impl<T: Float> Mlp<T> {
         grads: &mut Gradients<T>,
     ) {
         let rows = ws.rows;
+        let mut bias_ready = false;
         for l in (0..self.layers.len()).rev() {
             let (lower, upper) = ws.deltas.split_at_mut(l);
             let delta = upper[0].slice(s![..rows, ..]);
@@ -275,10 +284,27 @@ impl<T: Float> Mlp<T> {
                 &mut ws.scratch,
                 ws.threads,
             );
-            // db = Σ_rows δ
-            grad.bias.fill(T::zero());
-            for row in delta.rows() {
-                grad.bias.zip_mut_with(&row, |b, &d| *b = *b + d);
+            // db = Σ_rows δ (already summed by the activation pass of the layer above)
+            let bias = grad.bias.as_slice_mut().expect("contiguous bias");
+            if !bias_ready {
+                bias.fill(T::zero());
+            }
+            match delta.as_slice() {
+                _ if bias_ready => {}
+                Some(flat) => {
+                    for row in flat.chunks_exact(bias.len()) {
+                        for (b, &d) in bias.iter_mut().zip(row) {
+                            *b = *b + d;
+                        }
+                    }
+                }
+                None => {
+                    for row in delta.rows() {
+                        for (b, &d) in bias.iter_mut().zip(row) {
+                            *b = *b + d;
+                        }
+                    }
+                }
             }
             if l > 0 {
                 // dL/da_{l-1} = δ · W: (batch, out) · (out, in), then × f'(z_{l-1})
@@ -293,10 +319,20 @@ impl<T: Float> Mlp<T> {
                     ws.threads,
                 );
                 let a = ws.outputs[l - 1].slice(s![..rows, ..]);
-                self.activations[l - 1].backward(
+                // × f'(z_{l-1}), and db_{l-1} = Σ_rows δ_{l-1} in the same pass
+                let bias_below = grads.layers[l - 1]
+                    .bias
+                    .as_slice_mut()
+                    .expect("contiguous bias");
+                bias_below.fill(T::zero());
+                self.activations[l - 1].backward_sum_rows(
                     a.as_slice().expect("standard layout"),
                     contiguous(&mut below),
+                    bias_below,
                 );
+                bias_ready = true;
+            } else {
+                bias_ready = false;
             }
         }
     }
