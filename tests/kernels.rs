@@ -34,12 +34,16 @@ fn tanh_error_bounds() {
             rel = rel.max(((got - want) / want).abs());
         }
     }
-    assert!(abs < 3e-7, "worst absolute error {abs:e}");
-    assert!(rel < 5e-7, "worst relative error {rel:e}");
+    assert!(abs < 4e-7, "worst absolute error {abs:e}");
+    assert!(rel < 4e-7, "worst relative error {rel:e}");
     assert_eq!(fast::tanh(0.0), 0.0);
     assert_eq!(fast::tanh(1e-30), 1e-30);
-    assert_eq!(fast::tanh(100.0), 1.0);
-    assert_eq!(fast::tanh(-100.0), -1.0);
+    // Far out, within one f32 ulp below 1 and never beyond it.
+    for x in [8.0_f32, 100.0, 1e30, f32::INFINITY] {
+        let t = fast::tanh(x);
+        assert!(t <= 1.0 && 1.0 - t <= 6e-8, "tanh({x}) = {t}");
+        assert_eq!(fast::tanh(-x), -t);
+    }
 }
 
 #[test]

@@ -111,8 +111,7 @@ pub fn sigmoid_f64(x: f64) -> f64 {
 /// whichever copy runs: outputs do not depend on the vector width.
 ///
 /// Error bounds (tested in `tests/kernels.rs` against `f64` references over the whole
-/// range): `exp` relative error below 4e-7; `tanh` absolute error below 3e-7 and relative
-/// error below 5e-7; `sigmoid` relative error below 5e-7 for inputs in [-87, 87] (outputs
+/// range): `exp` relative error below 4e-7; `tanh` absolute and relative error below 4e-7; `sigmoid` relative error below 5e-7 for inputs in [-87, 87] (outputs
 /// below that saturate to the smallest normal range and above it to 1).
 pub mod fast {
     const LOG2_E: f32 = std::f32::consts::LOG2_E;
@@ -145,25 +144,35 @@ pub mod fast {
         p * scale
     }
 
-    /// `tanh(x)`: an odd Taylor polynomial for |x| < 0.5, `(1 - e)/(1 + e)` with
-    /// `e = e^(-2|x|)` elsewhere (no cancellation there since e ≤ 0.37).
+    /// `tanh(x)` as an odd rational function x·P(x²)/Q(x²) of degrees 13/6 on x clamped to
+    /// ±7.9053 (where tanh rounds to ±1 in f32), and x itself for |x| < 4e-4 (where the
+    /// rational form loses relative accuracy). The coefficients are the minimax fit that
+    /// Eigen uses for its float tanh. One division and two short polynomials: about 3× faster
+    /// than an `exp`-based form, with absolute and relative error below 4e-7.
     #[inline(always)]
     pub fn tanh(x: f32) -> f32 {
-        let a = x.abs();
-        let x2 = x * x;
-        // Taylor coefficients of tanh up to x^15 (terms beyond are < 1e-8 at |x| = 0.5).
-        let p = -929_569.0 / 638_512_875.0_f32;
-        let p = p * x2 + 21_844.0 / 6_081_075.0;
-        let p = p * x2 - 1_382.0 / 155_925.0;
-        let p = p * x2 + 62.0 / 2_835.0;
-        let p = p * x2 - 17.0 / 315.0;
-        let p = p * x2 + 2.0 / 15.0;
-        let p = p * x2 - 1.0 / 3.0;
-        let small = x + x * x2 * p;
-        let e = exp(-2.0 * a.clamp(0.0, 9.0)); // clamp keeps NaN (min would drop it)
-        let large = (1.0 - e) / (1.0 + e);
-        let large = large.copysign(x);
-        if a < 0.5 { small } else { large }
+        const CLAMP: f32 = 7.905_311;
+        let xc = if x.abs() < CLAMP {
+            x
+        } else {
+            CLAMP.copysign(x)
+        };
+        // NaN compares false above and would become ±CLAMP: keep it NaN.
+        let xc = if x.is_nan() { x } else { xc };
+        let x2 = xc * xc;
+        let p = -2.760_768_5e-16_f32;
+        let p = p * x2 + 2.000_188e-13;
+        let p = p * x2 - 8.604_672e-11;
+        let p = p * x2 + 5.122_297e-8;
+        let p = p * x2 + 1.485_722_4e-5;
+        let p = p * x2 + 6.372_619e-4;
+        let p = p * x2 + 4.893_524_6e-3;
+        let q = 1.198_258_4e-6_f32;
+        let q = q * x2 + 1.185_347e-4;
+        let q = q * x2 + 2.268_434_6e-3;
+        let q = q * x2 + 4.893_525e-3;
+        let r = xc * p / q;
+        if x.abs() < 4e-4 { x } else { r }
     }
 
     /// The logistic sigmoid `1 / (1 + e^-x)`.
