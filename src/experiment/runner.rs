@@ -165,12 +165,17 @@ pub fn run_grid<T: Float>(
             })
             .collect::<Vec<_>>()
     };
+    // Every worker flushes denormals (see `flush_denormals`): same numbers on every thread.
     match rayon::ThreadPoolBuilder::new()
         .num_threads(options.threads.max(1))
+        .start_handler(|_| crate::nn::float::flush_denormals())
         .build()
     {
         Ok(pool) => pool.install(work),
-        Err(_) => work(),
+        Err(_) => {
+            crate::nn::float::flush_denormals();
+            work()
+        }
     }
 }
 
