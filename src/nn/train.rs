@@ -135,26 +135,13 @@ pub fn train<T: Float, R: Rng + ?Sized>(
         .reserve((config.epochs / config.log_every + 2).min(1 << 16));
     let stopped = || stop.is_some_and(|s| s.load(Ordering::Relaxed));
 
-    let record = evaluator.record(mlp, 0, train, test, false);
-    let diverged = !record.train_loss.is_finite() || !mlp.is_finite();
-    let finish = log(
-        &mut history,
-        &mut observer,
-        &evaluator,
-        mlp,
-        record,
-        diverged,
-    );
-    if finish {
-        return history;
-    }
-
-    for epoch in 1..=config.epochs {
-        if !full_batch {
+    // Epoch 0 takes no step: it records the untrained network.
+    for epoch in 0..=config.epochs {
+        let mut diverged = false;
+        let mut start = if epoch == 0 { n } else { 0 };
+        if epoch > 0 && !full_batch {
             buffers.order.shuffle(rng);
         }
-        let mut diverged = false;
-        let mut start = 0;
         while start < n {
             if stopped() {
                 history.interrupted = true;
@@ -179,7 +166,7 @@ pub fn train<T: Float, R: Rng + ?Sized>(
             optimizer.step(mlp, &buffers.gradients);
             start = end;
         }
-        let logged = epoch % config.log_every == 0 || epoch == config.epochs;
+        let logged = epoch % config.log_every == 0 || epoch == config.epochs; // 0 included
         if diverged || logged {
             let record = evaluator.record(mlp, epoch, train, test, diverged);
             let diverged = diverged || !record.train_loss.is_finite() || !mlp.is_finite();
