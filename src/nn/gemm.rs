@@ -791,13 +791,16 @@ fn gemm_serial<T: GemmScalar>(
             // SAFETY: (pc, jc) is inside b and the kc×nc block fits; `pb` holds
             // at least `nc.next_multiple_of(nr) * kc` elements (`PackBufs::reserve`).
             unsafe {
-                pack_b::<T>(
+                pack_panels::<T>(
                     pb,
                     bp.offset(pc as isize * rsb + jc as isize * csb),
-                    rsb,
                     csb,
-                    kc,
+                    rsb,
                     nc,
+                    kc,
+                    T::NR,
+                    #[cfg(target_arch = "x86_64")]
+                    (T::NR == 16).then_some(x86::pack_b16_cols_f32 as PanelPacker),
                 )
             };
             let mut ic = 0;
@@ -806,13 +809,16 @@ fn gemm_serial<T: GemmScalar>(
                 // SAFETY: (ic, pc) is inside a; `pa` holds
                 // at least `mc.next_multiple_of(mr) * kc + PACK_SLACK` elements (`PackBufs::reserve`).
                 unsafe {
-                    pack_a::<T>(
+                    pack_panels::<T>(
                         pa,
                         ap.offset(ic as isize * rsa + pc as isize * csa),
                         rsa,
                         csa,
                         mc,
                         kc,
+                        T::MR,
+                        #[cfg(target_arch = "x86_64")]
+                        (T::MR == 6).then_some(x86::pack_a6_rows_f32 as PanelPacker),
                     )
                 };
                 let mut jr = 0;
@@ -851,136 +857,84 @@ fn gemm_serial<T: GemmScalar>(
     }
 }
 
-/// Packs an `mc × kc` block of A (at `a`, strides `rsa`, `csa`) into `MR`-row panels:
-/// panel `r` holds, for each `p`, the `MR` values `a[r*MR + i, p]` (zero past `mc`).
+/// An AVX2 packer of one full panel: `(dst, src, lane stride, kc)`.
+#[cfg(target_arch = "x86_64")]
+type PanelPacker = unsafe fn(*mut f32, *const f32, isize, usize);
+
+/// Packs `len` lanes × `kc` steps of an operand into panels of `width` lanes: panel `r`
+/// holds, for each step `p`, the `width` values `src[(r*width + i)·lane + p·step]` (zero
+/// past `len`). A is packed with lanes = rows (`width = MR`, lane = rsa, step = csa), B with
+/// lanes = columns (`width = NR`, lane = csb, step = rsb): one routine for both operands.
 ///
 /// # Safety
-/// `a` must be valid for the whole block and `dst` for `mc.next_multiple_of(MR) * kc` writes.
-unsafe fn pack_a<T: GemmScalar>(
+/// `src` must be valid for the whole block and `dst` for `len.next_multiple_of(width) * kc`
+/// writes (plus `PACK_SLACK` when the AVX2 row packer is used).
+#[allow(clippy::too_many_arguments)] // internal; the two call sites name every argument
+unsafe fn pack_panels<T: GemmScalar>(
     dst: *mut T,
-    a: *const T,
-    rsa: isize,
-    csa: isize,
-    mc: usize,
+    src: *const T,
+    lane: isize,
+    step: isize,
+    len: usize,
     kc: usize,
+    width: usize,
+    #[cfg(target_arch = "x86_64")] simd: Option<PanelPacker>,
 ) {
-    let mr = T::MR;
-    let mut ir = 0;
-    while ir < mc {
-        let rows = mr.min(mc - ir);
+    let mut r = 0;
+    while r < len {
+        let lanes = width.min(len - r);
         // SAFETY: all reads are inside the block, all writes inside the panel
-        // `[ir*kc, (ir+mr)*kc)` of `dst` (caller contract).
+        // `[r*kc, (r+width)*kc)` of `dst` (caller contract).
         unsafe {
-            let panel = dst.add(ir * kc);
-            let base = a.offset(ir as isize * rsa);
+            let panel = dst.add(r * kc);
+            let base = src.offset(r as isize * lane);
             #[cfg(target_arch = "x86_64")]
-            if is_f32::<T>() && csa == 1 && rows == 6 && x86::has_avx2_fma() {
-                x86::pack_a6_rows_f32(panel as *mut f32, base as *const f32, rsa, kc);
-                ir += mr;
+            if let Some(pack) = simd
+                && is_f32::<T>()
+                && step == 1
+                && lanes == width
+                && x86::has_avx2_fma()
+            {
+                pack(panel as *mut f32, base as *const f32, lane, kc);
+                r += width;
                 continue;
             }
-            if rsa == 1 && rows == mr {
+            if lane == 1 && lanes == width {
                 for p in 0..kc {
                     std::ptr::copy_nonoverlapping(
-                        base.offset(p as isize * csa),
-                        panel.add(p * mr),
-                        mr,
+                        base.offset(p as isize * step),
+                        panel.add(p * width),
+                        width,
                     );
                 }
-            } else if rsa.unsigned_abs() <= csa.unsigned_abs() {
-                // Columns of A are the short stride: read MR values per p.
+            } else if lane.unsigned_abs() <= step.unsigned_abs() {
+                // Lanes are the short stride: read `width` values per step.
                 for p in 0..kc {
-                    let src = base.offset(p as isize * csa);
-                    let out = panel.add(p * mr);
-                    for i in 0..rows {
-                        *out.add(i) = *src.offset(i as isize * rsa);
+                    let from = base.offset(p as isize * step);
+                    let out = panel.add(p * width);
+                    for i in 0..lanes {
+                        *out.add(i) = *from.offset(i as isize * lane);
                     }
-                    for i in rows..mr {
+                    for i in lanes..width {
                         *out.add(i) = T::ZERO;
                     }
                 }
             } else {
-                for i in 0..rows {
-                    let src = base.offset(i as isize * rsa);
+                for i in 0..lanes {
+                    let from = base.offset(i as isize * lane);
                     let out = panel.add(i);
                     for p in 0..kc {
-                        *out.add(p * mr) = *src.offset(p as isize * csa);
+                        *out.add(p * width) = *from.offset(p as isize * step);
                     }
                 }
-                for i in rows..mr {
+                for i in lanes..width {
                     for p in 0..kc {
-                        *panel.add(p * mr + i) = T::ZERO;
+                        *panel.add(p * width + i) = T::ZERO;
                     }
                 }
             }
         }
-        ir += mr;
-    }
-}
-
-/// Packs a `kc × nc` block of B (at `b`, strides `rsb`, `csb`) into `NR`-column panels:
-/// panel `j` holds, for each `p`, the `NR` values `b[p, j*NR + jj]` (zero past `nc`).
-///
-/// # Safety
-/// `b` must be valid for the whole block and `dst` for `nc.next_multiple_of(NR) * kc` writes.
-unsafe fn pack_b<T: GemmScalar>(
-    dst: *mut T,
-    b: *const T,
-    rsb: isize,
-    csb: isize,
-    kc: usize,
-    nc: usize,
-) {
-    let nr = T::NR;
-    let mut jr = 0;
-    while jr < nc {
-        let cols = nr.min(nc - jr);
-        // SAFETY: all reads are inside the block, all writes inside the panel
-        // `[jr*kc, (jr+nr)*kc)` of `dst` (caller contract).
-        unsafe {
-            let panel = dst.add(jr * kc);
-            let base = b.offset(jr as isize * csb);
-            #[cfg(target_arch = "x86_64")]
-            if is_f32::<T>() && rsb == 1 && cols == 16 && x86::has_avx2_fma() {
-                x86::pack_b16_cols_f32(panel as *mut f32, base as *const f32, csb, kc);
-                jr += nr;
-                continue;
-            }
-            if csb == 1 && cols == nr {
-                for p in 0..kc {
-                    std::ptr::copy_nonoverlapping(
-                        base.offset(p as isize * rsb),
-                        panel.add(p * nr),
-                        nr,
-                    );
-                }
-            } else if csb.unsigned_abs() <= rsb.unsigned_abs() {
-                for p in 0..kc {
-                    let src = base.offset(p as isize * rsb);
-                    let out = panel.add(p * nr);
-                    for j in 0..cols {
-                        *out.add(j) = *src.offset(j as isize * csb);
-                    }
-                    for j in cols..nr {
-                        *out.add(j) = T::ZERO;
-                    }
-                }
-            } else {
-                for j in 0..cols {
-                    let src = base.offset(j as isize * csb);
-                    let out = panel.add(j);
-                    for p in 0..kc {
-                        *out.add(p * nr) = *src.offset(p as isize * rsb);
-                    }
-                }
-                for j in cols..nr {
-                    for p in 0..kc {
-                        *panel.add(p * nr + j) = T::ZERO;
-                    }
-                }
-            }
-        }
-        jr += nr;
+        r += width;
     }
 }
 
