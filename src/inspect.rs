@@ -2,22 +2,22 @@
 //! of a deep, freshly initialized network behave layer by layer, under several inits.
 //!
 //! No training happens. For each init, a network of `depth` hidden layers of `width` units
-//! is initialized (seeded; LSUV is then fitted on the same input batch), a batch of
-//! standard-normal inputs is pushed forward with the engine's [`Mlp::forward`], and a
-//! standard-normal gradient dL/da (one per unit and row, seeded) is back-propagated from the
-//! top hidden layer down with the engine's [`Activation::backward`].
+//! and an output layer of `width` units is initialized (seeded; LSUV is then fitted on the
+//! same input batch), a batch of standard-normal inputs is pushed forward with the engine's
+//! [`Mlp::forward`], and a standard-normal gradient at the logits (dL/dz of the output
+//! layer, one per unit and row, seeded) is back-propagated with the engine's
+//! [`Mlp::backward_from`]: the same backprop that trains.
 //!
-//! The network also has an output layer (identity, `width` outputs, as every [`Mlp`] must)
-//! whose weight is set to the identity matrix after initialization: it passes the top hidden
-//! layer through unchanged, so that the injected gradient enters exactly at that layer.
-//!
-//! Per hidden layer `l` (1-based, as in `layers.csv`) a [`LayerRow`] holds:
+//! Per hidden layer `l` (1-based, as in `layers.csv`) a [`LayerRow`] holds what
+//! [`measure_layer`] measures for `layers.csv`:
 //! - the mean and standard deviation of the activations, over all units and rows;
 //! - the saturated fraction for bounded activations (sigmoid, tanh, softsign): outputs within
 //!   [`SATURATION_MARGIN`] of a bound (sigmoid: a < 0.03 or a > 0.97; tanh: |a| > 0.97);
 //! - the dead fraction for ReLU: units whose output is exactly 0 on every row of the batch;
-//! - the standard deviation of dL/dz at the layer (the back-propagated gradient, per row);
-//! - the standard deviation of dL/dW, the gradient of the *mean* over the batch.
+//! - the standard deviation of dL/da, the back-propagated gradient with respect to the
+//!   layer's output, per row;
+//!
+//! and, in addition, the standard deviation of dL/dW for the *mean* over the batch.
 
 use std::io::{self, Read, Write};
 
@@ -26,9 +26,11 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
 
-pub use crate::experiment::stats::SATURATION_MARGIN;
-use crate::experiment::stats::{dead, mean_std, saturated};
-use crate::nn::{Activation, Float, Init, Loss, Mlp, Workspace};
+pub use crate::nn::stats::SATURATION_MARGIN;
+#[cfg(doc)]
+use crate::nn::stats::measure_layer;
+use crate::nn::stats::{LayerStats, mean_std, measure_layers};
+use crate::nn::{Activation, Float, Gradients, Init, Loss, Mlp, Workspace};
 
 /// The RNG stream of the input batch (far from the layer streams `2l`, `2l + 1`).
 const INPUT_STREAM: u64 = u64::MAX;
@@ -84,13 +86,29 @@ pub struct LayerRow {
     pub saturated_fraction: Option<f64>,
     /// Fraction of units that output exactly 0 on the whole batch (ReLU).
     pub dead_fraction: Option<f64>,
-    /// Standard deviation of dL/dz at this layer.
+    /// Standard deviation of dL/da, the gradient with respect to the layer's output, per row.
     pub gradient_std: f64,
-    /// Standard deviation of dL/dW of this layer's weights.
+    /// Standard deviation of dL/dW of this layer's weights, for the mean over the batch.
     pub weight_gradient_std: f64,
 }
 
-/// (mean, population standard deviation) of all elements, in `f64`.
+impl LayerRow {
+    /// The row of `init` from the engine's measurement of the layer.
+    fn new(init: &Init, stats: LayerStats, weight_gradient_std: f64) -> Self {
+        LayerRow {
+            init: init.label(),
+            layer: stats.layer,
+            activation_mean: stats.activation_mean,
+            activation_std: stats.activation_std,
+            saturated_fraction: stats.saturated_fraction,
+            dead_fraction: stats.dead_fraction,
+            gradient_std: stats.gradient_std,
+            weight_gradient_std,
+        }
+    }
+}
+
+/// A (rows, cols) array of standard-normal draws from stream `stream` of `seed`.
 fn standard_normal<T: Float>(rows: usize, cols: usize, seed: u64, stream: u64) -> Array2<T> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     rng.set_stream(stream);
@@ -116,44 +134,20 @@ fn inspect_one<T: Float>(config: &InspectConfig, init: &Init) -> Vec<LayerRow> {
     {
         mlp.lsuv(x.view(), *tolerance, *max_iterations);
     }
-    // The output layer passes the top hidden layer through.
-    let top = mlp.layers.last_mut().expect("at least one layer");
-    top.weight = Array2::eye(width);
-    top.bias.fill(T::zero());
-
     let mut ws = Workspace::new(&mlp, config.batch);
     mlp.forward(x.view(), &mut ws);
-
-    // dL/da of the top hidden layer, then down: δ = g ⊙ f'(z); dW = δᵀ·input / n; g = δ·W.
-    let mut grad = standard_normal::<T>(config.batch, width, config.seed, GRADIENT_STREAM);
-    let scale = T::of(1.0 / config.batch as f64);
-    let mut rows = Vec::with_capacity(depth);
-    for l in (0..depth).rev() {
-        let a = ws.output(l);
-        config.activation.backward(
-            a.as_slice().expect("workspace rows are contiguous"),
-            grad.as_slice_mut().expect("standard layout"),
-        );
-        let input = if l == 0 { x.view() } else { ws.output(l - 1) };
-        let weight_grad = grad.t().dot(&input) * scale;
-        let (activation_mean, activation_std) = mean_std(a.iter());
-        rows.push(LayerRow {
-            init: init.label(),
-            layer: l + 1,
-            activation_mean,
-            activation_std,
-            saturated_fraction: config
-                .activation
-                .bounds()
-                .map(|(low, high)| saturated(a, low, high)),
-            dead_fraction: config.activation.can_die().then(|| dead(a)),
-            gradient_std: mean_std(grad.iter()).1,
-            weight_gradient_std: mean_std(weight_grad.iter()).1,
-        });
-        grad = grad.dot(&mlp.layers[l].weight);
-    }
-    rows.reverse();
-    rows
+    let delta_out = standard_normal::<T>(config.batch, width, config.seed, GRADIENT_STREAM);
+    let mut grads = Gradients::zeros_like(&mlp);
+    mlp.backward_from(delta_out.view(), x.view(), &mut ws, &mut grads);
+    // The injected gradient is per row: dW summed over the rows, divided by n, is the
+    // gradient of the mean.
+    let rows = config.batch as f64;
+    measure_layers(&mlp, &mut ws, 0)
+        .into_iter()
+        .zip(&grads.layers)
+        .take(depth)
+        .map(|(stats, grad)| LayerRow::new(init, stats, mean_std(grad.weight.iter()).1 / rows))
+        .collect()
 }
 
 /// Signal propagation at initialization for every init of `config`: one [`LayerRow`] per

@@ -8,7 +8,7 @@
 use std::ops::ControlFlow;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-use ndarray::{Array2, s};
+use ndarray::Array2;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
@@ -213,18 +213,14 @@ fn run_one<T: Float>(
         init.bias.as_ref(),
         derive_seed(run.seed, WEIGHTS),
     );
+    let mut probe = Probe::new(&mlp, data.train.x.view(), data.train.targets.view());
     let mut lsuv_stuck = Vec::new();
     if let crate::nn::Init::Lsuv {
         tolerance,
         max_iterations,
     } = init.init
     {
-        let rows = data.train.x.nrows().min(super::stats::PROBE_ROWS);
-        lsuv_stuck = mlp.lsuv(
-            data.train.x.slice(s![..rows, ..]),
-            tolerance,
-            max_iterations,
-        );
+        lsuv_stuck = mlp.lsuv(probe.inputs(), tolerance, max_iterations);
     }
     let initial = options.save_weights.then(|| mlp.layers.clone());
 
@@ -237,7 +233,6 @@ fn run_one<T: Float>(
     };
     let mut optimizer = Sgd::with(t.learning_rate, t.momentum, t.weight_decay);
     let mut batch_rng = ChaCha8Rng::seed_from_u64(derive_seed(run.seed, BATCHES));
-    let mut probe = Probe::new(&mlp, data.train.x.view(), data.train.targets.view());
     let mut layers = Vec::new();
     let history = train(
         &mut mlp,
@@ -250,8 +245,7 @@ fn run_one<T: Float>(
         |checkpoint| {
             layers.extend(probe.measure(
                 checkpoint.model,
-                checkpoint.gradients,
-                t.learning_rate,
+                checkpoint.weights_before_step,
                 checkpoint.record.epoch,
             ));
             ControlFlow::Continue(())

@@ -1,67 +1,29 @@
-//! Per-layer statistics on a fixed probe batch: what the signal and the gradients look like
-//! inside the network at a logged epoch (Glorot & Bengio 2010, figures 2–9; He et al. 2015).
+//! The probe: per-layer statistics of a run on a fixed batch of training rows at every
+//! logged epoch (`layers.csv`). The measurements themselves live in the engine
+//! ([`crate::nn::stats`]); they are re-exported here under their old paths.
 //!
 //! Computed only at logged epochs, with buffers made once per run, so the training step
 //! itself stays allocation-free.
 
-use ndarray::{Array2, ArrayView2, s};
+use ndarray::{Array2, ArrayView2, Axis};
 
+pub use crate::nn::stats::{LayerStats, SATURATION_MARGIN, dead, mean_std, saturated};
+use crate::nn::stats::{measure_layers, update_ratio};
 use crate::nn::{Float, Gradients, Mlp, TargetsView, Workspace};
 
-/// Rows of the probe batch at most: the first rows of the (shuffled) training split.
+/// Rows of the probe batch at most.
 pub const PROBE_ROWS: usize = 2048;
 
-/// Outputs within this distance of a bound count as saturated: 3 % of the bounds' magnitude,
-/// which is 1 for every bounded activation (tanh and softsign: |a| > 0.97; sigmoid: a < 0.03
-/// or a > 0.97).
-pub const SATURATION_MARGIN: f64 = 0.03;
-
-/// One layer's statistics at one epoch.
-#[derive(Clone, Debug, PartialEq)]
-pub struct LayerStats {
-    /// Epochs completed.
-    pub epoch: usize,
-    /// 1-based layer index; the last layer is the output layer (its "activation" is the logits).
-    pub layer: usize,
-    /// Mean of the layer's outputs over units and probe rows.
-    pub activation_mean: f64,
-    /// Standard deviation of the layer's outputs over units and probe rows.
-    pub activation_std: f64,
-    /// Fraction of outputs within 3 % of a bound (sigmoid, tanh, softsign layers only).
-    pub saturated_fraction: Option<f64>,
-    /// Fraction of units that output 0 for every probe row (ReLU layers only).
-    pub dead_fraction: Option<f64>,
-    /// Standard deviation of the back-propagated gradient dL/dz at this layer.
-    pub gradient_std: f64,
-    /// Standard deviation of the layer's weights.
-    pub weight_std: f64,
-    /// std(learning_rate · dL/dW) / std(W), with the full training gradient; `None` when
-    /// the weights have zero spread (e.g. an all-zero start).
-    pub update_ratio: Option<f64>,
-}
-
-/// Mean and population standard deviation, in f64.
-pub fn mean_std<'a, T: Float>(values: impl IntoIterator<Item = &'a T>) -> (f64, f64) {
-    let mut n = 0usize;
-    let mut sum = 0.0;
-    let mut sum_sq = 0.0;
-    // Two-pass-free but shifted by the first value for stability.
-    let mut shift = None;
-    for v in values {
-        let v = v.f64();
-        let k = *shift.get_or_insert(v);
-        let d = v - k;
-        n += 1;
-        sum += d;
-        sum_sq += d * d;
+/// The rows of a training split of `n` rows that the probe (and LSUV) use: all of them
+/// when there are at most [`PROBE_ROWS`], else [`PROBE_ROWS`] rows evenly spread over the
+/// split, so that a split in file order (`test_fraction = 0` leaves it unshuffled), sorted
+/// by class, still gives a probe with every class in it.
+pub fn probe_rows(n: usize) -> Vec<usize> {
+    if n <= PROBE_ROWS {
+        (0..n).collect()
+    } else {
+        (0..PROBE_ROWS).map(|i| i * n / PROBE_ROWS).collect()
     }
-    if n == 0 {
-        return (f64::NAN, f64::NAN);
-    }
-    let nf = n as f64;
-    let mean_d = sum / nf;
-    let var = (sum_sq / nf - mean_d * mean_d).max(0.0);
-    (shift.unwrap_or(0.0) + mean_d, var.sqrt())
 }
 
 /// The probe batch and the buffers to measure it.
@@ -70,123 +32,78 @@ pub struct Probe<T> {
     labels: Vec<usize>,
     values: Option<Array2<T>>,
     workspace: Workspace<T>,
+    /// dL/dz of the output layer, per row.
+    delta_out: Array2<T>,
     gradients: Gradients<T>,
 }
 
 impl<T: Float> Probe<T> {
-    /// A probe of the first [`PROBE_ROWS`] rows of the training data.
+    /// A probe of the rows [`probe_rows`] picks from the training data.
     pub fn new(mlp: &Mlp<T>, x: ArrayView2<T>, targets: TargetsView<T>) -> Self {
-        let rows = x.nrows().min(PROBE_ROWS);
+        let rows = probe_rows(x.nrows());
         let (labels, values) = match targets {
-            TargetsView::Classes(c) => (c[..rows].to_vec(), None),
-            TargetsView::Values(v) => (Vec::new(), Some(v.slice(s![..rows, ..]).to_owned())),
+            TargetsView::Classes(c) => (rows.iter().map(|&i| c[i]).collect(), None),
+            TargetsView::Values(v) => (Vec::new(), Some(v.select(Axis(0), &rows))),
         };
+        let outputs = mlp.layers.last().expect("at least one layer").outputs();
         Probe {
-            x: x.slice(s![..rows, ..]).to_owned(),
+            x: x.select(Axis(0), &rows),
             labels,
             values,
-            workspace: Workspace::new(mlp, rows.max(1)),
+            workspace: Workspace::new(mlp, rows.len().max(1)),
+            delta_out: Array2::zeros((rows.len(), outputs)),
             gradients: Gradients::zeros_like(mlp),
         }
     }
 
-    /// Measures every layer of `mlp`; `full_gradients` is the gradient of the training loss
-    /// (for the update ratio), `learning_rate` the optimizer's step size.
+    /// The probe's input rows (LSUV fits on them too).
+    pub fn inputs(&self) -> ArrayView2<'_, T> {
+        self.x.view()
+    }
+
+    /// Measures every layer of `mlp` at `epoch` ([`measure_layers`]), with the gradient of
+    /// each probe row's own loss. `weights_before_step` are the weights before the
+    /// optimizer's last step (the training loop's checkpoint gives them), for the update
+    /// ratio; `None` leaves it empty.
     pub fn measure(
         &mut self,
         mlp: &Mlp<T>,
-        full_gradients: &Gradients<T>,
-        learning_rate: f64,
+        weights_before_step: Option<&[Array2<T>]>,
         epoch: usize,
     ) -> Vec<LayerStats> {
         let targets = match &self.values {
             Some(v) => TargetsView::Values(v.view()),
             None => TargetsView::Classes(&self.labels),
         };
-        mlp.loss_and_gradients(
+        let logits = mlp.forward(self.x.view(), &mut self.workspace);
+        // Scale 1: dL_i/dz of each row's own loss, not of the mean over the probe.
+        mlp.loss
+            .evaluate(logits, targets, Some(self.delta_out.view_mut()), 1.0);
+        mlp.backward_from(
+            self.delta_out.view(),
             self.x.view(),
-            targets,
             &mut self.workspace,
             &mut self.gradients,
         );
-        let last = mlp.layers.len() - 1;
-        (0..mlp.layers.len())
-            .map(|l| {
-                let a = self.workspace.output(l);
-                let (activation_mean, activation_std) = mean_std(a.iter());
-                let activation = mlp.activation_after(l);
-                let saturated_fraction = (l < last)
-                    .then(|| activation.bounds())
-                    .flatten()
-                    .map(|(low, high)| saturated(a, low, high));
-                let dead_fraction = (l < last && activation.can_die()).then(|| dead(a));
-                let (_, gradient_std) = mean_std(self.workspace.delta(l).iter());
-                let (_, weight_std) = mean_std(mlp.layers[l].weight.iter());
-                let (_, grad_w_std) = mean_std(full_gradients.layers[l].weight.iter());
-                let update_ratio = (weight_std > 0.0 && weight_std.is_finite())
-                    .then(|| learning_rate * grad_w_std / weight_std)
-                    .filter(|r| r.is_finite());
-                LayerStats {
-                    epoch,
-                    layer: l + 1,
-                    activation_mean,
-                    activation_std,
-                    saturated_fraction,
-                    dead_fraction,
-                    gradient_std,
-                    weight_std,
-                    update_ratio,
-                }
-            })
-            .collect()
+        let mut stats = measure_layers(mlp, &mut self.workspace, epoch);
+        if let Some(before) = weights_before_step {
+            for ((s, layer), before) in stats.iter_mut().zip(&mlp.layers).zip(before) {
+                s.update_ratio = update_ratio(before.view(), layer.weight.view());
+            }
+        }
+        stats
     }
-}
-
-/// Fraction of elements within [`SATURATION_MARGIN`] of the range's ends.
-pub fn saturated<T: Float>(a: ArrayView2<T>, low: f64, high: f64) -> f64 {
-    let margin = SATURATION_MARGIN;
-    let count = a
-        .iter()
-        .filter(|v| {
-            let v = v.f64();
-            v < low + margin || v > high - margin
-        })
-        .count();
-    count as f64 / a.len().max(1) as f64
-}
-
-/// Fraction of units (columns) whose output is 0 on every row.
-pub fn dead<T: Float>(a: ArrayView2<T>) -> f64 {
-    let units = a.ncols();
-    let dead = a
-        .columns()
-        .into_iter()
-        .filter(|c| c.iter().all(|v| *v == T::zero()))
-        .count();
-    dead as f64 / units.max(1) as f64
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::data::{Dataset, Target};
+    use crate::experiment::prepare::prepare;
+    use crate::experiment::spec::DataSpec;
     use crate::nn::{Activation, Loss};
     use ndarray::array;
-
-    #[test]
-    fn mean_std_matches_direct_formula() {
-        let (m, s) = mean_std([1.0_f64, 2.0, 3.0, 4.0].iter());
-        assert!((m - 2.5).abs() < 1e-15);
-        assert!((s - 1.25f64.sqrt()).abs() < 1e-15);
-    }
-
-    #[test]
-    fn saturation_and_dead_counts() {
-        let a = array![[0.99_f64, -0.5, 0.0], [0.2, -0.98, 0.0]];
-        assert_eq!(saturated(a.view(), -1.0, 1.0), 2.0 / 6.0);
-        // 0.96 is not saturated for tanh (|a| must exceed 0.97).
-        assert_eq!(saturated(array![[0.96_f64]].view(), -1.0, 1.0), 0.0);
-        assert_eq!(dead(a.view()), 1.0 / 3.0);
-    }
+    use rand::SeedableRng;
 
     /// A 1-2-1 ReLU network with hand-chosen weights: every statistic by hand.
     #[test]
@@ -197,8 +114,7 @@ mod tests {
         let x = array![[1.0], [2.0]];
         let y = array![[0.0], [0.0]];
         let mut probe = Probe::new(&mlp, x.view(), TargetsView::Values(y.view()));
-        let grads = Gradients::zeros_like(&mlp);
-        let stats = probe.measure(&mlp, &grads, 0.1, 0);
+        let stats = probe.measure(&mlp, None, 0);
         // Hidden outputs: rows [1, 0] and [2, 0] → values {1, 0, 2, 0}: mean 0.75,
         // var = (0.0625 + 0.5625 + 1.5625 + 0.5625)/4 = 0.6875. Unit 2 never fires: dead 1/2.
         let h = &stats[0];
@@ -207,17 +123,69 @@ mod tests {
         assert!((h.activation_std - 0.6875f64.sqrt()).abs() < 1e-15);
         assert_eq!(h.dead_fraction, Some(0.5));
         assert_eq!(h.saturated_fraction, None);
-        // Output z = 2·h1: [2, 4]; MSE gradient dL/dz = 2(z − 0)/n = [2, 4]: std 1.
+        // Output z = 2·h1: [2, 4]; per-row MSE gradient dL_i/dz = 2(z − 0) = [4, 8]: std 2
+        // (the probe's two rows do not halve it).
         let o = &stats[1];
         assert!((o.activation_mean - 3.0).abs() < 1e-15);
-        assert!((o.gradient_std - 1.0).abs() < 1e-15);
-        // Hidden deltas: dL/dz1 = [2,4]ᵀ·[2,3] masked by ReLU': [[4, 0], [8, 0]]:
-        // values {4, 0, 8, 0}: mean 3, var (1+9+25+9)/4 = 11.
-        assert!((h.gradient_std - 11f64.sqrt()).abs() < 1e-12);
+        assert!((o.gradient_std - 2.0).abs() < 1e-15);
+        // Hidden dL/da = [4, 8]ᵀ·[2, 3] = [[8, 12], [16, 24]], the dead unit included (dL/da,
+        // not dL/dz): values {8, 12, 16, 24}: mean 15, var (49 + 9 + 1 + 81)/4 = 35.
+        assert!((h.gradient_std - 35f64.sqrt()).abs() < 1e-12);
         // Weight std of layer 1: {1, −1} → 1; of layer 2: {2, 3} → 0.5.
         assert!((h.weight_std - 1.0).abs() < 1e-15);
         assert!((o.weight_std - 0.5).abs() < 1e-15);
-        // Zero gradients → zero update ratio.
-        assert_eq!(h.update_ratio, Some(0.0));
+        // No step given → no update ratio. Layer 1 moved from {0.5, −0.5} (std 0.5) to
+        // {1, −1}: step {0.5, −0.5}, std 0.5, ratio 1. Layer 2 moved from {1.5, 2.5} by
+        // {0.5, 0.5}: step std 0, ratio 0.
+        assert_eq!(h.update_ratio, None);
+        let before = vec![array![[0.5], [-0.5]], array![[1.5, 2.5]]];
+        let stats = probe.measure(&mlp, Some(&before), 1);
+        assert_eq!(stats[0].update_ratio, Some(1.0));
+        assert_eq!(stats[1].update_ratio, Some(0.0));
+    }
+
+    fn sorted_by_class(n: usize) -> Dataset {
+        let labels: Vec<usize> = (0..n).map(|i| 3 * i / n).collect();
+        Dataset {
+            features: Array2::from_shape_fn((n, 2), |(i, j)| (i + j) as f64),
+            target: Target::Classes {
+                labels,
+                n_classes: 3,
+            },
+            feature_names: vec!["x1".into(), "x2".into()],
+        }
+    }
+
+    /// With `test_fraction = 0` the training split is the file in file order; the probe
+    /// must still see every class when the file is longer than the probe.
+    #[test]
+    fn probe_of_an_unsplit_file_sorted_by_class() {
+        let spec: DataSpec = toml::from_str("source = \"csv\"\ntest_fraction = 0.0").unwrap();
+        let mlp = Mlp::<f64>::new(&[2, 3], &[], Loss::SoftmaxCrossEntropy);
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0);
+
+        // Small file: the probe is the whole training split, row for row.
+        let small = sorted_by_class(300);
+        let data = prepare::<f64>(&small, &spec, &mut rng);
+        let probe = Probe::new(&mlp, data.train.x.view(), data.train.targets.view());
+        assert_eq!(probe.inputs(), small.features.view());
+        let Target::Classes { labels, .. } = &small.target else {
+            unreachable!()
+        };
+        assert_eq!(&probe.labels, labels);
+
+        // Long file: PROBE_ROWS rows spread over it, each class about a third of them.
+        let long = sorted_by_class(3 * PROBE_ROWS);
+        let data = prepare::<f64>(&long, &spec, &mut rng);
+        let probe = Probe::new(&mlp, data.train.x.view(), data.train.targets.view());
+        assert_eq!(probe.labels.len(), PROBE_ROWS);
+        for class in 0..3 {
+            let count = probe.labels.iter().filter(|&&c| c == class).count();
+            assert!(
+                count.abs_diff(PROBE_ROWS / 3) <= 1,
+                "class {class}: {count} of {PROBE_ROWS} probe rows"
+            );
+        }
+        assert_eq!(probe.inputs().row(1), long.features.row(3));
     }
 }

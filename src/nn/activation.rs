@@ -26,6 +26,7 @@
 use std::fmt;
 use std::str::FromStr;
 
+use ndarray::{Array2, ArrayView2};
 use serde::{Deserialize, Serialize};
 
 use super::float::Float;
@@ -229,8 +230,9 @@ impl Activation {
         }
     }
 
-    /// [`Activation::backward`] on rows of `sums.len()` values, adding each resulting row
-    /// of dL/dz to `sums` (in row order): the bias gradient of the layer, in the same pass.
+    /// [`Activation::backward`] on rows of `sums.len()` values, and writes the sum of the
+    /// resulting rows of dL/dz (added in row order) into `sums`: the layer's bias gradient,
+    /// in the same pass.
     ///
     /// Panics if the lengths differ or are not a multiple of `sums.len()` (non-empty).
     pub fn backward_sum_rows<T: Float>(&self, a: &[T], grad: &mut [T], sums: &mut [T]) {
@@ -239,6 +241,7 @@ impl Activation {
             width > 0 && a.len() == grad.len() && grad.len() % width == 0,
             "rows of {width} values expected"
         );
+        sums.fill(T::zero());
         if *self == Activation::Relu {
             for (a_row, g_row) in a.chunks_exact(width).zip(grad.chunks_exact_mut(width)) {
                 for ((g, &a), s) in g_row.iter_mut().zip(a_row).zip(sums.iter_mut()) {
@@ -255,6 +258,27 @@ impl Activation {
                 *s = *s + g;
             }
         }
+    }
+
+    /// Reference forward pass: `a = f(z)`, element by element (CS231n's `relu_forward`).
+    ///
+    /// z: (batch, units) → a: (batch, units).
+    pub fn forward_array<T: Float>(&self, mut z: Array2<T>) -> Array2<T> {
+        self.forward(z.as_slice_mut().expect("a standard-layout array"));
+        z
+    }
+
+    /// Reference backward pass: `dz = da ⊙ f'(z)`, with f'(z) computed from the outputs
+    /// `a = f(z)` (CS231n's `relu_backward`).
+    ///
+    /// a, da: (batch, units) → dz: (batch, units).
+    pub fn backward_array<T: Float>(&self, a: ArrayView2<T>, mut da: Array2<T>) -> Array2<T> {
+        let a = a.as_standard_layout();
+        self.backward(
+            a.as_slice().expect("a standard-layout array"),
+            da.as_slice_mut().expect("a standard-layout array"),
+        );
+        da
     }
 
     /// The activation value at one point, in `f64` (for tests and tables).

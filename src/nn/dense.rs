@@ -1,4 +1,10 @@
 //! A fully connected layer: `z = x · Wᵀ + b`.
+//!
+//! Two ways to run it. [`Dense::forward`] and [`Dense::backward`] are the reference: one
+//! layer, allocating, each with its shapes and its chain rule, in the style of CS231n's
+//! `affine_forward` / `affine_backward`. [`Dense::forward_activate_into`] is the fast path
+//! the training loop uses: it writes into a workspace buffer and applies the activation in
+//! the same pass. `tests/reference_backprop.rs` checks that both give the same gradients.
 
 use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut2};
 
@@ -17,6 +23,13 @@ pub struct Dense<T> {
     pub weight: Array2<T>,
     /// Bias vector, (out).
     pub bias: Array1<T>,
+}
+
+/// What [`Dense::forward`] keeps for [`Dense::backward`]: the layer's input.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DenseCache<T> {
+    /// The input `x` of the forward pass, (batch, in).
+    pub x: Array2<T>,
 }
 
 impl<T: Float> Dense<T> {
@@ -38,24 +51,40 @@ impl<T: Float> Dense<T> {
         self.weight.nrows()
     }
 
-    /// Writes the pre-activations `z = x · Wᵀ + b` into `out`.
+    /// Reference forward pass: `z = x · Wᵀ + b`.
     ///
-    /// x: (batch, in) → out: (batch, out). The product is computed first, then `b` is
-    /// added to each row.
-    pub fn forward_into(
-        &self,
-        x: ArrayView2<T>,
-        out: ArrayViewMut2<T>,
-        scratch: &mut GemmScratch<T>,
-        threads: usize,
-    ) {
-        self.forward_activate_into(x, out, Activation::Identity, scratch, threads);
+    /// x: (batch, in) → z: (batch, out), and the cache for [`Dense::backward`].
+    pub fn forward(&self, x: ArrayView2<T>) -> (Array2<T>, DenseCache<T>) {
+        let mut z = matmul(x, self.weight.t());
+        for mut row in z.rows_mut() {
+            row.zip_mut_with(&self.bias, |z, &b| *z = *z + b);
+        }
+        (z, DenseCache { x: x.to_owned() })
     }
 
-    /// Writes the activations `f(x · Wᵀ + b)` into `out`: the product, then one pass that
-    /// adds `b` to each row and applies `activation` (see [`Activation::forward_with_bias`]).
+    /// Reference backward pass: from `dz` = dL/dz, (batch, out), the gradients
+    /// `(dx, dW, db)` by the chain rule through `z = x · Wᵀ + b`:
     ///
-    /// x: (batch, in) → out: (batch, out).
+    /// - `dx = dz · W`, (batch, in): the gradient passed to the layer below;
+    /// - `dW = dzᵀ · x`, (out, in);
+    /// - `db = Σ_rows dz`, (out).
+    pub fn backward(
+        &self,
+        dz: ArrayView2<T>,
+        cache: &DenseCache<T>,
+    ) -> (Array2<T>, Array2<T>, Array1<T>) {
+        let dx = matmul(dz, self.weight.view());
+        let dw = matmul(dz.t(), cache.x.view());
+        let mut db = Array1::zeros(self.outputs());
+        sum_rows_into(dz, db.as_slice_mut().expect("a new array is contiguous"));
+        (dx, dw, db)
+    }
+
+    /// Fast forward pass: writes the activations `f(x · Wᵀ + b)` into `out`: the product,
+    /// then one pass that adds `b` to each row and applies `activation` (see
+    /// [`Activation::forward_with_bias`]).
+    ///
+    /// x: (batch, in) → out: (batch, out), which must be contiguous (a workspace buffer).
     pub fn forward_activate_into(
         &self,
         x: ArrayView2<T>,
@@ -64,26 +93,12 @@ impl<T: Float> Dense<T> {
         scratch: &mut GemmScratch<T>,
         threads: usize,
     ) {
-        gemm(
-            T::one(),
-            x,
-            self.weight.t(),
-            T::zero(),
-            out.view_mut(),
-            scratch,
-            threads,
-        );
+        matmul_into(x, self.weight.t(), out.view_mut(), scratch, threads);
         let bias = self.bias.as_slice().expect("contiguous bias");
-        match out.as_slice_mut() {
-            Some(flat) => activation.forward_with_bias(flat, bias),
-            None => {
-                for mut row in out.rows_mut() {
-                    let mut tmp = row.to_vec();
-                    activation.forward_with_bias(&mut tmp, bias);
-                    row.assign(&ndarray::ArrayView1::from(&tmp));
-                }
-            }
-        }
+        let flat = out
+            .as_slice_mut()
+            .expect("forward writes into a contiguous buffer");
+        activation.forward_with_bias(flat, bias);
     }
 
     /// Sets every parameter to 0.
@@ -95,5 +110,43 @@ impl<T: Float> Dense<T> {
     /// Whether every parameter is finite.
     pub fn is_finite(&self) -> bool {
         self.weight.iter().all(|v| v.is_finite()) && self.bias.iter().all(|v| v.is_finite())
+    }
+}
+
+/// `out = a · b`, overwriting `out`: the crate's GEMM without BLAS's α and β. `scratch`
+/// holds its packing buffers, `threads` is how many threads it may use.
+///
+/// a: (m, k), b: (k, n) → out: (m, n).
+pub fn matmul_into<T: Float>(
+    a: ArrayView2<T>,
+    b: ArrayView2<T>,
+    out: ArrayViewMut2<T>,
+    scratch: &mut GemmScratch<T>,
+    threads: usize,
+) {
+    gemm(T::one(), a, b, T::zero(), out, scratch, threads);
+}
+
+/// `a · b` in a new array, on the calling thread (for the reference path and tools).
+///
+/// a: (m, k), b: (k, n) → (m, n).
+pub fn matmul<T: Float>(a: ArrayView2<T>, b: ArrayView2<T>) -> Array2<T> {
+    let mut out = Array2::zeros((a.nrows(), b.ncols()));
+    matmul_into(a, b, out.view_mut(), &mut GemmScratch::default(), 1);
+    out
+}
+
+/// Writes the sum of the rows of `m` into `sums` (one entry per column), adding the rows in
+/// order: the bias gradient `db = Σ_rows dz`.
+///
+/// Panics if `m` is not contiguous or `sums.len()` is not its width.
+pub fn sum_rows_into<T: Float>(m: ArrayView2<T>, sums: &mut [T]) {
+    assert_eq!(m.ncols(), sums.len(), "one sum per column");
+    sums.fill(T::zero());
+    let flat = m.as_slice().expect("rows summed from a contiguous buffer");
+    for row in flat.chunks_exact(sums.len().max(1)) {
+        for (s, &v) in sums.iter_mut().zip(row) {
+            *s = *s + v;
+        }
     }
 }

@@ -5,9 +5,9 @@
 use ndarray::{Array2, ArrayView2, ArrayViewMut2, s};
 
 use super::activation::Activation;
-use super::dense::Dense;
+use super::dense::{Dense, DenseCache, matmul, matmul_into, sum_rows_into};
 use super::float::Float;
-use super::gemm::{GemmScratch, gemm};
+use super::gemm::GemmScratch;
 use super::init::{Fan, Init, layer_rng};
 use super::loss::{Loss, TargetsView};
 
@@ -119,6 +119,10 @@ fn rows_mut<T>(a: &mut Array2<T>, rows: usize) -> ArrayViewMut2<'_, T> {
     a.slice_mut(s![..rows, ..])
 }
 
+fn bias_mut<T>(layer: &mut Dense<T>) -> &mut [T] {
+    layer.bias.as_slice_mut().expect("contiguous bias")
+}
+
 fn contiguous<'a, T>(a: &'a mut ArrayViewMut2<'_, T>) -> &'a mut [T] {
     a.as_slice_mut()
         .expect("workspace buffers are standard-layout row prefixes")
@@ -207,7 +211,6 @@ impl<T: Float> Mlp<T> {
         );
         assert_eq!(x.ncols(), self.layers[0].inputs(), "input width");
         ws.rows = rows;
-        let last = self.layers.len() - 1;
         for l in 0..self.layers.len() {
             let (done, rest) = ws.outputs.split_at_mut(l);
             let input = if l == 0 {
@@ -216,11 +219,7 @@ impl<T: Float> Mlp<T> {
                 done[l - 1].slice(s![..rows, ..])
             };
             let out = rows_mut(&mut rest[0], rows);
-            let activation = if l < last {
-                self.activations[l]
-            } else {
-                Activation::Identity
-            };
+            let activation = self.activation_after(l);
             self.layers[l].forward_activate_into(
                 input,
                 out,
@@ -234,7 +233,8 @@ impl<T: Float> Mlp<T> {
 
     /// Forward and backward pass on one batch: writes dL/dparameters of the *mean* loss
     /// over the batch into `grads` (overwriting it) and returns that mean loss. Changes no
-    /// weight.
+    /// weight. This is the fast path training uses; [`Mlp::reference_gradients`] is its
+    /// specification.
     pub fn loss_and_gradients(
         &self,
         x: ArrayView2<T>,
@@ -255,8 +255,43 @@ impl<T: Float> Mlp<T> {
         loss_sum * scale
     }
 
-    /// Back-propagates the output deltas already in the workspace (dL/dz of the last
-    /// layer) through the network, filling `grads` and every layer's delta.
+    /// Back-propagates from any output delta: `delta_out` is dL/dz of the last layer (the
+    /// logits), one row per row of `x`, for whatever loss the caller has in mind. Fills
+    /// `grads` and every layer's delta in the workspace.
+    ///
+    /// Call [`Mlp::forward`] on the same `x` and workspace first.
+    pub fn backward_from(
+        &self,
+        delta_out: ArrayView2<T>,
+        x: ArrayView2<T>,
+        ws: &mut Workspace<T>,
+        grads: &mut Gradients<T>,
+    ) {
+        let last = self.layers.len() - 1;
+        assert_eq!(
+            delta_out.dim(),
+            ws.logits().dim(),
+            "one output delta per logit of the last forward pass"
+        );
+        ws.deltas[last]
+            .slice_mut(s![..ws.rows, ..])
+            .assign(&delta_out);
+        self.backward_from_output(x, ws, grads);
+    }
+
+    /// Back-propagates the output delta already in the workspace (dL/dz of the last layer,
+    /// written by the loss) through the network, filling `grads` and every layer's delta.
+    ///
+    /// The fused fast path. With δ_l = dL/dz_l and a_l = f(z_l) (a_{-1} = x), layer by
+    /// layer from the top, where δ_l and db_l are already known:
+    ///
+    /// ```text
+    /// dW_l     = δ_lᵀ · a_{l-1}
+    /// δ_{l-1}  = (δ_l · W_l) ⊙ f'(z_{l-1}),   db_{l-1} = Σ_rows δ_{l-1}   (one pass)
+    /// ```
+    ///
+    /// The bias gradient of each hidden layer is summed in the same pass that makes its
+    /// delta, so no delta is read twice.
     pub fn backward_from_output(
         &self,
         x: ArrayView2<T>,
@@ -264,8 +299,10 @@ impl<T: Float> Mlp<T> {
         grads: &mut Gradients<T>,
     ) {
         let rows = ws.rows;
-        let mut bias_ready = false;
-        for l in (0..self.layers.len()).rev() {
+        let last = self.layers.len() - 1;
+        // The output layer's delta comes from the loss; its bias gradient is its row sum.
+        sum_rows_into(ws.delta(last), bias_mut(&mut grads.layers[last]));
+        for l in (0..=last).rev() {
             let (lower, upper) = ws.deltas.split_at_mut(l);
             let delta = upper[0].slice(s![..rows, ..]);
             let input = if l == 0 {
@@ -273,68 +310,97 @@ impl<T: Float> Mlp<T> {
             } else {
                 ws.outputs[l - 1].slice(s![..rows, ..])
             };
-            let grad = &mut grads.layers[l];
-            // dW = δᵀ · input: (out, batch) · (batch, in)
-            gemm(
-                T::one(),
-                delta.t(),
-                input,
-                T::zero(),
-                grad.weight.view_mut(),
-                &mut ws.scratch,
-                ws.threads,
-            );
-            // db = Σ_rows δ (already summed by the activation pass of the layer above)
-            let bias = grad.bias.as_slice_mut().expect("contiguous bias");
-            if !bias_ready {
-                bias.fill(T::zero());
-            }
-            match delta.as_slice() {
-                _ if bias_ready => {}
-                Some(flat) => {
-                    for row in flat.chunks_exact(bias.len()) {
-                        for (b, &d) in bias.iter_mut().zip(row) {
-                            *b = *b + d;
-                        }
-                    }
-                }
-                None => {
-                    for row in delta.rows() {
-                        for (b, &d) in bias.iter_mut().zip(row) {
-                            *b = *b + d;
-                        }
-                    }
-                }
-            }
+            // dW_l = δ_lᵀ · a_{l-1}: (out, batch) · (batch, in)
+            let grad_w = grads.layers[l].weight.view_mut();
+            matmul_into(delta.t(), input, grad_w, &mut ws.scratch, ws.threads);
             if l > 0 {
-                // dL/da_{l-1} = δ · W: (batch, out) · (out, in), then × f'(z_{l-1})
+                // δ_{l-1} = (δ_l · W_l) ⊙ f'(z_{l-1}), and db_{l-1} = Σ_rows δ_{l-1}
                 let mut below = lower[l - 1].slice_mut(s![..rows, ..]);
-                gemm(
-                    T::one(),
-                    delta,
-                    self.layers[l].weight.view(),
-                    T::zero(),
-                    below.view_mut(),
-                    &mut ws.scratch,
-                    ws.threads,
-                );
-                let a = ws.outputs[l - 1].slice(s![..rows, ..]);
-                // × f'(z_{l-1}), and db_{l-1} = Σ_rows δ_{l-1} in the same pass
-                let bias_below = grads.layers[l - 1]
-                    .bias
-                    .as_slice_mut()
-                    .expect("contiguous bias");
-                bias_below.fill(T::zero());
+                let weight = self.layers[l].weight.view();
+                matmul_into(delta, weight, below.view_mut(), &mut ws.scratch, ws.threads);
                 self.activations[l - 1].backward_sum_rows(
-                    a.as_slice().expect("standard layout"),
+                    input.as_slice().expect("workspace rows are contiguous"),
                     contiguous(&mut below),
-                    bias_below,
+                    bias_mut(&mut grads.layers[l - 1]),
                 );
-                bias_ready = true;
-            } else {
-                bias_ready = false;
             }
         }
+    }
+
+    /// dL/da_l, the gradient with respect to layer `l`'s *output*, per row, from the
+    /// deltas of the last backward pass: `δ_{l+1} · W_{l+1}`, (rows, out_l); for the last
+    /// layer (a = the logits) its delta. Allocates (for measurements, not for training).
+    pub fn output_gradient(&self, layer: usize, ws: &mut Workspace<T>) -> Array2<T> {
+        if layer + 1 == self.layers.len() {
+            return ws.delta(layer).to_owned();
+        }
+        let mut out = Array2::zeros((ws.rows, self.layers[layer].outputs()));
+        let delta_above = ws.deltas[layer + 1].slice(s![..ws.rows, ..]);
+        let weight = self.layers[layer + 1].weight.view();
+        matmul_into(
+            delta_above,
+            weight,
+            out.view_mut(),
+            &mut ws.scratch,
+            ws.threads,
+        );
+        out
+    }
+
+    /// The reference forward and backward pass (Nielsen's `backprop`, CS231n's layers): the
+    /// mean loss over the batch and its gradients, one [`Dense`] and one [`Activation`] at
+    /// a time, allocating as it goes. Slow and plain on purpose: it is the specification
+    /// that the fast [`Mlp::loss_and_gradients`] is tested against.
+    pub fn reference_gradients(
+        &self,
+        x: ArrayView2<T>,
+        targets: TargetsView<T>,
+    ) -> (f64, Gradients<T>) {
+        let n = x.nrows() as f64;
+        let (logits, caches) = self.reference_forward(x);
+        let mut delta_out = Array2::zeros(logits.raw_dim());
+        let loss_sum =
+            self.loss
+                .evaluate(logits.view(), targets, Some(delta_out.view_mut()), 1.0 / n);
+        (loss_sum / n, self.reference_backward(delta_out, &caches))
+    }
+
+    /// Reference forward pass: the logits, and each layer's cache (its input).
+    ///
+    /// x: (batch, in) → logits: (batch, outputs).
+    pub fn reference_forward(&self, x: ArrayView2<T>) -> (Array2<T>, Vec<DenseCache<T>>) {
+        let mut a = x.to_owned();
+        let mut caches = Vec::with_capacity(self.layers.len());
+        for (l, layer) in self.layers.iter().enumerate() {
+            let (z, cache) = layer.forward(a.view());
+            caches.push(cache);
+            a = self.activation_after(l).forward_array(z);
+        }
+        (a, caches)
+    }
+
+    /// Reference backward pass from `delta_out` = dL/dz of the last layer, (batch,
+    /// outputs), through the caches of [`Mlp::reference_forward`]: for each layer from the
+    /// top, `(dx, dW, db) = backward(δ)`, then `δ_below = dx ⊙ f'(z_below)`.
+    pub fn reference_backward(
+        &self,
+        delta_out: Array2<T>,
+        caches: &[DenseCache<T>],
+    ) -> Gradients<T> {
+        let mut grads = Gradients::zeros_like(self);
+        let mut delta = delta_out;
+        for l in (0..self.layers.len()).rev() {
+            let (dx, dw, db) = self.layers[l].backward(delta.view(), &caches[l]);
+            grads.layers[l] = Dense {
+                weight: dw,
+                bias: db,
+            };
+            if l > 0 {
+                // The cache of layer l is a_{l-1} = f(z_{l-1}), the output of the layer below.
+                delta = self.activations[l - 1].backward_array(caches[l].x.view(), dx);
+            }
+        }
+        grads
     }
 
     /// Mean loss and number of correct predictions over a whole data set, in chunks of
@@ -415,10 +481,11 @@ impl<T: Float> Mlp<T> {
         stuck
     }
 
+    /// `z = a · Wᵀ + b` of layer `l`, in `f64` whatever the network's precision.
     fn pre_activation_f64(&self, l: usize, input: &Array2<f64>) -> Array2<f64> {
         let w = self.layers[l].weight.mapv(|v| v.f64());
         let b = self.layers[l].bias.mapv(|v| v.f64());
-        input.dot(&w.t()) + &b
+        matmul(input.view(), w.t()) + &b
     }
 }
 

@@ -1,8 +1,13 @@
 //! The engine: activations, initializers, dense layers, the MLP with hand-written
-//! backprop, losses, the SGD optimizer and the training loop.
+//! backprop (a reference path and the fused fast one), losses, the SGD optimizer, the
+//! training loop and per-layer measurements.
 //!
 //! It knows nothing of files, terminals or the command line. Shapes follow PyTorch: a
 //! weight is `(out, in)`, a batch `x` is `(batch, in)`, and `z = x · Wᵀ + b`.
+//!
+//! To learn backprop from it, read [`Dense::forward`] and [`Dense::backward`] (one layer,
+//! the chain rule in the doc comments), then [`Mlp::reference_gradients`] (the loop over
+//! layers), then [`Mlp::backward_from_output`], the fused version training uses.
 
 pub mod activation;
 pub mod dense;
@@ -12,13 +17,15 @@ pub mod init;
 pub mod loss;
 pub mod mlp;
 pub mod optim;
+pub mod stats;
 pub mod train;
 
 pub use activation::Activation;
-pub use dense::Dense;
+pub use dense::{Dense, DenseCache};
 pub use float::Float;
 pub use init::{Fan, Init};
 pub use loss::{Loss, TargetsView};
 pub use mlp::{Gradients, Mlp, Workspace};
 pub use optim::Sgd;
+pub use stats::LayerStats;
 pub use train::{Checkpoint, EpochRecord, History, Split, TrainConfig, train};

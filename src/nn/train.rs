@@ -63,6 +63,11 @@ pub struct Checkpoint<'a, T> {
     pub model: &'a Mlp<T>,
     /// Gradient of the mean training loss at this epoch (over the whole training set).
     pub gradients: &'a Gradients<T>,
+    /// Each layer's weights just before the last optimizer step of this epoch, so that
+    /// `model`'s weights minus these is the step actually taken (momentum and weight decay
+    /// included). `None` at epoch 0 (no step yet) and when the epoch stopped before its last
+    /// step (divergence).
+    pub weights_before_step: Option<&'a [Array2<T>]>,
 }
 
 /// The result of a training run.
@@ -86,6 +91,8 @@ struct Buffers<T> {
     x_batch: Array2<T>,
     labels_batch: Vec<usize>,
     values_batch: Array2<T>,
+    /// The weights before the last step of a logged epoch, copied in place.
+    weights_before_step: Vec<Array2<T>>,
 }
 
 /// Trains `mlp` with `optimizer` on `train`, evaluating on `test` at every logged epoch.
@@ -122,6 +129,7 @@ pub fn train<T: Float, R: Rng + ?Sized>(
             TargetsView::Values(v) => Array2::zeros((batch, v.ncols())),
             TargetsView::Classes(_) => Array2::zeros((0, 0)),
         },
+        weights_before_step: mlp.layers.iter().map(|l| l.weight.clone()).collect(),
     };
     buffers.workspace.threads = config.threads;
     let mut evaluator = Evaluator::new(mlp, n.max(test.map_or(0, |t| t.x.nrows())));
@@ -137,7 +145,9 @@ pub fn train<T: Float, R: Rng + ?Sized>(
 
     // Epoch 0 takes no step: it records the untrained network.
     for epoch in 0..=config.epochs {
+        let logged = epoch % config.log_every == 0 || epoch == config.epochs; // 0 included
         let mut diverged = false;
+        let mut stepped_from_copy = false;
         let mut start = if epoch == 0 { n } else { 0 };
         if epoch > 0 && !full_batch {
             buffers.order.shuffle(rng);
@@ -163,51 +173,38 @@ pub fn train<T: Float, R: Rng + ?Sized>(
                 diverged = true;
                 break;
             }
+            // Keep the weights before the epoch's last step, for the update ratio.
+            stepped_from_copy = logged && end == n;
+            if stepped_from_copy {
+                for (copy, layer) in buffers.weights_before_step.iter_mut().zip(&mlp.layers) {
+                    copy.assign(&layer.weight);
+                }
+            }
             optimizer.step(mlp, &buffers.gradients);
             start = end;
         }
-        let logged = epoch % config.log_every == 0 || epoch == config.epochs; // 0 included
         if diverged || logged {
-            let record = evaluator.record(mlp, epoch, train, test, diverged);
-            let diverged = diverged || !record.train_loss.is_finite() || !mlp.is_finite();
-            if log(
-                &mut history,
-                &mut observer,
-                &evaluator,
-                mlp,
-                record,
-                diverged,
-            ) {
+            let mut record = evaluator.record(mlp, epoch, train, test, diverged);
+            record.diverged = diverged || !record.train_loss.is_finite() || !mlp.is_finite();
+            let flow = observer(&Checkpoint {
+                record: &record,
+                model: mlp,
+                gradients: &evaluator.total,
+                weights_before_step: stepped_from_copy
+                    .then_some(buffers.weights_before_step.as_slice()),
+            });
+            let stop = record.diverged || flow.is_break();
+            if record.diverged {
+                history.diverged_at = Some(epoch);
+            }
+            history.interrupted |= flow.is_break();
+            history.records.push(record);
+            if stop {
                 return history;
             }
         }
     }
     history
-}
-
-/// Records a checkpoint; returns true when training must stop.
-fn log<T: Float>(
-    history: &mut History,
-    observer: &mut impl FnMut(&Checkpoint<'_, T>) -> ControlFlow<()>,
-    evaluator: &Evaluator<T>,
-    mlp: &Mlp<T>,
-    mut record: EpochRecord,
-    diverged: bool,
-) -> bool {
-    record.diverged = diverged;
-    if diverged {
-        history.diverged_at = Some(record.epoch);
-    }
-    let flow = observer(&Checkpoint {
-        record: &record,
-        model: mlp,
-        gradients: &evaluator.total,
-    });
-    history.records.push(record);
-    if flow.is_break() {
-        history.interrupted = true;
-    }
-    diverged || flow.is_break()
 }
 
 /// Gathers rows `order[start..end]` into the batch buffers and runs forward + backward.

@@ -1,0 +1,191 @@
+//! Per-layer measurements: what the signal and the gradients look like inside a network
+//! (Glorot & Bengio 2010, figures 2–9; He et al. 2015). Used by the experiment's probe
+//! (`layers.csv`) and by [`crate::inspect`], so that both measure a layer the same way.
+//!
+//! No I/O; the caller runs the passes, these functions only read the workspace.
+
+use ndarray::ArrayView2;
+use serde::{Deserialize, Serialize};
+
+use super::float::Float;
+use super::mlp::{Mlp, Workspace};
+
+/// Outputs within this distance of a bound count as saturated: 3 % of the bounds' magnitude,
+/// which is 1 for every bounded activation (tanh and softsign: |a| > 0.97; sigmoid: a < 0.03
+/// or a > 0.97).
+pub const SATURATION_MARGIN: f64 = 0.03;
+
+/// One layer's statistics at one epoch. The field names are the column names of
+/// `layers.csv`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LayerStats {
+    /// Epochs completed (0 = the untrained network).
+    pub epoch: usize,
+    /// 1-based layer index; the last layer is the output layer (its "activation" is the logits).
+    pub layer: usize,
+    /// Mean of the layer's outputs over units and rows.
+    pub activation_mean: f64,
+    /// Standard deviation of the layer's outputs over units and rows.
+    pub activation_std: f64,
+    /// Fraction of outputs within [`SATURATION_MARGIN`] of a bound (sigmoid, tanh, softsign
+    /// hidden layers only).
+    pub saturated_fraction: Option<f64>,
+    /// Fraction of units that output 0 for every row (ReLU hidden layers only).
+    pub dead_fraction: Option<f64>,
+    /// Standard deviation, over units and rows, of dL/da: the gradient of each row's own
+    /// loss with respect to the layer's output `a` (the logits for the output layer). Per
+    /// row, so it does not depend on how many rows are measured.
+    pub gradient_std: f64,
+    /// Standard deviation of the layer's weights.
+    pub weight_std: f64,
+    /// The optimizer's last step relative to the weights, std(W_after − W_before) /
+    /// std(W_before) (see [`update_ratio`]); `None` when no step was taken (epoch 0) or the
+    /// weights had zero spread (e.g. an all-zero start).
+    pub update_ratio: Option<f64>,
+}
+
+/// Measures layer `l` of `mlp` from its output `a` (rows, out_l) and the per-row gradient
+/// `output_gradient` = dL/da of the same shape (see [`Mlp::output_gradient`]). The update
+/// ratio is left `None`: it needs the weights before a step ([`update_ratio`]).
+pub fn measure_layer<T: Float>(
+    mlp: &Mlp<T>,
+    l: usize,
+    a: ArrayView2<T>,
+    output_gradient: ArrayView2<T>,
+    epoch: usize,
+) -> LayerStats {
+    let hidden = l + 1 < mlp.layers.len();
+    let activation = mlp.activation_after(l);
+    let (activation_mean, activation_std) = mean_std(a.iter());
+    LayerStats {
+        epoch,
+        layer: l + 1,
+        activation_mean,
+        activation_std,
+        saturated_fraction: hidden
+            .then(|| activation.bounds())
+            .flatten()
+            .map(|(low, high)| saturated(a, low, high)),
+        dead_fraction: (hidden && activation.can_die()).then(|| dead(a)),
+        gradient_std: mean_std(output_gradient.iter()).1,
+        weight_std: mean_std(mlp.layers[l].weight.iter()).1,
+        update_ratio: None,
+    }
+}
+
+/// Every layer of `mlp`, input side first, after [`Mlp::forward`] and a backward pass
+/// from per-row output deltas ([`Mlp::backward_from`]) on `ws`: [`measure_layer`] with
+/// dL/da from [`Mlp::output_gradient`]. Allocates (one gradient array per layer).
+pub fn measure_layers<T: Float>(
+    mlp: &Mlp<T>,
+    ws: &mut Workspace<T>,
+    epoch: usize,
+) -> Vec<LayerStats> {
+    (0..mlp.layers.len())
+        .map(|l| {
+            let gradient = mlp.output_gradient(l, ws);
+            measure_layer(mlp, l, ws.output(l), gradient.view(), epoch)
+        })
+        .collect()
+}
+
+/// The size of an optimizer step relative to the weights it changed:
+/// std(after − before) / std(before), in f64. `None` if `before` has zero or non-finite
+/// spread, or the ratio is not finite.
+pub fn update_ratio<T: Float>(before: ArrayView2<T>, after: ArrayView2<T>) -> Option<f64> {
+    assert_eq!(before.dim(), after.dim(), "weights before and after a step");
+    let (_, before_std) = mean_std(before.iter());
+    let steps = after
+        .iter()
+        .zip(before.iter())
+        .map(|(a, b)| a.f64() - b.f64());
+    let (_, step_std) = mean_std_f64(steps);
+    (before_std > 0.0 && before_std.is_finite())
+        .then(|| step_std / before_std)
+        .filter(|r| r.is_finite())
+}
+
+/// Mean and population standard deviation, in f64 (NaN for no values).
+pub fn mean_std<'a, T: Float>(values: impl IntoIterator<Item = &'a T>) -> (f64, f64) {
+    mean_std_f64(values.into_iter().map(|v| v.f64()))
+}
+
+/// [`mean_std`] of values already in f64.
+pub fn mean_std_f64(values: impl IntoIterator<Item = f64>) -> (f64, f64) {
+    let mut n = 0usize;
+    let mut sum = 0.0;
+    let mut sum_sq = 0.0;
+    // One pass, shifted by the first value so that a large common offset does not cancel
+    // the variance away.
+    let mut shift = None;
+    for v in values {
+        let k = *shift.get_or_insert(v);
+        let d = v - k;
+        n += 1;
+        sum += d;
+        sum_sq += d * d;
+    }
+    if n == 0 {
+        return (f64::NAN, f64::NAN);
+    }
+    let nf = n as f64;
+    let mean_d = sum / nf;
+    let var = (sum_sq / nf - mean_d * mean_d).max(0.0);
+    (shift.unwrap_or(0.0) + mean_d, var.sqrt())
+}
+
+/// Fraction of elements within [`SATURATION_MARGIN`] of the range's ends.
+pub fn saturated<T: Float>(a: ArrayView2<T>, low: f64, high: f64) -> f64 {
+    let margin = SATURATION_MARGIN;
+    let count = a
+        .iter()
+        .filter(|v| {
+            let v = v.f64();
+            v < low + margin || v > high - margin
+        })
+        .count();
+    count as f64 / a.len().max(1) as f64
+}
+
+/// Fraction of units (columns) whose output is 0 on every row.
+pub fn dead<T: Float>(a: ArrayView2<T>) -> f64 {
+    let units = a.ncols();
+    let dead = a
+        .columns()
+        .into_iter()
+        .filter(|c| c.iter().all(|v| *v == T::zero()))
+        .count();
+    dead as f64 / units.max(1) as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::array;
+
+    #[test]
+    fn mean_std_matches_direct_formula() {
+        let (m, s) = mean_std([1.0_f64, 2.0, 3.0, 4.0].iter());
+        assert!((m - 2.5).abs() < 1e-15);
+        assert!((s - 1.25f64.sqrt()).abs() < 1e-15);
+    }
+
+    #[test]
+    fn saturation_and_dead_counts() {
+        let a = array![[0.99_f64, -0.5, 0.0], [0.2, -0.98, 0.0]];
+        assert_eq!(saturated(a.view(), -1.0, 1.0), 2.0 / 6.0);
+        // 0.96 is not saturated for tanh (|a| must exceed 0.97).
+        assert_eq!(saturated(array![[0.96_f64]].view(), -1.0, 1.0), 0.0);
+        assert_eq!(dead(a.view()), 1.0 / 3.0);
+    }
+
+    #[test]
+    fn update_ratio_by_hand() {
+        // before {1, 3}: std 1; step {+0.5, -0.5}: std 0.5.
+        let before = array![[1.0_f64, 3.0]];
+        let after = array![[1.5_f64, 2.5]];
+        assert_eq!(update_ratio(before.view(), after.view()), Some(0.5));
+        let zeros = array![[0.0_f64, 0.0]];
+        assert_eq!(update_ratio(zeros.view(), after.view()), None);
+    }
+}
