@@ -269,6 +269,11 @@ impl<T: Float> Mlp<T> {
     ) {
         let last = self.layers.len() - 1;
         assert_eq!(
+            x.nrows(),
+            ws.rows,
+            "x is the batch of the last forward pass"
+        );
+        assert_eq!(
             delta_out.dim(),
             ws.logits().dim(),
             "one output delta per logit of the last forward pass"
