@@ -9,7 +9,7 @@
 //! [`Mlp::backward_from`]: the same backprop that trains.
 //!
 //! Per hidden layer `l` (1-based, as in `layers.csv`) a [`LayerRow`] holds what
-//! [`measure_layer`] measures for `layers.csv`:
+//! [`measure_layer`](crate::nn::stats::measure_layer) measures for `layers.csv`:
 //! - the mean and standard deviation of the activations, over all units and rows;
 //! - the saturated fraction for bounded activations (sigmoid, tanh, softsign): outputs within
 //!   [`SATURATION_MARGIN`] of a bound (sigmoid: a < 0.03 or a > 0.97; tanh: |a| > 0.97);
@@ -27,8 +27,6 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
 
 pub use crate::nn::stats::SATURATION_MARGIN;
-#[cfg(doc)]
-use crate::nn::stats::measure_layer;
 use crate::nn::stats::{LayerStats, mean_std, measure_layers};
 use crate::nn::{Activation, Float, Gradients, Init, Loss, Mlp, Workspace};
 
