@@ -282,11 +282,16 @@ pub mod fast {
 /// and asks for the whole computation to sit inside one `asm!` block that restores MXCSR
 /// before it ends, which a training loop in Rust cannot do. The residual assumption is what
 /// the optimizer does with its default-environment belief: it may evaluate a floating-point
-/// operation at compile time, or move one across the mode switch, and such an operation then
-/// does not flush. That can change whether one particular tiny value becomes zero, not memory
-/// safety: nothing in this crate derives an index, a length or a pointer from a float without
-/// a check (float-to-integer casts saturate, indexing is bounds-checked). The byte-identity
-/// tests of the experiments and the determinism tests across thread counts would show such a
+/// operation at compile time, or move one across the mode switch (the `asm!` blocks order
+/// memory accesses, not arithmetic on values in registers), and such an operation then does
+/// not flush. Work that reads its inputs from memory after the switch and leaves its results
+/// in memory before the restore, as every entry point here does (weights, records, matrices),
+/// cannot be moved out; a value returned in registers can, which is why
+/// [`with_flushed_denormals`] passes its result through `black_box`. What a misplaced
+/// operation can change is whether one tiny value becomes zero, not memory safety: nothing in
+/// this crate derives an index, a length or a pointer from a float without a check
+/// (float-to-integer casts saturate, indexing is bounds-checked). The byte-identity tests of
+/// the experiments and the determinism tests across threads and modes would show such a
 /// change. On other architectures the mode is not changed (`current` reports `Keep`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DenormalMode {
@@ -359,9 +364,14 @@ impl Drop for DenormalGuard {
 }
 
 /// Runs `work` in [`DenormalMode::Flush`] and restores the caller's mode afterwards.
+///
+/// The result passes through [`std::hint::black_box`] before the mode is restored: the
+/// optimizer, believing the mode cannot matter, would otherwise be free to compute a result
+/// held in registers (say, a quotient of two floats) after the restore, where it does not
+/// flush (`tests/float_mode.rs` caught exactly that for an `f64` division).
 pub fn with_flushed_denormals<R>(work: impl FnOnce() -> R) -> R {
     let _mode = DenormalMode::Flush.enter();
-    work()
+    std::hint::black_box(work())
 }
 
 /// MXCSR access by inline assembly (the `_mm_getcsr`/`_mm_setcsr` intrinsics are deprecated).
