@@ -441,38 +441,28 @@ fn gemm_serial<T: GemmScalar>(
 fn is_f32<T: 'static>() -> bool {
     std::any::TypeId::of::<T>() == std::any::TypeId::of::<f32>()
 }
-impl GemmScalar for f32 {
-    const ZERO: Self = 0.0;
-    const MR: usize = 6;
-    const NR: usize = 16;
-    const MC: usize = 72;
-    const KC: usize = 256;
-    const NC: usize = 1024;
+/// `GemmScalar` for a float type whose microkernel tile is 6 × `nr` (two AVX2 vectors).
+macro_rules! gemm_scalar {
+    ($t:ty, $nr:literal) => {
+        impl GemmScalar for $t {
+            const ZERO: Self = 0.0;
+            const MR: usize = 6;
+            const NR: usize = $nr;
+            const MC: usize = 72;
+            const KC: usize = 256;
+            const NC: usize = 1024;
 
-    fn microkernel(kernels: Kernels) -> MicroKernel<Self> {
-        #[cfg(target_arch = "x86_64")]
-        if kernels.avx2() {
-            return x86::kernel::<f32, 16>;
+            fn microkernel(kernels: Kernels) -> MicroKernel<Self> {
+                #[cfg(target_arch = "x86_64")]
+                if kernels.avx2() {
+                    return x86::kernel::<$t, $nr>;
+                }
+                let _ = kernels;
+                kernel_portable::<$t, 6, $nr>
+            }
         }
-        let _ = kernels;
-        kernel_portable::<f32, 6, 16>
-    }
+    };
 }
 
-impl GemmScalar for f64 {
-    const ZERO: Self = 0.0;
-    const MR: usize = 6;
-    const NR: usize = 8;
-    const MC: usize = 72;
-    const KC: usize = 256;
-    const NC: usize = 1024;
-
-    fn microkernel(kernels: Kernels) -> MicroKernel<Self> {
-        #[cfg(target_arch = "x86_64")]
-        if kernels.avx2() {
-            return x86::kernel::<f64, 8>;
-        }
-        let _ = kernels;
-        kernel_portable::<f64, 6, 8>
-    }
-}
+gemm_scalar!(f32, 16);
+gemm_scalar!(f64, 8);
