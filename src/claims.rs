@@ -18,13 +18,14 @@ use std::fmt::Write as _;
 use std::io::{self, Write};
 use std::sync::atomic::AtomicBool;
 
-use ndarray::Array2;
+use ndarray::{Array2, ArrayView2};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
 
 use crate::experiment::{Experiment, prepare, runner};
 use crate::inspect::{InspectConfig, LayerRow, inspect};
+use crate::nn::gemm::{GemmScratch, gemm};
 use crate::nn::{Activation, Fan, Init};
 
 /// Per-layer factor range (low, high) counted as "balanced".
@@ -669,8 +670,14 @@ pub fn layer_gains(init: &Init, fan_in: usize, fan_out: usize, seed: u64) -> (f6
     };
     let x = normal(512, fan_in);
     let g = normal(512, fan_out);
-    let forward = var(&x.dot(&w.t())) / var(&x);
-    let backward = var(&g.dot(&w)) / var(&g);
+    let _mode = crate::nn::float::DenormalMode::Flush.enter(); // as in training
+    let product = |a: ArrayView2<f64>, b: ArrayView2<f64>| {
+        let mut c = Array2::zeros((a.nrows(), b.ncols()));
+        gemm(1.0, a, b, 0.0, c.view_mut(), &mut GemmScratch::new(), 1);
+        c
+    };
+    let forward = var(&product(x.view(), w.t())) / var(&x);
+    let backward = var(&product(g.view(), w.view())) / var(&g);
     (forward, backward, var(&w).sqrt())
 }
 
@@ -831,6 +838,7 @@ log_every = 5
 
 /// Every claim, measured with `options`.
 pub fn run_all(options: &ClaimsOptions) -> Vec<ClaimReport> {
+    let _mode = crate::nn::float::DenormalMode::Flush.enter(); // as in training
     let (d, w, s) = (options.depth.max(2), options.width.max(1), options.seed);
     vec![
         zeros_make_clones(None, options.threads),

@@ -158,6 +158,7 @@ pub fn inspect<T: Float>(config: &InspectConfig) -> Vec<LayerRow> {
         config.depth > 0 && config.width > 0 && config.batch > 0 && config.inputs > 0,
         "inspect needs depth, width, batch and inputs ≥ 1: {config:?}"
     );
+    let _mode = crate::nn::float::DenormalMode::Flush.enter(); // as in training
     config
         .inits
         .iter()

@@ -1,6 +1,6 @@
 //! Correctness of `initlab::nn::gemm` against a naive f64 triple loop.
 
-use initlab::nn::gemm::{GemmScalar, GemmScratch, gemm};
+use initlab::nn::gemm::{GemmScalar, GemmScratch, Kernels, gemm};
 use ndarray::{Array2, ArrayView2, ShapeBuilder, s};
 use proptest::prelude::*;
 
@@ -77,8 +77,37 @@ fn view<T>(st: &Array2<T>, lay: Lay) -> ArrayView2<'_, T> {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn check<T: GemmScalar>(
+/// An element type under test, with its conversions and its error bound per unit of k.
+trait Elem: GemmScalar {
+    fn of(x: f64) -> Self;
+    fn back(self) -> f64;
+    const TOL_PER_K: f64;
+}
+
+impl Elem for f32 {
+    fn of(x: f64) -> Self {
+        x as f32
+    }
+    fn back(self) -> f64 {
+        self as f64
+    }
+    const TOL_PER_K: f64 = 1e-6;
+}
+
+impl Elem for f64 {
+    fn of(x: f64) -> Self {
+        x
+    }
+    fn back(self) -> f64 {
+        self
+    }
+    const TOL_PER_K: f64 = 1e-14;
+}
+
+/// One product to check against the naive loop: `c = alpha · a·b + beta · c`, `a`: m×k in
+/// layout `la`, `b`: k×n in layout `lb`, on `threads` threads with `kernels`.
+#[derive(Clone, Copy, Debug)]
+struct Case {
     m: usize,
     k: usize,
     n: usize,
@@ -87,90 +116,102 @@ fn check<T: GemmScalar>(
     alpha: f64,
     beta: f64,
     threads: usize,
-    conv: fn(f64) -> T,
-    back: fn(T) -> f64,
-    tol_per_k: f64,
-) {
-    let a64 = fill(m, k, (m * 31 + k * 7 + n) as u64);
-    let b64 = fill(k, n, (m + k * 13 + n * 5 + 1) as u64);
-    let c64 = fill(m, n, 99);
-    // Round the inputs to T first so the reference sees exactly what the kernel sees.
-    let a_t = a64.mapv(conv);
-    let b_t = b64.mapv(conv);
-    let c_t = c64.mapv(conv);
-    let expect = naive(
-        alpha,
-        a_t.mapv(back).view(),
-        b_t.mapv(back).view(),
-        beta,
-        &c_t.mapv(back),
-    );
-    let sa = store(&a_t, la);
-    let sb = store(&b_t, lb);
-    let mut c = c_t.clone();
-    if beta == 0.0 {
-        c.fill(conv(f64::NAN));
+    kernels: Kernels,
+}
+
+impl Case {
+    /// `a·b` with plain layouts, one thread, the best kernels.
+    fn new(m: usize, k: usize, n: usize) -> Case {
+        Case {
+            m,
+            k,
+            n,
+            la: Lay::N,
+            lb: Lay::N,
+            alpha: 1.0,
+            beta: 0.0,
+            threads: 1,
+            kernels: Kernels::Best,
+        }
     }
-    let mut scratch = GemmScratch::default();
-    gemm(
-        conv(alpha),
-        view(&sa, la),
-        view(&sb, lb),
-        conv(beta),
-        c.view_mut(),
-        &mut scratch,
-        threads,
-    );
-    let tol = tol_per_k * (k as f64 + 1.0) * (1.0 + alpha.abs() + beta.abs());
-    for ((i, j), &got) in c.indexed_iter() {
-        let got = back(got);
-        let want = expect[[i, j]];
-        assert!(
-            (got - want).abs() <= tol,
-            "{m}x{k}x{n} {la:?},{lb:?} alpha={alpha} beta={beta} threads={threads}: \
-             c[{i},{j}] = {got}, want {want} (tol {tol})"
+
+    fn lay(self, la: Lay, lb: Lay) -> Case {
+        Case { la, lb, ..self }
+    }
+
+    fn scalars(self, alpha: f64, beta: f64) -> Case {
+        Case {
+            alpha,
+            beta,
+            ..self
+        }
+    }
+
+    fn on(self, threads: usize, kernels: Kernels) -> Case {
+        Case {
+            threads,
+            kernels,
+            ..self
+        }
+    }
+
+    fn check<T: Elem>(self) {
+        let Case {
+            m,
+            k,
+            n,
+            la,
+            lb,
+            alpha,
+            beta,
+            threads,
+            kernels,
+        } = self;
+        let a64 = fill(m, k, (m * 31 + k * 7 + n) as u64);
+        let b64 = fill(k, n, (m + k * 13 + n * 5 + 1) as u64);
+        let c64 = fill(m, n, 99);
+        // Round the inputs to T first so the reference sees exactly what the kernel sees.
+        let a_t = a64.mapv(T::of);
+        let b_t = b64.mapv(T::of);
+        let c_t = c64.mapv(T::of);
+        let expect = naive(
+            alpha,
+            a_t.mapv(T::back).view(),
+            b_t.mapv(T::back).view(),
+            beta,
+            &c_t.mapv(T::back),
         );
+        let sa = store(&a_t, la);
+        let sb = store(&b_t, lb);
+        let mut c = c_t.clone();
+        if beta == 0.0 {
+            c.fill(T::of(f64::NAN));
+        }
+        let mut scratch = GemmScratch::with_kernels(kernels);
+        gemm(
+            T::of(alpha),
+            view(&sa, la),
+            view(&sb, lb),
+            T::of(beta),
+            c.view_mut(),
+            &mut scratch,
+            threads,
+        );
+        let tol = T::TOL_PER_K * (k as f64 + 1.0) * (1.0 + alpha.abs() + beta.abs());
+        for ((i, j), &got) in c.indexed_iter() {
+            let got = got.back();
+            let want = expect[[i, j]];
+            assert!(
+                (got - want).abs() <= tol,
+                "{self:?}: c[{i},{j}] = {got}, want {want} (tol {tol})"
+            );
+        }
     }
-}
 
-#[allow(clippy::too_many_arguments)]
-fn check_f32(
-    m: usize,
-    k: usize,
-    n: usize,
-    la: Lay,
-    lb: Lay,
-    alpha: f64,
-    beta: f64,
-    threads: usize,
-) {
-    check::<f32>(
-        m,
-        k,
-        n,
-        la,
-        lb,
-        alpha,
-        beta,
-        threads,
-        |x| x as f32,
-        |x| x as f64,
-        1e-6,
-    );
-}
-
-#[allow(clippy::too_many_arguments)]
-fn check_f64(
-    m: usize,
-    k: usize,
-    n: usize,
-    la: Lay,
-    lb: Lay,
-    alpha: f64,
-    beta: f64,
-    threads: usize,
-) {
-    check::<f64>(m, k, n, la, lb, alpha, beta, threads, |x| x, |x| x, 1e-14);
+    fn check_both(self) {
+        self.check::<f32>();
+        self.check::<f64>();
+    }
 }
 
 const LAYS: [Lay; 4] = [Lay::N, Lay::T, Lay::Strided, Lay::Neg];
@@ -202,59 +243,88 @@ const SHAPES: &[(usize, usize, usize)] = &[
     (9, 40, 8),
     (8, 40, 9),
     (33, 8, 8),
+    // edges of the k ≤ 8 rows kernel (32-, 8- and 1-column steps) and thin/skinny extremes
+    (5, 8, 47),
+    (3, 1, 300),
+    (300, 7, 1),
+    (2, 1000, 3),
+    (1, 9, 1),
+    (70, 9, 70),
 ];
 
-#[test]
-fn shapes_layouts_f32() {
+/// Every shape of `SHAPES` in every pair of layouts.
+fn sweep<T: Elem>(kernels: Kernels) {
     for &(m, k, n) in SHAPES {
         for la in LAYS {
             for lb in LAYS {
-                check_f32(m, k, n, la, lb, 1.0, 0.0, 1);
+                Case::new(m, k, n).lay(la, lb).on(1, kernels).check::<T>();
             }
         }
     }
+}
+
+#[test]
+fn shapes_layouts_f32() {
+    sweep::<f32>(Kernels::Best);
 }
 
 #[test]
 fn shapes_layouts_f64() {
-    for &(m, k, n) in SHAPES {
-        for la in LAYS {
-            for lb in LAYS {
-                check_f64(m, k, n, la, lb, 1.0, 0.0, 1);
-            }
-        }
-    }
+    sweep::<f64>(Kernels::Best);
+}
+
+// The portable kernels, which the CPU check skips on x86 machines with AVX2.
+#[test]
+fn shapes_layouts_portable_f32() {
+    sweep::<f32>(Kernels::Portable);
+}
+
+#[test]
+fn shapes_layouts_portable_f64() {
+    sweep::<f64>(Kernels::Portable);
+}
+
+#[test]
+fn portable_means_no_avx2() {
+    assert!(!Kernels::Portable.avx2());
 }
 
 #[test]
 fn alpha_beta() {
-    for &(alpha, beta) in &[
-        (1.0, 1.0),
-        (0.5, -2.0),
-        (-1.5, 0.0),
-        (0.0, 0.75),
-        (2.0, 1.0),
-    ] {
-        for &(m, k, n) in &[(3, 3, 3), (7, 13, 5), (50, 300, 70), (130, 520, 40)] {
-            check_f32(m, k, n, Lay::N, Lay::T, alpha, beta, 1);
-            check_f64(m, k, n, Lay::T, Lay::N, alpha, beta, 1);
-            check_f32(m, k, n, Lay::Strided, Lay::N, alpha, beta, 2);
+    for kernels in [Kernels::Best, Kernels::Portable] {
+        for &(alpha, beta) in &[
+            (1.0, 1.0),
+            (0.5, -2.0),
+            (-1.5, 0.0),
+            (0.0, 0.75),
+            (2.0, 1.0),
+        ] {
+            for &(m, k, n) in &[(3, 3, 3), (7, 13, 5), (50, 300, 70), (130, 520, 40)] {
+                let case = Case::new(m, k, n).scalars(alpha, beta);
+                case.lay(Lay::N, Lay::T).on(1, kernels).check::<f32>();
+                case.lay(Lay::T, Lay::N).on(1, kernels).check::<f64>();
+                case.lay(Lay::Strided, Lay::N).on(2, kernels).check::<f32>();
+            }
         }
     }
 }
 
 #[test]
 fn threads_correct() {
-    for &(m, k, n) in &[
-        (256, 256, 256),
-        (128, 784, 256),
-        (300, 100, 100),
-        (97, 300, 31),
-    ] {
-        for threads in [2, 3, 4] {
-            check_f32(m, k, n, Lay::N, Lay::T, 1.0, 0.0, threads);
+    for kernels in [Kernels::Best, Kernels::Portable] {
+        for &(m, k, n) in &[
+            (256, 256, 256),
+            (128, 784, 256),
+            (300, 100, 100),
+            (97, 300, 31),
+        ] {
+            for threads in [2, 3, 4] {
+                let case = Case::new(m, k, n).lay(Lay::N, Lay::T);
+                case.on(threads, kernels).check::<f32>();
+            }
+            let case = Case::new(m, k, n).lay(Lay::T, Lay::N).scalars(0.5, 1.0);
+            case.on(3, kernels).check::<f64>();
         }
-        check_f64(m, k, n, Lay::T, Lay::N, 0.5, 1.0, 3);
     }
 }
 
@@ -314,19 +384,21 @@ fn bit_identical_across_threads_and_calls() {
         let av = if ta { at.t() } else { a.view() };
         let bv = if tb { bt.t() } else { b.view() };
         let c0 = fill(m, n, 3).mapv(|x| x as f32);
-        let mut reference: Option<Array2<f32>> = None;
-        let mut scratch = GemmScratch::default();
-        for threads in [1, 2, 3, 1, 4, 2] {
-            let mut c = c0.clone();
-            gemm(0.7, av, bv, 0.3, c.view_mut(), &mut scratch, threads);
-            match &reference {
-                None => reference = Some(c),
-                Some(r) => assert!(
-                    r.iter()
-                        .zip(c.iter())
-                        .all(|(x, y)| x.to_bits() == y.to_bits()),
-                    "{m}x{k}x{n}: threads={threads} differs from threads=1"
-                ),
+        for kernels in [Kernels::Best, Kernels::Portable] {
+            let mut reference: Option<Array2<f32>> = None;
+            let mut scratch = GemmScratch::with_kernels(kernels);
+            for threads in [1, 2, 3, 1, 4, 2] {
+                let mut c = c0.clone();
+                gemm(0.7, av, bv, 0.3, c.view_mut(), &mut scratch, threads);
+                match &reference {
+                    None => reference = Some(c),
+                    Some(r) => assert!(
+                        r.iter()
+                            .zip(c.iter())
+                            .all(|(x, y)| x.to_bits() == y.to_bits()),
+                        "{m}x{k}x{n} {kernels:?}: threads={threads} differs from threads=1"
+                    ),
+                }
             }
         }
     }
@@ -338,10 +410,14 @@ proptest! {
     fn random_shapes(
         m in 1usize..40, k in 0usize..300, n in 1usize..70,
         la in 0usize..4, lb in 0usize..4,
-        ab in 0usize..3, threads in 1usize..4,
+        ab in 0usize..3, threads in 1usize..4, portable in proptest::bool::ANY,
     ) {
         let (alpha, beta) = [(1.0, 0.0), (0.5, 1.0), (-2.0, 0.25)][ab];
-        check_f32(m, k, n, LAYS[la], LAYS[lb], alpha, beta, threads);
-        check_f64(m, k, n, LAYS[la], LAYS[lb], alpha, beta, threads);
+        let kernels = if portable { Kernels::Portable } else { Kernels::Best };
+        Case::new(m, k, n)
+            .lay(LAYS[la], LAYS[lb])
+            .scalars(alpha, beta)
+            .on(threads, kernels)
+            .check_both();
     }
 }

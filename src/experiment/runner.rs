@@ -14,6 +14,7 @@ use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
 use crate::data::Dataset;
+use crate::nn::float::DenormalMode;
 use crate::nn::{Activation, Dense, EpochRecord, Float, Mlp, Sgd, TrainConfig, train};
 
 use super::prepare::{Prepared, prepare};
@@ -159,23 +160,21 @@ pub fn run_grid<T: Float>(
         runs.par_iter()
             .with_max_len(1)
             .filter_map(|run| {
+                // Each run computes with denormals flushed, on whichever thread it lands
+                // (see `DenormalMode`): same numbers on every thread, in either pool below.
+                let _mode = DenormalMode::Flush.enter();
                 let result = run_one::<T>(shared, run, options, gemm_threads, stop);
                 progress(done.fetch_add(1, Ordering::Relaxed) + 1);
                 result
             })
             .collect::<Vec<_>>()
     };
-    // Every worker flushes denormals (see `flush_denormals`): same numbers on every thread.
     match rayon::ThreadPoolBuilder::new()
         .num_threads(options.threads.max(1))
-        .start_handler(|_| crate::nn::float::flush_denormals())
         .build()
     {
         Ok(pool) => pool.install(work),
-        Err(_) => {
-            crate::nn::float::flush_denormals();
-            work()
-        }
+        Err(_) => work(),
     }
 }
 

@@ -239,13 +239,15 @@ pub mod fast {
         sigmoid_slice_generic(values)
     }
 
-    /// Runs the AVX2 copy of a kernel when the CPU has AVX2, the portable one otherwise.
+    /// Runs the AVX2 copy of a kernel when the CPU has AVX2 and FMA (unless
+    /// `INITLAB_PORTABLE_KERNELS=1`, see [`crate::nn::gemm::Kernels`]), the portable one
+    /// otherwise.
     #[inline]
     pub fn dispatch(values: &mut [f32], generic: fn(&mut [f32]), avx2: unsafe fn(&mut [f32])) {
         #[cfg(target_arch = "x86_64")]
         {
-            if std::arch::is_x86_feature_detected!("avx2") {
-                // SAFETY: the CPU supports AVX2, checked just above.
+            if crate::nn::gemm::Kernels::Best.avx2() {
+                // SAFETY: the CPU supports AVX2 (and FMA), checked by `avx2`.
                 unsafe { avx2(values) };
                 return;
             }
@@ -255,26 +257,145 @@ pub mod fast {
     }
 }
 
-/// Makes the calling thread flush denormal (subnormal) floating-point numbers to zero, on
-/// input and output (x86-64's FTZ and DAZ flags); a no-op on other architectures.
+/// How the calling thread's SSE/AVX arithmetic treats subnormal (denormal) numbers: the
+/// FTZ ("flush to zero") and DAZ ("denormals are zero") bits of x86-64's MXCSR register.
 ///
-/// Numbers below 1.2e-38 (f32) or 2.2e-308 (f64) then become exact zeros. They carry no
-/// information a learning curve can show, but arithmetic on them is about a hundred times
-/// slower on x86: a tiny or huge start that produces them (saturated sigmoid units, vanishing
-/// gradients) would otherwise run several times slower than a good one. PyTorch offers the
-/// same switch as `torch.set_flush_denormal(True)`. The experiment runner sets it on every
-/// worker thread, so results stay identical whatever the thread count.
-pub fn flush_denormals() {
+/// # Why flush
+/// Numbers below 1.2e-38 (f32) or 2.2e-308 (f64) carry no information a learning curve can
+/// show, but arithmetic on them is about a hundred times slower on x86: a tiny or huge start
+/// that produces them (saturated sigmoid units, vanishing gradients) would otherwise run
+/// several times slower than a good one (the W5 grid: 67 s unflushed, 24 s flushed). PyTorch
+/// offers the same switch as `torch.set_flush_denormal(True)`. Every entry point of the crate
+/// that computes (`train`, `inspect`, `claims`, each run of the experiment runner) runs in
+/// [`DenormalMode::Flush`], and the matrix product runs its worker tasks in its caller's mode,
+/// so a result does not depend on which thread computed it.
+///
+/// # What is guaranteed, and what is assumed
+/// [`DenormalMode::enter`] reads and writes MXCSR with inline assembly (`stmxcsr`/`ldmxcsr`),
+/// touches only the FTZ and DAZ bits, and returns a guard that puts the previous bits back when
+/// dropped, also when the work panics and unwinds: the mode never leaks out of the scope to
+/// other code on the thread, and there is no global or lifetime-of-thread state.
+///
+/// This is not fully inside what Rust defines. Rust (with LLVM) assumes that Rust code runs in
+/// the default floating-point environment; the documentation of the deprecated
+/// `core::arch::x86_64::_mm_setcsr` calls changing these bits "immediate Undefined Behavior"
+/// and asks for the whole computation to sit inside one `asm!` block that restores MXCSR
+/// before it ends, which a training loop in Rust cannot do. The residual assumption is what
+/// the optimizer does with its default-environment belief: it may evaluate a floating-point
+/// operation at compile time, or move one across the mode switch (the `asm!` blocks order
+/// memory accesses, not arithmetic on values in registers), and such an operation then does
+/// not flush. Work that reads its inputs from memory after the switch and leaves its results
+/// in memory before the restore, as every entry point here does (weights, records, matrices),
+/// cannot be moved out; a value returned in registers can, which is why
+/// [`with_flushed_denormals`] passes its result through `black_box`. What a misplaced
+/// operation can change is whether one tiny value becomes zero, not memory safety: nothing in
+/// this crate derives an index, a length or a pointer from a float without a check
+/// (float-to-integer casts saturate, indexing is bounds-checked). The byte-identity tests of
+/// the experiments and the determinism tests across threads and modes would show such a
+/// change. On other architectures the mode is not changed (`current` reports `Keep`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DenormalMode {
+    /// IEEE 754 gradual underflow: subnormal numbers are computed exactly (slow on x86).
+    Keep,
+    /// Subnormal inputs are read as zero and subnormal results written as zero.
+    Flush,
+}
+
+/// MXCSR's flush-to-zero bit (results) and denormals-are-zero bit (inputs).
+#[cfg(target_arch = "x86_64")]
+const FTZ_DAZ: u32 = (1 << 15) | (1 << 6);
+
+impl DenormalMode {
+    /// The calling thread's current mode.
+    pub fn current() -> Self {
+        #[cfg(target_arch = "x86_64")]
+        if mxcsr::read() & FTZ_DAZ == FTZ_DAZ {
+            return DenormalMode::Flush;
+        }
+        DenormalMode::Keep
+    }
+
+    /// Switches the calling thread to this mode until the returned guard is dropped, which
+    /// restores the previous one (on normal exit and on unwinding). Scopes nest.
+    #[must_use = "the mode is restored when the guard is dropped"]
+    pub fn enter(self) -> DenormalGuard {
+        #[cfg(target_arch = "x86_64")]
+        {
+            let csr = mxcsr::read();
+            let want = match self {
+                DenormalMode::Keep => 0,
+                DenormalMode::Flush => FTZ_DAZ,
+            };
+            if csr & FTZ_DAZ != want {
+                mxcsr::write((csr & !FTZ_DAZ) | want);
+            }
+            DenormalGuard {
+                previous: csr & FTZ_DAZ,
+                _same_thread: std::marker::PhantomData,
+            }
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        DenormalGuard {
+            _same_thread: std::marker::PhantomData,
+        }
+    }
+}
+
+/// Restores the thread's previous [`DenormalMode`] when dropped (see [`DenormalMode::enter`]).
+///
+/// Not `Send`: the mode belongs to the thread that entered it.
+#[derive(Debug)]
+pub struct DenormalGuard {
     #[cfg(target_arch = "x86_64")]
-    {
-        const FTZ: u32 = 1 << 15;
-        const DAZ: u32 = 1 << 6;
-        // SAFETY: reading and writing MXCSR only changes how this thread rounds subnormal
-        // numbers; SSE2 (and so MXCSR) is part of the x86-64 baseline.
-        #[allow(deprecated)]
+    previous: u32,
+    _same_thread: std::marker::PhantomData<*const ()>,
+}
+
+impl Drop for DenormalGuard {
+    fn drop(&mut self) {
+        #[cfg(target_arch = "x86_64")]
+        {
+            let csr = mxcsr::read();
+            if csr & FTZ_DAZ != self.previous {
+                mxcsr::write((csr & !FTZ_DAZ) | self.previous);
+            }
+        }
+    }
+}
+
+/// Runs `work` in [`DenormalMode::Flush`] and restores the caller's mode afterwards.
+///
+/// The result passes through [`std::hint::black_box`] before the mode is restored: the
+/// optimizer, believing the mode cannot matter, would otherwise be free to compute a result
+/// held in registers (say, a quotient of two floats) after the restore, where it does not
+/// flush (`tests/float_mode.rs` caught exactly that for an `f64` division).
+pub fn with_flushed_denormals<R>(work: impl FnOnce() -> R) -> R {
+    let _mode = DenormalMode::Flush.enter();
+    std::hint::black_box(work())
+}
+
+/// MXCSR access by inline assembly (the `_mm_getcsr`/`_mm_setcsr` intrinsics are deprecated).
+#[cfg(target_arch = "x86_64")]
+mod mxcsr {
+    use std::arch::asm;
+
+    pub(super) fn read() -> u32 {
+        let mut csr = 0u32;
+        // SAFETY: `stmxcsr` stores the 32-bit MXCSR into the local `csr` and changes nothing
+        // else; SSE (and so MXCSR) is part of the x86-64 baseline.
         unsafe {
-            use std::arch::x86_64::{_mm_getcsr, _mm_setcsr};
-            _mm_setcsr(_mm_getcsr() | FTZ | DAZ);
+            asm!("stmxcsr [{}]", in(reg) &mut csr, options(nostack, preserves_flags));
+        }
+        csr
+    }
+
+    pub(super) fn write(csr: u32) {
+        // SAFETY: `ldmxcsr` loads MXCSR from the local `csr` (read only). The callers change
+        // only the FTZ and DAZ bits, which decide how subnormal numbers are rounded; no memory
+        // or control flow depends on them (see `DenormalMode` for the assumption this rests
+        // on). Reserved bits are never set, so the instruction cannot fault.
+        unsafe {
+            asm!("ldmxcsr [{}]", in(reg) &csr, options(nostack, readonly));
         }
     }
 }

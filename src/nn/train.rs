@@ -101,7 +101,8 @@ struct Buffers<T> {
 /// uses the rows as they are). The observer is called at every logged epoch, epoch 0
 /// included; returning `ControlFlow::Break` stops training, as does `stop` becoming true
 /// (checked between steps). A run whose loss or weights become non-finite stops and
-/// records the epoch at which it diverged.
+/// records the epoch at which it diverged. Computes with denormals flushed to zero, whatever
+/// the calling thread's mode (see [`crate::nn::float::DenormalMode`]).
 #[allow(clippy::too_many_arguments)] // each argument is a distinct role; a struct would only rename them
 pub fn train<T: Float, R: Rng + ?Sized>(
     mlp: &mut Mlp<T>,
@@ -113,6 +114,7 @@ pub fn train<T: Float, R: Rng + ?Sized>(
     stop: Option<&AtomicBool>,
     mut observer: impl FnMut(&Checkpoint<'_, T>) -> ControlFlow<()>,
 ) -> History {
+    let _mode = crate::nn::float::DenormalMode::Flush.enter(); // see `DenormalMode`
     assert!(config.batch_size > 0, "batch size must be > 0");
     assert!(config.log_every > 0, "log interval must be > 0");
     let n = train.x.nrows();
