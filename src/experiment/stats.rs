@@ -17,7 +17,7 @@ pub const PROBE_ROWS: usize = 2048;
 pub const SATURATION_MARGIN: f64 = 0.03;
 
 /// One layer's statistics at one epoch.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct LayerStats {
     /// Epochs completed.
     pub epoch: usize,
