@@ -70,6 +70,7 @@ pub struct Metrics {
     /// Epochs completed (0 = the untrained network).
     pub epoch: usize,
     /// Mean loss over the training set.
+    #[serde(deserialize_with = "empty_is_nan")]
     pub train_loss: f64,
     /// Training accuracy as a fraction in [0, 1] (classification only).
     pub train_accuracy: Option<f64>,
@@ -78,6 +79,7 @@ pub struct Metrics {
     /// Test accuracy; empty without a test set or for regression.
     pub test_accuracy: Option<f64>,
     /// Euclidean norm of the full training gradient.
+    #[serde(deserialize_with = "empty_is_nan")]
     pub gradient_norm: f64,
     /// Whether the run diverged at this epoch (then its last row).
     #[serde(deserialize_with = "de_bool")]
@@ -349,6 +351,12 @@ pub fn de_bool<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
         }
     }
     d.deserialize_str(V)
+}
+
+/// Reads a number that initlab always writes, leniently for files edited by hand: an
+/// empty field is read as NaN (no value), which the report leaves out like a diverged one.
+pub fn empty_is_nan<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
 }
 
 #[cfg(test)]
