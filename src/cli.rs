@@ -9,8 +9,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::experiment::record::SummaryRow;
 use crate::experiment::{self, ExecError, ExecOptions, Experiment, Overrides, Precision};
+
+mod summary;
+
+pub use summary::format_summary;
 
 /// Compare weight initializations of multilayer perceptrons: train the same network under
 /// zero, tiny, huge, Xavier and He starts (and more) and log what happens.
@@ -483,103 +486,6 @@ fn plot(dir: &Path) -> Result<(), CliError> {
         println!("{}", p.display());
     }
     Ok(())
-}
-
-/// The summary as a table for the terminal: grouped by activation, best final loss first,
-/// the best start of each activation marked with `*`.
-pub fn format_summary(rows: &[SummaryRow], target: Option<f64>) -> String {
-    use std::fmt::Write as _;
-    let pm = |p: Option<(f64, f64)>, pct: bool| match p {
-        Some((m, s)) if pct => format!("{:.1} ± {:.1} %", 100.0 * m, 100.0 * s),
-        Some((m, s)) => format!("{m:.4} ± {s:.4}"),
-        None => "—".into(),
-    };
-    let has_test = rows.iter().any(|r| r.final_test_accuracy_mean.is_some());
-    let has_acc = rows.iter().any(|r| r.final_train_accuracy_mean.is_some());
-    let mut header = vec![
-        "activation",
-        "",
-        "init",
-        "runs",
-        "diverged",
-        "final train loss",
-    ];
-    if has_acc {
-        header.push("train accuracy");
-    }
-    if has_test {
-        header.push("test accuracy");
-    }
-    let target_col = target.map(|t| format!("epochs to loss ≤ {t}"));
-    if let Some(t) = &target_col {
-        header.push(t);
-    }
-    let mut table: Vec<Vec<String>> = vec![header.iter().map(|s| s.to_string()).collect()];
-    let mut activations: Vec<&str> = Vec::new();
-    for r in rows {
-        if !activations.contains(&r.activation.as_str()) {
-            activations.push(&r.activation);
-        }
-    }
-    for act in activations {
-        let mut group: Vec<&SummaryRow> = rows.iter().filter(|r| r.activation == act).collect();
-        let key = |r: &SummaryRow| r.final_train_loss_mean.unwrap_or(f64::INFINITY);
-        group.sort_by(|a, b| key(a).total_cmp(&key(b)));
-        for (i, r) in group.iter().enumerate() {
-            let mut line = vec![
-                if i == 0 {
-                    act.to_string()
-                } else {
-                    String::new()
-                },
-                if i == 0 && r.final_train_loss_mean.is_some() {
-                    "*".into()
-                } else {
-                    String::new()
-                },
-                r.init.clone(),
-                r.runs.to_string(),
-                r.diverged.to_string(),
-                pm(r.train_loss(), false),
-            ];
-            if has_acc {
-                line.push(pm(r.train_accuracy(), true));
-            }
-            if has_test {
-                line.push(pm(r.test_accuracy(), true));
-            }
-            if target_col.is_some() {
-                line.push(
-                    r.epochs_to_target_median
-                        .map_or("never".into(), |e| format!("{e}")),
-                );
-            }
-            table.push(line);
-        }
-    }
-    let widths: Vec<usize> = (0..table[0].len())
-        .map(|c| {
-            table
-                .iter()
-                .map(|r| r[c].chars().count())
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    let mut out = String::new();
-    for (i, row) in table.iter().enumerate() {
-        let cells: Vec<String> = row
-            .iter()
-            .zip(&widths)
-            .map(|(cell, w)| format!("{cell:<w$}"))
-            .collect();
-        let _ = writeln!(out, "{}", cells.join("  ").trim_end());
-        if i == 0 {
-            let total: usize = widths.iter().sum::<usize>() + 2 * (widths.len() - 1);
-            let _ = writeln!(out, "{}", "─".repeat(total));
-        }
-    }
-    out
 }
 
 /// The text of `initlab list`.
