@@ -95,15 +95,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let options = ExecOptions {
         out: "results/custom-init".into(),
         threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
-        plots: true,
         save_weights: false,
         shard: None,
     };
     let outcome = experiment::execute(&experiment, &options, &AtomicBool::new(false), &|_, _| {})?;
+    initlab::report::draw_all(&outcome.out, &experiment.formulas())?;
     println!("{} runs → {}", outcome.runs_done, outcome.out.display());
     print!(
         "{}",
-        experiment::format_summary(&outcome.summary, Some(0.1))
+        initlab::cli::format_summary(&outcome.summary, Some(0.1))
     );
     println!(
         "Open {}/report.html to see them side by side.",

@@ -1,4 +1,7 @@
-//! `initlab claims`: the guide's claims (see `SEED-CLAIMS.md`) put to measurement.
+//! `initlab claims`: the claims of the beginner's guide to weight initialization that
+//! initlab began from, put to measurement (README, "What the guide claims, and what
+//! initlab measures"). Each claim cites where the guide makes it: a section (`§2`) or a row
+//! of its summary table (`row 6`).
 //!
 //! Each claim is checked by short measurements — signal propagation at initialization with
 //! [`crate::inspect`], single-layer variance gains, and short training runs with the
@@ -23,10 +26,11 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
 
+use crate::experiment::spec::{DataSpec, ExperimentSpec, InitEntry, NetworkSpec, TrainingSpec};
 use crate::experiment::{Experiment, prepare, runner};
 use crate::inspect::{InspectConfig, LayerRow, inspect};
 use crate::nn::gemm::{GemmScratch, gemm};
-use crate::nn::{Activation, Fan, Init};
+use crate::nn::{Activation, Fan, Init, Loss};
 
 /// Per-layer factor range (low, high) counted as "balanced".
 pub const BALANCED: (f64, f64) = (0.8, 1.25);
@@ -34,24 +38,17 @@ pub const BALANCED: (f64, f64) = (0.8, 1.25);
 pub const SHRUNK: f64 = 1e-3;
 
 /// Options of `initlab claims`.
-#[derive(Clone, Debug, clap::Args)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ClaimsOptions {
     /// Units per hidden layer of the propagation measurements.
-    #[arg(long, default_value_t = 128)]
     pub width: usize,
     /// Number of hidden layers of the propagation measurements (the deep ReLU check uses
     /// three times as many).
-    #[arg(long, default_value_t = 10)]
     pub depth: usize,
     /// Seed of every measurement.
-    #[arg(long, default_value_t = 0)]
     pub seed: u64,
     /// Worker threads of the training runs.
-    #[arg(long, default_value_t = 2)]
     pub threads: usize,
-    /// Also write the evidence in long format (claim,condition,measure,value,verdict).
-    #[arg(long)]
-    pub csv: Option<std::path::PathBuf>,
 }
 
 impl Default for ClaimsOptions {
@@ -61,7 +58,6 @@ impl Default for ClaimsOptions {
             depth: 10,
             seed: 0,
             threads: 2,
-            csv: None,
         }
     }
 }
@@ -272,10 +268,10 @@ fn fx(v: f64) -> String {
     }
 }
 
-/// Short training runs of an experiment given as TOML text; returns per start (in order)
-/// the runs' records and first-layer final weights.
-fn train_runs(toml: &str, threads: usize) -> Vec<(String, Vec<runner::RunResult<f64>>)> {
-    let exp = Experiment::from_text(toml, "claims", None).expect("built-in claims spec is valid");
+/// Short training runs of `spec`; returns per start (in order) its label and its runs'
+/// records and weights.
+fn train_runs(spec: ExperimentSpec, threads: usize) -> Vec<(String, Vec<runner::RunResult<f64>>)> {
+    let exp = Experiment::from_spec(spec, "claims", None).expect("claims' experiments are valid");
     let dataset = prepare::load(&exp.spec.data, None)
         .unwrap_or_else(|_| panic!("claims data generator failed"));
     let outputs =
@@ -284,7 +280,6 @@ fn train_runs(toml: &str, threads: usize) -> Vec<(String, Vec<runner::RunResult<
     let options = runner::RunOptions {
         threads: threads.max(1),
         save_weights: true,
-        shard: None,
     };
     let shared = runner::Shared {
         spec: &exp.spec,
@@ -293,7 +288,7 @@ fn train_runs(toml: &str, threads: usize) -> Vec<(String, Vec<runner::RunResult<
         outputs,
     };
     let results =
-        runner::run_grid::<f64>(shared, &runs, &options, &AtomicBool::new(false), &|_| {});
+        runner::run_grid::<f64>(shared, &runs, &options, &AtomicBool::new(false), &|_, _| {});
     exp.inits
         .iter()
         .enumerate()
@@ -306,6 +301,31 @@ fn train_runs(toml: &str, threads: usize) -> Vec<(String, Vec<runner::RunResult<
             (r.label.clone(), mine)
         })
         .collect()
+}
+
+/// A start by scheme name, with parameters and an optional bias start.
+fn start(name: &str, params: &[(&str, f64)], bias: Option<&str>) -> InitEntry {
+    InitEntry::Table {
+        name: name.into(),
+        label: None,
+        bias: bias.map(|b| Box::new(InitEntry::Name(b.into()))),
+        params: params
+            .iter()
+            .map(|(k, v)| (k.to_string(), toml::Value::Float(*v)))
+            .collect(),
+    }
+}
+
+/// The worst of the seeds' final losses: the largest, and NaN (a diverged run) if any
+/// is NaN (`f64::max` alone would drop it, and the diverged run with it).
+pub fn worst_loss(losses: impl IntoIterator<Item = f64>) -> f64 {
+    losses.into_iter().fold(0.0, |worst, loss| {
+        if worst.is_nan() || loss.is_nan() {
+            f64::NAN
+        } else {
+            worst.max(loss)
+        }
+    })
 }
 
 /// Number of distinct hidden units (rows of the first weight matrix with their bias),
@@ -332,27 +352,30 @@ pub fn distinct_units(layer: &crate::nn::Dense<f64>) -> usize {
 /// `bias` is the bias start of the constant starts (`None` = zeros): a random bias breaks
 /// the symmetry, and the claim's condition with it.
 pub fn zeros_make_clones(bias: Option<&str>, threads: usize) -> ClaimReport {
-    let bias_entry = |b: Option<&str>| b.map_or(String::new(), |b| format!(", bias = \"{b}\""));
-    let toml = format!(
-        r#"name = "claims-clones"
-seeds = 2
-inits = [{{ name = "zeros"{b} }}, {{ name = "constant", value = 0.5{b} }}, "xavier-normal"]
-[data]
-source = "xor"
-[network]
-hidden = [4]
-activations = ["tanh"]
-loss = "bce"
-[training]
-epochs = 1000
-learning_rate = 0.5
-log_every = 1000
-"#,
-        b = bias_entry(bias)
-    );
+    let spec = ExperimentSpec {
+        seeds: 2,
+        ..ExperimentSpec::new(
+            "claims-clones",
+            DataSpec::new("xor"),
+            NetworkSpec {
+                hidden: vec![4],
+                activations: vec![Activation::Tanh],
+                loss: Loss::BinaryCrossEntropy,
+            },
+            TrainingSpec {
+                log_every: 1000,
+                ..TrainingSpec::new(1000, 0.5)
+            },
+            vec![
+                start("zeros", &[], bias),
+                start("constant", &[("value", 0.5)], bias),
+                InitEntry::Name("xavier-normal".into()),
+            ],
+        )
+    };
     let mut evidence = Vec::new();
     let mut checks = Vec::new();
-    for (label, runs) in train_runs(&toml, threads) {
+    for (label, runs) in train_runs(spec, threads) {
         let distinct: Vec<usize> = runs
             .iter()
             .map(|r| distinct_units(&r.snapshot.as_ref().expect("weights kept").final_[0]))
@@ -745,31 +768,34 @@ pub fn scaling_logic(shapes: &[(usize, usize)], seed: u64) -> ClaimReport {
 /// target loss on two moons, 2-16-16-16-2, per activation in `activations`.
 pub fn training_faster(activations: &[&str], threads: usize) -> ClaimReport {
     let target = 0.35;
-    let acts = activations
-        .iter()
-        .map(|a| format!("\"{a}\""))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let toml = format!(
-        r#"name = "claims-speed"
-seeds = 2
-inits = ["tiny", {{ name = "huge", std = 10.0 }}, "xavier-normal", "he-normal"]
-[data]
-source = "moons"
-samples = 200
-noise = 0.1
-[network]
-hidden = [16, 16, 16]
-activations = [{acts}]
-loss = "cross-entropy"
-[training]
-epochs = 150
-batch_size = 20
-learning_rate = 0.1
-log_every = 5
-"#
-    );
-    let results = train_runs(&toml, threads);
+    let spec = ExperimentSpec {
+        seeds: 2,
+        ..ExperimentSpec::new(
+            "claims-speed",
+            DataSpec {
+                samples: Some(200),
+                noise: Some(0.1),
+                ..DataSpec::new("moons")
+            },
+            NetworkSpec {
+                hidden: vec![16, 16, 16],
+                activations: activations.iter().map(|a| act(a)).collect(),
+                loss: Loss::SoftmaxCrossEntropy,
+            },
+            TrainingSpec {
+                batch_size: Some(20),
+                log_every: 5,
+                ..TrainingSpec::new(150, 0.1)
+            },
+            vec![
+                InitEntry::Name("tiny".into()),
+                start("huge", &[("std", 10.0)], None),
+                InitEntry::Name("xavier-normal".into()),
+                InitEntry::Name("he-normal".into()),
+            ],
+        )
+    };
+    let results = train_runs(spec, threads);
     let mut evidence = Vec::new();
     let mut checks = Vec::new();
     for (ai, a) in activations.iter().enumerate() {
@@ -799,14 +825,20 @@ log_every = 5
                 &format!("epochs to loss ≤ {target} (worst seed; -1 never)"),
                 worst.map_or(-1.0, |e| e as f64),
             );
-            let last = runs
-                .iter()
-                .map(|r| r.records.last().map_or(f64::NAN, |x| x.train_loss))
-                .fold(0.0, f64::max);
+            let last = worst_loss(
+                runs.iter()
+                    .map(|r| r.records.last().map_or(f64::NAN, |x| x.train_loss)),
+            );
             ev(&mut evidence, &cond, "final train loss (worst seed)", last);
             speed.push((label.clone(), worst, diverged));
         }
         let show = |w: Option<usize>| w.map_or("never".to_string(), |e| format!("{e}"));
+        let epochs_of = |name: &str| {
+            speed
+                .iter()
+                .find(|(l, ..)| l == name)
+                .and_then(|(_, w, _)| *w)
+        };
         let bad_best = speed
             .iter()
             .filter(|(l, ..)| l == "tiny" || l == "huge")
@@ -820,8 +852,8 @@ log_every = 5
                 finding: format!(
                     "loss ≤ {target} at epoch {} vs tiny {} / huge {}",
                     show(*w),
-                    show(speed[0].1),
-                    show(speed[1].1)
+                    show(epochs_of("tiny")),
+                    show(epochs_of("huge"))
                 ),
                 passed: faster,
             });

@@ -3,13 +3,17 @@
 //! 3 a run diverged under `--fail-on-divergence`, 130 interrupted.
 
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use clap::{Args, Parser, Subcommand};
 
 use crate::experiment::{self, ExecError, ExecOptions, Experiment, Overrides, Precision};
+
+mod summary;
+
+pub use summary::format_summary;
 
 /// Compare weight initializations of multilayer perceptrons: train the same network under
 /// zero, tiny, huge, Xavier and He starts (and more) and log what happens.
@@ -36,7 +40,7 @@ pub enum Command {
     Inspect(InspectArgs),
     /// Put the guide's claims to the test: measure signal propagation at initialization and
     /// short training runs, and print each claim with its evidence and a computed verdict.
-    Claims(crate::claims::ClaimsOptions),
+    Claims(ClaimsArgs),
     /// Redraw every picture and report.html of a results directory from its CSV files.
     Plot {
         /// The results directory (e.g. results/xor).
@@ -66,7 +70,10 @@ fn shard_arg(text: &str) -> Result<(usize, usize), String> {
 }
 
 fn run_merge(args: MergeArgs) -> Result<(), CliError> {
-    let outcome = experiment::merge::merge(&args.out, &args.dirs, !args.no_plots)?;
+    let outcome = experiment::merge::merge(&args.out, &args.dirs)?;
+    if !args.no_plots {
+        draw_report(&outcome.out, &outcome.experiment)?;
+    }
     println!(
         "merged {} shards ({} runs) → {}",
         outcome.shards,
@@ -107,7 +114,7 @@ pub struct ExperimentArgs {
     pub threads: Option<usize>,
     /// Floating-point precision.
     #[arg(long, value_enum)]
-    pub precision: Option<Precision>,
+    pub precision: Option<PrecisionArg>,
     /// No progress bar and no summary table.
     #[arg(long, short)]
     pub quiet: bool,
@@ -148,9 +155,49 @@ pub struct InspectArgs {
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
     /// Floating-point precision.
-    #[arg(long, value_enum, default_value_t = Precision::F32)]
-    pub precision: Precision,
+    #[arg(long, value_enum, default_value_t = PrecisionArg::F32)]
+    pub precision: PrecisionArg,
     /// Also write the table in long format to this CSV file.
+    #[arg(long)]
+    pub csv: Option<PathBuf>,
+}
+
+/// `--precision`: the command line's names of [`Precision`] (the library type carries no
+/// clap derive).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum PrecisionArg {
+    /// 32-bit floats (default).
+    F32,
+    /// 64-bit floats.
+    F64,
+}
+
+impl From<PrecisionArg> for Precision {
+    fn from(p: PrecisionArg) -> Self {
+        match p {
+            PrecisionArg::F32 => Precision::F32,
+            PrecisionArg::F64 => Precision::F64,
+        }
+    }
+}
+
+/// Options of `initlab claims`.
+#[derive(Clone, Debug, Args)]
+pub struct ClaimsArgs {
+    /// Units per hidden layer of the propagation measurements.
+    #[arg(long, default_value_t = 128)]
+    pub width: usize,
+    /// Number of hidden layers of the propagation measurements (the deep ReLU check uses
+    /// three times as many).
+    #[arg(long, default_value_t = 10)]
+    pub depth: usize,
+    /// Seed of every measurement.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Worker threads of the training runs.
+    #[arg(long, default_value_t = 2)]
+    pub threads: usize,
+    /// Also write the evidence in long format (claim,condition,measure,value,verdict).
     #[arg(long)]
     pub csv: Option<PathBuf>,
 }
@@ -203,7 +250,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Inspect(args) => inspect(args),
         Command::Plot { dir } => plot(&dir),
         Command::Merge(args) => run_merge(args),
-        Command::Claims(options) => claims(&options),
+        Command::Claims(args) => claims(&args),
     }
 }
 
@@ -214,7 +261,7 @@ fn run_experiment(args: ExperimentArgs) -> Result<(), CliError> {
         epochs: args.epochs,
         inits: args.inits.clone(),
         activations: args.activations.clone(),
-        precision: args.precision,
+        precision: args.precision.map(Precision::from),
         log_every: args.log_every,
         learning_rate: args.learning_rate,
     };
@@ -249,7 +296,6 @@ fn run_experiment(args: ExperimentArgs) -> Result<(), CliError> {
     let options = ExecOptions {
         out,
         threads,
-        plots: !args.no_plots,
         save_weights: args.save_weights,
         shard,
     };
@@ -264,7 +310,7 @@ fn run_experiment(args: ExperimentArgs) -> Result<(), CliError> {
         let bar = indicatif::ProgressBar::new(0);
         bar.set_style(
             indicatif::ProgressStyle::with_template(
-                "{prefix} [{bar:30}] {pos}/{len} runs, {elapsed} elapsed, ETA {eta}",
+                "{prefix} [{bar:30}] {pos}/{len} epochs, {elapsed} elapsed, ETA {eta}",
             )
             .expect("valid template")
             .progress_chars("=> "),
@@ -272,10 +318,14 @@ fn run_experiment(args: ExperimentArgs) -> Result<(), CliError> {
         bar.set_prefix(exp.spec.name.clone());
         bar
     });
+    // Epochs trained across all runs; runs report from several threads, so a count can
+    // arrive after a larger one and must not move the bar back.
     let progress = |done: usize, total: usize| {
         if let Some(bar) = &bar {
             bar.set_length(total as u64);
-            bar.set_position(done as u64);
+            if done as u64 > bar.position() {
+                bar.set_position(done as u64);
+            }
         }
     };
     let outcome = experiment::execute(&exp, &options, &stop, &progress)?;
@@ -284,6 +334,9 @@ fn run_experiment(args: ExperimentArgs) -> Result<(), CliError> {
     }
     for w in &outcome.warnings {
         eprintln!("warning: {w}");
+    }
+    if !args.no_plots && outcome.written {
+        draw_report(&outcome.out, &exp)?;
     }
     if !args.quiet && outcome.written {
         let mut stdout = std::io::stdout().lock();
@@ -298,7 +351,7 @@ fn run_experiment(args: ExperimentArgs) -> Result<(), CliError> {
         let _ = write!(
             stdout,
             "{}",
-            experiment::format_summary(&outcome.summary, exp.spec.training.target_loss)
+            format_summary(&outcome.summary, exp.spec.training.target_loss)
         );
     }
     if outcome.interrupted {
@@ -363,7 +416,7 @@ fn inspect(args: InspectArgs) -> Result<(), CliError> {
     let mut config = InspectConfig::new(inits, activation, args.depth, args.width);
     config.batch = args.batch;
     config.seed = args.seed;
-    let rows = match args.precision {
+    let rows = match Precision::from(args.precision) {
         Precision::F32 => run_inspect::<f32>(&config),
         Precision::F64 => run_inspect::<f64>(&config),
     };
@@ -375,18 +428,23 @@ fn inspect(args: InspectArgs) -> Result<(), CliError> {
     Ok(())
 }
 
-fn claims(options: &crate::claims::ClaimsOptions) -> Result<(), CliError> {
+fn claims(args: &ClaimsArgs) -> Result<(), CliError> {
     for (name, value) in [
-        ("--depth", options.depth),
-        ("--width", options.width),
-        ("--threads", options.threads),
+        ("--depth", args.depth),
+        ("--width", args.width),
+        ("--threads", args.threads),
     ] {
         if value == 0 {
             return Err(CliError::usage(format!("{name} must be at least 1, got 0")));
         }
     }
-    let reports = crate::claims::run_all(options);
-    if let Some(path) = &options.csv {
+    let reports = crate::claims::run_all(&crate::claims::ClaimsOptions {
+        width: args.width,
+        depth: args.depth,
+        seed: args.seed,
+        threads: args.threads,
+    });
+    if let Some(path) = &args.csv {
         crate::fsutil::write_atomic_with(path, |w| crate::claims::write_csv(&reports, w))
             .map_err(|e| CliError::runtime(format!("cannot write {}: {e}", path.display())))?;
     }
@@ -394,7 +452,14 @@ fn claims(options: &crate::claims::ClaimsOptions) -> Result<(), CliError> {
     Ok(())
 }
 
-fn plot(dir: &std::path::Path) -> Result<(), CliError> {
+/// Draws the pictures and report.html of the results in `dir` (written by `exp`).
+fn draw_report(dir: &Path, exp: &Experiment) -> Result<(), CliError> {
+    crate::report::draw_all(dir, &exp.formulas())
+        .map(|_| ())
+        .map_err(|e| CliError::runtime(format!("{e:#}")))
+}
+
+fn plot(dir: &Path) -> Result<(), CliError> {
     if !dir.is_dir() {
         return Err(CliError::usage(format!(
             "{}: not a results directory (expected a directory with metrics.csv)",

@@ -637,6 +637,15 @@ fn cases() -> Vec<Case> {
         ),
         with_files(
             case(
+                "`plot` of a directory without results",
+                &["plot", "res"],
+                2,
+                &["res/metrics.csv", "No such file or directory"],
+            ),
+            vec![("res/", vec![])],
+        ),
+        with_files(
+            case(
                 "`merge` of a file instead of a shard directory",
                 &["merge", "out", "f.txt"],
                 2,
@@ -860,4 +869,26 @@ fn bom_and_crlf_work() {
     let metrics = fs::read_to_string(dir.path().join("out/metrics.csv")).unwrap();
     // 4 rows, epochs 0..=2.
     assert_eq!(metrics.lines().count(), 1 + 3);
+}
+
+/// `plot` of a directory without metrics.csv says what the operating system said once
+/// (it used to print it twice: in the message and again as the message's cause).
+#[test]
+fn plot_without_results_says_the_os_error_once() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir(dir.path().join("res")).unwrap();
+    let output = Command::cargo_bin("initlab")
+        .unwrap()
+        .current_dir(dir.path())
+        .args(["plot", "res"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("res/metrics.csv"), "{stderr}");
+    assert_eq!(
+        stderr.matches("No such file or directory").count(),
+        1,
+        "{stderr}"
+    );
 }

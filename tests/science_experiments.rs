@@ -48,7 +48,6 @@ fn run(
     let options = ExecOptions {
         out: dir.path().join("out"),
         threads: 2,
-        plots: false,
         save_weights: weights,
         shard: None,
     };

@@ -2,10 +2,13 @@
 //! into the results directory of the whole grid.
 //!
 //! The shards must come from the same resolved experiment (`config.toml` equal except its
-//! `shard` field) and cover every shard `1/N … N/N` exactly once. Rows are put back in the
-//! grid order of an unsharded run (start, then activation, then seed), the summary is
-//! recomputed from the merged metrics with [`record::summarize`], so `metrics.csv`,
-//! `layers.csv`, `summary.csv` and `boundary.csv` are byte-identical to the unsharded run's.
+//! `shard` field) and cover every shard `1/N … N/N` exactly once. The shards' rows are read
+//! back through the results schema ([`record`]), put back in the grid order of an unsharded
+//! run (start, then activation, then seed) and written by the same code as an unsharded
+//! run's, the summary recomputed from the merged metrics: `metrics.csv`, `layers.csv`,
+//! `summary.csv`, `boundary.csv` and `points.csv` are byte-identical to the unsharded run's
+//! (every number is written in its shortest round-trip form, so it reads back exactly and
+//! is written again the same).
 
 use std::collections::HashMap;
 use std::fs;
@@ -13,10 +16,12 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
-use super::record::{self, BOUNDARY_HEADER, LAYERS_HEADER, METRICS_HEADER};
+use super::csvfile::{ReadError, read_keyed, read_rows};
+use super::output::{self, Tables};
+use super::record::{self, Keyed, Metrics, PointRow, RunKey, SummaryRow};
+use super::runner::{self, RunResult};
 use super::spec::{ConfigError, ExperimentSpec, parse_shard};
-use super::{ExecError, Experiment, output, runner};
-use crate::nn::EpochRecord;
+use super::{ExecError, Experiment};
 
 /// What a merge produced.
 #[derive(Clone, Debug)]
@@ -27,112 +32,48 @@ pub struct MergeOutcome {
     pub runs: usize,
     /// Shards merged.
     pub shards: usize,
-}
-
-/// A run's key in the CSV files: (init label, activation, seed).
-type Key = (String, String, String);
-
-/// The rows of one CSV file grouped by run, each group as the raw bytes of its lines.
-struct Rows {
-    blocks: HashMap<Key, Vec<u8>>,
+    /// The merged experiment (for the report's formulas).
+    pub experiment: Experiment,
 }
 
 fn config_err(msg: String) -> ExecError {
     ExecError::Config(ConfigError(msg))
 }
 
-/// Reads a results CSV and groups its raw lines by run key (columns 2–4).
-fn read_rows(path: &Path, experiment: &str) -> Result<Rows, ExecError> {
-    let bytes =
-        fs::read(path).map_err(|e| config_err(format!("{}: cannot read: {e}", path.display())))?;
-    let mut reader = ::csv::ReaderBuilder::new()
-        .has_headers(true)
-        .from_reader(bytes.as_slice());
-    let mut starts: Vec<(usize, Key)> = Vec::new();
-    let mut record = ::csv::StringRecord::new();
-    loop {
-        let more = reader.read_record(&mut record).map_err(|e| {
-            config_err(format!(
-                "{}: not a results CSV written by initlab: {e}",
-                path.display()
-            ))
-        })?;
-        if !more {
-            break;
-        }
-        let line = record.position().map_or(0, |p| p.line());
-        if record.len() < 4 {
-            return Err(config_err(format!(
-                "{}, line {line}: found {} fields, expected at least 4",
-                path.display(),
-                record.len()
-            )));
-        }
-        if &record[0] != experiment {
-            return Err(config_err(format!(
-                "{}, line {line}: experiment `{}`, expected `{experiment}` (from config.toml)",
-                path.display(),
-                &record[0]
-            )));
-        }
-        let start = record.position().map_or(0, |p| p.byte() as usize);
-        starts.push((
-            start,
-            (
-                record[1].to_string(),
-                record[2].to_string(),
-                record[3].to_string(),
-            ),
-        ));
-    }
-    let mut blocks: HashMap<Key, Vec<u8>> = HashMap::new();
-    for (i, (start, key)) in starts.iter().enumerate() {
-        let end = starts.get(i + 1).map_or(bytes.len(), |(s, _)| *s);
-        blocks
-            .entry(key.clone())
-            .or_default()
-            .extend_from_slice(&bytes[*start..end]);
-    }
-    Ok(Rows { blocks })
+fn read_err(e: ReadError) -> ExecError {
+    config_err(e.to_string())
 }
 
-/// Parses the metrics rows of one run back into records (numbers round-trip exactly).
-fn parse_records(block: &[u8], path: &Path) -> Result<Vec<EpochRecord>, ExecError> {
-    let mut reader = ::csv::ReaderBuilder::new()
-        .has_headers(false)
-        .from_reader(block);
-    let mut out = Vec::new();
-    for row in reader.records() {
-        let row = row.map_err(|e| config_err(format!("{}: {e}", path.display())))?;
-        let bad = |col: &str| {
-            config_err(format!(
-                "{}: metrics row `{}` has a bad `{col}` value",
+/// The rows of a per-run file of one shard, grouped by run (rows in file order); every
+/// row must belong to `experiment`.
+fn read_runs<R: serde::de::DeserializeOwned>(
+    path: &Path,
+    experiment: &str,
+) -> Result<HashMap<RunKey, Vec<R>>, ExecError> {
+    let mut runs: HashMap<RunKey, Vec<R>> = HashMap::new();
+    for Keyed { run, row } in read_keyed::<R>(path).map_err(read_err)? {
+        if run.experiment != experiment {
+            return Err(config_err(format!(
+                "{}: experiment `{}`, expected `{experiment}` (from config.toml)",
                 path.display(),
-                row.iter().collect::<Vec<_>>().join(",")
-            ))
-        };
-        if row.len() != 11 {
-            return Err(bad("field count"));
+                run.experiment
+            )));
         }
-        let num = |i: usize, col: &str| row[i].parse::<f64>().map_err(|_| bad(col));
-        let opt = |i: usize, col: &str| -> Result<Option<f64>, ExecError> {
-            if row[i].is_empty() {
-                Ok(None)
-            } else {
-                num(i, col).map(Some)
-            }
-        };
-        out.push(EpochRecord {
-            epoch: row[4].parse().map_err(|_| bad("epoch"))?,
-            train_loss: num(5, "train_loss")?,
-            train_accuracy: opt(6, "train_accuracy")?,
-            test_loss: opt(7, "test_loss")?,
-            test_accuracy: opt(8, "test_accuracy")?,
-            gradient_norm: num(9, "gradient_norm")?,
-            diverged: row[10].parse().map_err(|_| bad("diverged"))?,
-        });
+        runs.entry(run).or_default().push(row);
     }
-    Ok(out)
+    Ok(runs)
+}
+
+/// Like [`read_runs`], for a file a shard may lack (then no rows).
+fn read_runs_if_present<R: serde::de::DeserializeOwned>(
+    path: &Path,
+    experiment: &str,
+) -> Result<HashMap<RunKey, Vec<R>>, ExecError> {
+    if path.exists() {
+        read_runs(path, experiment)
+    } else {
+        Ok(HashMap::new())
+    }
 }
 
 /// The first top-level (or section.key) setting where two specs differ, for messages.
@@ -164,8 +105,8 @@ fn first_difference(a: &ExperimentSpec, b: &ExperimentSpec) -> String {
 }
 
 /// Merges the shard directories `dirs` into `out` (written atomically, replacing a previous
-/// `out` only when complete); `plots` also draws the SVGs and report.html.
-pub fn merge(out: &Path, dirs: &[PathBuf], plots: bool) -> Result<MergeOutcome, ExecError> {
+/// `out` only when complete).
+pub fn merge(out: &Path, dirs: &[PathBuf]) -> Result<MergeOutcome, ExecError> {
     if dirs.is_empty() {
         return Err(config_err(
             "no shard directories given; expected `initlab merge OUT DIR...`".into(),
@@ -255,148 +196,88 @@ pub fn merge(out: &Path, dirs: &[PathBuf], plots: bool) -> Result<MergeOutcome, 
         )));
     }
 
-    let text = toml::to_string(&spec).context("cannot serialize the experiment")?;
-    let exp = Experiment::from_text(
-        &text,
+    let exp = Experiment::from_spec(
+        spec.clone(),
         &first_dir.join("config.toml").display().to_string(),
         None,
     )?;
-    let labels = exp.init_labels();
-    let activations = exp.activation_names();
 
     // Gather every shard's rows, checking that no run appears twice.
-    let mut metrics: HashMap<Key, (Vec<u8>, PathBuf)> = HashMap::new();
-    let mut layers: HashMap<Key, Vec<u8>> = HashMap::new();
-    let mut boundary: HashMap<Key, Vec<u8>> = HashMap::new();
-    let mut points: Option<Vec<u8>> = None;
+    let mut metrics: HashMap<RunKey, (Vec<Metrics>, &PathBuf)> = HashMap::new();
+    let mut layers = HashMap::new();
+    let mut boundary = HashMap::new();
+    let mut points: Option<Vec<PointRow>> = None;
     for (dir, part, _, _) in &shards {
-        let summary_path = dir.join("summary.csv");
-        let summary = fs::read_to_string(&summary_path)
-            .map_err(|e| config_err(format!("{}: cannot read: {e}", summary_path.display())))?;
-        if summary.lines().skip(1).any(|l| l.ends_with(",true")) {
+        let summary: Vec<SummaryRow> = read_rows(&dir.join("summary.csv")).map_err(read_err)?;
+        if summary.iter().any(|r| r.partial) {
             return Err(config_err(format!(
                 "{} holds a partial (interrupted) shard {}/{count}; run that shard again",
                 dir.display(),
                 part + 1
             )));
         }
-        let path = dir.join("metrics.csv");
-        for (key, block) in read_rows(&path, &spec.name)?.blocks {
+        for (key, rows) in read_runs::<Metrics>(&dir.join("metrics.csv"), &spec.name)? {
             if let Some((_, other)) = metrics.get(&key) {
                 return Err(config_err(format!(
                     "run {} / {} / seed {} appears in both {} and {}",
-                    key.0,
-                    key.1,
-                    key.2,
+                    key.init,
+                    key.activation,
+                    key.seed,
                     other.display(),
                     dir.display()
                 )));
             }
-            metrics.insert(key, (block, dir.clone()));
+            metrics.insert(key, (rows, dir));
         }
-        let path = dir.join("layers.csv");
-        if path.exists() {
-            layers.extend(read_rows(&path, &spec.name)?.blocks);
-        }
-        let path = dir.join("boundary.csv");
-        if path.exists() {
-            boundary.extend(read_rows(&path, &spec.name)?.blocks);
-        }
+        layers.extend(read_runs_if_present(&dir.join("layers.csv"), &spec.name)?);
+        boundary.extend(read_runs_if_present(&dir.join("boundary.csv"), &spec.name)?);
         let path = dir.join("points.csv");
         if points.is_none() && path.exists() {
-            points = Some(
-                fs::read(&path)
-                    .map_err(|e| config_err(format!("{}: cannot read: {e}", path.display())))?,
-            );
+            points = Some(read_rows(&path).map_err(read_err)?);
         }
     }
 
-    // Grid order, as the unsharded run writes it.
-    let grid = runner::grid(&spec, labels.len(), None);
-    let mut ordered: Vec<(Key, &[u8], &PathBuf)> = Vec::with_capacity(grid.len());
-    for run in &grid {
-        let key = (
-            labels[run.init].clone(),
-            activations[run.activation].clone(),
-            run.seed.to_string(),
-        );
-        let Some((block, dir)) = metrics.get(&key) else {
+    // The runs back in grid order, as the unsharded run has them.
+    let grid = runner::grid(&spec, exp.inits.len(), None);
+    let mut results: Vec<RunResult<f64>> = Vec::with_capacity(grid.len());
+    for run in grid {
+        let key = exp.key(&run);
+        let Some((rows, _)) = metrics.remove(&key) else {
             return Err(config_err(format!(
                 "run {} / {} / seed {} is in none of the shards' metrics.csv; expected every run of the grid",
-                key.0, key.1, key.2
+                key.init, key.activation, key.seed
             )));
         };
-        ordered.push((key, block.as_slice(), dir));
+        results.push(RunResult {
+            records: rows.iter().map(Into::into).collect(),
+            layers: layers.remove(&key).unwrap_or_default(),
+            boundary: boundary.remove(&key).unwrap_or_default(),
+            spec: run,
+            snapshot: None,
+            lsuv_stuck: Vec::new(),
+        });
     }
-    if metrics.len() != grid.len() {
+    if !metrics.is_empty() {
         return Err(config_err(format!(
             "the shards hold {} runs, expected the {} runs of the experiment's grid",
-            metrics.len(),
-            grid.len()
+            results.len() + metrics.len(),
+            results.len()
         )));
     }
 
-    // The summary, recomputed from the merged records with the runner's code path.
-    let mut records: Vec<Vec<EpochRecord>> = Vec::with_capacity(grid.len());
-    for (_, block, dir) in &ordered {
-        records.push(parse_records(block, &dir.join("metrics.csv"))?);
-    }
-    let mut summary = Vec::new();
-    for (i, label) in labels.iter().enumerate() {
-        for (a, act) in activations.iter().enumerate() {
-            let runs: Vec<&[EpochRecord]> = grid
-                .iter()
-                .zip(&records)
-                .filter(|(r, _)| r.init == i && r.activation == a)
-                .map(|(_, rec)| rec.as_slice())
-                .collect();
-            if runs.is_empty() {
-                continue;
-            }
-            summary.push(record::summarize(
-                &spec.name,
-                label,
-                act,
-                &runs,
-                spec.training.target_loss,
-                false,
-            ));
-        }
-    }
-
+    // Written by the same code as an unsharded run's files, summary recomputed alike.
+    let summary = record::summarize_results(&exp, &results, false);
     let staging = output::Staging::new(out)?;
     let dir = &staging.dir;
-    output::write_file(dir, "metrics.csv", |w| {
-        writeln!(w, "{METRICS_HEADER}")?;
-        for (_, block, _) in &ordered {
-            w.write_all(block)?;
-        }
-        Ok(())
-    })?;
-    output::write_file(dir, "layers.csv", |w| {
-        writeln!(w, "{LAYERS_HEADER}")?;
-        for (key, _, _) in &ordered {
-            if let Some(block) = layers.get(key) {
-                w.write_all(block)?;
-            }
-        }
-        Ok(())
-    })?;
-    output::write_file(dir, "summary.csv", |w| record::write_summary(w, &summary))?;
-    if !boundary.is_empty() {
-        output::write_file(dir, "boundary.csv", |w| {
-            writeln!(w, "{BOUNDARY_HEADER}")?;
-            for (key, _, _) in &ordered {
-                if let Some(block) = boundary.get(key) {
-                    w.write_all(block)?;
-                }
-            }
-            Ok(())
-        })?;
-        if let Some(points) = &points {
-            output::write_file(dir, "points.csv", |w| w.write_all(points))?;
-        }
-    }
+    output::write_tables(
+        dir,
+        &Tables {
+            experiment: &exp,
+            runs: &results,
+            summary: &summary,
+            points: points.as_deref(),
+        },
+    )?;
     let config = toml::to_string(&spec).context("cannot serialize the merged experiment")?;
     output::write_file(dir, "config.toml", |w| w.write_all(config.as_bytes()))?;
     // Weights saved by the shards (names are unique per run).
@@ -417,13 +298,11 @@ pub fn merge(out: &Path, dirs: &[PathBuf], plots: bool) -> Result<MergeOutcome, 
                 .with_context(|| format!("cannot copy {}", entry.path().display()))?;
         }
     }
-    if plots {
-        crate::report::draw_all(dir, &exp.formulas())?;
-    }
     let out = staging.commit()?;
     Ok(MergeOutcome {
         out,
-        runs: grid.len(),
+        runs: results.len(),
         shards: count,
+        experiment: exp,
     })
 }

@@ -14,9 +14,9 @@ use anyhow::{Context, Result, bail};
 use crate::fsutil::write_atomic_with;
 use crate::nn::Float;
 
-use super::record::{
-    self, BOUNDARY_HEADER, LAYERS_HEADER, METRICS_HEADER, RunKey, SummaryRow, fmt_f64,
-};
+use super::Experiment;
+use super::csvfile::write_rows;
+use super::record::{Keyed, Metrics, PointRow, SummaryRow};
 use super::runner::RunResult;
 
 /// A staging directory that becomes the results directory on [`Staging::commit`] and is
@@ -121,93 +121,54 @@ pub fn write_file(
     write_atomic_with(&path, fill).with_context(|| format!("cannot write {}", path.display()))
 }
 
-/// The key of a run's rows.
-pub fn key_of<T>(
-    experiment: &str,
-    init_labels: &[String],
-    activations: &[String],
-    run: &RunResult<T>,
-) -> RunKey {
-    RunKey {
-        experiment: experiment.to_string(),
-        init: init_labels[run.spec.init].clone(),
-        activation: activations[run.spec.activation].clone(),
-        seed: run.spec.seed,
+/// What the CSV files of a results directory are written from.
+pub struct Tables<'a, T> {
+    /// The experiment (its name and labels make the rows' run keys).
+    pub experiment: &'a Experiment,
+    /// The runs, in grid order.
+    pub runs: &'a [RunResult<T>],
+    /// The summary rows.
+    pub summary: &'a [SummaryRow],
+    /// The training points of 2-D data.
+    pub points: Option<&'a [PointRow]>,
+}
+
+impl<T> Tables<'_, T> {
+    /// Every run's `rows(run)`, in run order, each row with its run's key.
+    fn keyed<'r, R: 'r>(
+        &'r self,
+        rows: impl Fn(&'r RunResult<T>) -> &'r [R] + 'r,
+    ) -> impl Iterator<Item = Keyed<&'r R>> + 'r {
+        self.runs.iter().flat_map(move |r| {
+            let run = self.experiment.key(&r.spec);
+            rows(r).iter().map(move |row| Keyed {
+                run: run.clone(),
+                row,
+            })
+        })
     }
 }
 
 /// Writes metrics.csv, layers.csv, summary.csv and (for 2-D data) boundary.csv and
 /// points.csv into `dir`.
-pub fn write_tables<T: Float>(
-    dir: &Path,
-    experiment: &str,
-    init_labels: &[String],
-    activations: &[String],
-    results: &[RunResult<T>],
-    summary: &[SummaryRow],
-    points: Option<&crate::data::Dataset>,
-) -> Result<()> {
+pub fn write_tables<T>(dir: &Path, tables: &Tables<'_, T>) -> Result<()> {
     write_file(dir, "metrics.csv", |w| {
-        writeln!(w, "{METRICS_HEADER}")?;
-        for r in results {
-            record::write_metrics(
-                w,
-                &key_of(experiment, init_labels, activations, r),
-                &r.records,
-            )?;
-        }
-        Ok(())
+        let rows = tables.keyed(|r| &r.records).map(|k| Keyed {
+            run: k.run,
+            row: Metrics::from(k.row),
+        });
+        write_rows(w, rows)
     })?;
     write_file(dir, "layers.csv", |w| {
-        writeln!(w, "{LAYERS_HEADER}")?;
-        for r in results {
-            record::write_layers(
-                w,
-                &key_of(experiment, init_labels, activations, r),
-                &r.layers,
-            )?;
-        }
-        Ok(())
+        write_rows(w, tables.keyed(|r| &r.layers))
     })?;
-    write_file(dir, "summary.csv", |w| record::write_summary(w, summary))?;
-    if results.iter().any(|r| !r.boundary.is_empty()) {
+    write_file(dir, "summary.csv", |w| write_rows(w, tables.summary))?;
+    if tables.runs.iter().any(|r| !r.boundary.is_empty()) {
         write_file(dir, "boundary.csv", |w| {
-            writeln!(w, "{BOUNDARY_HEADER}")?;
-            for r in results.iter().filter(|r| !r.boundary.is_empty()) {
-                let key = key_of(experiment, init_labels, activations, r);
-                for p in &r.boundary {
-                    writeln!(
-                        w,
-                        "{},{},{},{},{},{},{},{}",
-                        record::field(&key.experiment),
-                        record::field(&key.init),
-                        record::field(&key.activation),
-                        key.seed,
-                        fmt_f64(p.x),
-                        fmt_f64(p.y),
-                        p.class,
-                        fmt_f64(p.confidence)
-                    )?;
-                }
-            }
-            Ok(())
+            write_rows(w, tables.keyed(|r| &r.boundary))
         })?;
-        if let Some(ds) = points {
-            write_file(dir, "points.csv", |w| {
-                writeln!(w, "x,y,label")?;
-                let labels: Vec<String> = match &ds.target {
-                    crate::data::Target::Classes { labels, .. } => {
-                        labels.iter().map(|l| l.to_string()).collect()
-                    }
-                    crate::data::Target::Values(v) => {
-                        v.column(0).iter().map(|v| fmt_f64(*v)).collect()
-                    }
-                };
-                for (row, label) in ds.features.rows().into_iter().zip(labels) {
-                    writeln!(w, "{},{},{}", fmt_f64(row[0]), fmt_f64(row[1]), label)?;
-                }
-                Ok(())
-            })?;
+        if let Some(points) = tables.points {
+            write_file(dir, "points.csv", |w| write_rows(w, points))?;
         }
     }
     Ok(())
@@ -218,8 +179,7 @@ pub fn write_tables<T: Float>(
 /// weight `(out, in)` as `torch.nn.Linear(in, out).weight`.
 pub fn write_weights<T: Float + ndarray_npy::WritableElement>(
     dir: &Path,
-    init_labels: &[String],
-    activations: &[String],
+    experiment: &Experiment,
     results: &[RunResult<T>],
 ) -> Result<()> {
     let wdir = dir.join("weights");
@@ -237,11 +197,12 @@ pub fn write_weights<T: Float + ndarray_npy::WritableElement>(
     };
     for r in results {
         let Some(snap) = &r.snapshot else { continue };
+        let key = experiment.key(&r.spec);
         let stem = format!(
             "{}_{}_seed{}",
-            clean(&init_labels[r.spec.init]),
-            clean(&activations[r.spec.activation]),
-            r.spec.seed
+            clean(&key.init),
+            clean(&key.activation),
+            key.seed
         );
         for (which, layers) in [("initial", &snap.initial), ("final", &snap.final_)] {
             for (l, layer) in layers.iter().enumerate() {

@@ -1,23 +1,32 @@
-//! The tidy CSV files: one observation per row, columns exactly as in DESIGN.md, numbers in
-//! Rust's shortest round-trip form so that the same results give the same bytes.
+//! The results schema: one serde type per row of each CSV file of a results directory,
+//! used by the writer ([`super::output`]), the shard merge ([`super::merge`]) and the
+//! report ([`crate::report`]). The columns are the README's column tables.
+//!
+//! | file           | row              | columns                                   |
+//! |----------------|------------------|-------------------------------------------|
+//! | `metrics.csv`  | [`MetricRow`]    | [`RunKey`], then [`Metrics`]              |
+//! | `layers.csv`   | [`LayerRow`]     | [`RunKey`], then [`LayerStats`]           |
+//! | `boundary.csv` | [`BoundaryRow`]  | [`RunKey`], then [`BoundaryPoint`]        |
+//! | `summary.csv`  | [`SummaryRow`]   | its own (one start × activation)          |
+//! | `points.csv`   | [`PointRow`]     | its own (one training point)              |
+//!
+//! How rows become text (the `csv` crate, numbers in Rust's shortest round-trip form) is in
+//! [`super::csvfile`].
 
-use std::io::{self, Write};
+use std::fmt;
 
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::data::{Dataset, Target};
 use crate::nn::EpochRecord;
 
-use super::stats::LayerStats;
+use super::Experiment;
+pub use super::runner::BoundaryPoint;
+use super::runner::RunResult;
+pub use super::stats::LayerStats;
 
-/// Header of `metrics.csv`.
-pub const METRICS_HEADER: &str = "experiment,init,activation,seed,epoch,train_loss,train_accuracy,test_loss,test_accuracy,gradient_norm,diverged";
-/// Header of `layers.csv`.
-pub const LAYERS_HEADER: &str = "experiment,init,activation,seed,epoch,layer,activation_mean,activation_std,saturated_fraction,dead_fraction,gradient_std,weight_std,update_ratio";
-/// Header of `summary.csv`.
-pub const SUMMARY_HEADER: &str = "experiment,init,activation,runs,diverged,final_train_loss_mean,final_train_loss_std,final_train_accuracy_mean,final_train_accuracy_std,final_test_loss_mean,final_test_loss_std,final_test_accuracy_mean,final_test_accuracy_std,epochs_to_target_median,partial";
-/// Header of `boundary.csv`.
-pub const BOUNDARY_HEADER: &str = "experiment,init,activation,seed,x,y,class,confidence";
-
-/// Identifies a run in every row.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// Identifies a run: the first four columns of every per-run file.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct RunKey {
     /// Experiment name.
     pub experiment: String,
@@ -29,86 +38,92 @@ pub struct RunKey {
     pub seed: u64,
 }
 
-/// A number as written in the CSV files (empty when absent).
-pub fn num(value: Option<f64>) -> String {
-    match value {
-        Some(v) => fmt_f64(v),
-        None => String::new(),
-    }
-}
-
-/// Shortest round-trip text of a float; `NaN`, `inf`, `-inf` for non-finite values.
-pub fn fmt_f64(v: f64) -> String {
-    if v.is_nan() {
-        "NaN".into()
-    } else {
-        format!("{v}")
-    }
-}
-
-/// Quotes a CSV field if it needs it.
-pub fn field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
-}
-
 impl RunKey {
-    fn prefix(&self) -> String {
-        format!(
-            "{},{},{},{}",
-            field(&self.experiment),
-            field(&self.init),
-            field(&self.activation),
-            self.seed
-        )
-    }
+    /// The key's column names, in order (the reader uses them to tell the key's columns
+    /// from the row's; a test checks they are the serialized field names).
+    pub const COLUMNS: [&'static str; 4] = ["experiment", "init", "activation", "seed"];
 }
 
-/// Writes one run's `metrics.csv` rows.
-pub fn write_metrics(w: &mut dyn Write, key: &RunKey, records: &[EpochRecord]) -> io::Result<()> {
-    let prefix = key.prefix();
-    for r in records {
-        writeln!(
-            w,
-            "{prefix},{},{},{},{},{},{},{}",
-            r.epoch,
-            fmt_f64(r.train_loss),
-            num(r.train_accuracy),
-            num(r.test_loss),
-            num(r.test_accuracy),
-            fmt_f64(r.gradient_norm),
-            r.diverged
-        )?;
-    }
-    Ok(())
-}
-
-/// Writes one run's `layers.csv` rows.
-pub fn write_layers(w: &mut dyn Write, key: &RunKey, stats: &[LayerStats]) -> io::Result<()> {
-    let prefix = key.prefix();
-    for s in stats {
-        writeln!(
-            w,
-            "{prefix},{},{},{},{},{},{},{},{},{}",
-            s.epoch,
-            s.layer,
-            fmt_f64(s.activation_mean),
-            fmt_f64(s.activation_std),
-            num(s.saturated_fraction),
-            num(s.dead_fraction),
-            fmt_f64(s.gradient_std),
-            fmt_f64(s.weight_std),
-            num(s.update_ratio)
-        )?;
-    }
-    Ok(())
-}
-
-/// One row of `summary.csv`: a start × activation over its seeds.
+/// A row of a per-run file: the run's key, then the row's own columns.
+///
+/// The `csv` crate cannot write `#[serde(flatten)]` fields, so the key is flattened by
+/// hand: written as the pair `(run, row)` (the crate writes a tuple of structs as one
+/// record, with both structs' field names as the header), and read by splitting the
+/// columns by name ([`super::csvfile::read_keyed`]).
 #[derive(Clone, Debug, PartialEq)]
+pub struct Keyed<R> {
+    /// Which run.
+    pub run: RunKey,
+    /// The row's own columns.
+    pub row: R,
+}
+
+impl<R: Serialize> Serialize for Keyed<R> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        (&self.run, &self.row).serialize(serializer)
+    }
+}
+
+/// The columns of `metrics.csv` after the key: one logged epoch of one run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Metrics {
+    /// Epochs completed (0 = the untrained network).
+    pub epoch: usize,
+    /// Mean loss over the training set.
+    #[serde(deserialize_with = "empty_is_nan")]
+    pub train_loss: f64,
+    /// Training accuracy as a fraction in [0, 1] (classification only).
+    pub train_accuracy: Option<f64>,
+    /// Test loss; empty when there is no test set.
+    pub test_loss: Option<f64>,
+    /// Test accuracy; empty without a test set or for regression.
+    pub test_accuracy: Option<f64>,
+    /// Euclidean norm of the full training gradient.
+    #[serde(deserialize_with = "empty_is_nan")]
+    pub gradient_norm: f64,
+    /// Whether the run diverged at this epoch (then its last row).
+    #[serde(deserialize_with = "de_bool")]
+    pub diverged: bool,
+}
+
+impl From<&EpochRecord> for Metrics {
+    fn from(r: &EpochRecord) -> Self {
+        Metrics {
+            epoch: r.epoch,
+            train_loss: r.train_loss,
+            train_accuracy: r.train_accuracy,
+            test_loss: r.test_loss,
+            test_accuracy: r.test_accuracy,
+            gradient_norm: r.gradient_norm,
+            diverged: r.diverged,
+        }
+    }
+}
+
+impl From<&Metrics> for EpochRecord {
+    fn from(m: &Metrics) -> Self {
+        EpochRecord {
+            epoch: m.epoch,
+            train_loss: m.train_loss,
+            train_accuracy: m.train_accuracy,
+            test_loss: m.test_loss,
+            test_accuracy: m.test_accuracy,
+            gradient_norm: m.gradient_norm,
+            diverged: m.diverged,
+        }
+    }
+}
+
+/// One row of `metrics.csv`.
+pub type MetricRow = Keyed<Metrics>;
+/// One row of `layers.csv`: one layer of one run at one logged epoch.
+pub type LayerRow = Keyed<LayerStats>;
+/// One row of `boundary.csv`: one grid point of one run's decision-boundary picture.
+pub type BoundaryRow = Keyed<BoundaryPoint>;
+
+/// One row of `summary.csv`: a start × activation over its seeds. Means and sample
+/// standard deviations are over the runs that did not diverge (empty when none).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SummaryRow {
     /// Experiment name.
     pub experiment: String,
@@ -120,19 +135,82 @@ pub struct SummaryRow {
     pub runs: usize,
     /// Runs that diverged.
     pub diverged: usize,
-    /// Final train loss over the runs that did not diverge: mean and sample std.
-    pub train_loss: Option<(f64, f64)>,
-    /// Final train accuracy (non-diverged runs).
-    pub train_accuracy: Option<(f64, f64)>,
-    /// Final test loss (non-diverged runs).
-    pub test_loss: Option<(f64, f64)>,
-    /// Final test accuracy (non-diverged runs).
-    pub test_accuracy: Option<(f64, f64)>,
+    /// Mean final training loss.
+    pub final_train_loss_mean: Option<f64>,
+    /// Standard deviation of the final training loss.
+    pub final_train_loss_std: Option<f64>,
+    /// Mean final training accuracy (fraction).
+    pub final_train_accuracy_mean: Option<f64>,
+    /// Standard deviation of the final training accuracy.
+    pub final_train_accuracy_std: Option<f64>,
+    /// Mean final test loss.
+    pub final_test_loss_mean: Option<f64>,
+    /// Standard deviation of the final test loss.
+    pub final_test_loss_std: Option<f64>,
+    /// Mean final test accuracy (fraction).
+    pub final_test_accuracy_mean: Option<f64>,
+    /// Standard deviation of the final test accuracy.
+    pub final_test_accuracy_std: Option<f64>,
     /// Median over runs of the first logged epoch with train loss ≤ target; runs that never
     /// reach it count as never (∞), so a median of ∞ is written as empty.
-    pub epochs_to_target: Option<f64>,
+    pub epochs_to_target_median: Option<f64>,
     /// Whether the experiment was interrupted before every run finished.
+    #[serde(deserialize_with = "de_bool")]
     pub partial: bool,
+}
+
+impl SummaryRow {
+    /// Final train loss (mean, std), if any run did not diverge.
+    pub fn train_loss(&self) -> Option<(f64, f64)> {
+        pair(self.final_train_loss_mean, self.final_train_loss_std)
+    }
+
+    /// Final train accuracy (mean, std).
+    pub fn train_accuracy(&self) -> Option<(f64, f64)> {
+        pair(
+            self.final_train_accuracy_mean,
+            self.final_train_accuracy_std,
+        )
+    }
+
+    /// Final test accuracy (mean, std).
+    pub fn test_accuracy(&self) -> Option<(f64, f64)> {
+        pair(self.final_test_accuracy_mean, self.final_test_accuracy_std)
+    }
+}
+
+fn pair(mean: Option<f64>, std: Option<f64>) -> Option<(f64, f64)> {
+    Some((mean?, std?))
+}
+
+/// One row of `points.csv`: one training point of a 2-D data set.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PointRow {
+    /// First input.
+    pub x: f64,
+    /// Second input.
+    pub y: f64,
+    /// The class (a whole number, written without a decimal point) or, for regression,
+    /// the target value.
+    pub label: f64,
+}
+
+/// The training points of a 2-D data set as `points.csv` rows.
+pub fn points_of(ds: &Dataset) -> Vec<PointRow> {
+    let labels: Vec<f64> = match &ds.target {
+        Target::Classes { labels, .. } => labels.iter().map(|&l| l as f64).collect(),
+        Target::Values(v) => v.column(0).to_vec(),
+    };
+    ds.features
+        .rows()
+        .into_iter()
+        .zip(labels)
+        .map(|(row, label)| PointRow {
+            x: row[0],
+            y: row[1],
+            label,
+        })
+        .collect()
 }
 
 /// Mean and sample standard deviation (0 for a single value); `None` if empty.
@@ -180,9 +258,9 @@ pub fn summarize(
 ) -> SummaryRow {
     let finals: Vec<&EpochRecord> = runs.iter().filter_map(|r| r.last()).collect();
     let ok: Vec<&&EpochRecord> = finals.iter().filter(|r| !r.diverged).collect();
-    let collect = |f: &dyn Fn(&EpochRecord) -> Option<f64>| -> Option<(f64, f64)> {
+    let collect = |f: &dyn Fn(&EpochRecord) -> Option<f64>| -> (Option<f64>, Option<f64>) {
         let values: Vec<f64> = ok.iter().filter_map(|r| f(r)).collect();
-        mean_and_std(&values)
+        mean_and_std(&values).unzip()
     };
     let reached: Vec<Option<usize>> = runs
         .iter()
@@ -194,17 +272,25 @@ pub fn summarize(
                 .map(|r| r.epoch)
         })
         .collect();
+    let (final_train_loss_mean, final_train_loss_std) = collect(&|r| Some(r.train_loss));
+    let (final_train_accuracy_mean, final_train_accuracy_std) = collect(&|r| r.train_accuracy);
+    let (final_test_loss_mean, final_test_loss_std) = collect(&|r| r.test_loss);
+    let (final_test_accuracy_mean, final_test_accuracy_std) = collect(&|r| r.test_accuracy);
     SummaryRow {
         experiment: experiment.into(),
         init: init.into(),
         activation: activation.into(),
         runs: finals.len(),
         diverged: finals.len() - ok.len(),
-        train_loss: collect(&|r| Some(r.train_loss)),
-        train_accuracy: collect(&|r| r.train_accuracy),
-        test_loss: collect(&|r| r.test_loss),
-        test_accuracy: collect(&|r| r.test_accuracy),
-        epochs_to_target: if target_loss.is_some() {
+        final_train_loss_mean,
+        final_train_loss_std,
+        final_train_accuracy_mean,
+        final_train_accuracy_std,
+        final_test_loss_mean,
+        final_test_loss_std,
+        final_test_accuracy_mean,
+        final_test_accuracy_std,
+        epochs_to_target_median: if target_loss.is_some() {
             median_of_reached(&reached)
         } else {
             None
@@ -213,31 +299,64 @@ pub fn summarize(
     }
 }
 
-/// Writes `summary.csv` rows.
-pub fn write_summary(w: &mut dyn Write, rows: &[SummaryRow]) -> io::Result<()> {
-    writeln!(w, "{SUMMARY_HEADER}")?;
-    let pair = |p: Option<(f64, f64)>| match p {
-        Some((m, s)) => format!("{},{}", fmt_f64(m), fmt_f64(s)),
-        None => ",".to_string(),
-    };
-    for r in rows {
-        writeln!(
-            w,
-            "{},{},{},{},{},{},{},{},{},{},{}",
-            field(&r.experiment),
-            field(&r.init),
-            field(&r.activation),
-            r.runs,
-            r.diverged,
-            pair(r.train_loss),
-            pair(r.train_accuracy),
-            pair(r.test_loss),
-            pair(r.test_accuracy),
-            num(r.epochs_to_target),
-            r.partial
-        )?;
+/// Summary rows for every start × activation present in `results`, in grid order.
+pub fn summarize_results<T>(
+    exp: &Experiment,
+    results: &[RunResult<T>],
+    partial: bool,
+) -> Vec<SummaryRow> {
+    let spec = &exp.spec;
+    let mut rows = Vec::new();
+    for (i, init) in exp.inits.iter().enumerate() {
+        for (a, activation) in spec.network.activations.iter().enumerate() {
+            let runs: Vec<&[EpochRecord]> = results
+                .iter()
+                .filter(|r| r.spec.init == i && r.spec.activation == a)
+                .map(|r| r.records.as_slice())
+                .collect();
+            if runs.is_empty() {
+                continue;
+            }
+            rows.push(summarize(
+                &spec.name,
+                &init.label,
+                &activation.name(),
+                &runs,
+                spec.training.target_loss,
+                partial,
+            ));
+        }
     }
-    Ok(())
+    rows
+}
+
+/// Reads a bool leniently, for files edited by hand: `true`/`false` (any case), `1`/`0`,
+/// and empty (= false).
+pub fn de_bool<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    struct V;
+    impl serde::de::Visitor<'_> for V {
+        type Value = bool;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("true or false")
+        }
+        fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<bool, E> {
+            Ok(v)
+        }
+        fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<bool, E> {
+            match v.trim().to_ascii_lowercase().as_str() {
+                "true" | "1" => Ok(true),
+                "false" | "0" | "" => Ok(false),
+                _ => Err(E::custom(format!("expected true or false, found `{v}`"))),
+            }
+        }
+    }
+    d.deserialize_str(V)
+}
+
+/// Reads a number that initlab always writes, leniently for files edited by hand: an
+/// empty field is read as NaN (no value), which the report leaves out like a diverged one.
+pub fn empty_is_nan<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
 }
 
 #[cfg(test)]
@@ -271,21 +390,19 @@ mod tests {
         let c = [rec(0, 1.0, false), rec(10, f64::NAN, true)];
         let row = summarize("x", "he", "relu", &[&a, &b, &c], Some(0.1), false);
         assert_eq!((row.runs, row.diverged), (3, 1));
-        let (m, s) = row.train_loss.unwrap();
+        let (m, s) = row.train_loss().unwrap();
         assert!((m - 0.05).abs() < 1e-15);
         assert!((s - (2.0f64 * 0.04 * 0.04).sqrt()).abs() < 1e-15);
+        assert_eq!(row.final_test_loss_mean, None);
         // Reached at 10, 20, never → median 20.
-        assert_eq!(row.epochs_to_target, Some(20.0));
+        assert_eq!(row.epochs_to_target_median, Some(20.0));
         assert_eq!(median_of_reached(&[Some(10), None, None]), None);
         assert_eq!(median_of_reached(&[Some(10), Some(30)]), Some(20.0));
     }
 
     #[test]
-    fn numbers_round_trip_and_fields_are_quoted() {
-        assert_eq!(fmt_f64(0.1), "0.1");
-        assert_eq!(fmt_f64(f64::NAN), "NaN");
-        assert_eq!(fmt_f64(f64::INFINITY), "inf");
-        assert_eq!(field("a,b"), "\"a,b\"");
-        assert_eq!(num(None), "");
+    fn metrics_convert_both_ways() {
+        let r = rec(3, 0.25, false);
+        assert_eq!(EpochRecord::from(&Metrics::from(&r)), r);
     }
 }

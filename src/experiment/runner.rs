@@ -15,7 +15,7 @@ use rayon::prelude::*;
 
 use crate::data::Dataset;
 use crate::nn::float::DenormalMode;
-use crate::nn::{Activation, Dense, EpochRecord, Float, Mlp, Sgd, TrainConfig, train};
+use crate::nn::{Dense, EpochRecord, Float, Mlp, Sgd, TrainConfig, train};
 
 use super::prepare::{Prepared, prepare};
 use super::spec::{ExperimentSpec, ResolvedInit};
@@ -39,8 +39,8 @@ pub struct RunSpec {
     pub seed: u64,
 }
 
-/// One decision-boundary grid point.
-#[derive(Clone, Debug, PartialEq)]
+/// One decision-boundary grid point (the columns of `boundary.csv` after the run key).
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct BoundaryPoint {
     /// First input feature.
     pub x: f64,
@@ -85,8 +85,6 @@ pub struct RunOptions {
     pub threads: usize,
     /// Keep initial and final weights.
     pub save_weights: bool,
-    /// Only the runs with `index % count == part` (0-based part).
-    pub shard: Option<(usize, usize)>,
 }
 
 /// Seed derivation: a SplitMix64 step of `seed` mixed with a purpose tag.
@@ -143,19 +141,43 @@ pub struct Shared<'a> {
     pub outputs: usize,
 }
 
-/// Runs every cell of `runs` on `threads` workers; `progress` is called after each run
-/// finishes. Runs interrupted by `stop` are left out of the result. Results come back in
-/// the order of `runs`, whatever the thread count.
+/// Counts the epochs trained across the runs of a grid, for a progress bar: `report(done,
+/// total)` with `total` = runs × epochs. Only counts: nothing in a run reads it back, so
+/// progress cannot change a result.
+struct EpochCounter<'a> {
+    done: AtomicUsize,
+    total: usize,
+    report: &'a (dyn Fn(usize, usize) + Sync),
+}
+
+impl EpochCounter<'_> {
+    fn advance(&self, epochs: usize) {
+        if epochs > 0 {
+            let done = self.done.fetch_add(epochs, Ordering::Relaxed) + epochs;
+            (self.report)(done, self.total);
+        }
+    }
+}
+
+/// Runs every cell of `runs` on `threads` workers. `progress(epochs_done, epochs_total)` is
+/// called at every logged epoch of every run (and when a run stops early, for the epochs
+/// it skipped), with `epochs_total` = runs × epochs. Runs interrupted by `stop` are left
+/// out of the result. Results come back in the order of `runs`, whatever the thread count.
 pub fn run_grid<T: Float>(
     shared: Shared<'_>,
     runs: &[RunSpec],
     options: &RunOptions,
     stop: &AtomicBool,
-    progress: &(dyn Fn(usize) + Sync),
+    progress: &(dyn Fn(usize, usize) + Sync),
 ) -> Vec<RunResult<T>> {
     // One thread per run; a lone run may use the threads inside its matrix products.
     let gemm_threads = if runs.len() == 1 { options.threads } else { 1 };
-    let done = AtomicUsize::new(0);
+    let epochs = shared.spec.training.epochs;
+    let counter = EpochCounter {
+        done: AtomicUsize::new(0),
+        total: runs.len() * epochs,
+        report: progress,
+    };
     let work = || {
         runs.par_iter()
             .with_max_len(1)
@@ -163,8 +185,16 @@ pub fn run_grid<T: Float>(
                 // Each run computes with denormals flushed, on whichever thread it lands
                 // (see `DenormalMode`): same numbers on every thread, in either pool below.
                 let _mode = DenormalMode::Flush.enter();
-                let result = run_one::<T>(shared, run, options, gemm_threads, stop);
-                progress(done.fetch_add(1, Ordering::Relaxed) + 1);
+                let mut counted = 0;
+                let mut at_epoch = |epoch: usize| {
+                    counter.advance(epoch.saturating_sub(counted));
+                    counted = counted.max(epoch);
+                };
+                let result = run_one::<T>(shared, run, options, gemm_threads, stop, &mut at_epoch);
+                // A diverged run stops early: its remaining epochs count as done.
+                if result.is_some() {
+                    at_epoch(epochs);
+                }
                 result
             })
             .collect::<Vec<_>>()
@@ -185,6 +215,7 @@ fn run_one<T: Float>(
     options: &RunOptions,
     gemm_threads: usize,
     stop: &AtomicBool,
+    at_epoch: &mut dyn FnMut(usize),
 ) -> Option<RunResult<T>> {
     if stop.load(Ordering::Relaxed) {
         return None;
@@ -242,6 +273,7 @@ fn run_one<T: Float>(
         &mut batch_rng,
         Some(stop),
         |checkpoint| {
+            at_epoch(checkpoint.record.epoch);
             layers.extend(probe.measure(
                 checkpoint.model,
                 checkpoint.weights_before_step,
@@ -322,10 +354,4 @@ pub fn decision_grid<T: Float>(mlp: &Mlp<T>, train: &Dataset) -> Vec<BoundaryPoi
             }
         })
         .collect()
-}
-
-/// The activations compared, by index.
-pub fn activation_name(spec: &ExperimentSpec, i: usize) -> String {
-    let a: Activation = spec.network.activations[i];
-    a.name()
 }

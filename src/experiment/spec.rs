@@ -70,6 +70,32 @@ pub struct ExperimentSpec {
     pub shard: Option<String>,
 }
 
+impl ExperimentSpec {
+    /// A spec built in code, every optional setting at its default (as if left out of the
+    /// TOML file): one seed from 0, no description.
+    pub fn new(
+        name: &str,
+        data: DataSpec,
+        network: NetworkSpec,
+        training: TrainingSpec,
+        inits: Vec<InitEntry>,
+    ) -> Self {
+        ExperimentSpec {
+            name: name.to_string(),
+            description: String::new(),
+            seeds: default_seeds(),
+            seed: 0,
+            data,
+            network,
+            training,
+            inits,
+            bias: None,
+            initlab_version: None,
+            shard: None,
+        }
+    }
+}
+
 /// Parses a shard `K/N` (1-based) into `(K - 1, N)`; the error says what was expected.
 pub fn parse_shard(text: &str) -> Result<(usize, usize), String> {
     let bad = || format!("shard `{text}` is not valid; expected K/N with 1 ≤ K ≤ N (e.g. 2/3)");
@@ -172,6 +198,30 @@ pub struct DataSpec {
     pub max_rows: Option<usize>,
 }
 
+impl DataSpec {
+    /// Data from `source` with every other setting at its default (as if left out of the
+    /// TOML file): the generator's own sizes, no test split, no standardization.
+    pub fn new(source: &str) -> Self {
+        DataSpec {
+            source: source.to_string(),
+            samples: None,
+            noise: None,
+            factor: None,
+            points_per_class: None,
+            classes: None,
+            data_seed: None,
+            path: None,
+            label: None,
+            task: None,
+            images: None,
+            labels: None,
+            test_fraction: 0.0,
+            standardize: false,
+            max_rows: None,
+        }
+    }
+}
+
 /// A CSV label column, by name or index.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
@@ -225,6 +275,25 @@ pub struct TrainingSpec {
     pub precision: Precision,
 }
 
+impl TrainingSpec {
+    /// Full-batch SGD for `epochs` at `learning_rate`, every other setting at its default
+    /// (as if left out of the TOML file): no momentum or weight decay, every epoch logged,
+    /// f32.
+    pub fn new(epochs: usize, learning_rate: f64) -> Self {
+        TrainingSpec {
+            epochs,
+            batch_size: None,
+            optimizer: default_optimizer(),
+            learning_rate,
+            momentum: 0.0,
+            weight_decay: 0.0,
+            log_every: default_log_every(),
+            target_loss: None,
+            precision: default_precision(),
+        }
+    }
+}
+
 fn default_optimizer() -> String {
     "sgd".into()
 }
@@ -236,7 +305,7 @@ fn default_precision() -> Precision {
 }
 
 /// Floating-point precision of a run.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Precision {
     /// 32-bit floats (default).

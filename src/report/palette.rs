@@ -61,7 +61,7 @@ pub fn init_color(name: &str) -> Rgb {
 }
 
 /// The colour of class `k` in decision-boundary pictures.
-pub fn class_color(k: u32) -> Rgb {
+pub fn class_color(k: usize) -> Rgb {
     const CLASSES: &[Rgb] = &[
         Rgb(0x3b, 0x6e, 0xb5),
         Rgb(0xe0, 0x7b, 0x28),
@@ -74,7 +74,7 @@ pub fn class_color(k: u32) -> Rgb {
         Rgb(0xa8, 0xa8, 0x1e),
         Rgb(0x1f, 0xa8, 0xb8),
     ];
-    CLASSES[k as usize % CLASSES.len()]
+    CLASSES[k % CLASSES.len()]
 }
 
 fn hsl(h: f64, s: f64, l: f64) -> Rgb {

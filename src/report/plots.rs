@@ -84,12 +84,12 @@ fn runs<'r>(metrics: &'r [MetricRow], init: &str, act: &str) -> BTreeMap<u64, Ve
     let mut out: BTreeMap<u64, Vec<&MetricRow>> = BTreeMap::new();
     for r in metrics
         .iter()
-        .filter(|r| r.init == init && r.activation == act)
+        .filter(|r| r.run.init == init && r.run.activation == act)
     {
-        out.entry(r.seed).or_default().push(r);
+        out.entry(r.run.seed).or_default().push(r);
     }
     for rows in out.values_mut() {
-        rows.sort_by_key(|r| r.epoch);
+        rows.sort_by_key(|r| r.row.epoch);
     }
     out
 }
@@ -109,30 +109,30 @@ fn seed_curves(
     Vec<(f64, f64)>,
 ) {
     let runs = runs(metrics, init, act);
-    let mut by_epoch: BTreeMap<u32, Vec<f64>> = BTreeMap::new();
+    let mut by_epoch: BTreeMap<usize, Vec<f64>> = BTreeMap::new();
     let mut crosses = Vec::new();
     for rows in runs.values() {
         for r in rows {
             let v = field(r).filter(|v| y.map(*v).is_some());
-            let slot = by_epoch.entry(r.epoch).or_default();
+            let slot = by_epoch.entry(r.row.epoch).or_default();
             if let Some(v) = v {
                 slot.push(v);
             }
-            if r.diverged {
+            if r.row.diverged {
                 let last = rows
                     .iter()
                     .rev()
                     .filter_map(|q| field(q).and_then(|v| y.map(v)))
                     .next()
                     .unwrap_or(y.hi);
-                crosses.push((f64::from(r.epoch), y.clamp(last)));
+                crosses.push((r.row.epoch as f64, y.clamp(last)));
             }
         }
     }
     let mut mean = Vec::new();
     let mut range = Vec::new();
     for (e, vals) in by_epoch {
-        let x = f64::from(e);
+        let x = e as f64;
         match chart::stats(vals) {
             Some((m, lo, hi)) => {
                 mean.push((x, y.map(m)));
@@ -148,7 +148,7 @@ fn seed_curves(
 }
 
 fn epoch_axis(metrics: &[MetricRow]) -> Axis {
-    let (a, b) = chart::min_max(metrics.iter().map(|r| f64::from(r.epoch))).unwrap_or((0.0, 1.0));
+    let (a, b) = chart::min_max(metrics.iter().map(|r| r.row.epoch as f64)).unwrap_or((0.0, 1.0));
     Axis::integers(a, b, "epoch (passes over the training set)")
 }
 
@@ -163,7 +163,7 @@ fn curves_picture(
     let m = &results.metrics;
     let x = epoch_axis(m);
     let (rows, cols) = grid_for(results.activations.len());
-    let any_diverged = m.iter().any(|r| r.diverged);
+    let any_diverged = m.iter().any(|r| r.row.diverged);
     picture(
         file,
         title,
@@ -202,19 +202,15 @@ fn curves_picture(
 
 /// `loss.svg`: mean train loss over seeds with a min–max band, log y, × at divergence.
 pub fn loss(results: &Results) -> anyhow::Result<Option<Picture>> {
-    if !results
-        .metrics
-        .iter()
-        .any(|r| r.train_loss.is_some_and(f64::is_finite))
-    {
+    if !results.metrics.iter().any(|r| r.row.train_loss.is_finite()) {
         return Ok(None);
     }
     let y = Axis::log_fit(
-        results.metrics.iter().filter_map(|r| r.train_loss),
+        results.metrics.iter().map(|r| r.row.train_loss),
         "train loss (log scale)",
     );
     curves_picture(results, "loss.svg", "Training loss per epoch", y, &|r| {
-        r.train_loss
+        Some(r.row.train_loss)
     })
     .map(Some)
 }
@@ -224,7 +220,7 @@ pub fn accuracy(results: &Results) -> anyhow::Result<Option<Picture>> {
     let vals: Vec<f64> = results
         .metrics
         .iter()
-        .filter_map(|r| r.test_accuracy)
+        .filter_map(|r| r.row.test_accuracy)
         .filter(|v| v.is_finite())
         .collect();
     if vals.is_empty() {
@@ -242,7 +238,7 @@ pub fn accuracy(results: &Results) -> anyhow::Result<Option<Picture>> {
         "accuracy.svg",
         "Test accuracy per epoch",
         y,
-        &move |r| r.test_accuracy.map(|v| v * scale),
+        &move |r| r.row.test_accuracy.map(|v| v * scale),
     )
     .map(Some)
 }
@@ -252,16 +248,16 @@ fn per_layer(
     layers: &[LayerRow],
     init: &str,
     act: &str,
-    epoch: u32,
+    epoch: usize,
     field: fn(&LayerRow) -> Option<f64>,
-) -> BTreeMap<u32, f64> {
-    let mut by_layer: BTreeMap<u32, Vec<f64>> = BTreeMap::new();
+) -> BTreeMap<usize, f64> {
+    let mut by_layer: BTreeMap<usize, Vec<f64>> = BTreeMap::new();
     for r in layers
         .iter()
-        .filter(|r| r.init == init && r.activation == act && r.epoch == epoch)
+        .filter(|r| r.run.init == init && r.run.activation == act && r.row.epoch == epoch)
     {
         if let Some(v) = field(r) {
-            by_layer.entry(r.layer).or_default().push(v);
+            by_layer.entry(r.row.layer).or_default().push(v);
         }
     }
     by_layer
@@ -275,21 +271,21 @@ pub fn signal(results: &Results) -> anyhow::Result<Option<Picture>> {
     let Some(layers) = results.layers.as_deref() else {
         return Ok(None);
     };
-    let Some(epoch) = layers.iter().map(|r| r.epoch).min() else {
+    let Some(epoch) = layers.iter().map(|r| r.row.epoch).min() else {
         return Ok(None);
     };
     let fields: [LayerField; 2] = [
         ("activations", "activation std (log scale)", |r| {
-            r.activation_std
+            Some(r.row.activation_std)
         }),
         ("gradients", "back-prop gradient std (log scale)", |r| {
-            r.gradient_std
+            Some(r.row.gradient_std)
         }),
     ];
-    let nlayers = layers.iter().map(|r| r.layer).max().unwrap_or(1);
+    let nlayers = layers.iter().map(|r| r.row.layer).max().unwrap_or(1);
     let x = Axis::integers(
         1.0,
-        f64::from(nlayers),
+        nlayers as f64,
         "layer (1 = first hidden, last = output)",
     );
     let cols = results.activations.len().max(1);
@@ -308,7 +304,7 @@ pub fn signal(results: &Results) -> anyhow::Result<Option<Picture>> {
             for (row, (what, ylabel, field)) in fields.iter().enumerate() {
                 let all: Vec<f64> = layers
                     .iter()
-                    .filter(|r| r.epoch == epoch)
+                    .filter(|r| r.row.epoch == epoch)
                     .filter_map(field)
                     .collect();
                 let y = Axis::log_fit(all, ylabel);
@@ -318,10 +314,8 @@ pub fn signal(results: &Results) -> anyhow::Result<Option<Picture>> {
                     for init in &results.inits {
                         let c = rgb(init_color(init));
                         let means = per_layer(layers, init, act, epoch, *field);
-                        let pts: Vec<(f64, Option<f64>)> = means
-                            .iter()
-                            .map(|(l, v)| (f64::from(*l), y.map(*v)))
-                            .collect();
+                        let pts: Vec<(f64, Option<f64>)> =
+                            means.iter().map(|(l, v)| (*l as f64, y.map(*v))).collect();
                         chart::line(&mut ch, &pts, c, 2)?;
                         ch.draw_series(
                             pts.iter().filter_map(|(l, v)| {
@@ -331,7 +325,7 @@ pub fn signal(results: &Results) -> anyhow::Result<Option<Picture>> {
                         let zeros: Vec<(f64, f64)> = means
                             .iter()
                             .filter(|(_, v)| **v == 0.0)
-                            .map(|(l, _)| (f64::from(*l), y.lo))
+                            .map(|(l, _)| (*l as f64, y.lo))
                             .collect();
                         ch.draw_series(
                             zeros
@@ -345,7 +339,9 @@ pub fn signal(results: &Results) -> anyhow::Result<Option<Picture>> {
             leg.push(Legend::Heading("".into()));
             leg.push(Legend::Heading("mean over seeds".into()));
             if layers.iter().any(|r| {
-                r.epoch == epoch && (r.activation_std == Some(0.0) || r.gradient_std == Some(0.0))
+                r.row.epoch == epoch
+                    && (Some(r.row.activation_std) == Some(0.0)
+                        || Some(r.row.gradient_std) == Some(0.0))
             }) {
                 leg.push(Legend::Hollow("exactly 0 (bottom edge)".into()));
             }
@@ -364,9 +360,9 @@ pub fn saturation(results: &Results) -> anyhow::Result<Option<Picture>> {
     };
     let metrics: [LayerField; 2] = [
         ("saturated units", "saturated units (%)", |r| {
-            r.saturated_fraction
+            r.row.saturated_fraction
         }),
-        ("dead units", "dead units (%)", |r| r.dead_fraction),
+        ("dead units", "dead units (%)", |r| r.row.dead_fraction),
     ];
     let present: Vec<_> = metrics
         .iter()
@@ -375,7 +371,7 @@ pub fn saturation(results: &Results) -> anyhow::Result<Option<Picture>> {
     if present.is_empty() {
         return Ok(None);
     }
-    let (a, b) = chart::min_max(layers.iter().map(|r| f64::from(r.epoch))).unwrap_or((0.0, 1.0));
+    let (a, b) = chart::min_max(layers.iter().map(|r| r.row.epoch as f64)).unwrap_or((0.0, 1.0));
     let x = Axis::integers(a, b, "epoch (passes over the training set)");
     let y = Axis::linear(0.0, 100.0, "");
     let cols = results.activations.len().max(1);
@@ -397,15 +393,15 @@ pub fn saturation(results: &Results) -> anyhow::Result<Option<Picture>> {
                     let mut drew = false;
                     for init in &results.inits {
                         // epoch -> layer -> seed values
-                        let mut acc: BTreeMap<u32, BTreeMap<u32, Vec<f64>>> = BTreeMap::new();
+                        let mut acc: BTreeMap<usize, BTreeMap<usize, Vec<f64>>> = BTreeMap::new();
                         for r in layers
                             .iter()
-                            .filter(|r| &r.init == init && &r.activation == act)
+                            .filter(|r| &r.run.init == init && &r.run.activation == act)
                         {
                             if let Some(v) = field(r).filter(|v| v.is_finite()) {
-                                acc.entry(r.epoch)
+                                acc.entry(r.row.epoch)
                                     .or_default()
-                                    .entry(r.layer)
+                                    .entry(r.row.layer)
                                     .or_default()
                                     .push(v * 100.0);
                             }
@@ -422,8 +418,8 @@ pub fn saturation(results: &Results) -> anyhow::Result<Option<Picture>> {
                                 .filter_map(|v| chart::stats(v).map(|s| s.0))
                                 .collect();
                             if let Some((m, lo, hi)) = chart::stats(layer_means) {
-                                mean.push((f64::from(e), Some(m)));
-                                range.push((f64::from(e), Some(lo), Some(hi)));
+                                mean.push((e as f64, Some(m)));
+                                range.push((e as f64, Some(lo), Some(hi)));
                             }
                         }
                         let c = rgb(init_color(init));
@@ -446,12 +442,12 @@ pub fn saturation(results: &Results) -> anyhow::Result<Option<Picture>> {
 }
 
 /// At most four layers to show: all if ≤ 4, else first, two in between and last.
-fn pick_layers(all: &[u32]) -> Vec<u32> {
+fn pick_layers(all: &[usize]) -> Vec<usize> {
     if all.len() <= 4 {
         return all.to_vec();
     }
     let n = all.len() - 1;
-    let mut v: Vec<u32> = [0, n / 3, 2 * n / 3, n].iter().map(|&i| all[i]).collect();
+    let mut v: Vec<usize> = [0, n / 3, 2 * n / 3, n].iter().map(|&i| all[i]).collect();
     v.dedup();
     v
 }
@@ -463,19 +459,20 @@ pub fn update_ratio(results: &Results) -> anyhow::Result<Option<Picture>> {
         return Ok(None);
     };
     let logs = |r: &LayerRow| {
-        r.update_ratio
+        r.row
+            .update_ratio
             .filter(|v| v.is_finite() && *v > 0.0)
             .map(f64::log10)
     };
     if !layers.iter().any(|r| logs(r).is_some()) {
         return Ok(None);
     }
-    let mut all_layers: Vec<u32> = layers.iter().map(|r| r.layer).collect();
+    let mut all_layers: Vec<usize> = layers.iter().map(|r| r.row.layer).collect();
     all_layers.sort_unstable();
     all_layers.dedup();
     let shown = pick_layers(&all_layers);
     let last = *all_layers.last().unwrap_or(&1);
-    let (a, b) = chart::min_max(layers.iter().map(|r| f64::from(r.epoch))).unwrap_or((0.0, 1.0));
+    let (a, b) = chart::min_max(layers.iter().map(|r| r.row.epoch as f64)).unwrap_or((0.0, 1.0));
     let x = Axis::integers(a, b, "epoch (passes over the training set)");
     let y = Axis::linear_fit(
         layers.iter().filter_map(logs).chain([-3.0]),
@@ -506,17 +503,17 @@ pub fn update_ratio(results: &Results) -> anyhow::Result<Option<Picture>> {
                         RGBColor(90, 90, 90).stroke_width(1),
                     ))?;
                     for init in &results.inits {
-                        let mut by_epoch: BTreeMap<u32, Vec<f64>> = BTreeMap::new();
+                        let mut by_epoch: BTreeMap<usize, Vec<f64>> = BTreeMap::new();
                         for r in layers.iter().filter(|r| {
-                            &r.init == init && &r.activation == act && r.layer == *layer
+                            &r.run.init == init && &r.run.activation == act && r.row.layer == *layer
                         }) {
                             if let Some(v) = logs(r) {
-                                by_epoch.entry(r.epoch).or_default().push(v);
+                                by_epoch.entry(r.row.epoch).or_default().push(v);
                             }
                         }
                         let pts: Vec<(f64, Option<f64>)> = by_epoch
                             .into_iter()
-                            .map(|(e, v)| (f64::from(e), chart::stats(v).map(|s| s.0)))
+                            .map(|(e, v)| (e as f64, chart::stats(v).map(|s| s.0)))
                             .collect();
                         chart::line(&mut ch, &pts, rgb(init_color(init)), 2)?;
                     }
@@ -588,15 +585,15 @@ pub fn boundary(results: &Results) -> anyhow::Result<Option<Picture>> {
     let inits: Vec<&String> = results
         .inits
         .iter()
-        .filter(|i| grid.iter().any(|r| &r.init == *i))
+        .filter(|i| grid.iter().any(|r| &r.run.init == *i))
         .collect();
     let acts: Vec<&String> = results
         .activations
         .iter()
-        .filter(|a| grid.iter().any(|r| &r.activation == *a))
+        .filter(|a| grid.iter().any(|r| &r.run.activation == *a))
         .collect();
-    let xs_all = unique_sorted(grid.iter().map(|r| r.x));
-    let ys_all = unique_sorted(grid.iter().map(|r| r.y));
+    let xs_all = unique_sorted(grid.iter().map(|r| r.row.x));
+    let ys_all = unique_sorted(grid.iter().map(|r| r.row.y));
     let (xe, ye) = (edges(&xs_all), edges(&ys_all));
     let (x0, x1) = chart::min_max(
         xe.iter()
@@ -614,14 +611,15 @@ pub fn boundary(results: &Results) -> anyhow::Result<Option<Picture>> {
     let mut y = Axis::linear(y0, y1, "x₂ (input 2)");
     x.ticks.retain(|t| *t >= x0 && *t <= x1);
     y.ticks.retain(|t| *t >= y0 && *t <= y1);
-    let mut classes: Vec<u32> = grid
+    // A class label is a whole number written as a float in points.csv.
+    let mut classes: Vec<usize> = grid
         .iter()
-        .map(|r| r.class)
-        .chain(points.iter().map(|p| p.label))
+        .map(|r| r.row.class)
+        .chain(points.iter().map(|p| p.label as usize))
         .collect();
     classes.sort_unstable();
     classes.dedup();
-    let shown_points: Vec<(f64, f64, u32)> = {
+    let shown_points: Vec<(f64, f64, usize)> = {
         let ok: Vec<_> = points
             .iter()
             .filter(|p| p.x.is_finite() && p.y.is_finite())
@@ -629,7 +627,7 @@ pub fn boundary(results: &Results) -> anyhow::Result<Option<Picture>> {
         let step = ok.len().div_ceil(300).max(1);
         ok.iter()
             .step_by(step)
-            .map(|p| (p.x, p.y, p.label))
+            .map(|p| (p.x, p.y, p.label as usize))
             .collect()
     };
     let pic = picture(
@@ -649,19 +647,18 @@ pub fn boundary(results: &Results) -> anyhow::Result<Option<Picture>> {
                     )?;
                     let cells: Vec<_> = grid
                         .iter()
-                        .filter(|r| &r.init == *init && &r.activation == *act)
+                        .filter(|r| &r.run.init == *init && &r.run.activation == *act)
                         .collect();
-                    let Some(seed) = cells.iter().map(|r| r.seed).min() else {
+                    let Some(seed) = cells.iter().map(|r| r.run.seed).min() else {
                         continue;
                     };
-                    let mut map: BTreeMap<(usize, usize), (u32, u8)> = BTreeMap::new();
-                    for r in cells
-                        .iter()
-                        .filter(|r| r.seed == seed && r.x.is_finite() && r.y.is_finite())
-                    {
+                    let mut map: BTreeMap<(usize, usize), (usize, u8)> = BTreeMap::new();
+                    for r in cells.iter().filter(|r| {
+                        r.run.seed == seed && r.row.x.is_finite() && r.row.y.is_finite()
+                    }) {
                         map.insert(
-                            (index_of(&ys_all, r.y), index_of(&xs_all, r.x)),
-                            (r.class, confidence_level(r.confidence)),
+                            (index_of(&ys_all, r.row.y), index_of(&xs_all, r.row.x)),
+                            (r.row.class, confidence_level(Some(r.row.confidence))),
                         );
                     }
                     // Run-length encode each grid row so the SVG has few rectangles.

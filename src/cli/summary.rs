@@ -1,0 +1,157 @@
+//! The summary table `initlab experiment` prints when it is done.
+
+use crate::experiment::record::SummaryRow;
+
+/// The summary as a table for the terminal: grouped by activation, best final loss first,
+/// the best start of each activation marked with `*`.
+pub fn format_summary(rows: &[SummaryRow], target: Option<f64>) -> String {
+    use std::fmt::Write as _;
+    let pm = |p: Option<(f64, f64)>, pct: bool| match p {
+        Some((m, s)) if pct => format!("{:.1} ± {:.1} %", 100.0 * m, 100.0 * s),
+        Some((m, s)) => format!("{m:.4} ± {s:.4}"),
+        None => "—".into(),
+    };
+    let has_test = rows.iter().any(|r| r.final_test_accuracy_mean.is_some());
+    let has_acc = rows.iter().any(|r| r.final_train_accuracy_mean.is_some());
+    let mut header = vec![
+        "activation",
+        "",
+        "init",
+        "runs",
+        "diverged",
+        "final train loss",
+    ];
+    if has_acc {
+        header.push("train accuracy");
+    }
+    if has_test {
+        header.push("test accuracy");
+    }
+    let target_col = target.map(|t| format!("epochs to loss ≤ {t}"));
+    if let Some(t) = &target_col {
+        header.push(t);
+    }
+    let mut table: Vec<Vec<String>> = vec![header.iter().map(|s| s.to_string()).collect()];
+    let mut activations: Vec<&str> = Vec::new();
+    for r in rows {
+        if !activations.contains(&r.activation.as_str()) {
+            activations.push(&r.activation);
+        }
+    }
+    for act in activations {
+        let mut group: Vec<&SummaryRow> = rows.iter().filter(|r| r.activation == act).collect();
+        let key = |r: &SummaryRow| r.final_train_loss_mean.unwrap_or(f64::INFINITY);
+        group.sort_by(|a, b| key(a).total_cmp(&key(b)));
+        for (i, r) in group.iter().enumerate() {
+            let mut line = vec![
+                if i == 0 {
+                    act.to_string()
+                } else {
+                    String::new()
+                },
+                if i == 0 && r.final_train_loss_mean.is_some() {
+                    "*".into()
+                } else {
+                    String::new()
+                },
+                r.init.clone(),
+                r.runs.to_string(),
+                r.diverged.to_string(),
+                pm(r.train_loss(), false),
+            ];
+            if has_acc {
+                line.push(pm(r.train_accuracy(), true));
+            }
+            if has_test {
+                line.push(pm(r.test_accuracy(), true));
+            }
+            if target_col.is_some() {
+                line.push(
+                    r.epochs_to_target_median
+                        .map_or("never".into(), |e| format!("{e}")),
+                );
+            }
+            table.push(line);
+        }
+    }
+    let widths: Vec<usize> = (0..table[0].len())
+        .map(|c| {
+            table
+                .iter()
+                .map(|r| r[c].chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut out = String::new();
+    for (i, row) in table.iter().enumerate() {
+        let cells: Vec<String> = row
+            .iter()
+            .zip(&widths)
+            .map(|(cell, w)| format!("{cell:<w$}"))
+            .collect();
+        let _ = writeln!(out, "{}", cells.join("  ").trim_end());
+        if i == 0 {
+            let total: usize = widths.iter().sum::<usize>() + 2 * (widths.len() - 1);
+            let _ = writeln!(out, "{}", "─".repeat(total));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(init: &str, activation: &str, loss: Option<f64>) -> SummaryRow {
+        SummaryRow {
+            experiment: "x".into(),
+            init: init.into(),
+            activation: activation.into(),
+            runs: 2,
+            diverged: usize::from(loss.is_none()) * 2,
+            final_train_loss_mean: loss,
+            final_train_loss_std: loss.map(|_| 0.01),
+            final_train_accuracy_mean: None,
+            final_train_accuracy_std: None,
+            final_test_loss_mean: None,
+            final_test_loss_std: None,
+            final_test_accuracy_mean: None,
+            final_test_accuracy_std: None,
+            epochs_to_target_median: loss.map(|_| 40.0),
+            partial: false,
+        }
+    }
+
+    #[test]
+    fn best_start_first_per_activation_and_marked() {
+        let rows = [
+            row("zeros", "tanh", None),
+            row("he-normal", "tanh", Some(0.2)),
+            row("xavier-normal", "tanh", Some(0.1)),
+            row("he-normal", "relu", Some(0.3)),
+        ];
+        let text = format_summary(&rows, Some(0.5));
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(lines[0].starts_with("activation") && lines[0].contains("epochs to loss ≤ 0.5"));
+        assert!(
+            lines[2].starts_with("tanh") && lines[2].contains("*  xavier-normal"),
+            "{text}"
+        );
+        assert!(
+            lines[2].contains("0.1000 ± 0.0100") && lines[2].ends_with("40"),
+            "{text}"
+        );
+        assert!(
+            lines[3].contains("he-normal") && !lines[3].contains('*'),
+            "{text}"
+        );
+        assert!(
+            lines[4].contains("zeros") && lines[4].contains('—') && lines[4].ends_with("never")
+        );
+        assert!(
+            lines[5].starts_with("relu") && lines[5].contains("*  he-normal"),
+            "{text}"
+        );
+    }
+}

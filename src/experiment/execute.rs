@@ -1,0 +1,210 @@
+//! Executing a loaded experiment: load its data, run the grid, and write the results
+//! directory whole (into a staging directory that replaces the previous results only once
+//! everything is written). Drawing the report is the caller's business.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+
+use anyhow::{Context, Result};
+
+use crate::nn::Float;
+
+use super::output::{self, Tables};
+use super::record::{self, PointRow, SummaryRow};
+use super::runner::{self, RunResult, RunSpec};
+use super::spec::{ConfigError, Precision};
+use super::{Experiment, prepare};
+
+/// How to execute an experiment.
+#[derive(Clone, Debug)]
+pub struct ExecOptions {
+    /// Results directory.
+    pub out: PathBuf,
+    /// Worker threads.
+    pub threads: usize,
+    /// Write weights as .npy.
+    pub save_weights: bool,
+    /// Run only shard `(part, count)` (0-based part).
+    pub shard: Option<(usize, usize)>,
+}
+
+/// What an execution produced.
+#[derive(Clone, Debug)]
+pub struct Outcome {
+    /// The summary rows, in experiment order.
+    pub summary: Vec<SummaryRow>,
+    /// Runs finished and written.
+    pub runs_done: usize,
+    /// Runs in the grid (or shard).
+    pub runs_total: usize,
+    /// Runs that diverged.
+    pub diverged: usize,
+    /// Whether a stop signal cut the experiment short.
+    pub interrupted: bool,
+    /// Where the results are.
+    pub out: PathBuf,
+    /// Whether anything was written: false when a stop came before any run finished (the
+    /// previous results, if any, are then left as they were).
+    pub written: bool,
+    /// Warnings for the user (e.g. LSUV could not rescale a layer).
+    pub warnings: Vec<String>,
+}
+
+/// Errors of execution, by kind (the CLI maps them to exit codes).
+#[derive(Debug, thiserror::Error)]
+pub enum ExecError {
+    /// Bad configuration or data (exit code 2).
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// Bad data file content or missing data file (exit code 2).
+    #[error(transparent)]
+    Data(#[from] crate::data::DataError),
+    /// Output could not be written (exit code 1).
+    #[error(transparent)]
+    Io(#[from] anyhow::Error),
+}
+
+/// One execution, prepared: everything the precision-typed part needs.
+struct Job<'a> {
+    exp: &'a Experiment,
+    options: &'a ExecOptions,
+    shared: runner::Shared<'a>,
+    runs: Vec<RunSpec>,
+    /// The training points of 2-D data, for `points.csv`.
+    points: Option<Vec<PointRow>>,
+    stop: &'a AtomicBool,
+    progress: &'a (dyn Fn(usize, usize) + Sync),
+}
+
+/// Loads the data, runs the grid and writes the results directory (replacing any previous
+/// one only once everything is written). `progress(epochs_done, epochs_total)` is called
+/// as the runs train (see [`runner::run_grid`]).
+pub fn execute(
+    exp: &Experiment,
+    options: &ExecOptions,
+    stop: &AtomicBool,
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> Result<Outcome, ExecError> {
+    let spec = &exp.spec;
+    let dataset = prepare::load(&spec.data, exp.base_dir.as_deref()).map_err(|e| match e {
+        prepare::PrepareError::Data(d) => ExecError::Data(d),
+        prepare::PrepareError::Config(c) => ExecError::Config(c),
+    })?;
+    let outputs = prepare::output_width(&dataset, spec.network.loss)
+        .map_err(|e| ConfigError(format!("{}: {}", exp.origin, e.0)))?;
+    if exp.inits.iter().any(|i| i.init.is_data_dependent()) && dataset.is_empty() {
+        return Err(ConfigError(format!("{}: lsuv needs training data", exp.origin)).into());
+    }
+    let points = (dataset.n_features() == 2).then(|| {
+        // The first replicate's training split, as its runs saw it.
+        let mut split_rng = rand::SeedableRng::seed_from_u64(runner::derive_seed(spec.seed, 1));
+        record::points_of(&prepare::prepare::<f64>(&dataset, &spec.data, &mut split_rng).train_f64)
+    });
+    let job = Job {
+        exp,
+        options,
+        shared: runner::Shared {
+            spec,
+            inits: &exp.inits,
+            dataset: &dataset,
+            outputs,
+        },
+        runs: runner::grid(spec, exp.inits.len(), options.shard),
+        points,
+        stop,
+        progress,
+    };
+    let staging = output::Staging::new(&options.out)?;
+    let outcome = match spec.training.precision {
+        Precision::F32 => execute_typed::<f32>(&job, &staging.dir)?,
+        Precision::F64 => execute_typed::<f64>(&job, &staging.dir)?,
+    };
+    if outcome.interrupted && outcome.runs_done == 0 {
+        // Nothing finished: write nothing, keep what was there (the staging dir is removed).
+        drop(staging);
+        return Ok(outcome);
+    }
+    // A partial experiment never replaces complete previous results: it goes beside them.
+    let out = if outcome.interrupted && options.out.exists() {
+        staging.commit_to(&partial_path(&options.out))?
+    } else {
+        staging.commit()?
+    };
+    Ok(Outcome {
+        out,
+        written: true,
+        ..outcome
+    })
+}
+
+/// Where an interrupted rerun writes its partial results when `out` already holds results:
+/// the sibling `<out>.partial`.
+pub fn partial_path(out: &Path) -> PathBuf {
+    let name = out
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "results".into());
+    out.with_file_name(format!("{name}.partial"))
+}
+
+/// Runs the grid in precision `T` and writes every file into `dir`.
+fn execute_typed<T: Float + ndarray_npy::WritableElement>(
+    job: &Job<'_>,
+    dir: &Path,
+) -> Result<Outcome> {
+    let exp = job.exp;
+    let run_options = runner::RunOptions {
+        threads: job.options.threads,
+        save_weights: job.options.save_weights,
+    };
+    let results =
+        runner::run_grid::<T>(job.shared, &job.runs, &run_options, job.stop, job.progress);
+    let interrupted = results.len() < job.runs.len();
+    let summary = record::summarize_results(exp, &results, interrupted);
+    output::write_tables(
+        dir,
+        &Tables {
+            experiment: exp,
+            runs: &results,
+            summary: &summary,
+            points: job.points.as_deref(),
+        },
+    )?;
+    let config = toml::to_string(&exp.resolved_spec())
+        .context("cannot serialize the resolved experiment")?;
+    output::write_file(dir, "config.toml", |w| w.write_all(config.as_bytes()))?;
+    if job.options.save_weights {
+        output::write_weights(dir, exp, &results)?;
+    }
+    Ok(Outcome {
+        summary,
+        runs_done: results.len(),
+        runs_total: job.runs.len(),
+        diverged: results
+            .iter()
+            .filter(|r| r.records.last().is_some_and(|x| x.diverged))
+            .count(),
+        interrupted,
+        out: job.options.out.clone(),
+        written: false,
+        warnings: lsuv_warnings(exp, &results),
+    })
+}
+
+/// One warning per run whose LSUV start left layers unscaled.
+fn lsuv_warnings<T>(exp: &Experiment, results: &[RunResult<T>]) -> Vec<String> {
+    results
+        .iter()
+        .filter(|r| !r.lsuv_stuck.is_empty())
+        .map(|r| {
+            let key = exp.key(&r.spec);
+            format!(
+                "{} / {} / seed {}: LSUV could not rescale layer(s) {:?} (zero output variance on the batch); left as initialized",
+                key.init,
+                key.activation,
+                key.seed,
+                r.lsuv_stuck.iter().map(|l| l + 1).collect::<Vec<_>>()
+            )
+        })
+        .collect()
+}

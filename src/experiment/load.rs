@@ -1,0 +1,212 @@
+//! Loading an experiment: the built-in registry, TOML files, specs built in code, and the
+//! command-line overrides, each validated into an [`Experiment`] ready to run.
+
+use std::path::{Path, PathBuf};
+
+use super::record::RunKey;
+use super::runner::RunSpec;
+use super::spec::{ConfigError, ExperimentSpec, InitEntry, Precision, ResolvedInit};
+
+/// The experiments that ship with initlab, embedded so their names work from any directory.
+pub const BUILTINS: &[(&str, &str)] = &[
+    ("xor", include_str!("../../experiments/xor.toml")),
+    ("circles", include_str!("../../experiments/circles.toml")),
+    ("moons", include_str!("../../experiments/moons.toml")),
+    ("spiral", include_str!("../../experiments/spiral.toml")),
+    ("iris", include_str!("../../experiments/iris.toml")),
+    ("digits", include_str!("../../experiments/digits.toml")),
+    (
+        "deep-relu",
+        include_str!("../../experiments/deep-relu.toml"),
+    ),
+    (
+        "deep-relu-20",
+        include_str!("../../experiments/deep-relu-20.toml"),
+    ),
+    (
+        "deep-tanh",
+        include_str!("../../experiments/deep-tanh.toml"),
+    ),
+];
+
+/// The names of the built-in experiments, for error messages.
+pub fn builtin_names() -> String {
+    BUILTINS
+        .iter()
+        .map(|(n, _)| *n)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A validated experiment, ready to run.
+#[derive(Clone, Debug)]
+pub struct Experiment {
+    /// The (possibly overridden) spec.
+    pub spec: ExperimentSpec,
+    /// The starts, resolved.
+    pub inits: Vec<ResolvedInit>,
+    /// `built-in NAME` or the file path, for messages.
+    pub origin: String,
+    /// Directory relative data paths are resolved against (the TOML file's directory).
+    pub base_dir: Option<PathBuf>,
+}
+
+/// Changes to an experiment from the command line.
+#[derive(Clone, Debug, Default)]
+pub struct Overrides {
+    /// `--seeds`.
+    pub seeds: Option<usize>,
+    /// `--epochs`.
+    pub epochs: Option<usize>,
+    /// `--inits`, in the command-line syntax `name[:key=value...]`.
+    pub inits: Option<Vec<String>>,
+    /// `--activations`.
+    pub activations: Option<Vec<String>>,
+    /// `--precision`.
+    pub precision: Option<Precision>,
+    /// `--log-every`.
+    pub log_every: Option<usize>,
+    /// `--learning-rate`.
+    pub learning_rate: Option<f64>,
+}
+
+impl Experiment {
+    /// Loads a built-in experiment by name, or a TOML file by path.
+    pub fn load(name_or_path: &str) -> Result<Self, ConfigError> {
+        let path = Path::new(name_or_path);
+        let looks_like_path = name_or_path.ends_with(".toml")
+            || name_or_path.contains(std::path::MAIN_SEPARATOR)
+            || name_or_path.contains('/');
+        if !looks_like_path
+            && let Some((_, text)) = BUILTINS.iter().find(|(n, _)| *n == name_or_path)
+        {
+            // Built-ins name their data relative to the crate's experiments/ directory.
+            let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments");
+            return Self::from_text(
+                text,
+                &format!("built-in experiment `{name_or_path}`"),
+                Some(base),
+            );
+        }
+        if !looks_like_path && !path.exists() {
+            return Err(ConfigError(format!(
+                "unknown experiment `{name_or_path}`; built-in experiments are: {} (or give the path of a .toml file)",
+                builtin_names()
+            )));
+        }
+        if path.is_dir() {
+            return Err(ConfigError(format!(
+                "{}: is a directory, expected an experiment .toml file",
+                path.display()
+            )));
+        }
+        let bytes = std::fs::read(path).map_err(|e| {
+            ConfigError(format!(
+                "{}: cannot read experiment file: {e}",
+                path.display()
+            ))
+        })?;
+        let text = String::from_utf8(bytes).map_err(|e| {
+            ConfigError(format!(
+                "{}: not valid UTF-8 text (byte {}); expected a TOML file",
+                path.display(),
+                e.utf8_error().valid_up_to()
+            ))
+        })?;
+        let base = path.parent().map(Path::to_path_buf);
+        Self::from_text(&text, &path.display().to_string(), base)
+    }
+
+    /// Parses and validates TOML text.
+    pub fn from_text(
+        text: &str,
+        origin: &str,
+        base_dir: Option<PathBuf>,
+    ) -> Result<Self, ConfigError> {
+        Self::from_spec(ExperimentSpec::from_toml(text, origin)?, origin, base_dir)
+    }
+
+    /// Validates a spec built in code (or parsed); `origin` prefixes every error.
+    pub fn from_spec(
+        spec: ExperimentSpec,
+        origin: &str,
+        base_dir: Option<PathBuf>,
+    ) -> Result<Self, ConfigError> {
+        let inits = spec.validate(origin)?;
+        Ok(Experiment {
+            spec,
+            inits,
+            origin: origin.to_string(),
+            base_dir,
+        })
+    }
+
+    /// Applies command-line overrides and validates again.
+    pub fn with_overrides(mut self, o: &Overrides) -> Result<Self, ConfigError> {
+        let s = &mut self.spec;
+        if let Some(v) = o.seeds {
+            s.seeds = v;
+        }
+        if let Some(v) = o.epochs {
+            s.training.epochs = v;
+        }
+        if let Some(v) = o.log_every {
+            s.training.log_every = v;
+        }
+        if let Some(v) = o.learning_rate {
+            s.training.learning_rate = v;
+        }
+        if let Some(v) = o.precision {
+            s.training.precision = v;
+        }
+        if let Some(list) = &o.inits {
+            s.inits = list.iter().map(|n| InitEntry::Name(n.clone())).collect();
+        }
+        if let Some(list) = &o.activations {
+            let mut acts = Vec::new();
+            for a in list {
+                acts.push(
+                    a.parse()
+                        .map_err(|e| ConfigError(format!("--activations: {e}")))?,
+                );
+            }
+            s.network.activations = acts;
+        }
+        let origin = format!("{} (with command-line options)", self.origin);
+        self.inits = self.spec.validate(&origin)?;
+        Ok(self)
+    }
+
+    /// The fully resolved spec as written to `config.toml`.
+    pub fn resolved_spec(&self) -> ExperimentSpec {
+        let mut spec = self.spec.clone();
+        spec.inits = self.inits.iter().map(InitEntry::from_resolved).collect();
+        spec.bias = None;
+        spec.initlab_version = Some(env!("CARGO_PKG_VERSION").to_string());
+        spec
+    }
+
+    /// (label, formula) of every start, for the report.
+    pub fn formulas(&self) -> Vec<(String, String)> {
+        self.inits
+            .iter()
+            .map(|r| (r.label.clone(), r.init.formula()))
+            .collect()
+    }
+
+    /// The labels of the starts, in order.
+    pub fn init_labels(&self) -> Vec<String> {
+        self.inits.iter().map(|r| r.label.clone()).collect()
+    }
+
+    /// The key of a run's rows: the experiment's name, the run's start label and
+    /// activation name, and its seed.
+    pub fn key(&self, run: &RunSpec) -> RunKey {
+        RunKey {
+            experiment: self.spec.name.clone(),
+            init: self.inits[run.init].label.clone(),
+            activation: self.spec.network.activations[run.activation].name(),
+            seed: run.seed,
+        }
+    }
+}
