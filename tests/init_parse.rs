@@ -47,6 +47,7 @@ fn defaults_match_the_catalogue() {
         // SCHEMES lists "key=default" pairs; `gain=1|auto` means default 1.
         let listed: Vec<(String, String)> = s
             .params
+            .to_string()
             .split(',')
             .map(str::trim)
             .filter(|kv| !kv.is_empty())
