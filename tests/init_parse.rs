@@ -123,8 +123,13 @@ fn every_scheme_round_trips_through_spec_and_label() {
     );
 }
 
+/// The error for `spec`, which must speak the user's words (no Rust paths or type names).
 fn err(spec: &str) -> String {
-    p(spec).expect_err(spec)
+    let e = p(spec).expect_err(spec);
+    for rust in ["::", "Init", "FanMode", "Gain(", "ParamValue"] {
+        assert!(!e.contains(rust), "{spec}: `{e}` names `{rust}`");
+    }
+    e
 }
 
 #[test]
