@@ -278,8 +278,10 @@ fn bad_class_labels() {
                 "\"label\"",
                 &format!("\"{bad}\""),
                 "class index",
+                "task = \"regression\"",
             ],
         );
+        assert!(!msg.contains("::"), "a Rust path in {msg:?}");
     }
 }
 

@@ -47,6 +47,7 @@ fn defaults_match_the_catalogue() {
         // SCHEMES lists "key=default" pairs; `gain=1|auto` means default 1.
         let listed: Vec<(String, String)> = s
             .params
+            .to_string()
             .split(',')
             .map(str::trim)
             .filter(|kv| !kv.is_empty())
@@ -122,8 +123,13 @@ fn every_scheme_round_trips_through_spec_and_label() {
     );
 }
 
+/// The error for `spec`, which must speak the user's words (no Rust paths or type names).
 fn err(spec: &str) -> String {
-    p(spec).expect_err(spec)
+    let e = p(spec).expect_err(spec);
+    for rust in ["::", "Init", "FanMode", "Gain(", "ParamValue"] {
+        assert!(!e.contains(rust), "{spec}: `{e}` names `{rust}`");
+    }
+    e
 }
 
 #[test]
@@ -261,4 +267,56 @@ inits = [
         .unwrap()
         .to_string();
     assert!(bad.contains("name"), "{bad}");
+}
+
+/// An xor experiment whose `inits` and top-level lines are `inits_and_bias`.
+fn experiment(inits_and_bias: &str) -> String {
+    format!(
+        "name = \"bias-check\"\n{inits_and_bias}\n\
+         [data]\nsource = \"xor\"\n\
+         [network]\nhidden = [4]\nactivations = [\"tanh\"]\nloss = \"bce\"\n\
+         [training]\nepochs = 10\nlearning_rate = 0.5\n"
+    )
+}
+
+fn validate(text: &str) -> Result<(), String> {
+    use initlab::experiment::ExperimentSpec;
+    let spec = ExperimentSpec::from_toml(text, "test.toml").map_err(|e| e.to_string())?;
+    spec.validate("test.toml")
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}
+
+#[test]
+fn toml_rejects_matrix_schemes_as_bias_and_names_the_key() {
+    assert!(validate(&experiment("inits = [\"tiny\"]\nbias = \"zeros\"")).is_ok());
+    assert!(
+        validate(&experiment(
+            "inits = [{ name = \"tiny\", bias = \"normal:std=0.1\" }]"
+        ))
+        .is_ok()
+    );
+    for name in ["orthogonal", "lsuv"] {
+        let cases = [
+            (format!("inits = [\"tiny\"]\nbias = \"{name}\""), "bias"),
+            (
+                format!("inits = [\"tiny\"]\nbias = {{ name = \"{name}\" }}"),
+                "bias",
+            ),
+            (
+                format!("inits = [\"tiny\", {{ name = \"huge\", bias = \"{name}\" }}]"),
+                "inits[1].bias",
+            ),
+        ];
+        for (lines, key) in cases {
+            let e = validate(&experiment(&lines)).expect_err(&lines);
+            assert!(
+                e.contains(&format!("{key}:"))
+                    && e.contains(&format!("`{name}`"))
+                    && e.contains("cannot initialize a bias")
+                    && e.contains("zeros"),
+                "{lines}: {e}"
+            );
+        }
+    }
 }

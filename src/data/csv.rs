@@ -71,15 +71,18 @@ pub fn load_csv(path: &Path, label: &LabelColumn, task: TaskKind) -> Result<Data
         .flexible(true)
         .trim(::csv::Trim::All)
         .from_reader(LineCounter::new(reader));
-    let io_err = |e: ::csv::Error| match e.into_kind() {
-        ::csv::ErrorKind::Io(source) => DataError::Io {
+    // Byte records read flexibly leave only I/O errors; anything else is reported in the
+    // csv crate's own words rather than as a Rust value.
+    let io_err = |e: ::csv::Error| {
+        let message = e.to_string();
+        let source = match e.into_kind() {
+            ::csv::ErrorKind::Io(source) => source,
+            _ => std::io::Error::other(message),
+        };
+        DataError::Io {
             path: path.to_path_buf(),
             source,
-        },
-        other => DataError::Io {
-            path: path.to_path_buf(),
-            source: std::io::Error::other(format!("{other:?}")),
-        },
+        }
     };
 
     let mut record = ::csv::ByteRecord::new();
@@ -362,7 +365,7 @@ impl Cell<'_> {
     fn class_index(&self, cell: &[u8]) -> Result<usize, DataError> {
         let expected = format!(
             "a class index: a whole number 0, 1, 2, ... below {MAX_CLASSES} \
-             (use TaskKind::Regression for real-valued targets)"
+             (for real-valued targets, set task = \"regression\" under [data])"
         );
         let v = self.number(cell, &expected)?;
         if v >= 0.0 && v.fract() == 0.0 && v < MAX_CLASSES as f64 {

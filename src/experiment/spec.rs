@@ -31,7 +31,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::nn::init::{Init, ParamValue, parse_init};
+use crate::nn::init::{Init, ParamValue, check_bias_init, parse_init};
 use crate::nn::{Activation, Loss};
 
 /// A whole experiment file.
@@ -388,12 +388,19 @@ impl InitEntry {
                 }
                 let init = parse_init(name, &list).map_err(|e| format!("{context}: {e}"))?;
                 let bias = match bias {
-                    Some(b) => Some(b.resolve(&format!("{context}.bias"))?.0),
+                    Some(b) => Some(b.resolve_bias(&format!("{context}.bias"))?),
                     None => None,
                 };
                 Ok((init, label.clone(), bias))
             }
         }
+    }
+
+    /// Resolves an entry given as a bias initializer (the matrix schemes cannot be one).
+    pub fn resolve_bias(&self, context: &str) -> Result<Init, String> {
+        let (init, _, _) = self.resolve(context)?;
+        check_bias_init(&init).map_err(|e| format!("{context}: {e}"))?;
+        Ok(init)
     }
 
     /// The entry for a resolved init, with every parameter written out.
@@ -578,9 +585,8 @@ impl ExperimentSpec {
         }
         let default_bias = match &self.bias {
             Some(b) => Some(
-                b.resolve("bias")
-                    .map_err(|e| ConfigError(format!("{origin}: {e}")))?
-                    .0,
+                b.resolve_bias("bias")
+                    .map_err(|e| ConfigError(format!("{origin}: {e}")))?,
             ),
             None => None,
         };
