@@ -320,3 +320,23 @@ fn toml_rejects_matrix_schemes_as_bias_and_names_the_key() {
         }
     }
 }
+
+#[test]
+fn every_report_formula_has_its_parameters_filled_in() {
+    for s in SCHEMES {
+        let formula = parse_init(s.name, &[]).unwrap().formula();
+        assert!(
+            !formula.is_empty() && !formula.contains('{') && !formula.contains('}'),
+            "{}: {formula}",
+            s.name
+        );
+    }
+    assert_eq!(
+        p("he-normal:mode=fan_out:slope=0.1").unwrap().formula(),
+        "W ~ N(0, 2/((1+0.1²)·fan_out))"
+    );
+    assert_eq!(
+        p("xavier-uniform:gain=auto").unwrap().formula(),
+        "W ~ U(±gain(activation)·√(6/(fan_in+fan_out)))"
+    );
+}

@@ -1,107 +1,49 @@
-//! Ctrl-C (SIGINT) and SIGTERM during `experiment`: finished runs are written whole and
-//! marked partial, the process exits with 130 within two seconds, an interrupted rerun
-//! leaves the previous results intact (the partial ones go to `<out>.partial`), and a stop
-//! before any run finished writes nothing.
+//! Stopping an experiment part-way (Ctrl-C / SIGTERM): finished runs are written whole and
+//! marked partial, an interrupted rerun leaves the previous results intact (the partial ones
+//! go to `<out>.partial`), a stop before any run finished writes nothing, and the command
+//! line exits with 130.
+//!
+//! No test waits for wall-clock time. The library tests raise the stop flag from the
+//! progress callback, i.e. exactly when the first run has finished. The command-line tests
+//! send the signal once the staging directory `.<out>.tmp-<pid>` exists (the signal handler
+//! is installed before it is created), with so many epochs that no run can finish first.
 #![cfg(unix)]
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::path::Path;
+use std::io::Read;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-fn initlab() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_initlab"))
+use initlab::experiment::{ExecOptions, Experiment, Outcome, execute};
+
+/// The built-in xor experiment, on one thread (so runs finish one at a time, in order).
+fn xor() -> Experiment {
+    Experiment::load("xor").unwrap()
 }
 
-/// Epochs for which one xor run takes about `seconds` on this machine.
-fn calibrate(seconds: f64) -> u64 {
-    let epochs = 100_000u64;
-    let start = Instant::now();
-    let status = initlab()
-        .args([
-            "experiment",
-            "xor",
-            "--seeds",
-            "1",
-            "--inits",
-            "xavier-normal",
-        ])
-        .args([
-            "--activations",
-            "tanh",
-            "--threads",
-            "1",
-            "--quiet",
-            "--no-plots",
-        ])
-        .args(["--log-every", "1000", "--epochs", &epochs.to_string()])
-        .arg("--out")
-        .arg(std::env::temp_dir().join(format!("initlab-calibrate-{}", std::process::id())))
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let _ = fs::remove_dir_all(
-        std::env::temp_dir().join(format!("initlab-calibrate-{}", std::process::id())),
-    );
-    let per_epoch = start.elapsed().as_secs_f64() / epochs as f64;
-    ((seconds / per_epoch) as u64).max(1_000)
+fn options(out: &Path) -> ExecOptions {
+    ExecOptions {
+        out: out.to_path_buf(),
+        threads: 1,
+        plots: false,
+        save_weights: false,
+        shard: None,
+    }
 }
 
-/// Starts a long xor experiment (75 runs on one thread) into `out`.
-fn spawn(out: &Path, epochs: u64) -> Child {
-    initlab()
-        .args([
-            "experiment",
-            "xor",
-            "--threads",
-            "1",
-            "--no-plots",
-            "--quiet",
-        ])
-        .args(["--log-every", "1000", "--epochs", &epochs.to_string()])
-        .arg("--out")
-        .arg(out)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap()
-}
-
-/// Sends `signal` after `after`, then waits at most two seconds for the exit; returns the
-/// exit code and stderr.
-fn interrupt(mut child: Child, signal: &str, after: Duration) -> (Option<i32>, String) {
-    std::thread::sleep(after);
-    assert!(
-        child.try_wait().unwrap().is_none(),
-        "finished before the signal"
-    );
-    let status = Command::new("kill")
-        .args([signal, &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let sent = Instant::now();
-    let code = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status.code();
+/// Runs `exp` into `out` and raises the stop flag as soon as the first run has finished,
+/// as the signal handler would.
+fn execute_stopping_after_first_run(exp: &Experiment, out: &Path) -> Outcome {
+    let stop = AtomicBool::new(false);
+    let progress = |done: usize, _total: usize| {
+        if done >= 1 {
+            stop.store(true, Ordering::SeqCst);
         }
-        if sent.elapsed() > Duration::from_secs(2) {
-            let _ = child.kill();
-            panic!("still running 2 s after {signal}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
     };
-    let mut stderr = String::new();
-    use std::io::Read;
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut stderr)
-        .unwrap();
-    assert!(!stderr.contains("panicked"), "{stderr}");
-    (code, stderr)
+    execute(exp, &options(out), &stop, &progress).unwrap()
 }
 
 /// Checks every CSV in `dir` is whole: ends in a newline and every row has the header's
@@ -122,7 +64,16 @@ fn check_whole(dir: &Path) -> Vec<csv::StringRecord> {
             }
         }
     }
+    assert!(!summary.is_empty(), "no summary rows in {}", dir.display());
     summary
+}
+
+/// Checks summary.csv marks every row partial and counts `runs` runs in all.
+fn check_partial(summary: &[csv::StringRecord], runs: usize) {
+    let partial = summary[0].len() - 1;
+    assert!(summary.iter().all(|r| &r[partial] == "true"));
+    let counted: usize = summary.iter().map(|r| r[3].parse::<usize>().unwrap()).sum();
+    assert_eq!(counted, runs);
 }
 
 fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
@@ -145,59 +96,37 @@ fn leftovers(dir: &Path) -> Vec<String> {
 }
 
 #[test]
-fn sigint_writes_finished_runs_marked_partial() {
+fn a_stop_after_the_first_run_writes_it_marked_partial() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("xor");
-    let epochs = calibrate(0.2);
-    let (code, stderr) = interrupt(spawn(&out, epochs), "-INT", Duration::from_secs(1));
-    assert_eq!(code, Some(130), "{stderr}");
-    assert!(stderr.starts_with("error: interrupted"), "{stderr}");
-    assert_eq!(stderr.lines().count(), 1, "{stderr}");
-    let summary = check_whole(&out);
-    assert!(!summary.is_empty(), "{stderr}");
-    let partial = summary[0].len() - 1;
-    assert!(summary.iter().all(|r| &r[partial] == "true"));
-    let runs: usize = summary.iter().map(|r| r[3].parse::<usize>().unwrap()).sum();
-    // The grid's size: starts × activations × seeds of the built-in xor experiment.
-    let exp = initlab::experiment::Experiment::load("xor").unwrap();
+    let exp = xor();
     let total = exp.inits.len() * exp.spec.network.activations.len() * exp.spec.seeds;
-    assert!((1..total).contains(&runs), "{runs} runs of {total}");
-    assert!(
-        stderr.contains(&format!("{runs} of {total} runs")),
-        "{stderr}"
-    );
+    let outcome = execute_stopping_after_first_run(&exp, &out);
+    // One thread: the run after the first sees the flag before it starts.
+    assert!(outcome.interrupted && outcome.written);
+    assert_eq!((outcome.runs_done, outcome.runs_total), (1, total));
+    assert_eq!(outcome.out, out);
+    check_partial(&check_whole(&out), 1);
     assert!(leftovers(tmp.path()).is_empty());
 }
 
 #[test]
-fn sigterm_during_a_rerun_keeps_previous_results() {
+fn a_stopped_rerun_keeps_the_previous_results_and_writes_beside_them() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("xor");
-    let status = initlab()
-        .args([
-            "experiment",
-            "xor",
-            "--epochs",
-            "20",
-            "--quiet",
-            "--no-plots",
-        ])
-        .arg("--out")
-        .arg(&out)
-        .status()
-        .unwrap();
-    assert!(status.success());
+    let mut quick = xor();
+    quick.spec.training.epochs = 20;
+    let never = AtomicBool::new(false);
+    let full = execute(&quick, &options(&out), &never, &|_, _| {}).unwrap();
+    assert!(!full.interrupted && full.written);
     let before = snapshot(&out);
-    let epochs = calibrate(0.2);
-    let (code, stderr) = interrupt(spawn(&out, epochs), "-TERM", Duration::from_secs(1));
-    assert_eq!(code, Some(130), "{stderr}");
-    assert!(stderr.contains("interrupted"), "{stderr}");
+
+    let outcome = execute_stopping_after_first_run(&xor(), &out);
+    assert!(outcome.interrupted && outcome.written);
     assert_eq!(snapshot(&out), before, "previous results changed");
     let partial_dir = tmp.path().join("xor.partial");
-    assert!(stderr.contains("xor.partial"), "{stderr}");
-    let summary = check_whole(&partial_dir);
-    let partial = summary[0].len() - 1;
-    assert!(summary.iter().all(|r| &r[partial] == "true"));
+    assert_eq!(outcome.out, partial_dir);
+    check_partial(&check_whole(&partial_dir), 1);
     assert!(
         leftovers(tmp.path()).is_empty(),
         "{:?}",
@@ -206,19 +135,109 @@ fn sigterm_during_a_rerun_keeps_previous_results() {
 }
 
 #[test]
-fn stop_before_any_run_finished_writes_nothing() {
+fn a_stop_before_any_run_finished_writes_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("xor");
+    let stop = AtomicBool::new(true);
+    let outcome = execute(&xor(), &options(&out), &stop, &|_, _| {}).unwrap();
+    assert!(outcome.interrupted && !outcome.written);
+    assert_eq!(outcome.runs_done, 0);
+    assert_eq!(fs::read_dir(tmp.path()).unwrap().count(), 0);
+}
+
+// ---------------------------------------------------------------------------------------
+// The command line: a signal stops the grid, the exit code is 130, stderr says why.
+// ---------------------------------------------------------------------------------------
+
+/// Starts the xor experiment into `out` with more epochs than any run can finish.
+fn spawn_endless(out: &Path) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_initlab"))
+        .args([
+            "experiment",
+            "xor",
+            "--threads",
+            "1",
+            "--no-plots",
+            "--quiet",
+        ])
+        .args(["--log-every", "1000", "--epochs", &(1u64 << 40).to_string()])
+        .arg("--out")
+        .arg(out)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// The staging directory initlab works in while it runs the grid into `out`.
+fn staging_dir(out: &Path, child: &Child) -> PathBuf {
+    let name = out.file_name().unwrap().to_string_lossy();
+    out.with_file_name(format!(".{name}.tmp-{}", child.id()))
+}
+
+/// Waits until `child` has created its staging directory (so its signal handler is
+/// installed and the grid has started), sends `signal`, and returns the exit code and
+/// stderr.
+fn interrupt(out: &Path, mut child: Child, signal: &str) -> (Option<i32>, String) {
+    let staging = staging_dir(out, &child);
+    // A generous bound that only keeps a broken build from hanging the test suite.
+    let hang = Duration::from_secs(60);
+    let started = Instant::now();
+    while !staging.is_dir() {
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!("exited ({status}) before creating {}", staging.display());
+        }
+        assert!(
+            started.elapsed() < hang,
+            "no {} after 60 s",
+            staging.display()
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let status = Command::new("kill")
+        .args([signal, &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let sent = Instant::now();
+    let code = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status.code();
+        }
+        if sent.elapsed() > hang {
+            let _ = child.kill();
+            panic!("still running 60 s after {signal}");
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    (code, stderr)
+}
+
+#[test]
+fn sigint_and_sigterm_exit_130_and_keep_what_was_there() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("xor");
     // Fresh: nothing is created.
-    let (code, stderr) = interrupt(spawn(&out, 1 << 40), "-INT", Duration::from_millis(500));
+    let (code, stderr) = interrupt(&out, spawn_endless(&out), "-INT");
     assert_eq!(code, Some(130), "{stderr}");
+    assert!(stderr.starts_with("error: interrupted"), "{stderr}");
     assert!(stderr.contains("nothing written"), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert_eq!(fs::read_dir(tmp.path()).unwrap().count(), 0);
     // Rerun: the previous results stay as they were, and no partial directory appears.
     fs::create_dir(&out).unwrap();
     fs::write(out.join("metrics.csv"), b"old\n").unwrap();
-    let (code, stderr) = interrupt(spawn(&out, 1 << 40), "-TERM", Duration::from_millis(500));
+    let (code, stderr) = interrupt(&out, spawn_endless(&out), "-TERM");
     assert_eq!(code, Some(130), "{stderr}");
+    assert!(stderr.contains("interrupted"), "{stderr}");
     assert_eq!(fs::read(out.join("metrics.csv")).unwrap(), b"old\n");
     assert_eq!(fs::read_dir(tmp.path()).unwrap().count(), 1);
 }

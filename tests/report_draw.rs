@@ -244,22 +244,34 @@ fn non_finite_and_empty_values_do_not_panic() {
     assert!(dir.path().join("report.html").exists());
 }
 
-/// For looking at the pictures: `INITLAB_REPORT_OUT=/tmp/r cargo test --test report_draw
-/// -- --ignored` copies the fixture there and draws the report.
+/// Drawing is deterministic: the same results give the same files, byte for byte (so a
+/// report can be diffed between two versions). To look at the pictures, set
+/// `INITLAB_REPORT_OUT=/tmp/r` and the drawing goes there instead of into a temporary
+/// directory; the checks are the same either way.
 #[test]
-#[ignore]
-fn draw_fixture_into_dir() {
-    let Ok(out) = std::env::var("INITLAB_REPORT_OUT") else {
-        return;
-    };
-    let out = PathBuf::from(out);
+fn drawing_twice_gives_the_same_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = std::env::var_os("INITLAB_REPORT_OUT")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| tmp.path().join("report"));
     fs::create_dir_all(&out).unwrap();
     let src = fixture();
     for f in FILES {
         fs::copy(src.path().join(f), out.join(f)).unwrap();
     }
-    for p in draw_all(&out, &formulas()).unwrap() {
-        println!("{}", p.display());
+    let first = draw_all(&out, &formulas()).unwrap();
+    let bytes: Vec<Vec<u8>> = first.iter().map(|p| fs::read(p).unwrap()).collect();
+    assert_eq!(first.len(), 7, "{:?}", names(&first));
+    assert!(bytes.iter().all(|b| !b.is_empty()));
+    let second = draw_all(&out, &formulas()).unwrap();
+    assert_eq!(names(&second), names(&first));
+    for (path, before) in second.iter().zip(&bytes) {
+        assert!(
+            fs::read(path).unwrap() == *before,
+            "{} differs between two drawings",
+            path.display()
+        );
+        println!("{}", path.display());
     }
 }
 
