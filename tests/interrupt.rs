@@ -4,7 +4,8 @@
 //! line exits with 130.
 //!
 //! No test waits for wall-clock time. The library tests raise the stop flag from the
-//! progress callback, i.e. exactly when the first run has finished. The command-line tests
+//! progress callback, i.e. exactly when the first run has finished (progress counts epochs
+//! across runs; on one thread, a whole run's epochs). The command-line tests
 //! send the signal once the staging directory `.<out>.tmp-<pid>` exists (the signal handler
 //! is installed before it is created), with so many epochs that no run can finish first.
 #![cfg(unix)]
@@ -28,7 +29,6 @@ fn options(out: &Path) -> ExecOptions {
     ExecOptions {
         out: out.to_path_buf(),
         threads: 1,
-        plots: false,
         save_weights: false,
         shard: None,
     }
@@ -38,8 +38,11 @@ fn options(out: &Path) -> ExecOptions {
 /// as the signal handler would.
 fn execute_stopping_after_first_run(exp: &Experiment, out: &Path) -> Outcome {
     let stop = AtomicBool::new(false);
-    let progress = |done: usize, _total: usize| {
-        if done >= 1 {
+    // Progress counts epochs across runs; on one thread the runs go one after another, so
+    // the first run has finished once a whole run's epochs are counted.
+    let epochs_per_run = exp.spec.training.epochs;
+    let progress = |epochs_done: usize, _total: usize| {
+        if epochs_done >= epochs_per_run {
             stop.store(true, Ordering::SeqCst);
         }
     };
