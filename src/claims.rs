@@ -208,9 +208,12 @@ pub fn propagate(
     let top = &rows[rows.len() - 1];
     let steps = (depth.max(2) - 1) as f64;
     let ratio = |a: f64, b: f64| if b > 0.0 { a / b } else { f64::NAN };
-    let forward_overall = ratio(top.activation_std, first.activation_std);
-    let backward_overall = ratio(first.gradient_std, top.gradient_std);
-    let sat: Vec<f64> = rows.iter().filter_map(|r| r.saturated_fraction).collect();
+    let forward_overall = ratio(top.stats.activation_std, first.stats.activation_std);
+    let backward_overall = ratio(first.stats.gradient_std, top.stats.gradient_std);
+    let sat: Vec<f64> = rows
+        .iter()
+        .filter_map(|r| r.stats.saturated_fraction)
+        .collect();
     Propagation {
         forward_per_layer: forward_overall.powf(1.0 / steps),
         backward_per_layer: backward_overall.powf(1.0 / steps),
@@ -250,7 +253,7 @@ fn push_propagation(evidence: &mut Vec<Evidence>, condition: &str, p: &Propagati
         evidence,
         condition,
         "activation std first layer",
-        p.rows[0].activation_std,
+        p.rows[0].stats.activation_std,
     );
     if let Some(s) = p.saturated {
         ev(evidence, condition, "saturated fraction (mean)", s);
@@ -500,7 +503,7 @@ pub fn xavier_balanced(
                 word(f),
                 fx(p.backward_per_layer),
                 word(b),
-                fx(p.rows[0].activation_mean)
+                fx(p.rows[0].stats.activation_mean)
             ),
             passed: f && b,
         });
@@ -559,8 +562,9 @@ pub fn he_keeps_relu(depth: usize, width: usize, seed: u64) -> ClaimReport {
     }
     let he = propagate(&init("he-normal"), Activation::Relu, depth, width, seed);
     let xa = propagate(&init("xavier-normal"), Activation::Relu, depth, width, seed);
-    let ratio_first = he.rows[0].activation_std / xa.rows[0].activation_std;
-    let ratio_top = he.rows[depth - 1].activation_std / xa.rows[depth - 1].activation_std;
+    let ratio_first = he.rows[0].stats.activation_std / xa.rows[0].stats.activation_std;
+    let ratio_top =
+        he.rows[depth - 1].stats.activation_std / xa.rows[depth - 1].stats.activation_std;
     let cond = format!("he-normal vs xavier-normal, relu, depth {depth}");
     ev(
         &mut evidence,

@@ -16,16 +16,21 @@
 //! - the dead fraction for ReLU: units whose output is exactly 0 on every row of the batch;
 //! - the standard deviation of dL/da, the back-propagated gradient with respect to the
 //!   layer's output, per row;
+//! - the standard deviation of the layer's weights (epoch 0; no update ratio, as no step
+//!   is taken);
 //!
 //! and, in addition, the standard deviation of dL/dW for the *mean* over the batch.
 
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
+use std::path::Path;
 
 use ndarray::Array2;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
+use serde::{Deserialize, Serialize, Serializer};
 
+use crate::experiment::csvfile::{ReadError, read_split, write_rows};
 pub use crate::nn::stats::SATURATION_MARGIN;
 use crate::nn::stats::{LayerStats, mean_std, measure_layers};
 use crate::nn::{Activation, Float, Gradients, Init, Loss, Mlp, Workspace};
@@ -69,40 +74,47 @@ impl InspectConfig {
     }
 }
 
-/// The statistics of one hidden layer under one init.
+/// The statistics of one hidden layer under one init: the engine's measurement, as in
+/// `layers.csv`, and the gradient of the batch mean.
 #[derive(Clone, Debug, PartialEq)]
 pub struct LayerRow {
     /// The init's label ([`Init::label`]).
     pub init: String,
-    /// Hidden layer, 1-based.
-    pub layer: usize,
-    /// Mean activation over units and rows.
-    pub activation_mean: f64,
-    /// Standard deviation of the activations over units and rows.
-    pub activation_std: f64,
-    /// Fraction of outputs within [`SATURATION_MARGIN`] of a bound (bounded activations).
-    pub saturated_fraction: Option<f64>,
-    /// Fraction of units that output exactly 0 on the whole batch (ReLU).
-    pub dead_fraction: Option<f64>,
-    /// Standard deviation of dL/da, the gradient with respect to the layer's output, per row.
-    pub gradient_std: f64,
+    /// What [`measure_layer`](crate::nn::stats::measure_layer) measures, at epoch 0 (no
+    /// step taken, so no update ratio); `stats.layer` is the hidden layer, 1-based.
+    pub stats: LayerStats,
     /// Standard deviation of dL/dW of this layer's weights, for the mean over the batch.
     pub weight_gradient_std: f64,
 }
 
-impl LayerRow {
-    /// The row of `init` from the engine's measurement of the layer.
-    fn new(init: &Init, stats: LayerStats, weight_gradient_std: f64) -> Self {
-        LayerRow {
-            init: init.label(),
-            layer: stats.layer,
-            activation_mean: stats.activation_mean,
-            activation_std: stats.activation_std,
-            saturated_fraction: stats.saturated_fraction,
-            dead_fraction: stats.dead_fraction,
-            gradient_std: stats.gradient_std,
-            weight_gradient_std,
-        }
+/// The columns of `inspect.csv` that are not [`LayerStats`]'s.
+#[derive(Serialize, Deserialize)]
+struct OwnColumns {
+    init: String,
+    weight_gradient_std: f64,
+}
+
+/// The column names of [`OwnColumns`], which [`read_csv`] splits off the rest.
+const OWN_COLUMNS: [&str; 2] = ["init", "weight_gradient_std"];
+
+/// `row.layer`, `row.activation_std`, ... read the measurement, as `row.stats.layer` does
+/// (code written when the row copied the measurement's fields still reads the same).
+impl std::ops::Deref for LayerRow {
+    type Target = LayerStats;
+    fn deref(&self) -> &LayerStats {
+        &self.stats
+    }
+}
+
+/// Written as the pair (own columns, layer stats), as `layers.csv` writes (run key, layer
+/// stats): the `csv` crate cannot flatten a nested struct.
+impl Serialize for LayerRow {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let own = OwnColumns {
+            init: self.init.clone(),
+            weight_gradient_std: self.weight_gradient_std,
+        };
+        (own, &self.stats).serialize(serializer)
     }
 }
 
@@ -144,7 +156,11 @@ fn inspect_one<T: Float>(config: &InspectConfig, init: &Init) -> Vec<LayerRow> {
         .into_iter()
         .zip(&grads.layers)
         .take(depth)
-        .map(|(stats, grad)| LayerRow::new(init, stats, mean_std(grad.weight.iter()).1 / rows))
+        .map(|(stats, grad)| LayerRow {
+            init: init.label(),
+            stats,
+            weight_gradient_std: mean_std(grad.weight.iter()).1 / rows,
+        })
         .collect()
 }
 
@@ -196,16 +212,19 @@ pub fn format_table(rows: &[LayerRow]) -> String {
             inits.push(&r.init);
         }
     }
-    let mut layers: Vec<usize> = rows.iter().map(|r| r.layer).collect();
+    let mut layers: Vec<usize> = rows.iter().map(|r| r.stats.layer).collect();
     layers.sort_unstable();
     layers.dedup();
-    let find = |init: &str, layer: usize| rows.iter().find(|r| r.init == init && r.layer == layer);
+    let find = |init: &str, layer: usize| {
+        rows.iter()
+            .find(|r| r.init == init && r.stats.layer == layer)
+    };
     // The third column of a group, if any row of the init has one.
     let extra = |init: &str| {
         let of = rows.iter().filter(|r| r.init == init);
-        if of.clone().any(|r| r.saturated_fraction.is_some()) {
+        if of.clone().any(|r| r.stats.saturated_fraction.is_some()) {
             Some("sat %")
-        } else if of.clone().any(|r| r.dead_fraction.is_some()) {
+        } else if of.clone().any(|r| r.stats.dead_fraction.is_some()) {
             Some("dead %")
         } else {
             None
@@ -245,14 +264,14 @@ pub fn format_table(rows: &[LayerRow]) -> String {
                 Some(r) => {
                     let mut c = format!(
                         "{:>W$} {:>W$}",
-                        short(r.activation_std),
-                        short(r.gradient_std)
+                        short(r.stats.activation_std),
+                        short(r.stats.gradient_std)
                     );
                     match extra(init) {
                         Some("sat %") => {
-                            c.push_str(&format!(" {:>W$}", percent(r.saturated_fraction)))
+                            c.push_str(&format!(" {:>W$}", percent(r.stats.saturated_fraction)))
                         }
-                        Some(_) => c.push_str(&format!(" {:>W$}", percent(r.dead_fraction))),
+                        Some(_) => c.push_str(&format!(" {:>W$}", percent(r.stats.dead_fraction))),
                         None => {}
                     }
                     c
@@ -267,90 +286,23 @@ pub fn format_table(rows: &[LayerRow]) -> String {
     out
 }
 
-/// The CSV header of [`write_csv`].
-pub const CSV_HEADER: [&str; 8] = [
-    "init",
-    "layer",
-    "activation_mean",
-    "activation_std",
-    "saturated_fraction",
-    "dead_fraction",
-    "gradient_std",
-    "weight_gradient_std",
-];
-
-fn csv_error(e: csv::Error) -> io::Error {
-    io::Error::other(e)
+/// Writes the rows in long format, one row per init × layer: the columns `init` and
+/// `weight_gradient_std`, then those of `layers.csv`'s measurement ([`LayerStats`]); a
+/// value that does not apply is an empty cell. Numbers are written exactly (shortest
+/// round-trip form), by the same writer as the experiments' CSV files.
+pub fn write_csv(rows: &[LayerRow], w: &mut dyn Write) -> io::Result<()> {
+    write_rows(w, rows)
 }
 
-/// Writes the rows in long format, one row per init × layer, with the header
-/// [`CSV_HEADER`]; a fraction that does not apply is an empty cell. Numbers are written
-/// exactly (shortest round-trip form).
-pub fn write_csv(rows: &[LayerRow], w: impl Write) -> io::Result<()> {
-    let mut out = csv::Writer::from_writer(w);
-    out.write_record(CSV_HEADER).map_err(csv_error)?;
-    let opt = |v: Option<f64>| v.map_or_else(String::new, |f| f.to_string());
-    for r in rows {
-        out.write_record([
-            r.init.clone(),
-            r.layer.to_string(),
-            r.activation_mean.to_string(),
-            r.activation_std.to_string(),
-            opt(r.saturated_fraction),
-            opt(r.dead_fraction),
-            r.gradient_std.to_string(),
-            r.weight_gradient_std.to_string(),
-        ])
-        .map_err(csv_error)?;
-    }
-    out.flush()
-}
-
-/// Reads what [`write_csv`] wrote.
-pub fn read_csv(r: impl Read) -> io::Result<Vec<LayerRow>> {
-    let mut reader = csv::Reader::from_reader(r);
-    let header = reader.headers().map_err(csv_error)?.clone();
-    if header.iter().ne(CSV_HEADER) {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidData,
-            format!(
-                "expected the header {}, got {}",
-                CSV_HEADER.join(","),
-                header.iter().collect::<Vec<_>>().join(",")
-            ),
-        ));
-    }
-    let mut rows = Vec::new();
-    for (i, record) in reader.records().enumerate() {
-        let record = record.map_err(csv_error)?;
-        let line = i + 2;
-        let bad = |col: usize| {
-            io::Error::new(
-                io::ErrorKind::InvalidData,
-                format!(
-                    "line {line}, column `{}`: cannot read `{}`",
-                    CSV_HEADER[col], &record[col]
-                ),
-            )
-        };
-        let num = |col: usize| record[col].parse::<f64>().map_err(|_| bad(col));
-        let opt = |col: usize| {
-            if record[col].is_empty() {
-                Ok(None)
-            } else {
-                num(col).map(Some)
-            }
-        };
-        rows.push(LayerRow {
-            init: record[0].to_string(),
-            layer: record[1].parse().map_err(|_| bad(1))?,
-            activation_mean: num(2)?,
-            activation_std: num(3)?,
-            saturated_fraction: opt(4)?,
-            dead_fraction: opt(5)?,
-            gradient_std: num(6)?,
-            weight_gradient_std: num(7)?,
-        });
-    }
-    Ok(rows)
+/// Reads what [`write_csv`] wrote (columns matched by name).
+pub fn read_csv(path: &Path) -> Result<Vec<LayerRow>, ReadError> {
+    let pairs = read_split::<OwnColumns, LayerStats>(path, &OWN_COLUMNS)?;
+    Ok(pairs
+        .into_iter()
+        .map(|(own, stats)| LayerRow {
+            init: own.init,
+            stats,
+            weight_gradient_std: own.weight_gradient_std,
+        })
+        .collect())
 }

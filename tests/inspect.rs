@@ -1,5 +1,7 @@
 //! Signal propagation at initialization (`initlab::inspect`).
 
+use std::path::{Path, PathBuf};
+
 use initlab::inspect::{InspectConfig, LayerRow, format_table, inspect, read_csv, write_csv};
 use initlab::nn::{Activation, Init};
 
@@ -16,7 +18,7 @@ fn of<'a>(rows: &'a [LayerRow], init: &str) -> Vec<&'a LayerRow> {
 fn log_slope(rows: &[&LayerRow]) -> f64 {
     let pts: Vec<(f64, f64)> = rows
         .iter()
-        .map(|r| (r.layer as f64, r.activation_std.ln()))
+        .map(|r| (r.stats.layer as f64, r.stats.activation_std.ln()))
         .collect();
     let n = pts.len() as f64;
     let mx = pts.iter().map(|p| p.0).sum::<f64>() / n;
@@ -35,7 +37,7 @@ fn xavier_shrinks_relu_by_one_over_root_two_and_he_keeps_it() {
     let he = of(&rows, "he-normal");
     assert_eq!(xavier.len(), 30);
     assert_eq!(
-        xavier.iter().map(|r| r.layer).collect::<Vec<_>>(),
+        xavier.iter().map(|r| r.stats.layer).collect::<Vec<_>>(),
         (1..=30).collect::<Vec<_>>()
     );
     let ratio = log_slope(&xavier).exp();
@@ -43,38 +45,38 @@ fn xavier_shrinks_relu_by_one_over_root_two_and_he_keeps_it() {
         (0.6..=0.8).contains(&ratio),
         "xavier/relu: std ratio per layer {ratio} (1/√2 = 0.707)"
     );
-    let first = he[0].activation_std;
+    let first = he[0].stats.activation_std;
     for r in &he {
         assert!(
-            r.activation_std < 3.0 * first && r.activation_std > first / 3.0,
+            r.stats.activation_std < 3.0 * first && r.stats.activation_std > first / 3.0,
             "he/relu layer {}: std {} vs layer 1 {first}",
-            r.layer,
-            r.activation_std
+            r.stats.layer,
+            r.stats.activation_std
         );
-        assert!(r.saturated_fraction.is_none());
+        assert!(r.stats.saturated_fraction.is_none());
         // Zero biases and common random numbers: the dead units are the same under both
         // inits (the draws differ only in scale, and ReLU is scale-invariant).
-        let x = xavier[r.layer - 1];
-        assert_eq!(r.dead_fraction, x.dead_fraction);
-        assert!(r.dead_fraction.expect("relu reports dead units") < 0.5);
-        assert!(r.gradient_std > 0.0 && r.weight_gradient_std > 0.0);
+        let x = xavier[r.stats.layer - 1];
+        assert_eq!(r.stats.dead_fraction, x.stats.dead_fraction);
+        assert!(r.stats.dead_fraction.expect("relu reports dead units") < 0.5);
+        assert!(r.stats.gradient_std > 0.0 && r.weight_gradient_std > 0.0);
     }
     // The back-propagated gradient of He stays of the same order too; Xavier's shrinks
     // towards the input.
-    assert!(he[0].gradient_std > he[29].gradient_std / 3.0);
-    assert!(xavier[0].gradient_std < xavier[29].gradient_std / 100.0);
+    assert!(he[0].stats.gradient_std > he[29].stats.gradient_std / 3.0);
+    assert!(xavier[0].stats.gradient_std < xavier[29].stats.gradient_std / 100.0);
 }
 
 #[test]
 fn tiny_vanishes() {
     let rows = run("tiny", Activation::Tanh, 10, 128);
-    assert!(rows[0].activation_std < 0.2, "{:?}", rows[0]);
-    assert!(rows[9].activation_std < 1e-6, "{:?}", rows[9]);
+    assert!(rows[0].stats.activation_std < 0.2, "{:?}", rows[0]);
+    assert!(rows[9].stats.activation_std < 1e-6, "{:?}", rows[9]);
     for w in rows.windows(2) {
-        assert!(w[1].activation_std < w[0].activation_std);
+        assert!(w[1].stats.activation_std < w[0].stats.activation_std);
     }
     assert!(
-        rows[0].gradient_std < 1e-6,
+        rows[0].stats.gradient_std < 1e-6,
         "gradients vanish too: {:?}",
         rows[0]
     );
@@ -84,9 +86,9 @@ fn tiny_vanishes() {
 fn huge_saturates_tanh() {
     let rows = run("huge", Activation::Tanh, 10, 128);
     for r in &rows {
-        let sat = r.saturated_fraction.expect("tanh is bounded");
-        assert!(sat > 0.9, "layer {}: saturated {sat}", r.layer);
-        assert!(r.dead_fraction.is_none());
+        let sat = r.stats.saturated_fraction.expect("tanh is bounded");
+        assert!(sat > 0.9, "layer {}: saturated {sat}", r.stats.layer);
+        assert!(r.stats.dead_fraction.is_none());
     }
     println!("{}", format_table(&rows));
 }
@@ -94,9 +96,15 @@ fn huge_saturates_tanh() {
 #[test]
 fn sigmoid_saturation_is_near_zero_or_one() {
     let rows = run("huge", Activation::Sigmoid, 3, 64);
-    assert!(rows.iter().all(|r| r.saturated_fraction.unwrap() > 0.8));
+    assert!(
+        rows.iter()
+            .all(|r| r.stats.saturated_fraction.unwrap() > 0.8)
+    );
     let rows = run("xavier-normal", Activation::Sigmoid, 3, 64);
-    assert!(rows.iter().all(|r| r.saturated_fraction.unwrap() < 0.05));
+    assert!(
+        rows.iter()
+            .all(|r| r.stats.saturated_fraction.unwrap() < 0.05)
+    );
 }
 
 #[test]
@@ -104,10 +112,10 @@ fn zeros_give_zero_activations_and_dead_relus() {
     let rows = run("zeros", Activation::Relu, 8, 64);
     assert_eq!(rows.len(), 8);
     for r in &rows {
-        assert_eq!(r.activation_std, 0.0, "layer {}", r.layer);
-        assert_eq!(r.activation_mean, 0.0);
-        assert_eq!(r.dead_fraction, Some(1.0));
-        assert_eq!(r.gradient_std, 0.0, "ReLU'(0) = 0");
+        assert_eq!(r.stats.activation_std, 0.0, "layer {}", r.stats.layer);
+        assert_eq!(r.stats.activation_mean, 0.0);
+        assert_eq!(r.stats.dead_fraction, Some(1.0));
+        assert_eq!(r.stats.gradient_std, 0.0, "ReLU'(0) = 0");
     }
 }
 
@@ -118,7 +126,7 @@ fn lsuv_is_fitted_on_the_batch() {
     assert_eq!(lsuv.len(), 12);
     for r in &lsuv {
         assert!(
-            r.activation_std.is_finite() && r.activation_std > 0.3,
+            r.stats.activation_std.is_finite() && r.stats.activation_std > 0.3,
             "{r:?}"
         );
     }
@@ -134,40 +142,70 @@ fn same_seed_same_rows_and_f32_agrees() {
     assert_eq!(a, inspect::<f64>(&config));
     let b = inspect::<f32>(&config);
     for (x, y) in a.iter().zip(&b) {
-        assert!((x.activation_std - y.activation_std).abs() < 1e-4 * x.activation_std);
+        assert!(
+            (x.stats.activation_std - y.stats.activation_std).abs() < 1e-4 * x.stats.activation_std
+        );
     }
     config.seed = 1;
     assert_ne!(a, inspect::<f64>(&config));
 }
 
+/// Writes `rows` with `write_csv` into `dir/name`; returns the path and the text.
+fn write(rows: &[LayerRow], dir: &Path, name: &str) -> (PathBuf, String) {
+    let path = dir.join(name);
+    let mut buf = Vec::new();
+    write_csv(rows, &mut buf).unwrap();
+    std::fs::write(&path, &buf).unwrap();
+    (path, String::from_utf8(buf).unwrap())
+}
+
 #[test]
 fn csv_is_long_format_and_round_trips() {
+    let dir = tempfile::tempdir().unwrap();
     let rows = run(
         "xavier-normal,he-normal:mode=fan_out",
         Activation::Relu,
         4,
         32,
     );
-    let mut buf = Vec::new();
-    write_csv(&rows, &mut buf).unwrap();
-    let text = String::from_utf8(buf.clone()).unwrap();
+    let (path, text) = write(&rows, dir.path(), "relu.csv");
     let mut lines = text.lines();
     assert_eq!(
         lines.next().unwrap(),
-        "init,layer,activation_mean,activation_std,saturated_fraction,dead_fraction,gradient_std,weight_gradient_std"
+        "init,weight_gradient_std,epoch,layer,activation_mean,activation_std,saturated_fraction,dead_fraction,gradient_std,weight_std,update_ratio"
     );
     assert_eq!(lines.count(), 8);
-    assert!(text.contains("\nhe-normal:mode=fan_out,1,"), "{text}");
-    assert_eq!(read_csv(&buf[..]).unwrap(), rows);
+    assert!(text.contains("\nhe-normal:mode=fan_out,"), "{text}");
+    assert_eq!(read_csv(&path).unwrap(), rows);
 
     let tanh = run("xavier-normal", Activation::Tanh, 2, 16);
-    let mut buf = Vec::new();
-    write_csv(&tanh, &mut buf).unwrap();
-    // No dead fraction for tanh: an empty cell.
-    let second = String::from_utf8(buf.clone()).unwrap();
-    let fields: Vec<&str> = second.lines().nth(1).unwrap().split(',').collect();
-    assert_eq!(fields[5], "");
-    assert_eq!(read_csv(&buf[..]).unwrap(), tanh);
+    let (path, text) = write(&tanh, dir.path(), "tanh.csv");
+    // No dead fraction for tanh and no update ratio before a step: empty cells.
+    let fields: Vec<&str> = text.lines().nth(1).unwrap().split(',').collect();
+    assert_eq!((fields[7], fields[10]), ("", ""), "{text}");
+    assert_eq!(read_csv(&path).unwrap(), tanh);
+}
+
+#[test]
+fn csv_numbers_are_exact_and_a_bad_cell_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let rows = run("he-normal", Activation::Relu, 2, 8);
+    let (_, text) = write(&rows, dir.path(), "a.csv");
+    let first: Vec<&str> = text.lines().nth(1).unwrap().split(',').collect();
+    let r = &rows[0];
+    assert_eq!(first[1], r.weight_gradient_std.to_string());
+    assert_eq!(first[5], r.stats.activation_std.to_string());
+    // A cell that is not a number: the error names the line and the column.
+    let mut cells = first.clone();
+    cells[5] = "oops";
+    let header = text.lines().next().unwrap();
+    let path = dir.path().join("bad.csv");
+    std::fs::write(&path, format!("{header}\n{}\n", cells.join(","))).unwrap();
+    let err = read_csv(&path).unwrap_err().to_string();
+    assert!(
+        err.contains("line 2") && err.contains("activation_std"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -247,16 +247,24 @@ pub fn read_rows<R: DeserializeOwned>(path: &Path) -> Result<Vec<R>, ReadError> 
 
 /// Reads a per-run CSV file: the [`RunKey`] columns into the key, the others into `R`.
 pub fn read_keyed<R: DeserializeOwned>(path: &Path) -> Result<Vec<Keyed<R>>, ReadError> {
+    let pairs = read_split(path, &RunKey::COLUMNS)?;
+    Ok(pairs
+        .into_iter()
+        .map(|(run, row)| Keyed { run, row })
+        .collect())
+}
+
+/// Reads a CSV file whose row is two structs side by side (written as the pair `(K, R)`):
+/// the columns named in `k_columns` into `K`, the others into `R`.
+pub fn read_split<K: DeserializeOwned, R: DeserializeOwned>(
+    path: &Path,
+    k_columns: &[&str],
+) -> Result<Vec<(K, R)>, ReadError> {
     read_with(path, |headers| {
-        let is_key = |h: &str| RunKey::COLUMNS.contains(&h);
-        let key = Columns::select(headers, is_key);
-        let rest = Columns::select(headers, |h| !is_key(h));
-        move |record: &StringRecord| {
-            Ok(Keyed {
-                run: key.parse(record, path)?,
-                row: rest.parse(record, path)?,
-            })
-        }
+        let in_k = |h: &str| k_columns.contains(&h);
+        let k = Columns::select(headers, in_k);
+        let rest = Columns::select(headers, |h| !in_k(h));
+        move |record: &StringRecord| Ok((k.parse(record, path)?, rest.parse(record, path)?))
     })
 }
 
