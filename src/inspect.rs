@@ -97,15 +97,6 @@ struct OwnColumns {
 /// The column names of [`OwnColumns`], which [`read_csv`] splits off the rest.
 const OWN_COLUMNS: [&str; 2] = ["init", "weight_gradient_std"];
 
-/// `row.layer`, `row.activation_std`, ... read the measurement, as `row.stats.layer` does
-/// (code written when the row copied the measurement's fields still reads the same).
-impl std::ops::Deref for LayerRow {
-    type Target = LayerStats;
-    fn deref(&self) -> &LayerStats {
-        &self.stats
-    }
-}
-
 /// Written as the pair (own columns, layer stats), as `layers.csv` writes (run key, layer
 /// stats): the `csv` crate cannot flatten a nested struct.
 impl Serialize for LayerRow {

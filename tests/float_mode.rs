@@ -118,10 +118,10 @@ fn inspect_is_the_same_on_every_thread_and_mode() {
     for row in &keep {
         // Flushed, every activation is 0 or at least the smallest normal number.
         assert!(
-            row.activation_std == 0.0 || row.activation_std > 1e-39,
+            row.stats.activation_std == 0.0 || row.stats.activation_std > 1e-39,
             "layer {}: std {} (a subnormal value was kept)",
-            row.layer,
-            row.activation_std
+            row.stats.layer,
+            row.stats.activation_std
         );
     }
 }
