@@ -30,7 +30,7 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
 use serde::{Deserialize, Serialize, Serializer};
 
-use crate::experiment::csvfile::{ReadError, read_split, write_rows};
+use crate::csvfile::{ReadError, read_split, write_rows};
 pub use crate::nn::stats::SATURATION_MARGIN;
 use crate::nn::stats::{LayerStats, mean_std, measure_layers};
 use crate::nn::{Activation, Float, Gradients, Init, Loss, Mlp, Workspace};

@@ -9,6 +9,7 @@
 //!   backprop, losses, the SGD optimizer and the training loop. It knows nothing of files.
 //! - [`data`] — data sets: generators, CSV and IDX loaders, splitting and standardization.
 //! - [`experiment`] — experiment specs (TOML), the runner over the grid, CSV records.
+//! - [`csvfile`] — every CSV file written and read back by one serde definition per row.
 //! - [`report`] — SVG plots and the self-contained HTML report.
 //! - [`claims`] — the guide's claims measured, with computed verdicts (`initlab claims`).
 
@@ -16,6 +17,7 @@
 
 pub mod claims;
 pub mod cli;
+pub mod csvfile;
 pub mod data;
 pub mod experiment;
 pub mod fsutil;

@@ -16,12 +16,13 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
-use super::csvfile::{ReadError, read_keyed, read_rows};
 use super::output::{self, Tables};
+use super::record::read_keyed;
 use super::record::{self, Keyed, Metrics, PointRow, RunKey, SummaryRow};
 use super::runner::{self, RunResult};
 use super::spec::{ConfigError, ExperimentSpec, parse_shard};
 use super::{ExecError, Experiment};
+use crate::csvfile::{ReadError, read_rows};
 
 /// What a merge produced.
 #[derive(Clone, Debug)]

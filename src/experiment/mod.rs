@@ -6,10 +6,9 @@
 //! - [`load`]: the built-in registry, TOML files and overrides → an [`Experiment`];
 //! - [`execute()`]: data, grid, results directory (with [`runner`], [`prepare`],
 //!   [`output`]);
-//! - [`record`] and [`csvfile`]: the rows of every CSV file, written and read back;
+//! - [`record`]: the rows of every CSV file (written and read by [`crate::csvfile`]);
 //! - [`merge`]: shard results directories → one.
 
-pub mod csvfile;
 pub mod execute;
 pub mod load;
 pub mod merge;

@@ -15,9 +15,9 @@ use crate::fsutil::write_atomic_with;
 use crate::nn::Float;
 
 use super::Experiment;
-use super::csvfile::write_rows;
 use super::record::{Keyed, Metrics, PointRow, SummaryRow};
 use super::runner::RunResult;
+use crate::csvfile::write_rows;
 
 /// A staging directory that becomes the results directory on [`Staging::commit`] and is
 /// removed if dropped before.

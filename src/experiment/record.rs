@@ -11,7 +11,7 @@
 //! | `points.csv`   | [`PointRow`]     | its own (one training point)              |
 //!
 //! How rows become text (the `csv` crate, numbers in Rust's shortest round-trip form) is in
-//! [`super::csvfile`].
+//! [`crate::csvfile`].
 
 use std::fmt;
 
@@ -49,7 +49,7 @@ impl RunKey {
 /// The `csv` crate cannot write `#[serde(flatten)]` fields, so the key is flattened by
 /// hand: written as the pair `(run, row)` (the crate writes a tuple of structs as one
 /// record, with both structs' field names as the header), and read by splitting the
-/// columns by name ([`super::csvfile::read_keyed`]).
+/// columns by name ([`read_keyed`]).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Keyed<R> {
     /// Which run.
@@ -357,6 +357,17 @@ pub fn de_bool<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
 /// empty field is read as NaN (no value), which the report leaves out like a diverged one.
 pub fn empty_is_nan<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
     Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
+}
+
+/// Reads a per-run CSV file: the [`RunKey`] columns into the key, the others into `R`.
+pub fn read_keyed<R: serde::de::DeserializeOwned>(
+    path: &std::path::Path,
+) -> Result<Vec<Keyed<R>>, crate::csvfile::ReadError> {
+    let pairs = crate::csvfile::read_split(path, &RunKey::COLUMNS)?;
+    Ok(pairs
+        .into_iter()
+        .map(|(run, row)| Keyed { run, row })
+        .collect())
 }
 
 #[cfg(test)]

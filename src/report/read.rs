@@ -3,8 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
-pub use crate::experiment::csvfile::ReadError;
-use crate::experiment::csvfile::{read_keyed, read_rows};
+pub use crate::csvfile::ReadError;
+use crate::csvfile::read_rows;
+use crate::experiment::record::read_keyed;
 pub use crate::experiment::record::{BoundaryRow, LayerRow, MetricRow, PointRow, SummaryRow};
 
 /// Everything the report is drawn from: the files of one results directory.

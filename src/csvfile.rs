@@ -1,5 +1,5 @@
-//! Reading and writing the results CSV files with the `csv` crate, for any row type of
-//! [`super::record`]:
+//! Reading and writing initlab's CSV files with the `csv` crate, for any serde row type
+//! (the results schema of [`crate::experiment::record`], inspect's `--csv` table):
 //!
 //! - writing: a header from the row type's field names, fields quoted when they need it,
 //!   and every float in Rust's shortest round-trip form (`0.1`, `1`, `NaN`, `inf`), so the
@@ -13,8 +13,6 @@ use std::path::{Path, PathBuf};
 use csv::{Position, StringRecord};
 use serde::de::DeserializeOwned;
 use serde::ser::{self, Serialize, Serializer};
-
-use super::record::{Keyed, RunKey};
 
 /// Shortest round-trip text of a float; `NaN`, `inf`, `-inf` for non-finite values.
 pub fn fmt_f64(v: f64) -> String {
@@ -245,15 +243,6 @@ pub fn read_rows<R: DeserializeOwned>(path: &Path) -> Result<Vec<R>, ReadError> 
     })
 }
 
-/// Reads a per-run CSV file: the [`RunKey`] columns into the key, the others into `R`.
-pub fn read_keyed<R: DeserializeOwned>(path: &Path) -> Result<Vec<Keyed<R>>, ReadError> {
-    let pairs = read_split(path, &RunKey::COLUMNS)?;
-    Ok(pairs
-        .into_iter()
-        .map(|(run, row)| Keyed { run, row })
-        .collect())
-}
-
 /// Reads a CSV file whose row is two structs side by side (written as the pair `(K, R)`):
 /// the columns named in `k_columns` into `K`, the others into `R`.
 pub fn read_split<K: DeserializeOwned, R: DeserializeOwned>(
@@ -360,7 +349,9 @@ fn csv_error(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::experiment::record::{MetricRow, Metrics, SummaryRow, de_bool};
+    use crate::experiment::record::{
+        Keyed, MetricRow, Metrics, RunKey, SummaryRow, de_bool, read_keyed,
+    };
     use serde::{Deserialize, Serialize};
 
     fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
