@@ -1,7 +1,7 @@
-//! The standard workloads W1–W4 of the peer comparison (../shared/peers/WORKLOADS.md):
-//! one SGD step each, f32, plain SGD, buffers prepared once (as in training).
+//! The standard workloads W1–W4 of the peer comparison (docs/benchmarks.md): one SGD step
+//! each, f32, plain SGD, buffers prepared once (as in training).
 //!
-//! `cargo bench --bench workloads` — figures to compare with the peers' RESULTS.md:
+//! `cargo bench --bench workloads` — figures to compare with the peers' in docs/benchmarks.md:
 //! W1 and W2 in µs/step, W3 in samples/s (criterion's throughput), W4 in ms/step.
 //! W3 and W4 run on 1 and 2 threads (threads inside the matrix products), each step inside a
 //! rayon pool of that many threads.
@@ -103,6 +103,34 @@ fn w2_spiral(c: &mut Criterion) {
     });
 }
 
+/// Times `b`'s steps over consecutive batches of `batch` rows of (x, y), wrapping around at
+/// the end, inside a rayon pool of `threads` threads (the threads of the matrix products).
+fn bench_batches(
+    group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    b: &mut Bench,
+    x: &Array2<f32>,
+    y: &[usize],
+    batch: usize,
+    threads: usize,
+) {
+    let rows = x.nrows();
+    let mut start = 0;
+    let pool = pool(threads);
+    group.bench_function(format!("{threads} thread(s)"), |bench| {
+        pool.install(|| {
+            bench.iter(|| {
+                if start + batch > rows {
+                    start = 0;
+                }
+                let end = start + batch;
+                let loss = b.step(x.slice(s![start..end, ..]), &y[start..end]);
+                start = end;
+                loss
+            })
+        })
+    });
+}
+
 fn w3_mnist_shape(c: &mut Criterion) {
     let mut rng = ChaCha8Rng::seed_from_u64(3);
     let rows = 60_000;
@@ -120,20 +148,7 @@ fn w3_mnist_shape(c: &mut Criterion) {
             128,
             threads,
         );
-        let mut start = 0;
-        let pool = pool(threads);
-        group.bench_function(format!("{threads} thread(s)"), |bench| {
-            pool.install(|| {
-                bench.iter(|| {
-                    if start + 128 > rows {
-                        start = 0;
-                    }
-                    let loss = b.step(x.slice(s![start..start + 128, ..]), &y[start..start + 128]);
-                    start += 128;
-                    loss
-                })
-            })
-        });
+        bench_batches(&mut group, &mut b, &x, &y, 128, threads);
     }
     group.finish();
 }
@@ -158,20 +173,7 @@ fn w4_deep(c: &mut Criterion) {
             256,
             threads,
         );
-        let mut start = 0;
-        let pool = pool(threads);
-        group.bench_function(format!("{threads} thread(s)"), |bench| {
-            pool.install(|| {
-                bench.iter(|| {
-                    if start + 256 > rows {
-                        start = 0;
-                    }
-                    let loss = b.step(x.slice(s![start..start + 256, ..]), &y[start..start + 256]);
-                    start += 256;
-                    loss
-                })
-            })
-        });
+        bench_batches(&mut group, &mut b, &x, &y, 256, threads);
     }
     group.finish();
 }
