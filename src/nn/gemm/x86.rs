@@ -41,17 +41,17 @@ fn transpose8(r: [__m256; 8]) -> [__m256; 8] {
 /// Packs one full 6-row A panel from rows that are contiguous along k (row stride `rsa`):
 /// `dst[p*6 + i] = a[i*rsa + p]`, with 8×8 transposes. A transposed column holds 8 floats
 /// of which 6 belong to the step; the full 8-float stores spill 2 floats into the next
-/// step, which the next store overwrites, so only the block's last step is stored with a
-/// 6-lane masked store: the packer writes exactly its panel and nothing past it (it does not
-/// rely on the next panel being packed afterwards).
+/// step, which the next store overwrites, so only the block's last step is stored as 4 + 2
+/// floats (two narrow stores; a masked store is several times slower on some CPUs): the
+/// packer writes exactly its panel and nothing past it (it does not rely on the next panel
+/// being packed afterwards).
 ///
 /// # Safety
 /// CPU must support AVX2; `a` valid for 6 rows of `kc` floats; `dst` for `kc*6` writes.
 #[target_feature(enable = "avx2,fma")]
 pub(super) unsafe fn pack_a6_rows_f32(dst: *mut f32, a: *const f32, rsa: isize, kc: usize) {
-    let six = lane_mask(6, 0);
     // SAFETY: reads are a[i*rsa + p] for i < 6, p < kc; writes are below dst + kc*6 (the
-    // unmasked stores end at (p+7)*6 + 2 ≤ (p+8)*6, the masked one at (p+8)*6 ≤ kc*6).
+    // 8-float stores end at (p+7)*6 + 2 ≤ (p+8)*6, the last step's 4 + 2 at (p+8)*6 ≤ kc*6).
     unsafe {
         let mut p = 0;
         let zero = _mm256_setzero_ps();
@@ -64,7 +64,13 @@ pub(super) unsafe fn pack_a6_rows_f32(dst: *mut f32, a: *const f32, rsa: isize, 
             for (q, oq) in o.iter().enumerate().take(7) {
                 _mm256_storeu_ps(dst.add((p + q) * 6), *oq);
             }
-            _mm256_maskstore_ps(dst.add((p + 7) * 6), six, o[7]);
+            let last = dst.add((p + 7) * 6);
+            _mm_storeu_ps(last, _mm256_castps256_ps128(o[7]));
+            // The high half's first 2 floats, as one 8-byte store.
+            _mm_storel_epi64(
+                last.add(4).cast(),
+                _mm_castps_si128(_mm256_extractf128_ps::<1>(o[7])),
+            );
             p += 8;
         }
         while p < kc {
