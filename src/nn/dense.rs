@@ -10,7 +10,7 @@ use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut2};
 
 use super::activation::Activation;
 use super::float::Float;
-use super::gemm::{GemmScratch, gemm};
+use super::gemm::{GemmScratch, Plan, gemm, gemm_part};
 
 /// A dense layer's parameters (also used, with the same shapes, for their gradients).
 ///
@@ -94,6 +94,31 @@ impl<T: Float> Dense<T> {
         threads: usize,
     ) {
         matmul_into(x, self.weight.t(), out.view_mut(), scratch, threads);
+        self.add_bias_activate(out, activation);
+    }
+
+    /// [`Dense::forward_activate_into`] for a block of rows of a batch of `batch` rows, on
+    /// the calling thread: each row gets exactly the operations it gets when the whole batch
+    /// is computed at once (the product's plan is the whole batch's, see
+    /// [`gemm::Plan::with_rows`](super::gemm::Plan::with_rows)).
+    ///
+    /// x: (rows, in) → out: (rows, out), contiguous; rows ≤ batch.
+    pub fn forward_activate_rows(
+        &self,
+        x: ArrayView2<T>,
+        mut out: ArrayViewMut2<T>,
+        activation: Activation,
+        batch: usize,
+        scratch: &mut GemmScratch<T>,
+    ) {
+        let w = self.weight.t();
+        let plan = Plan::with_rows(batch, &x, &w, &out);
+        gemm_part(plan, T::one(), x, w, T::zero(), out.view_mut(), scratch);
+        self.add_bias_activate(out, activation);
+    }
+
+    /// `out = f(out + b)` row by row: the element-wise half of the forward pass.
+    fn add_bias_activate(&self, mut out: ArrayViewMut2<T>, activation: Activation) {
         let bias = self.bias.as_slice().expect("contiguous bias");
         let flat = out
             .as_slice_mut()

@@ -11,6 +11,9 @@ use super::gemm::GemmScratch;
 use super::init::{Fan, Init, layer_rng};
 use super::loss::{Loss, TargetsView};
 
+mod data_parallel;
+pub use data_parallel::{BLOCK_MACS, ROW_ALIGN};
+
 /// A feed-forward network of dense layers.
 ///
 /// `layers[l]` maps layer `l`'s input to its pre-activation; hidden layer `l` applies
@@ -70,7 +73,13 @@ pub struct Workspace<T> {
     /// deltas[l]: dL/dz of layer l, (capacity, out_l).
     deltas: Vec<Array2<T>>,
     scratch: GemmScratch<T>,
-    /// Threads each matrix product may use (1 = the calling thread only).
+    /// Packing buffers of each thread of a threaded step.
+    part_scratch: Vec<GemmScratch<T>>,
+    /// Each layer's buffers as the threads of a step see them (refilled every threaded step).
+    shared: Vec<data_parallel::LayerBuffers<T>>,
+    /// Threads a forward and backward pass may use (1 = the calling thread only): a large
+    /// enough batch is split among them (see [`Mlp::loss_and_gradients`]); a lone forward
+    /// pass uses them inside its matrix products.
     pub threads: usize,
 }
 
@@ -90,6 +99,8 @@ impl<T: Float> Workspace<T> {
                 .map(|&w| Array2::zeros((capacity, w)))
                 .collect(),
             scratch: GemmScratch::default(),
+            part_scratch: Vec::new(),
+            shared: Vec::with_capacity(widths.len()),
             threads: 1,
         }
     }
@@ -235,6 +246,13 @@ impl<T: Float> Mlp<T> {
     /// over the batch into `grads` (overwriting it) and returns that mean loss. Changes no
     /// weight. This is the fast path training uses; [`Mlp::reference_gradients`] is its
     /// specification.
+    ///
+    /// With `ws.threads > 1` and a large enough batch the pass is data parallel: the rows
+    /// are split among the threads for everything computed per row, and every sum over rows
+    /// is split by output element, so the result is bit-identical for every thread count
+    /// (the rule is in `src/nn/mlp/data_parallel.rs` and docs/benchmarks.md). Call it from
+    /// inside a rayon pool (`ThreadPool::install`) of that many threads: the threads are the
+    /// pool's (from outside one, rayon's global pool, whose job queue allocates now and then).
     pub fn loss_and_gradients(
         &self,
         x: ArrayView2<T>,
@@ -243,6 +261,9 @@ impl<T: Float> Mlp<T> {
         grads: &mut Gradients<T>,
     ) -> f64 {
         let rows = x.nrows();
+        if data_parallel::worth_threading(self, rows, ws.threads) {
+            return data_parallel::loss_and_gradients(self, x, targets, ws, grads);
+        }
         self.forward(x.view(), ws);
         let last = self.layers.len() - 1;
         let scale = 1.0 / rows as f64;

@@ -23,7 +23,7 @@ use std::ops::{Add, Mul};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use ndarray::{ArrayView2, ArrayViewMut2, Axis, Slice};
+use ndarray::{ArrayBase, ArrayView2, ArrayViewMut2, Axis, Ix2, RawData, Slice};
 
 use crate::nn::float::DenormalMode;
 
@@ -174,44 +174,159 @@ pub fn gemm<T: GemmScalar>(
         scale_c(beta, c);
         return;
     }
-    let kernels = scratch.kernels;
-    let mnk = m.saturating_mul(n).saturating_mul(k);
-    if mnk <= SMALL_MNK {
-        gemm_small(alpha, &a, &b, beta, c);
-        return;
-    }
-    let plan = skinny_plan(
-        m,
-        n,
-        k,
-        (a.strides()[0], a.strides()[1]),
-        (b.strides()[0], b.strides()[1]),
-        (c.strides()[0], c.strides()[1]),
-    );
-    if let Some(plan) = plan {
-        if scratch.parts.is_empty() {
-            scratch.parts.push(PackBufs::default());
-        }
-        gemm_skinny(kernels, plan, alpha, a, b, beta, c, &mut scratch.parts[0]);
-        return;
-    }
+    let plan = Plan::of(&a, &b, &c);
     let threads = threads.max(1);
+    if plan.path != Path::Blocked
+        || threads == 1
+        || m.saturating_mul(n).saturating_mul(k) < PAR_MIN_MNK
+    {
+        gemm_part(plan, alpha, a, b, beta, c, scratch);
+        return;
+    }
     // Split along the wider side of C, in whole tiles.
     let by_cols = n >= m;
     let (len, unit) = if by_cols { (n, T::NR) } else { (m, T::MR) };
-    let parts = if threads > 1 && mnk >= PAR_MIN_MNK {
-        threads.min(len.div_ceil(unit))
-    } else {
-        1
-    };
+    let parts = threads.min(len.div_ceil(unit));
     if scratch.parts.len() < parts {
         scratch.parts.resize_with(parts, PackBufs::default);
     }
+    let kernels = scratch.kernels;
     let bufs = &mut scratch.parts[..parts];
     if parts == 1 {
         gemm_serial(alpha, &a, &b, beta, c, &mut bufs[0], kernels);
     } else {
         gemm_threaded(alpha, a, b, beta, c, bufs, kernels, by_cols, unit, len);
+    }
+}
+
+/// Which of [`gemm`]'s paths a product takes. It depends on the shapes and strides only, so
+/// that a part of a product (some rows of A and C, or some columns of B and C) can be
+/// computed by the plan of the whole: [`gemm_part`] then gives every element of the part
+/// exactly the operations the whole product gives it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Plan {
+    path: Path,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Path {
+    /// `m == 0` or `n == 0`: nothing to do.
+    Empty,
+    /// `k == 0`: `c = beta * c`.
+    Scale,
+    /// At most `SMALL_MNK` multiply-adds: the plain loop.
+    Small,
+    /// A side of at most 8: the unpacked kernels of `skinny`.
+    Skinny(skinny::Skinny),
+    /// The packed, blocked product.
+    Blocked,
+}
+
+impl Plan {
+    /// The plan of `a · b → c` (a: (m, k), b: (k, n), c: (m, n)).
+    pub fn of<T, S: RawData<Elem = T>>(
+        a: &ArrayView2<T>,
+        b: &ArrayView2<T>,
+        c: &ArrayBase<S, Ix2>,
+    ) -> Plan {
+        Plan::with_rows(a.nrows(), a, b, c)
+    }
+
+    /// The plan of the product whose A and C have `m` rows, of which `a` and `c` are a row
+    /// block (so they have its strides): the plan the rows of a batch share.
+    pub fn with_rows<T, S: RawData<Elem = T>>(
+        m: usize,
+        a: &ArrayView2<T>,
+        b: &ArrayView2<T>,
+        c: &ArrayBase<S, Ix2>,
+    ) -> Plan {
+        let (k, n) = b.dim();
+        let path = if m == 0 || n == 0 {
+            Path::Empty
+        } else if k == 0 {
+            Path::Scale
+        } else if m.saturating_mul(n).saturating_mul(k) <= SMALL_MNK {
+            Path::Small
+        } else {
+            match skinny_plan(
+                m,
+                n,
+                k,
+                (a.strides()[0], a.strides()[1]),
+                (b.strides()[0], b.strides()[1]),
+                (c.strides()[0], c.strides()[1]),
+            ) {
+                Some(s) => Path::Skinny(s),
+                None => Path::Blocked,
+            }
+        };
+        Plan { path }
+    }
+
+    /// Whether the product is packed and blocked (so that cutting C into blocks of whole
+    /// tiles leaves every element's operations unchanged).
+    pub fn is_blocked(&self) -> bool {
+        self.path == Path::Blocked
+    }
+}
+
+/// `c = alpha * a · b + beta * c` on the calling thread, by `plan`, the plan of a product of
+/// which this is a part: rows of its A and C, or (for a blocked plan) columns of its B and C,
+/// cut off in whole tiles. Each element of `c` is computed by the same operations, in the
+/// same order, as in the whole product. Allocation: none once `scratch` has grown (see
+/// [`GemmScratch::reserve`]).
+///
+/// # Panics
+/// On shape mismatch (programmer error).
+pub fn gemm_part<T: GemmScalar>(
+    plan: Plan,
+    alpha: T,
+    a: ArrayView2<T>,
+    b: ArrayView2<T>,
+    beta: T,
+    c: ArrayViewMut2<T>,
+    scratch: &mut GemmScratch<T>,
+) {
+    let (m, k) = a.dim();
+    let (kb, n) = b.dim();
+    assert!(
+        k == kb && c.dim() == (m, n),
+        "gemm_part: shape mismatch: a is {m}x{k}, b is {kb}x{n}, c is {:?}",
+        c.dim()
+    );
+    if m == 0 || n == 0 {
+        return;
+    }
+    if scratch.parts.is_empty() {
+        scratch.parts.push(PackBufs::default());
+    }
+    let kernels = scratch.kernels;
+    match plan.path {
+        Path::Empty => {}
+        Path::Scale => scale_c(beta, c),
+        Path::Small => gemm_small(alpha, &a, &b, beta, c),
+        Path::Skinny(s) => gemm_skinny(kernels, s, alpha, a, b, beta, c, &mut scratch.parts[0]),
+        Path::Blocked => gemm_serial(alpha, &a, &b, beta, c, &mut scratch.parts[0], kernels),
+    }
+}
+
+impl<T: GemmScalar> GemmScratch<T> {
+    /// Grows the first packing area to what any part of an `m × k · k × n` product needs on
+    /// one thread ([`gemm_part`]), whatever its plan, so that later calls allocate nothing.
+    pub fn reserve(&mut self, m: usize, n: usize, k: usize) {
+        if self.parts.is_empty() {
+            self.parts.push(PackBufs::default());
+        }
+        let bufs = &mut self.parts[0];
+        bufs.reserve(m, n, k);
+        // The skinny kernels copy one short operand whole.
+        let skinny = m.max(n) * k;
+        if bufs.a.len() < skinny {
+            bufs.a.resize(skinny, T::ZERO);
+        }
+        if bufs.b.len() < skinny {
+            bufs.b.resize(skinny, T::ZERO);
+        }
     }
 }
 
