@@ -1,10 +1,12 @@
 //! A training step allocates nothing once its buffers exist: a counting global allocator
 //! watches SGD steps after the first, for full-batch and mini-batch training, plain and with
-//! momentum, in f32 and f64, with small and large layers.
+//! momentum, in f32 and f64, with small and large layers, on one thread and (data parallel)
+//! on the two threads of a rayon pool.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::ops::ControlFlow;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use initlab::nn::{
     Activation, Float, Gradients, Init, Loss, Mlp, Sgd, Split, TargetsView, TrainConfig, Workspace,
@@ -18,12 +20,49 @@ thread_local! {
     // Per thread: tests run in parallel in one process, each counts its own thread.
     static COUNTING: Cell<bool> = const { Cell::new(false) };
     static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
+    // Set on the threads of the pools the two-thread tests make (and on no other thread).
+    static POOL_THREAD: Cell<bool> = const { Cell::new(false) };
 }
+
+/// Allocations made on pool threads while `POOL_COUNTING` is on (one two-thread test at a
+/// time holds `POOL_LOCK`).
+static POOL_COUNTING: AtomicBool = AtomicBool::new(false);
+static POOL_ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+static POOL_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 fn note_allocation() {
     if COUNTING.try_with(Cell::get).unwrap_or(false) {
         let _ = ALLOCATIONS.try_with(|a| a.set(a.get() + 1));
     }
+    if POOL_COUNTING.load(Ordering::Relaxed) && POOL_THREAD.try_with(Cell::get).unwrap_or(false) {
+        POOL_ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// A pool of two threads whose allocations `count_in_pool` counts.
+fn counted_pool() -> rayon::ThreadPool {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(2)
+        .start_handler(|_| POOL_THREAD.with(|p| p.set(true)))
+        .build()
+        .unwrap()
+}
+
+/// Lets every thread of `pool` run and go idle once: a rayon worker's first attempt to steal
+/// work registers it with crossbeam's epoch collector, a one-time allocation per thread that
+/// would otherwise land in whichever step first finds that thread idle.
+fn settle(pool: &rayon::ThreadPool) {
+    pool.broadcast(|_| ());
+    std::thread::sleep(std::time::Duration::from_millis(50));
+}
+
+/// Allocations made by `f` on the pool's threads (call it inside `pool.install`).
+fn count_in_pool(f: impl FnOnce()) -> usize {
+    POOL_ALLOCATIONS.store(0, Ordering::Relaxed);
+    POOL_COUNTING.store(true, Ordering::Relaxed);
+    f();
+    POOL_COUNTING.store(false, Ordering::Relaxed);
+    POOL_ALLOCATIONS.load(Ordering::Relaxed)
 }
 
 fn allocations() -> usize {
@@ -169,5 +208,113 @@ fn minibatch_epochs_between_logs_allocate_nothing() {
         inside,
         Some(0),
         "allocations in 10 epochs of mini-batch training"
+    );
+}
+
+/// Steps of the data-parallel pass (threads inside the step) allocate on no thread.
+fn two_thread_steps_allocate_nothing<T: Float>(
+    sizes: &[usize],
+    activation: Activation,
+    rows: usize,
+    momentum: f64,
+) {
+    let _one_at_a_time = POOL_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let (x, y) = data::<T>(rows, sizes[0]);
+    let hidden = vec![activation; sizes.len() - 2];
+    let mut mlp = Mlp::<T>::new(sizes, &hidden, Loss::SoftmaxCrossEntropy);
+    mlp.initialize(&"he-normal".parse::<Init>().unwrap(), None, 1);
+    let mut ws = Workspace::new(&mlp, rows);
+    ws.threads = 2;
+    let mut grads = Gradients::zeros_like(&mlp);
+    let mut sgd = Sgd::with(0.01, momentum, 1e-4);
+    let pool = counted_pool();
+    let n = pool.install(|| {
+        let mut step = |mlp: &mut Mlp<T>| {
+            let loss =
+                mlp.loss_and_gradients(x.view(), TargetsView::Classes(&y), &mut ws, &mut grads);
+            sgd.step(mlp, &grads);
+            loss
+        };
+        step(&mut mlp); // the first step sizes the buffers of both threads
+        settle(&pool);
+        step(&mut mlp);
+        count_in_pool(|| {
+            for _ in 0..20 {
+                step(&mut mlp);
+            }
+        })
+    });
+    assert_eq!(
+        n,
+        0,
+        "{} {sizes:?} {activation} on 2 threads: {n} allocations in 20 steps",
+        T::NAME
+    );
+}
+
+#[test]
+fn two_thread_steps_allocate_nothing_on_any_thread() {
+    two_thread_steps_allocate_nothing::<f32>(&[784, 256, 256, 10], Activation::Relu, 128, 0.0);
+    two_thread_steps_allocate_nothing::<f32>(&[256, 256, 256, 256, 10], Activation::Tanh, 256, 0.9);
+    two_thread_steps_allocate_nothing::<f32>(&[2, 100, 100, 3], Activation::Sigmoid, 300, 0.0);
+    two_thread_steps_allocate_nothing::<f64>(&[5, 64, 64, 3], Activation::Selu, 200, 0.5);
+}
+
+#[test]
+fn two_thread_training_allocates_nothing_between_logs() {
+    // As `minibatch_epochs_between_logs_allocate_nothing`, with `threads: 2` inside a pool
+    // of two: mini-batch steps (the last of each epoch shorter) and one whole-set evaluation.
+    let _one_at_a_time = POOL_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let (x, y) = data::<f32>(1000, 32);
+    let mut mlp = Mlp::<f32>::new(
+        &[32, 128, 128, 3],
+        &[Activation::Tanh; 2],
+        Loss::SoftmaxCrossEntropy,
+    );
+    mlp.initialize(&"xavier-normal".parse::<Init>().unwrap(), None, 3);
+    let split = Split {
+        x: x.view(),
+        targets: TargetsView::Classes(&y),
+    };
+    let mut rng = <rand_chacha::ChaCha8Rng as rand::SeedableRng>::seed_from_u64(0);
+    let mut sgd = Sgd::with(0.05, 0.9, 1e-4);
+    let config = TrainConfig {
+        epochs: 6,
+        batch_size: 96,
+        log_every: 2,
+        threads: 2,
+    };
+    let mut inside = None;
+    let pool = counted_pool();
+    let history = pool.install(|| {
+        train(
+            &mut mlp,
+            &mut sgd,
+            split,
+            None,
+            &config,
+            &mut rng,
+            None,
+            |cp| {
+                match cp.record.epoch {
+                    2 => {
+                        POOL_ALLOCATIONS.store(0, Ordering::Relaxed);
+                        POOL_COUNTING.store(true, Ordering::Relaxed);
+                    }
+                    4 => {
+                        POOL_COUNTING.store(false, Ordering::Relaxed);
+                        inside = Some(POOL_ALLOCATIONS.load(Ordering::Relaxed));
+                    }
+                    _ => {}
+                }
+                ControlFlow::Continue(())
+            },
+        )
+    });
+    assert_eq!(history.steps, 6 * 11);
+    assert_eq!(
+        inside,
+        Some(0),
+        "allocations in 2 epochs of two-thread training"
     );
 }
