@@ -3,8 +3,9 @@
 //!
 //! `cargo bench --bench workloads` — figures to compare with the peers' in docs/benchmarks.md:
 //! W1 and W2 in µs/step, W3 in samples/s (criterion's throughput), W4 in ms/step.
-//! W3 and W4 run on 1 and 2 threads (threads inside the matrix products), each step inside a
-//! rayon pool of that many threads.
+//! W3 and W4 run on 1 and 2 threads (the data-parallel step: rows split among the threads,
+//! sums over rows split by output element), each step inside a rayon pool of that many threads.
+//! `benches/peers.sh` runs these beside JAX in one sitting and prints the ratios.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use initlab::data::generators;
@@ -50,14 +51,15 @@ impl Bench {
         let loss =
             self.mlp
                 .loss_and_gradients(x, TargetsView::Classes(y), &mut self.ws, &mut self.grads);
-        self.sgd.step(&mut self.mlp, &self.grads);
+        self.sgd
+            .step_threaded(&mut self.mlp, &self.grads, self.ws.threads);
         loss
     }
 }
 
 /// A rayon pool of `threads` workers: the steps run inside it (`ThreadPool::install`), as in
-/// the experiment runner, so the matrix products' second thread is a pool worker and the
-/// calling thread runs a share itself instead of waiting (see `initlab::nn::gemm::gemm`).
+/// the experiment runner, so the step's second thread is a pool worker and the calling thread
+/// runs a share itself instead of waiting (see `initlab::nn::Mlp::loss_and_gradients`).
 fn pool(threads: usize) -> rayon::ThreadPool {
     rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
@@ -104,7 +106,7 @@ fn w2_spiral(c: &mut Criterion) {
 }
 
 /// Times `b`'s steps over consecutive batches of `batch` rows of (x, y), wrapping around at
-/// the end, inside a rayon pool of `threads` threads (the threads of the matrix products).
+/// the end, inside a rayon pool of `threads` threads (the threads of the step).
 fn bench_batches(
     group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
     b: &mut Bench,

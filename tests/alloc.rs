@@ -232,7 +232,7 @@ fn two_thread_steps_allocate_nothing<T: Float>(
         let mut step = |mlp: &mut Mlp<T>| {
             let loss =
                 mlp.loss_and_gradients(x.view(), TargetsView::Classes(&y), &mut ws, &mut grads);
-            sgd.step(mlp, &grads);
+            sgd.step_threaded(mlp, &grads, 2);
             loss
         };
         step(&mut mlp); // the first step sizes the buffers of both threads

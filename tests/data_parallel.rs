@@ -157,3 +157,33 @@ fn threaded_pass_agrees_with_the_reference() {
         assert!(diff < 1e-12, "dW differs from the reference by {diff}");
     }
 }
+
+/// `Sgd::step_threaded` (blocks of parameters shared out to the threads) gives `Sgd::step`'s
+/// weights and velocities bit for bit, plain and with momentum and weight decay.
+#[test]
+fn threaded_sgd_step_equals_the_one_thread_step() {
+    use initlab::nn::Sgd;
+    let sizes = [300, 200, 130, 10]; // 88,140 parameters: three blocks in the first layer
+    let mut start = Mlp::<f32>::new(&sizes, &[Activation::Tanh; 2], Loss::SoftmaxCrossEntropy);
+    start.initialize(&"xavier-normal".parse::<Init>().unwrap(), None, 5);
+    let x = Array2::from_shape_fn((64, 300), |(i, j)| ((i * 13 + j * 7) % 19) as f32 / 19.0);
+    let labels: Vec<usize> = (0..64).map(|i| i % 10).collect();
+    let mut grads = Gradients::zeros_like(&start);
+    let mut ws = Workspace::new(&start, 64);
+    start.loss_and_gradients(x.view(), TargetsView::Classes(&labels), &mut ws, &mut grads);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(2)
+        .build()
+        .unwrap();
+    for (momentum, decay) in [(0.0, 0.0), (0.0, 1e-3), (0.9, 1e-4)] {
+        let (mut one, mut two) = (start.clone(), start.clone());
+        let mut sgd_one = Sgd::with(0.1, momentum, decay);
+        let mut sgd_two = Sgd::with(0.1, momentum, decay);
+        for _ in 0..3 {
+            sgd_one.step(&mut one, &grads);
+            pool.install(|| sgd_two.step_threaded(&mut two, &grads, 2));
+        }
+        assert_ne!(one, start, "the step changed the weights");
+        assert_eq!(one, two, "momentum {momentum} weight decay {decay}");
+    }
+}

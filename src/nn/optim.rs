@@ -1,7 +1,12 @@
 //! Stochastic gradient descent: the only code that changes weights after initialization.
 
-use super::float::Float;
+use std::sync::Mutex;
+
+use super::float::{DenormalMode, Float};
 use super::mlp::{Gradients, Mlp};
+
+/// Parameters per work item of [`Sgd::step_threaded`].
+const PAR_BLOCK: usize = 1 << 15;
 
 /// SGD with optional momentum and weight decay, with PyTorch's semantics:
 ///
@@ -84,6 +89,60 @@ impl<T: Float> Sgd<T> {
                 wd,
             );
         }
+    }
+}
+
+impl<T: Float> Sgd<T> {
+    /// [`Sgd::step`] on `threads` threads (call it inside a rayon pool of that many): each
+    /// layer's weights are cut into blocks of 32,768 values and its bias is one more block;
+    /// the threads take blocks one at a time from a shared queue. Each parameter gets the
+    /// arithmetic of [`Sgd::step`], so the result is the same bit for bit. A network of fewer
+    /// than 65,536 parameters is updated on the calling thread.
+    pub fn step_threaded(&mut self, mlp: &mut Mlp<T>, grads: &Gradients<T>, threads: usize) {
+        if threads < 2 || mlp.parameter_count() < 2 * PAR_BLOCK {
+            self.step(mlp, grads);
+            return;
+        }
+        self.prepare(mlp);
+        let lr = T::of(self.learning_rate);
+        let mu = T::of(self.momentum);
+        let wd = T::of(self.weight_decay);
+        let plain = self.momentum == 0.0;
+        let mut velocity = self.velocity.as_mut().map(|v| v.layers.iter_mut());
+        let blocks = mlp
+            .layers
+            .iter_mut()
+            .zip(&grads.layers)
+            .flat_map(move |(layer, grad)| {
+                let vel = velocity.as_mut().and_then(|v| v.next());
+                let (v_weight, v_bias) = match vel {
+                    Some(v) => (v.weight.as_slice_mut(), v.bias.as_slice_mut()),
+                    None => (None, None),
+                };
+                let (w, g) = slices(layer.weight.as_slice_mut(), grad.weight.as_slice());
+                let mut v_chunks = v_weight.map(|v| v.chunks_mut(PAR_BLOCK));
+                let weights = w
+                    .chunks_mut(PAR_BLOCK)
+                    .zip(g.chunks(PAR_BLOCK))
+                    .map(move |(w, g)| (w, g, v_chunks.as_mut().and_then(|c| c.next())));
+                let (b, gb) = slices(layer.bias.as_slice_mut(), grad.bias.as_slice());
+                weights.chain(std::iter::once((b, gb, v_bias)))
+            });
+        let queue = Mutex::new(blocks);
+        let mode = DenormalMode::current();
+        let work = || {
+            let _mode = mode.enter();
+            loop {
+                let next = queue.lock().unwrap_or_else(|e| e.into_inner()).next();
+                let Some((w, g, v)) = next else { break };
+                if plain {
+                    update_plain(Some(w), Some(g), lr, wd);
+                } else {
+                    update_momentum(Some(w), Some(g), v, lr, mu, wd);
+                }
+            }
+        };
+        rayon::join(work, work);
     }
 }
 

@@ -32,7 +32,8 @@ pub struct TrainConfig {
     pub batch_size: usize,
     /// Record every this many epochs (epoch 0 and the last epoch are always recorded).
     pub log_every: usize,
-    /// Threads each matrix product may use.
+    /// Threads each step may use: a large enough batch is split among them, bit-identically
+    /// (see [`Mlp::loss_and_gradients`]). Train inside a rayon pool of this many threads.
     pub threads: usize,
 }
 
@@ -182,7 +183,7 @@ pub fn train<T: Float, R: Rng + ?Sized>(
                     copy.assign(&layer.weight);
                 }
             }
-            optimizer.step(mlp, &buffers.gradients);
+            optimizer.step_threaded(mlp, &buffers.gradients, config.threads);
             start = end;
         }
         if diverged || logged {

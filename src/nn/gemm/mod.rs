@@ -16,7 +16,9 @@
 //! then sequentially inside a block) whatever its tile position and whatever the thread count;
 //! threads only split C into column (or row) blocks, never k, and run in the caller's
 //! floating-point mode (see [`crate::nn::float::DenormalMode`]). So results are bit-identical
-//! for every `threads` value on a given machine.
+//! for every `threads` value on a given machine. The same holds for parts of a product computed
+//! separately with [`gemm_part`] under the whole product's [`Plan`] (the training step's
+//! threads compute rows of a batch, or blocks of a weight gradient, that way).
 
 use std::fmt::Debug;
 use std::ops::{Add, Mul};

@@ -1,0 +1,90 @@
+"""The table of benches/peers.sh: initlab (1 and 2 threads) beside JAX, with ratios and targets.
+
+usage: python ratios.py raw.jsonl
+Each figure is the median over the rounds; each ratio is taken within a round (initlab and JAX
+measured minutes apart) and the median of those is shown. For initlab, "best" is the fastest
+criterion sample of the sitting (what a quiet machine gives; the median is the figure).
+"""
+import json
+import statistics
+import sys
+
+rows = [json.loads(line) for line in open(sys.argv[1]) if line.strip()]
+
+
+def initlab(w, threads, key="ns_median"):
+    """{round: figure in the workload's unit} for initlab."""
+    out = {}
+    for r in rows:
+        if r["framework"] == "initlab" and r["workload"] == w and r["threads"] == threads:
+            if w == "W5":
+                out[r["round"]] = r["total_s"]
+                continue
+            ns = r[key]
+            out[r["round"]] = 128 / (ns * 1e-9) if w == "W3" else ns / (1e3 if w != "W4" else 1e6)
+    return out
+
+
+def jax(w):
+    key = {"W1": "us_per_step", "W2": "us_per_step", "W3": "samples_per_s", "W4": "ms_per_step",
+           "W5": "total_s"}[w]
+    return {r["round"]: r[key] for r in rows if r["framework"] == "jax" and r["workload"] == w}
+
+
+def med(d):
+    return statistics.median(d.values()) if d else None
+
+
+def fmt(v, w):
+    if v is None:
+        return "–"
+    if w == "W3":
+        return f"{v:,.0f}"
+    return f"{v:.2f}" if v < 100 else f"{v:.0f}"
+
+
+UNIT = {"W1": "µs/step", "W2": "µs/step", "W3": "samples/s", "W4": "ms/step", "W5": "s, whole grid"}
+print("| workload | initlab 1 thread | initlab 2 threads | JAX (2 threads) | ratio | target | met |")
+print("|---|---|---|---|---|---|---|")
+for w in ["W1", "W2", "W3", "W4", "W5"]:
+    one, two, peer = initlab(w, 1), initlab(w, 2), jax(w)
+    if not (one or two or peer):
+        continue
+    mine = two if two else one
+    rounds = sorted(set(mine) & set(peer))
+    if w == "W3":
+        ratios = [mine[r] / peer[r] for r in rounds]
+        ratio_text = "initlab/JAX samples/s"
+    else:
+        ratios = [mine[r] / peer[r] for r in rounds]
+        ratio_text = "initlab/JAX time"
+    ratio = statistics.median(ratios) if ratios else None
+    target, met = {
+        "W1": ("≤ 0.5 µs", med(one) is not None and med(one) <= 0.5),
+        "W2": ("≤ 25 µs", med(one) is not None and med(one) <= 25),
+        "W3": ("≥ 1.2× JAX", ratio is not None and ratio >= 1.2),
+        "W4": ("< 0.9× JAX", ratio is not None and ratio < 0.9),
+        "W5": ("≤ 20 s", med(two) is not None and med(two) <= 20),
+    }[w]
+    best = ""
+    if w in ("W1", "W2", "W3", "W4"):
+        b = initlab(w, 2 if two else 1, "ns_best")
+        best = f" (best {fmt(max(b.values()) if w == 'W3' else min(b.values()), w)})"
+    cell_one = fmt(med(one), w) + (best if not two else "")
+    cell_two = fmt(med(two), w) + (best if two else "") if two else "–"
+    if w == "W5":
+        cell_one, cell_two = "–", fmt(med(two), w)
+    ratio_cell = f"{ratio:.2f} ({ratio_text})" if ratio is not None else "–"
+    print(f"| {w}, {UNIT[w]} | {cell_one} | {cell_two} | {fmt(med(peer), w)} | {ratio_cell} "
+          f"| {target} | {'yes' if met else 'no'} |")
+
+for w in ["W3", "W4"]:
+    one, two = initlab(w, 1), initlab(w, 2)
+    rounds = sorted(set(one) & set(two))
+    if rounds:
+        speedups = [(two[r] / one[r]) if w == "W3" else (one[r] / two[r]) for r in rounds]
+        s = statistics.median(speedups)
+        print(f"\n{w}: 2-thread speedup over 1 thread {s:.2f}× (target ≥ 1.8×: "
+              f"{'yes' if s >= 1.8 else 'no'}); rounds: {', '.join(f'{x:.2f}' for x in speedups)}")
+n = len({r['round'] for r in rows if r['workload'] != 'W5'})
+print(f"\n{n} round(s); figures are medians over rounds, ratios medians of per-round ratios.")
