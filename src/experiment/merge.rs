@@ -16,9 +16,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
-use super::output::{self, Tables};
+use super::output;
 use super::record::read_keyed;
-use super::record::{self, Keyed, Metrics, PointRow, RunKey, SummaryRow};
+use super::record::{Keyed, Metrics, PointRow, RunKey, SummaryRow};
 use super::runner::{self, RunResult};
 use super::spec::{ConfigError, ExperimentSpec, parse_shard};
 use super::{ExecError, Experiment};
@@ -238,10 +238,13 @@ pub fn merge(out: &Path, dirs: &[PathBuf]) -> Result<MergeOutcome, ExecError> {
         }
     }
 
-    // The runs back in grid order, as the unsharded run has them.
-    let grid = runner::grid(&spec, exp.inits.len(), None);
-    let mut results: Vec<RunResult<f64>> = Vec::with_capacity(grid.len());
-    for run in grid {
+    // The runs back in grid order, as the unsharded run has them, written by the same
+    // code as an unsharded run's files, the summary recomputed alike.
+    let staging = output::Staging::new(out)?;
+    let dir = &staging.dir;
+    let mut writer = output::ResultsWriter::create(dir, &exp, false)?;
+    let grid = runner::Grid::new(&spec, exp.inits.len(), None);
+    for run in grid.iter() {
         let key = exp.key(&run);
         let Some((rows, _)) = metrics.remove(&key) else {
             return Err(config_err(format!(
@@ -249,36 +252,23 @@ pub fn merge(out: &Path, dirs: &[PathBuf]) -> Result<MergeOutcome, ExecError> {
                 key.init, key.activation, key.seed
             )));
         };
-        results.push(RunResult {
+        writer.write(&RunResult::<f64> {
             records: rows.iter().map(Into::into).collect(),
             layers: layers.remove(&key).unwrap_or_default(),
             boundary: boundary.remove(&key).unwrap_or_default(),
             spec: run,
             snapshot: None,
             lsuv_stuck: Vec::new(),
-        });
+        })?;
     }
     if !metrics.is_empty() {
         return Err(config_err(format!(
             "the shards hold {} runs, expected the {} runs of the experiment's grid",
-            results.len() + metrics.len(),
-            results.len()
+            grid.len() + metrics.len(),
+            grid.len()
         )));
     }
-
-    // Written by the same code as an unsharded run's files, summary recomputed alike.
-    let summary = record::summarize_results(&exp, &results, false);
-    let staging = output::Staging::new(out)?;
-    let dir = &staging.dir;
-    output::write_tables(
-        dir,
-        &Tables {
-            experiment: &exp,
-            runs: &results,
-            summary: &summary,
-            points: points.as_deref(),
-        },
-    )?;
+    writer.finish(false, points.as_deref())?;
     let config = toml::to_string(&spec).context("cannot serialize the merged experiment")?;
     output::write_file(dir, "config.toml", |w| w.write_all(config.as_bytes()))?;
     // Weights saved by the shards (names are unique per run).
@@ -302,7 +292,7 @@ pub fn merge(out: &Path, dirs: &[PathBuf]) -> Result<MergeOutcome, ExecError> {
     let out = staging.commit()?;
     Ok(MergeOutcome {
         out,
-        runs: results.len(),
+        runs: grid.len(),
         shards: count,
         experiment: exp,
     })

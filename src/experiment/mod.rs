@@ -5,7 +5,7 @@
 //!
 //! - [`load`]: the built-in registry, TOML files and overrides → an [`Experiment`];
 //! - [`execute()`]: data, grid, results directory (with [`runner`], [`prepare`],
-//!   [`output`]);
+//!   [`output`], [`reorder`]);
 //! - [`record`]: the rows of every CSV file (written and read by [`crate::csvfile`]);
 //! - [`merge`]: shard results directories → one.
 
@@ -15,6 +15,7 @@ pub mod merge;
 pub mod output;
 pub mod prepare;
 pub mod record;
+pub mod reorder;
 pub mod runner;
 pub mod spec;
 pub mod stats;
