@@ -8,6 +8,7 @@ use std::sync::atomic::AtomicBool;
 
 use anyhow::{Context, Result};
 
+use crate::memory::{self, Budget};
 use crate::nn::Float;
 
 use super::output;
@@ -79,10 +80,24 @@ struct Job<'a> {
 
 /// Loads the data, runs the grid and writes the results directory (replacing any previous
 /// one only once everything is written). `progress(epochs_done, epochs_total)` is called
-/// as the runs train (see [`runner::run_grid`]).
+/// as the runs train (see [`runner::run_grid_in_order`]). Refuses a grid whose runs would
+/// not fit in the memory available ([`execute_within`] with [`Budget::detect`]).
 pub fn execute(
     exp: &Experiment,
     options: &ExecOptions,
+    stop: &AtomicBool,
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> Result<Outcome, ExecError> {
+    execute_within(exp, options, &Budget::detect(None), stop, progress)
+}
+
+/// Like [`execute`], within `budget`: once the data are loaded, and before any run
+/// allocates, the memory the grid needs is estimated ([`memory::grid_estimate`]) and a
+/// grid that does not fit is refused with an error naming the setting and the estimate.
+pub fn execute_within(
+    exp: &Experiment,
+    options: &ExecOptions,
+    budget: &Budget,
     stop: &AtomicBool,
     progress: &(dyn Fn(usize, usize) + Sync),
 ) -> Result<Outcome, ExecError> {
@@ -96,6 +111,27 @@ pub fn execute(
     if exp.inits.iter().any(|i| i.init.is_data_dependent()) && dataset.is_empty() {
         return Err(ConfigError(format!("{}: lsuv needs training data", exp.origin)).into());
     }
+    let shape = memory::DataShape {
+        rows: dataset.len(),
+        features: dataset.n_features(),
+        outputs,
+    };
+    let element = match spec.training.precision {
+        Precision::F32 => 4,
+        Precision::F64 => 8,
+    };
+    let threads = options.threads.max(1);
+    let needs = memory::grid_estimate(
+        spec,
+        shape,
+        threads,
+        runner::WINDOW_PER_THREAD * threads,
+        options.save_weights,
+        element,
+    );
+    budget
+        .check(&needs)
+        .map_err(|m| ConfigError(format!("{}: {m}", exp.origin)))?;
     let points = (dataset.n_features() == 2).then(|| {
         // The first replicate's training split, as its runs saw it.
         let mut split_rng = rand::SeedableRng::seed_from_u64(runner::derive_seed(spec.seed, 1));

@@ -3,7 +3,7 @@
 //!
 //! The shards must come from the same resolved experiment (`config.toml` equal except its
 //! `shard` field) and cover every shard `1/N … N/N` exactly once. The shards' rows are read
-//! back through the results schema ([`record`]), put back in the grid order of an unsharded
+//! back through the results schema ([`super::record`]), put back in the grid order of an unsharded
 //! run (start, then activation, then seed) and written by the same code as an unsharded
 //! run's, the summary recomputed from the merged metrics: `metrics.csv`, `layers.csv`,
 //! `summary.csv`, `boundary.csv` and `points.csv` are byte-identical to the unsharded run's

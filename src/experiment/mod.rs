@@ -20,6 +20,6 @@ pub mod runner;
 pub mod spec;
 pub mod stats;
 
-pub use execute::{ExecError, ExecOptions, Outcome, execute, partial_path};
+pub use execute::{ExecError, ExecOptions, Outcome, execute, execute_within, partial_path};
 pub use load::{BUILTINS, Experiment, Overrides, builtin_names};
 pub use spec::{ConfigError, ExperimentSpec, Precision, ResolvedInit};
