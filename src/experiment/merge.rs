@@ -203,6 +203,25 @@ pub fn merge(out: &Path, dirs: &[PathBuf]) -> Result<MergeOutcome, ExecError> {
         None,
     )?;
 
+    // The shards' rows are held until every run is back in grid order: refuse a merge whose
+    // rows cannot fit (in memory a row takes about 3× its text).
+    let text: u64 = shards
+        .iter()
+        .flat_map(|(dir, ..)| ["metrics.csv", "layers.csv", "boundary.csv"].map(|f| dir.join(f)))
+        .filter_map(|p| fs::metadata(p).ok())
+        .map(|m| m.len())
+        .sum();
+    crate::memory::Budget::detect(None)
+        .check(&crate::memory::Estimate::from(crate::memory::Part::new(
+            format!(
+                "merging {} of shard CSV files",
+                crate::memory::format_bytes(text)
+            ),
+            "every shard's rows, held to put them back in grid order",
+            text.saturating_mul(3),
+        )))
+        .map_err(config_err)?;
+
     // Gather every shard's rows, checking that no run appears twice.
     let mut metrics: HashMap<RunKey, (Vec<Metrics>, &PathBuf)> = HashMap::new();
     let mut layers = HashMap::new();
