@@ -318,9 +318,6 @@ const EVAL_ROWS: usize = 2048;
 /// optimizer's velocity, the weights before the step (for the update ratio), the
 /// evaluation's two gradient sums and the probe's gradient.
 const PARAMETER_COPIES: u64 = 7;
-/// Bytes of a logged epoch's metrics row and of one layer's statistics row, in memory.
-const RECORD_BYTES: u64 = 64;
-const LAYER_ROW_BYTES: u64 = 120;
 /// Decision-boundary points of a run on 2-D data, 32 bytes each.
 const BOUNDARY_BYTES: u64 = 40 * 40 * 32;
 
@@ -342,7 +339,8 @@ fn layer_sizes(spec: &ExperimentSpec, data: DataShape) -> Vec<usize> {
 /// and optimizer state, its copy of the data split, the buffers of its mini-batch, of the
 /// whole-set evaluation and of the probe, plus the finished runs waiting in the reorder
 /// window (`window` of them) and the summary's values of one start × activation. The
-/// number of runs in the grid does not appear: results are streamed to disk.
+/// number of runs in the grid does not appear: results are streamed to disk. Nor do the
+/// rows a run logs as it trains (they grow with its epochs, not at its start).
 pub fn grid_estimate(
     spec: &ExperimentSpec,
     data: DataShape,
@@ -374,10 +372,10 @@ pub fn grid_estimate(
         .unwrap_or(usize::MAX)
         .min(data.rows);
     let eval = data.rows.clamp(1, EVAL_ROWS);
-    let result = logged_epochs(spec)
-        .saturating_mul(RECORD_BYTES + sizes.len() as u64 * LAYER_ROW_BYTES)
-        .saturating_add(BOUNDARY_BYTES)
-        .saturating_add(if save_weights { 2 * params * e } else { 0 });
+    // A finished run's rows grow as it trains (64 + 120 × layers bytes per logged epoch)
+    // and are not counted: a run may be meant to be stopped (Ctrl-C writes what finished),
+    // and a run long enough to log millions of epochs still starts.
+    let result = BOUNDARY_BYTES.saturating_add(if save_weights { 2 * params * e } else { 0 });
     let batch_setting = match spec.training.batch_size {
         Some(b) => format!("training.batch_size = {b}"),
         None => format!("full-batch training on {} rows", grouped(data.rows)),
@@ -422,11 +420,14 @@ pub fn grid_estimate(
                     .saturating_mul(threads + 1),
             ),
             Part::new(
+                if save_weights {
+                    "--save-weights".to_string()
+                } else {
+                    format!("--threads {threads}")
+                },
                 format!(
-                    "--epochs {} / log_every {}",
-                    spec.training.epochs, spec.training.log_every
+                    "the weights and boundaries of {window} finished runs waiting to be written"
                 ),
-                format!("the rows of {window} finished runs waiting to be written"),
                 result.saturating_mul(window as u64),
             ),
             Part::new(
