@@ -131,6 +131,10 @@ pub struct ExperimentArgs {
     /// results/NAME-shard-K-of-N/ by default; combine the shards with `initlab merge`.
     #[arg(long, value_name = "K/N", value_parser = shard_arg)]
     pub shard: Option<(usize, usize)>,
+    /// Refuse to start when the estimated memory exceeds this size (e.g. 2G, 512M, 4GiB)
+    /// [default: the memory available].
+    #[arg(long, value_name = "SIZE", value_parser = crate::memory::parse_size)]
+    pub max_memory: Option<u64>,
 }
 
 /// Options of `initlab inspect`.
@@ -160,6 +164,10 @@ pub struct InspectArgs {
     /// Also write the table in long format to this CSV file.
     #[arg(long)]
     pub csv: Option<PathBuf>,
+    /// Refuse to start when the estimated memory exceeds this size (e.g. 2G, 512M, 4GiB)
+    /// [default: the memory available].
+    #[arg(long, value_name = "SIZE", value_parser = crate::memory::parse_size)]
+    pub max_memory: Option<u64>,
 }
 
 /// `--precision`: the command line's names of [`Precision`] (the library type carries no
@@ -299,6 +307,14 @@ fn run_experiment(args: ExperimentArgs) -> Result<(), CliError> {
         save_weights: args.save_weights,
         shard,
     };
+    // Before any run allocates: the report reads the results back whole.
+    let budget = crate::memory::Budget::detect(args.max_memory);
+    if !args.no_plots {
+        let runs = experiment::runner::Grid::new(&exp.spec, exp.inits.len(), shard).len();
+        budget
+            .check(&crate::memory::report_estimate(&exp.spec, runs))
+            .map_err(CliError::usage)?;
+    }
     let stop = Arc::new(AtomicBool::new(false));
     {
         let stop = Arc::clone(&stop);
@@ -328,7 +344,7 @@ fn run_experiment(args: ExperimentArgs) -> Result<(), CliError> {
             }
         }
     };
-    let outcome = experiment::execute(&exp, &options, &stop, &progress)?;
+    let outcome = experiment::execute_within(&exp, &options, &budget, &stop, &progress)?;
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
@@ -413,6 +429,15 @@ fn inspect(args: InspectArgs) -> Result<(), CliError> {
             return Err(CliError::usage(format!("{name} must be at least 1, got 0")));
         }
     }
+    let element = match Precision::from(args.precision) {
+        Precision::F32 => 4,
+        Precision::F64 => 8,
+    };
+    crate::memory::Budget::detect(args.max_memory)
+        .check(&crate::memory::inspect_estimate(
+            args.depth, args.width, args.batch, element,
+        ))
+        .map_err(CliError::usage)?;
     let mut config = InspectConfig::new(inits, activation, args.depth, args.width);
     config.batch = args.batch;
     config.seed = args.seed;

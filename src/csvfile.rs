@@ -32,6 +32,45 @@ pub fn write_rows<R: Serialize>(
     out.flush()
 }
 
+/// A CSV file written row by row, as the rows come: the same bytes as [`write_rows`] given
+/// all the rows at once (a header from the first row's type, then one record per row), but
+/// only a buffer's worth in memory. Used for the per-run files of a results directory,
+/// which are written as the runs finish; the directory as a whole is what appears
+/// atomically (see `experiment::output::Staging`).
+pub struct CsvFile {
+    path: PathBuf,
+    out: csv::Writer<std::fs::File>,
+}
+
+impl CsvFile {
+    /// Creates (or truncates) the file at `path`.
+    pub fn create(path: &Path) -> io::Result<Self> {
+        let file = std::fs::File::create(path)?;
+        Ok(CsvFile {
+            path: path.to_path_buf(),
+            out: csv::Writer::from_writer(file),
+        })
+    }
+
+    /// Where the file is.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Appends one row (the header first, before the first row).
+    pub fn write<R: Serialize>(&mut self, row: &R) -> io::Result<()> {
+        self.out
+            .serialize(ShortFloats(row))
+            .map_err(io::Error::other)
+    }
+
+    /// Writes out what is buffered and syncs the file to disk.
+    pub fn finish(self) -> io::Result<()> {
+        let file = self.out.into_inner().map_err(|e| e.into_error())?;
+        file.sync_all()
+    }
+}
+
 /// Serializes `T` unchanged except that every float becomes the text [`fmt_f64`] gives.
 ///
 /// On its own the `csv` crate writes floats with `ryu` (`1.0`, `1e-7`), not the shortest
@@ -411,6 +450,22 @@ mod tests {
         assert_eq!(back[1].run, rows[1].run);
         assert!(back[1].row.train_loss.is_nan());
         assert_eq!(back[2], rows[2]);
+    }
+
+    #[test]
+    fn a_file_written_row_by_row_has_the_bytes_of_all_rows_at_once() {
+        let rows = [
+            metric("he-normal", 0.1, 1.0),
+            metric("a,\"b\"", f64::NAN, 1e-7),
+        ];
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.csv");
+        let mut file = CsvFile::create(&path).unwrap();
+        for row in &rows {
+            file.write(row).unwrap();
+        }
+        file.finish().unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), to_text(&rows));
     }
 
     #[test]

@@ -22,6 +22,7 @@ pub mod data;
 pub mod experiment;
 pub mod fsutil;
 pub mod inspect;
+pub mod memory;
 pub mod nn;
 pub mod report;
 

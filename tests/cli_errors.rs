@@ -625,6 +625,113 @@ fn cases() -> Vec<Case> {
             1,
             &["/proc"],
         ),
+        // --- size guards: refused before anything is allocated ---
+        case(
+            "`inspect` wider than the memory available",
+            &[
+                "inspect",
+                "--init",
+                "he-normal",
+                "--activation",
+                "relu",
+                "--depth",
+                "3",
+                "--width",
+                "100000",
+            ],
+            2,
+            &[
+                "--width 100000 needs ~320 GB",
+                "weights and gradients of 4 layers of 100,000 × 100,000",
+                "available",
+            ],
+        ),
+        case(
+            "`inspect` batch above `--max-memory`",
+            &[
+                "inspect",
+                "--init",
+                "he-normal",
+                "--width",
+                "64",
+                "--batch",
+                "200000",
+                "--max-memory",
+                "100M",
+            ],
+            2,
+            &[
+                "--batch 200000 needs ~",
+                "200,000-row batch",
+                "--max-memory is 100 MB",
+            ],
+        ),
+        with_files(
+            case(
+                "experiment network above `--max-memory`",
+                &[
+                    "experiment",
+                    "e.toml",
+                    "--out",
+                    "out",
+                    "--no-plots",
+                    "--threads",
+                    "1",
+                    "--max-memory",
+                    "200M",
+                ],
+                2,
+                &[
+                    "network.hidden = [6000, 6000] needs ~",
+                    "parameters",
+                    "--threads 1",
+                    "--max-memory is 200 MB",
+                ],
+            ),
+            vec![(
+                "e.toml",
+                BASE.replace("hidden = [3]", "hidden = [6000, 6000]")
+                    .into_bytes(),
+            )],
+        ),
+        case(
+            "experiment report above `--max-memory`",
+            &[
+                "experiment",
+                "e.toml",
+                "--out",
+                "out",
+                "--seeds",
+                "100000",
+                "--max-memory",
+                "100M",
+            ],
+            2,
+            &[
+                "--seeds 100000 needs ~",
+                "drawing the report of 100,000 runs",
+                "--no-plots",
+            ],
+        ),
+        clap(case(
+            "`--max-memory` that is not a size",
+            &[
+                "experiment",
+                "e.toml",
+                "--out",
+                "out",
+                "--max-memory",
+                "lots",
+            ],
+            2,
+            &["'lots'", "--max-memory", "512M, 2G, 4GiB"],
+        )),
+        clap(case(
+            "`--max-memory` with an unknown unit",
+            &["inspect", "--init", "he-normal", "--max-memory", "2Q"],
+            2,
+            &["unknown unit `q`", "KiB"],
+        )),
         // --- other subcommands ---
         with_files(
             case(

@@ -1,17 +1,19 @@
 //! Executing a loaded experiment: load its data, run the grid, and write the results
 //! directory whole (into a staging directory that replaces the previous results only once
-//! everything is written). Drawing the report is the caller's business.
+//! everything is written), each run's rows as soon as the runs before it are written, so
+//! memory does not grow with the grid. Drawing the report is the caller's business.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 
 use anyhow::{Context, Result};
 
+use crate::memory::{self, Budget};
 use crate::nn::Float;
 
-use super::output::{self, Tables};
+use super::output;
 use super::record::{self, PointRow, SummaryRow};
-use super::runner::{self, RunResult, RunSpec};
+use super::runner::{self, RunResult};
 use super::spec::{ConfigError, Precision};
 use super::{Experiment, prepare};
 
@@ -69,7 +71,7 @@ struct Job<'a> {
     exp: &'a Experiment,
     options: &'a ExecOptions,
     shared: runner::Shared<'a>,
-    runs: Vec<RunSpec>,
+    grid: runner::Grid,
     /// The training points of 2-D data, for `points.csv`.
     points: Option<Vec<PointRow>>,
     stop: &'a AtomicBool,
@@ -78,10 +80,24 @@ struct Job<'a> {
 
 /// Loads the data, runs the grid and writes the results directory (replacing any previous
 /// one only once everything is written). `progress(epochs_done, epochs_total)` is called
-/// as the runs train (see [`runner::run_grid`]).
+/// as the runs train (see [`runner::run_grid_in_order`]). Refuses a grid whose runs would
+/// not fit in the memory available ([`execute_within`] with [`Budget::detect`]).
 pub fn execute(
     exp: &Experiment,
     options: &ExecOptions,
+    stop: &AtomicBool,
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> Result<Outcome, ExecError> {
+    execute_within(exp, options, &Budget::detect(None), stop, progress)
+}
+
+/// Like [`execute`], within `budget`: once the data are loaded, and before any run
+/// allocates, the memory the grid needs is estimated ([`memory::grid_estimate`]) and a
+/// grid that does not fit is refused with an error naming the setting and the estimate.
+pub fn execute_within(
+    exp: &Experiment,
+    options: &ExecOptions,
+    budget: &Budget,
     stop: &AtomicBool,
     progress: &(dyn Fn(usize, usize) + Sync),
 ) -> Result<Outcome, ExecError> {
@@ -95,6 +111,27 @@ pub fn execute(
     if exp.inits.iter().any(|i| i.init.is_data_dependent()) && dataset.is_empty() {
         return Err(ConfigError(format!("{}: lsuv needs training data", exp.origin)).into());
     }
+    let shape = memory::DataShape {
+        rows: dataset.len(),
+        features: dataset.n_features(),
+        outputs,
+    };
+    let element = match spec.training.precision {
+        Precision::F32 => 4,
+        Precision::F64 => 8,
+    };
+    let threads = options.threads.max(1);
+    let needs = memory::grid_estimate(
+        spec,
+        shape,
+        threads,
+        runner::WINDOW_PER_THREAD * threads,
+        options.save_weights,
+        element,
+    );
+    budget
+        .check(&needs)
+        .map_err(|m| ConfigError(format!("{}: {m}", exp.origin)))?;
     let points = (dataset.n_features() == 2).then(|| {
         // The first replicate's training split, as its runs saw it.
         let mut split_rng = rand::SeedableRng::seed_from_u64(runner::derive_seed(spec.seed, 1));
@@ -109,7 +146,7 @@ pub fn execute(
             dataset: &dataset,
             outputs,
         },
-        runs: runner::grid(spec, exp.inits.len(), options.shard),
+        grid: runner::Grid::new(spec, exp.inits.len(), options.shard),
         points,
         stop,
         progress,
@@ -147,7 +184,12 @@ pub fn partial_path(out: &Path) -> PathBuf {
     out.with_file_name(format!("{name}.partial"))
 }
 
-/// Runs the grid in precision `T` and writes every file into `dir`.
+/// Warnings about LSUV listed one by one at most; past that, one line counts the rest (a
+/// grid of many runs must not gather one message per run).
+const MAX_LSUV_WARNINGS: usize = 20;
+
+/// Runs the grid in precision `T` and writes every file into `dir`, each run's rows as
+/// soon as it and the runs before it have finished.
 fn execute_typed<T: Float + ndarray_npy::WritableElement>(
     job: &Job<'_>,
     dir: &Path,
@@ -157,54 +199,58 @@ fn execute_typed<T: Float + ndarray_npy::WritableElement>(
         threads: job.options.threads,
         save_weights: job.options.save_weights,
     };
-    let results =
-        runner::run_grid::<T>(job.shared, &job.runs, &run_options, job.stop, job.progress);
-    let interrupted = results.len() < job.runs.len();
-    let summary = record::summarize_results(exp, &results, interrupted);
-    output::write_tables(
-        dir,
-        &Tables {
-            experiment: exp,
-            runs: &results,
-            summary: &summary,
-            points: job.points.as_deref(),
+    let mut writer = output::ResultsWriter::create(dir, exp, job.options.save_weights)?;
+    let (mut runs_done, mut diverged, mut unscaled) = (0, 0, 0);
+    let mut warnings = Vec::new();
+    runner::run_grid_in_order::<T, anyhow::Error>(
+        job.shared,
+        &job.grid,
+        &run_options,
+        job.stop,
+        job.progress,
+        &mut |run| {
+            runs_done += 1;
+            diverged += usize::from(run.records.last().is_some_and(|x| x.diverged));
+            if !run.lsuv_stuck.is_empty() {
+                unscaled += 1;
+                if unscaled <= MAX_LSUV_WARNINGS {
+                    warnings.push(lsuv_warning(exp, &run));
+                }
+            }
+            writer.write(&run)
         },
     )?;
+    if unscaled > MAX_LSUV_WARNINGS {
+        warnings.push(format!(
+            "… and {} more runs whose LSUV start left layers unscaled",
+            unscaled - MAX_LSUV_WARNINGS
+        ));
+    }
+    let interrupted = runs_done < job.grid.len();
+    let summary = writer.finish(interrupted, job.points.as_deref())?;
     let config = toml::to_string(&exp.resolved_spec())
         .context("cannot serialize the resolved experiment")?;
     output::write_file(dir, "config.toml", |w| w.write_all(config.as_bytes()))?;
-    if job.options.save_weights {
-        output::write_weights(dir, exp, &results)?;
-    }
     Ok(Outcome {
         summary,
-        runs_done: results.len(),
-        runs_total: job.runs.len(),
-        diverged: results
-            .iter()
-            .filter(|r| r.records.last().is_some_and(|x| x.diverged))
-            .count(),
+        runs_done,
+        runs_total: job.grid.len(),
+        diverged,
         interrupted,
         out: job.options.out.clone(),
         written: false,
-        warnings: lsuv_warnings(exp, &results),
+        warnings,
     })
 }
 
-/// One warning per run whose LSUV start left layers unscaled.
-fn lsuv_warnings<T>(exp: &Experiment, results: &[RunResult<T>]) -> Vec<String> {
-    results
-        .iter()
-        .filter(|r| !r.lsuv_stuck.is_empty())
-        .map(|r| {
-            let key = exp.key(&r.spec);
-            format!(
-                "{} / {} / seed {}: LSUV could not rescale layer(s) {:?} (zero output variance on the batch); left as initialized",
-                key.init,
-                key.activation,
-                key.seed,
-                r.lsuv_stuck.iter().map(|l| l + 1).collect::<Vec<_>>()
-            )
-        })
-        .collect()
+/// The warning for a run whose LSUV start left layers unscaled.
+fn lsuv_warning<T>(exp: &Experiment, run: &RunResult<T>) -> String {
+    let key = exp.key(&run.spec);
+    format!(
+        "{} / {} / seed {}: LSUV could not rescale layer(s) {:?} (zero output variance on the batch); left as initialized",
+        key.init,
+        key.activation,
+        key.seed,
+        run.lsuv_stuck.iter().map(|l| l + 1).collect::<Vec<_>>()
+    )
 }

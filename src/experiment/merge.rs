@@ -3,7 +3,7 @@
 //!
 //! The shards must come from the same resolved experiment (`config.toml` equal except its
 //! `shard` field) and cover every shard `1/N … N/N` exactly once. The shards' rows are read
-//! back through the results schema ([`record`]), put back in the grid order of an unsharded
+//! back through the results schema ([`super::record`]), put back in the grid order of an unsharded
 //! run (start, then activation, then seed) and written by the same code as an unsharded
 //! run's, the summary recomputed from the merged metrics: `metrics.csv`, `layers.csv`,
 //! `summary.csv`, `boundary.csv` and `points.csv` are byte-identical to the unsharded run's
@@ -16,9 +16,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
-use super::output::{self, Tables};
+use super::output;
 use super::record::read_keyed;
-use super::record::{self, Keyed, Metrics, PointRow, RunKey, SummaryRow};
+use super::record::{Keyed, Metrics, PointRow, RunKey, SummaryRow};
 use super::runner::{self, RunResult};
 use super::spec::{ConfigError, ExperimentSpec, parse_shard};
 use super::{ExecError, Experiment};
@@ -203,6 +203,25 @@ pub fn merge(out: &Path, dirs: &[PathBuf]) -> Result<MergeOutcome, ExecError> {
         None,
     )?;
 
+    // The shards' rows are held until every run is back in grid order: refuse a merge whose
+    // rows cannot fit (in memory a row takes about 3× its text).
+    let text: u64 = shards
+        .iter()
+        .flat_map(|(dir, ..)| ["metrics.csv", "layers.csv", "boundary.csv"].map(|f| dir.join(f)))
+        .filter_map(|p| fs::metadata(p).ok())
+        .map(|m| m.len())
+        .sum();
+    crate::memory::Budget::detect(None)
+        .check(&crate::memory::Estimate::from(crate::memory::Part::new(
+            format!(
+                "merging {} of shard CSV files",
+                crate::memory::format_bytes(text)
+            ),
+            "every shard's rows, held to put them back in grid order",
+            text.saturating_mul(3),
+        )))
+        .map_err(config_err)?;
+
     // Gather every shard's rows, checking that no run appears twice.
     let mut metrics: HashMap<RunKey, (Vec<Metrics>, &PathBuf)> = HashMap::new();
     let mut layers = HashMap::new();
@@ -238,10 +257,13 @@ pub fn merge(out: &Path, dirs: &[PathBuf]) -> Result<MergeOutcome, ExecError> {
         }
     }
 
-    // The runs back in grid order, as the unsharded run has them.
-    let grid = runner::grid(&spec, exp.inits.len(), None);
-    let mut results: Vec<RunResult<f64>> = Vec::with_capacity(grid.len());
-    for run in grid {
+    // The runs back in grid order, as the unsharded run has them, written by the same
+    // code as an unsharded run's files, the summary recomputed alike.
+    let staging = output::Staging::new(out)?;
+    let dir = &staging.dir;
+    let mut writer = output::ResultsWriter::create(dir, &exp, false)?;
+    let grid = runner::Grid::new(&spec, exp.inits.len(), None);
+    for run in grid.iter() {
         let key = exp.key(&run);
         let Some((rows, _)) = metrics.remove(&key) else {
             return Err(config_err(format!(
@@ -249,36 +271,23 @@ pub fn merge(out: &Path, dirs: &[PathBuf]) -> Result<MergeOutcome, ExecError> {
                 key.init, key.activation, key.seed
             )));
         };
-        results.push(RunResult {
+        writer.write(&RunResult::<f64> {
             records: rows.iter().map(Into::into).collect(),
             layers: layers.remove(&key).unwrap_or_default(),
             boundary: boundary.remove(&key).unwrap_or_default(),
             spec: run,
             snapshot: None,
             lsuv_stuck: Vec::new(),
-        });
+        })?;
     }
     if !metrics.is_empty() {
         return Err(config_err(format!(
             "the shards hold {} runs, expected the {} runs of the experiment's grid",
-            results.len() + metrics.len(),
-            results.len()
+            grid.len() + metrics.len(),
+            grid.len()
         )));
     }
-
-    // Written by the same code as an unsharded run's files, summary recomputed alike.
-    let summary = record::summarize_results(&exp, &results, false);
-    let staging = output::Staging::new(out)?;
-    let dir = &staging.dir;
-    output::write_tables(
-        dir,
-        &Tables {
-            experiment: &exp,
-            runs: &results,
-            summary: &summary,
-            points: points.as_deref(),
-        },
-    )?;
+    writer.finish(false, points.as_deref())?;
     let config = toml::to_string(&spec).context("cannot serialize the merged experiment")?;
     output::write_file(dir, "config.toml", |w| w.write_all(config.as_bytes()))?;
     // Weights saved by the shards (names are unique per run).
@@ -302,7 +311,7 @@ pub fn merge(out: &Path, dirs: &[PathBuf]) -> Result<MergeOutcome, ExecError> {
     let out = staging.commit()?;
     Ok(MergeOutcome {
         out,
-        runs: results.len(),
+        runs: grid.len(),
         shards: count,
         experiment: exp,
     })

@@ -5,7 +5,7 @@
 //!
 //! - [`load`]: the built-in registry, TOML files and overrides → an [`Experiment`];
 //! - [`execute()`]: data, grid, results directory (with [`runner`], [`prepare`],
-//!   [`output`]);
+//!   [`output`], [`reorder`]);
 //! - [`record`]: the rows of every CSV file (written and read by [`crate::csvfile`]);
 //! - [`merge`]: shard results directories → one.
 
@@ -15,10 +15,11 @@ pub mod merge;
 pub mod output;
 pub mod prepare;
 pub mod record;
+pub mod reorder;
 pub mod runner;
 pub mod spec;
 pub mod stats;
 
-pub use execute::{ExecError, ExecOptions, Outcome, execute, partial_path};
+pub use execute::{ExecError, ExecOptions, Outcome, execute, execute_within, partial_path};
 pub use load::{BUILTINS, Experiment, Overrides, builtin_names};
 pub use spec::{ConfigError, ExperimentSpec, Precision, ResolvedInit};

@@ -1,4 +1,4 @@
-//! Writing a results directory, whole or not at all.
+//! Writing a results directory, whole or not at all, run by run as the runs finish.
 //!
 //! Every file is first written into a fresh temporary directory next to the destination;
 //! only when all of them are complete does the temporary directory replace the previous
@@ -15,9 +15,9 @@ use crate::fsutil::write_atomic_with;
 use crate::nn::Float;
 
 use super::Experiment;
-use super::record::{Keyed, Metrics, PointRow, SummaryRow};
-use super::runner::RunResult;
-use crate::csvfile::write_rows;
+use super::record::{Keyed, Metrics, PointRow, RunKey, Summarizer, SummaryRow};
+use super::runner::{RunResult, Snapshot};
+use crate::csvfile::{CsvFile, write_rows};
 
 /// A staging directory that becomes the results directory on [`Staging::commit`] and is
 /// removed if dropped before.
@@ -121,69 +121,127 @@ pub fn write_file(
     write_atomic_with(&path, fill).with_context(|| format!("cannot write {}", path.display()))
 }
 
-/// What the CSV files of a results directory are written from.
-pub struct Tables<'a, T> {
-    /// The experiment (its name and labels make the rows' run keys).
-    pub experiment: &'a Experiment,
-    /// The runs, in grid order.
-    pub runs: &'a [RunResult<T>],
-    /// The summary rows.
-    pub summary: &'a [SummaryRow],
-    /// The training points of 2-D data.
-    pub points: Option<&'a [PointRow]>,
+/// The files of a results directory, written as the runs arrive in grid order: one
+/// writer per per-run file (`metrics.csv`, `layers.csv`, `boundary.csv`, and the weights),
+/// each fed run by run, so nothing but the run being written is held in memory; then,
+/// at [`ResultsWriter::finish`], `summary.csv` (from a [`Summarizer`] fed alongside) and
+/// `points.csv`. The bytes are those of writing every run's rows at once, in grid order.
+pub struct ResultsWriter<'a> {
+    dir: PathBuf,
+    experiment: &'a Experiment,
+    metrics: CsvFile,
+    layers: CsvFile,
+    /// Created with the first boundary row: only runs on 2-D data have any.
+    boundary: Option<CsvFile>,
+    summary: Summarizer<'a>,
+    /// `weights/`, when the weights are written.
+    weights: Option<PathBuf>,
 }
 
-impl<T> Tables<'_, T> {
-    /// Every run's `rows(run)`, in run order, each row with its run's key.
-    fn keyed<'r, R: 'r>(
-        &'r self,
-        rows: impl Fn(&'r RunResult<T>) -> &'r [R] + 'r,
-    ) -> impl Iterator<Item = Keyed<&'r R>> + 'r {
-        self.runs.iter().flat_map(move |r| {
-            let run = self.experiment.key(&r.spec);
-            rows(r).iter().map(move |row| Keyed {
-                run: run.clone(),
-                row,
-            })
+/// Context for an I/O error on `path`.
+fn cannot_write(path: &Path) -> String {
+    format!("cannot write {}", path.display())
+}
+
+impl<'a> ResultsWriter<'a> {
+    /// Starts the files of `experiment`'s results in `dir` (a [`Staging`] directory);
+    /// with `save_weights`, also `weights/`.
+    pub fn create(dir: &Path, experiment: &'a Experiment, save_weights: bool) -> Result<Self> {
+        let open = |name: &str| {
+            let path = dir.join(name);
+            CsvFile::create(&path).with_context(|| cannot_write(&path))
+        };
+        let weights = if save_weights {
+            let wdir = dir.join("weights");
+            fs::create_dir_all(&wdir)
+                .with_context(|| format!("cannot create {}", wdir.display()))?;
+            Some(wdir)
+        } else {
+            None
+        };
+        Ok(ResultsWriter {
+            dir: dir.to_path_buf(),
+            experiment,
+            metrics: open("metrics.csv")?,
+            layers: open("layers.csv")?,
+            boundary: None,
+            summary: Summarizer::new(experiment),
+            weights,
         })
+    }
+
+    /// Writes one run's rows (runs must come in grid order).
+    pub fn write<T: Float + ndarray_npy::WritableElement>(
+        &mut self,
+        run: &RunResult<T>,
+    ) -> Result<()> {
+        let key = self.experiment.key(&run.spec);
+        write_keyed(
+            &mut self.metrics,
+            &key,
+            run.records.iter().map(Metrics::from),
+        )?;
+        write_keyed(&mut self.layers, &key, &run.layers)?;
+        if !run.boundary.is_empty() && self.boundary.is_none() {
+            let path = self.dir.join("boundary.csv");
+            self.boundary = Some(CsvFile::create(&path).with_context(|| cannot_write(&path))?);
+        }
+        if let Some(b) = &mut self.boundary {
+            write_keyed(b, &key, &run.boundary)?;
+        }
+        if let (Some(wdir), Some(snapshot)) = (&self.weights, &run.snapshot) {
+            write_run_weights(wdir, &key, snapshot)?;
+        }
+        self.summary.add(&run.spec, &run.records);
+        Ok(())
+    }
+
+    /// Completes the files: flushes the per-run files, writes `summary.csv` (every row
+    /// marked `partial` or not) and, when there is a `boundary.csv`, `points.csv`; returns
+    /// the summary rows.
+    pub fn finish(self, partial: bool, points: Option<&[PointRow]>) -> Result<Vec<SummaryRow>> {
+        let has_boundary = self.boundary.is_some();
+        for file in [Some(self.metrics), Some(self.layers), self.boundary]
+            .into_iter()
+            .flatten()
+        {
+            let path = file.path().to_path_buf();
+            file.finish().with_context(|| cannot_write(&path))?;
+        }
+        let summary = self.summary.finish(partial);
+        write_file(&self.dir, "summary.csv", |w| write_rows(w, &summary))?;
+        if let (true, Some(points)) = (has_boundary, points) {
+            write_file(&self.dir, "points.csv", |w| write_rows(w, points))?;
+        }
+        Ok(summary)
     }
 }
 
-/// Writes metrics.csv, layers.csv, summary.csv and (for 2-D data) boundary.csv and
-/// points.csv into `dir`.
-pub fn write_tables<T>(dir: &Path, tables: &Tables<'_, T>) -> Result<()> {
-    write_file(dir, "metrics.csv", |w| {
-        let rows = tables.keyed(|r| &r.records).map(|k| Keyed {
-            run: k.run,
-            row: Metrics::from(k.row),
-        });
-        write_rows(w, rows)
-    })?;
-    write_file(dir, "layers.csv", |w| {
-        write_rows(w, tables.keyed(|r| &r.layers))
-    })?;
-    write_file(dir, "summary.csv", |w| write_rows(w, tables.summary))?;
-    if tables.runs.iter().any(|r| !r.boundary.is_empty()) {
-        write_file(dir, "boundary.csv", |w| {
-            write_rows(w, tables.keyed(|r| &r.boundary))
-        })?;
-        if let Some(points) = tables.points {
-            write_file(dir, "points.csv", |w| write_rows(w, points))?;
-        }
+/// Appends `rows` to `file`, each with the run's key.
+fn write_keyed<R: serde::Serialize>(
+    file: &mut CsvFile,
+    key: &RunKey,
+    rows: impl IntoIterator<Item = R>,
+) -> Result<()> {
+    for row in rows {
+        let row = Keyed {
+            run: key.clone(),
+            row,
+        };
+        file.write(&row)
+            .with_context(|| cannot_write(file.path()))?;
     }
     Ok(())
 }
 
-/// Writes every run's initial and final weights and biases as `.npy` under `weights/`:
-/// `weights/<init>_<activation>_seed<S>_layer<L>_<initial|final>_<weight|bias>.npy`,
+/// Writes one run's initial and final weights and biases as `.npy` into `wdir`
+/// (`weights/`): `<init>_<activation>_seed<S>_layer<L>_<initial|final>_<weight|bias>.npy`,
 /// weight `(out, in)` as `torch.nn.Linear(in, out).weight`.
-pub fn write_weights<T: Float + ndarray_npy::WritableElement>(
-    dir: &Path,
-    experiment: &Experiment,
-    results: &[RunResult<T>],
+fn write_run_weights<T: Float + ndarray_npy::WritableElement>(
+    wdir: &Path,
+    key: &RunKey,
+    snapshot: &Snapshot<T>,
 ) -> Result<()> {
-    let wdir = dir.join("weights");
-    fs::create_dir_all(&wdir).with_context(|| format!("cannot create {}", wdir.display()))?;
     let clean = |s: &str| -> String {
         s.chars()
             .map(|c| {
@@ -195,26 +253,22 @@ pub fn write_weights<T: Float + ndarray_npy::WritableElement>(
             })
             .collect()
     };
-    for r in results {
-        let Some(snap) = &r.snapshot else { continue };
-        let key = experiment.key(&r.spec);
-        let stem = format!(
-            "{}_{}_seed{}",
-            clean(&key.init),
-            clean(&key.activation),
-            key.seed
-        );
-        for (which, layers) in [("initial", &snap.initial), ("final", &snap.final_)] {
-            for (l, layer) in layers.iter().enumerate() {
-                for (part, write) in [("weight", true), ("bias", false)] {
-                    let path = wdir.join(format!("{stem}_layer{}_{which}_{part}.npy", l + 1));
-                    let result = if write {
-                        ndarray_npy::write_npy(&path, &layer.weight)
-                    } else {
-                        ndarray_npy::write_npy(&path, &layer.bias)
-                    };
-                    result.with_context(|| format!("cannot write {}", path.display()))?;
-                }
+    let stem = format!(
+        "{}_{}_seed{}",
+        clean(&key.init),
+        clean(&key.activation),
+        key.seed
+    );
+    for (which, layers) in [("initial", &snapshot.initial), ("final", &snapshot.final_)] {
+        for (l, layer) in layers.iter().enumerate() {
+            for (part, write) in [("weight", true), ("bias", false)] {
+                let path = wdir.join(format!("{stem}_layer{}_{which}_{part}.npy", l + 1));
+                let result = if write {
+                    ndarray_npy::write_npy(&path, &layer.weight)
+                } else {
+                    ndarray_npy::write_npy(&path, &layer.bias)
+                };
+                result.with_context(|| format!("cannot write {}", path.display()))?;
             }
         }
     }

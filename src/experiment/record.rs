@@ -13,6 +13,7 @@
 //! How rows become text (the `csv` crate, numbers in Rust's shortest round-trip form) is in
 //! [`crate::csvfile`].
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -22,7 +23,7 @@ use crate::nn::EpochRecord;
 
 use super::Experiment;
 pub use super::runner::BoundaryPoint;
-use super::runner::RunResult;
+use super::runner::{RunResult, RunSpec};
 pub use super::stats::LayerStats;
 
 /// Identifies a run: the first four columns of every per-run file.
@@ -256,46 +257,13 @@ pub fn summarize(
     target_loss: Option<f64>,
     partial: bool,
 ) -> SummaryRow {
-    let finals: Vec<&EpochRecord> = runs.iter().filter_map(|r| r.last()).collect();
-    let ok: Vec<&&EpochRecord> = finals.iter().filter(|r| !r.diverged).collect();
-    let collect = |f: &dyn Fn(&EpochRecord) -> Option<f64>| -> (Option<f64>, Option<f64>) {
-        let values: Vec<f64> = ok.iter().filter_map(|r| f(r)).collect();
-        mean_and_std(&values).unzip()
-    };
-    let reached: Vec<Option<usize>> = runs
-        .iter()
-        .map(|records| {
-            let target = target_loss?;
-            records
-                .iter()
-                .find(|r| !r.diverged && r.train_loss <= target)
-                .map(|r| r.epoch)
-        })
-        .collect();
-    let (final_train_loss_mean, final_train_loss_std) = collect(&|r| Some(r.train_loss));
-    let (final_train_accuracy_mean, final_train_accuracy_std) = collect(&|r| r.train_accuracy);
-    let (final_test_loss_mean, final_test_loss_std) = collect(&|r| r.test_loss);
-    let (final_test_accuracy_mean, final_test_accuracy_std) = collect(&|r| r.test_accuracy);
+    let mut group = Group::default();
+    for records in runs {
+        group.add(records, target_loss);
+    }
     SummaryRow {
-        experiment: experiment.into(),
-        init: init.into(),
-        activation: activation.into(),
-        runs: finals.len(),
-        diverged: finals.len() - ok.len(),
-        final_train_loss_mean,
-        final_train_loss_std,
-        final_train_accuracy_mean,
-        final_train_accuracy_std,
-        final_test_loss_mean,
-        final_test_loss_std,
-        final_test_accuracy_mean,
-        final_test_accuracy_std,
-        epochs_to_target_median: if target_loss.is_some() {
-            median_of_reached(&reached)
-        } else {
-            None
-        },
         partial,
+        ..group.row(experiment, init, activation, target_loss)
     }
 }
 
@@ -305,29 +273,185 @@ pub fn summarize_results<T>(
     results: &[RunResult<T>],
     partial: bool,
 ) -> Vec<SummaryRow> {
-    let spec = &exp.spec;
-    let mut rows = Vec::new();
-    for (i, init) in exp.inits.iter().enumerate() {
-        for (a, activation) in spec.network.activations.iter().enumerate() {
-            let runs: Vec<&[EpochRecord]> = results
-                .iter()
-                .filter(|r| r.spec.init == i && r.spec.activation == a)
-                .map(|r| r.records.as_slice())
-                .collect();
-            if runs.is_empty() {
-                continue;
+    let mut summary = Summarizer::new(exp);
+    for r in results {
+        summary.add(&r.spec, &r.records);
+    }
+    summary.finish(partial)
+}
+
+/// The summary rows of a grid built up run by run, as the runs arrive in grid order, so
+/// a grid's summary needs no more than one start × activation's worth of memory.
+///
+/// The runs of one start × activation are consecutive in grid order, so a group is
+/// summarized as soon as a run of the next group arrives. While a group is open, it keeps
+/// each run's final values (32 bytes per run: the standard deviation is computed in two
+/// passes, mean first, as [`mean_and_std`] does, so the summary is the same to the last
+/// bit as one computed from all the runs at once) and counts the epochs at which its runs
+/// reached the target (one count per logged epoch, whatever the number of runs).
+pub struct Summarizer<'a> {
+    exp: &'a Experiment,
+    /// The (init, activation) of the open group and what it has gathered.
+    open: Option<((usize, usize), Group)>,
+    /// The rows of the groups closed so far.
+    rows: Vec<SummaryRow>,
+}
+
+/// What one start × activation has gathered so far.
+#[derive(Default)]
+struct Group {
+    runs: usize,
+    diverged: usize,
+    /// Final values of the runs that did not diverge, in run order.
+    train_loss: Vec<f64>,
+    train_accuracy: Vec<f64>,
+    test_loss: Vec<f64>,
+    test_accuracy: Vec<f64>,
+    /// Runs per first logged epoch at which the train loss reached the target.
+    reached: BTreeMap<usize, usize>,
+    /// Runs that never reached it.
+    never: usize,
+}
+
+impl Group {
+    fn add(&mut self, records: &[EpochRecord], target_loss: Option<f64>) {
+        if let Some(last) = records.last() {
+            self.runs += 1;
+            if last.diverged {
+                self.diverged += 1;
+            } else {
+                self.train_loss.push(last.train_loss);
+                self.train_accuracy.extend(last.train_accuracy);
+                self.test_loss.extend(last.test_loss);
+                self.test_accuracy.extend(last.test_accuracy);
             }
-            rows.push(summarize(
-                &spec.name,
-                &init.label,
-                &activation.name(),
-                &runs,
-                spec.training.target_loss,
-                partial,
-            ));
+        }
+        if let Some(target) = target_loss {
+            match records
+                .iter()
+                .find(|r| !r.diverged && r.train_loss <= target)
+            {
+                Some(r) => *self.reached.entry(r.epoch).or_default() += 1,
+                None => self.never += 1,
+            }
         }
     }
-    rows
+
+    /// The median epoch of reaching the target, runs that never did counting as ∞ (then
+    /// empty), as [`median_of_reached`] computes it from the list.
+    fn median_reached(&self) -> Option<f64> {
+        let n = self.reached.values().sum::<usize>() + self.never;
+        if n == 0 {
+            return None;
+        }
+        // The k-th smallest value (0-based), ∞ past the runs that reached the target.
+        let kth = |k: usize| {
+            let mut seen = 0;
+            for (&epoch, &count) in &self.reached {
+                seen += count;
+                if k < seen {
+                    return epoch as f64;
+                }
+            }
+            f64::INFINITY
+        };
+        let m = if n % 2 == 1 {
+            kth(n / 2)
+        } else {
+            (kth(n / 2 - 1) + kth(n / 2)) / 2.0
+        };
+        m.is_finite().then_some(m)
+    }
+
+    fn row(
+        &self,
+        experiment: &str,
+        init: &str,
+        activation: &str,
+        target: Option<f64>,
+    ) -> SummaryRow {
+        let (final_train_loss_mean, final_train_loss_std) = mean_and_std(&self.train_loss).unzip();
+        let (final_train_accuracy_mean, final_train_accuracy_std) =
+            mean_and_std(&self.train_accuracy).unzip();
+        let (final_test_loss_mean, final_test_loss_std) = mean_and_std(&self.test_loss).unzip();
+        let (final_test_accuracy_mean, final_test_accuracy_std) =
+            mean_and_std(&self.test_accuracy).unzip();
+        SummaryRow {
+            experiment: experiment.into(),
+            init: init.into(),
+            activation: activation.into(),
+            runs: self.runs,
+            diverged: self.diverged,
+            final_train_loss_mean,
+            final_train_loss_std,
+            final_train_accuracy_mean,
+            final_train_accuracy_std,
+            final_test_loss_mean,
+            final_test_loss_std,
+            final_test_accuracy_mean,
+            final_test_accuracy_std,
+            epochs_to_target_median: target.and_then(|_| self.median_reached()),
+            partial: false,
+        }
+    }
+}
+
+impl<'a> Summarizer<'a> {
+    /// No runs yet.
+    pub fn new(exp: &'a Experiment) -> Self {
+        Summarizer {
+            exp,
+            open: None,
+            rows: Vec::new(),
+        }
+    }
+
+    /// Adds one run's records (a run of the open group or of a later one, in grid order).
+    ///
+    /// # Panics
+    /// If `run` belongs to a group before the open one (runs out of grid order).
+    pub fn add(&mut self, run: &RunSpec, records: &[EpochRecord]) {
+        let key = (run.init, run.activation);
+        match &self.open {
+            Some((open, _)) if *open == key => {}
+            Some((open, _)) => {
+                assert!(
+                    *open < key,
+                    "runs out of grid order: {key:?} after {open:?}"
+                );
+                self.close();
+                self.open = Some((key, Group::default()));
+            }
+            None => self.open = Some((key, Group::default())),
+        }
+        let target = self.exp.spec.training.target_loss;
+        if let Some((_, group)) = &mut self.open {
+            group.add(records, target);
+        }
+    }
+
+    /// Summarizes the open group and frees its values.
+    fn close(&mut self) {
+        if let Some(((init, activation), group)) = self.open.take() {
+            let spec = &self.exp.spec;
+            let row = group.row(
+                &spec.name,
+                &self.exp.inits[init].label,
+                &spec.network.activations[activation].name(),
+                spec.training.target_loss,
+            );
+            self.rows.push(row);
+        }
+    }
+
+    /// The summary rows, in grid order, each marked `partial` or not.
+    pub fn finish(mut self, partial: bool) -> Vec<SummaryRow> {
+        self.close();
+        self.rows
+            .into_iter()
+            .map(|row| SummaryRow { partial, ..row })
+            .collect()
+    }
 }
 
 /// Reads a bool leniently, for files edited by hand: `true`/`false` (any case), `1`/`0`,

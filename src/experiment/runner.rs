@@ -1,5 +1,6 @@
 //! The grid: starts × activations × seeds, one independent run per task, in parallel with
-//! rayon, collected in a fixed order so the output does not depend on the thread count.
+//! rayon, handed on in a fixed order (through a bounded [`ReorderWindow`]) so the output
+//! does not depend on the thread count and memory does not grow with the grid.
 //!
 //! Fairness: within a replicate (seed), every start sees the same data split and the same
 //! mini-batch order; only the initial weights differ. Seeds for the split, the batch order
@@ -11,13 +12,13 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use ndarray::Array2;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use rayon::prelude::*;
 
 use crate::data::Dataset;
 use crate::nn::float::DenormalMode;
 use crate::nn::{Dense, EpochRecord, Float, Mlp, Sgd, TrainConfig, train};
 
 use super::prepare::{Prepared, prepare};
+use super::reorder::ReorderWindow;
 use super::spec::{ExperimentSpec, ResolvedInit};
 use super::stats::{LayerStats, Probe};
 
@@ -101,31 +102,67 @@ const SPLIT: u64 = 1;
 const BATCHES: u64 = 2;
 const WEIGHTS: u64 = 3;
 
-/// The whole grid in its fixed order, or one shard of it.
-pub fn grid(spec: &ExperimentSpec, n_inits: usize, shard: Option<(usize, usize)>) -> Vec<RunSpec> {
-    let n_act = spec.network.activations.len();
-    let mut runs = Vec::new();
-    for init in 0..n_inits {
-        for activation in 0..n_act {
-            for replicate in 0..spec.seeds {
-                let index = runs.len();
-                runs.push(RunSpec {
-                    index,
-                    init,
-                    activation,
-                    replicate,
-                    seed: spec.seed.wrapping_add(replicate as u64),
-                });
-            }
+/// The cells of a grid (or of one shard of it) in their fixed order, computed from their
+/// position rather than stored: a grid of millions of runs takes no memory.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Grid {
+    activations: usize,
+    seeds: usize,
+    seed: u64,
+    /// Cells of the whole grid.
+    cells: usize,
+    /// `(part, count)`: this shard takes the cells whose index is `part` mod `count`.
+    shard: (usize, usize),
+}
+
+impl Grid {
+    /// The grid of `spec` with `n_inits` starts, or shard `(part, count)` of it.
+    pub fn new(spec: &ExperimentSpec, n_inits: usize, shard: Option<(usize, usize)>) -> Self {
+        let activations = spec.network.activations.len();
+        Grid {
+            activations,
+            seeds: spec.seeds,
+            seed: spec.seed,
+            cells: n_inits * activations * spec.seeds,
+            shard: shard.unwrap_or((0, 1)),
         }
     }
-    match shard {
-        Some((part, count)) => runs
-            .into_iter()
-            .filter(|r| r.index % count == part)
-            .collect(),
-        None => runs,
+
+    /// Number of runs (in the shard).
+    pub fn len(&self) -> usize {
+        let (part, count) = self.shard;
+        self.cells.saturating_sub(part).div_ceil(count)
     }
+
+    /// Whether there are no runs.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The `k`-th run (of the shard), `k < len()`.
+    pub fn get(&self, k: usize) -> RunSpec {
+        let (part, count) = self.shard;
+        let index = part + k * count;
+        let replicate = index % self.seeds;
+        RunSpec {
+            index,
+            init: index / (self.seeds * self.activations),
+            activation: (index / self.seeds) % self.activations,
+            replicate,
+            seed: self.seed.wrapping_add(replicate as u64),
+        }
+    }
+
+    /// Every run, in order.
+    pub fn iter(&self) -> impl Iterator<Item = RunSpec> + '_ {
+        (0..self.len()).map(|k| self.get(k))
+    }
+}
+
+/// The whole grid in its fixed order (init-major, then activation, then replicate), or one
+/// shard of it, as a list.
+pub fn grid(spec: &ExperimentSpec, n_inits: usize, shard: Option<(usize, usize)>) -> Vec<RunSpec> {
+    Grid::new(spec, n_inits, shard).iter().collect()
 }
 
 /// What every run of an experiment shares.
@@ -159,10 +196,15 @@ impl EpochCounter<'_> {
     }
 }
 
-/// Runs every cell of `runs` on `threads` workers. `progress(epochs_done, epochs_total)` is
-/// called at every logged epoch of every run (and when a run stops early, for the epochs
-/// it skipped), with `epochs_total` = runs × epochs. Runs interrupted by `stop` are left
-/// out of the result. Results come back in the order of `runs`, whatever the thread count.
+/// Finished runs a grid holds in memory at most, per worker thread, while they wait for the
+/// runs before them in grid order (see [`run_grid_in_order`]). A few per thread let the
+/// workers run ahead of one slow run without holding more than a handful of results.
+pub const WINDOW_PER_THREAD: usize = 4;
+
+/// Runs every cell of `runs` on `threads` workers and collects the results in the order of
+/// `runs`, whatever the thread count; runs interrupted by `stop` are left out. For grids
+/// small enough to hold (the claims); an experiment streams its runs with
+/// [`run_grid_in_order`].
 pub fn run_grid<T: Float>(
     shared: Shared<'_>,
     runs: &[RunSpec],
@@ -170,41 +212,114 @@ pub fn run_grid<T: Float>(
     stop: &AtomicBool,
     progress: &(dyn Fn(usize, usize) + Sync),
 ) -> Vec<RunResult<T>> {
+    let mut results = Vec::with_capacity(runs.len());
+    let cell = |k: usize| runs[k].clone();
+    let collected: Result<(), std::convert::Infallible> = run_cells(
+        shared,
+        runs.len(),
+        &cell,
+        options,
+        stop,
+        progress,
+        &mut |r| {
+            results.push(r);
+            Ok(())
+        },
+    );
+    let Ok(()) = collected;
+    results
+}
+
+/// Runs every cell of `grid` on `threads` workers and hands each finished run to
+/// `consume` in grid order, whatever the thread count, as soon as it and every run before
+/// it have finished. Runs interrupted by `stop` are skipped. At most
+/// [`WINDOW_PER_THREAD`] × threads finished runs wait in memory for `consume`, so memory
+/// does not grow with the grid. `progress(epochs_done, epochs_total)` is called at every
+/// logged epoch of every run (and when a run stops early, for the epochs it skipped), with
+/// `epochs_total` = runs × epochs.
+///
+/// If `consume` fails, no further run is started, the runs under way finish, and its
+/// error is returned.
+pub fn run_grid_in_order<T: Float, E>(
+    shared: Shared<'_>,
+    grid: &Grid,
+    options: &RunOptions,
+    stop: &AtomicBool,
+    progress: &(dyn Fn(usize, usize) + Sync),
+    consume: &mut dyn FnMut(RunResult<T>) -> Result<(), E>,
+) -> Result<(), E> {
+    let cell = |k: usize| grid.get(k);
+    run_cells(shared, grid.len(), &cell, options, stop, progress, consume)
+}
+
+/// The engine of [`run_grid`] and [`run_grid_in_order`]: cells `cell(0..len)`.
+///
+/// The workers are tasks in a rayon pool of `threads` threads (so a lone run's matrix
+/// products can use the pool's other threads); they take cells in order from a
+/// [`ReorderWindow`], and this thread, outside the pool, takes the results in order and
+/// consumes them.
+fn run_cells<T: Float, E>(
+    shared: Shared<'_>,
+    len: usize,
+    cell: &(dyn Fn(usize) -> RunSpec + Sync),
+    options: &RunOptions,
+    stop: &AtomicBool,
+    progress: &(dyn Fn(usize, usize) + Sync),
+    consume: &mut dyn FnMut(RunResult<T>) -> Result<(), E>,
+) -> Result<(), E> {
+    let threads = options.threads.max(1);
     // One thread per run; a lone run may use the threads inside its matrix products.
-    let gemm_threads = if runs.len() == 1 { options.threads } else { 1 };
+    let gemm_threads = if len == 1 { threads } else { 1 };
+    let workers = threads.min(len);
     let epochs = shared.spec.training.epochs;
     let counter = EpochCounter {
         done: AtomicUsize::new(0),
-        total: runs.len() * epochs,
+        total: len * epochs,
         report: progress,
     };
-    let work = || {
-        runs.par_iter()
-            .with_max_len(1)
-            .filter_map(|run| {
-                // Each run computes with denormals flushed, on whichever thread it lands
-                // (see `DenormalMode`): same numbers on every thread, in either pool below.
-                let _mode = DenormalMode::Flush.enter();
-                let mut counted = 0;
-                let mut at_epoch = |epoch: usize| {
-                    counter.advance(epoch.saturating_sub(counted));
-                    counted = counted.max(epoch);
-                };
-                let result = run_one::<T>(shared, run, options, gemm_threads, stop, &mut at_epoch);
-                // A diverged run stops early: its remaining epochs count as done.
-                if result.is_some() {
-                    at_epoch(epochs);
-                }
-                result
-            })
-            .collect::<Vec<_>>()
+    let window = ReorderWindow::<RunResult<T>>::new(len, WINDOW_PER_THREAD * threads);
+    let worker = || {
+        while let Some(k) = window.claim() {
+            let run = cell(k);
+            // Each run computes with denormals flushed, on whichever thread it lands (see
+            // `DenormalMode`): same numbers on every thread.
+            let _mode = DenormalMode::Flush.enter();
+            let mut counted = 0;
+            let mut at_epoch = |epoch: usize| {
+                counter.advance(epoch.saturating_sub(counted));
+                counted = counted.max(epoch);
+            };
+            let result = run_one::<T>(shared, &run, options, gemm_threads, stop, &mut at_epoch);
+            // A diverged run stops early: its remaining epochs count as done.
+            if result.is_some() {
+                at_epoch(epochs);
+            }
+            window.finish(k, result);
+        }
     };
-    match rayon::ThreadPoolBuilder::new()
-        .num_threads(options.threads.max(1))
-        .build()
-    {
-        Ok(pool) => pool.install(work),
-        Err(_) => work(),
+    let mut take_in_order = || -> Result<(), E> {
+        while let Some(result) = window.next() {
+            if let Some(result) = result {
+                if let Err(e) = consume(result) {
+                    window.close();
+                    return Err(e);
+                }
+            }
+        }
+        Ok(())
+    };
+    match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
+        Ok(pool) => pool.in_place_scope(|scope| {
+            for _ in 0..workers {
+                scope.spawn(|_| worker());
+            }
+            take_in_order()
+        }),
+        // No pool (threads could not be spawned): one worker, then the consumer.
+        Err(_) => std::thread::scope(|scope| {
+            scope.spawn(worker);
+            take_in_order()
+        }),
     }
 }
 
