@@ -413,6 +413,12 @@ fn inspect(args: InspectArgs) -> Result<(), CliError> {
             return Err(CliError::usage(format!("{name} must be at least 1, got 0")));
         }
     }
+    // A formula start must give every layer a valid std before anything is drawn.
+    let sizes = vec![args.width; args.depth + 2];
+    for init in &inits {
+        init.check_layers(&sizes, activation)
+            .map_err(|e| CliError::usage(format!("--init: {e}")))?;
+    }
     let mut config = InspectConfig::new(inits, activation, args.depth, args.width);
     config.batch = args.batch;
     config.seed = args.seed;

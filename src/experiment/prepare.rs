@@ -176,3 +176,28 @@ pub fn prepare<T: Float>(ds: &Dataset, spec: &DataSpec, split_rng: &mut ChaCha8R
         train_f64: train,
     }
 }
+
+/// Checks every start against the network the data give (input width `ds.n_features()`,
+/// the hidden widths, `outputs`), for each activation: a formula start must give every
+/// layer a finite std > 0. The error names the start, the activation and the layer.
+pub fn check_starts(
+    exp: &super::Experiment,
+    ds: &Dataset,
+    outputs: usize,
+) -> Result<(), ConfigError> {
+    let network = &exp.spec.network;
+    let mut sizes = vec![ds.n_features()];
+    sizes.extend(&network.hidden);
+    sizes.push(outputs);
+    for (i, start) in exp.inits.iter().enumerate() {
+        for &activation in &network.activations {
+            start.init.check_layers(&sizes, activation).map_err(|e| {
+                ConfigError(format!(
+                    "{}: inits[{i}] (`{}`) with {activation}: {e}",
+                    exp.origin, start.label
+                ))
+            })?;
+        }
+    }
+    Ok(())
+}
