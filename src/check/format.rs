@@ -41,7 +41,7 @@ pub fn table(verdicts: &[Verdict]) -> String {
         .map(|v| v.expectation.name.chars().count())
         .max()
         .unwrap_or(0)
-        .clamp(11, 60);
+        .clamp(11, 72);
     let mut out = String::new();
     let _ = writeln!(
         out,
