@@ -365,6 +365,9 @@ fn run_experiment(args: ExperimentArgs) -> Result<(), CliError> {
             "{}",
             format_summary(&outcome.summary, exp.spec.training.target_loss)
         );
+        if let Some(names) = exp.class_names() {
+            let _ = write!(stdout, "{}", summary::format_classes(&names));
+        }
     }
     if outcome.interrupted {
         let message = if outcome.written {
@@ -384,7 +387,7 @@ fn run_experiment(args: ExperimentArgs) -> Result<(), CliError> {
         return Err(CliError { code: 130, message });
     }
     if !expectations.is_empty() && outcome.written {
-        check::check_and_print(&outcome.out, &expectations)?;
+        check::check_and_print(&outcome.out, &expectations, &exp.origin)?;
     }
     if args.fail_on_divergence && outcome.diverged > 0 {
         return Err(CliError {

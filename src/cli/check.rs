@@ -77,8 +77,13 @@ pub fn read_expectations(path: &Path) -> Result<Vec<Expectation>, CliError> {
 
 /// Checks, prints the table, and turns failures into exit code 4 (after the run of an
 /// experiment with `[[expect]]` tables).
-pub fn check_and_print(dir: &Path, expectations: &[Expectation]) -> Result<(), CliError> {
-    let verdicts = check::check_dir(dir, expectations).map_err(CliError::usage)?;
+pub fn check_and_print(
+    dir: &Path,
+    expectations: &[Expectation],
+    origin: &str,
+) -> Result<(), CliError> {
+    let verdicts = check::check_dir(dir, expectations)
+        .map_err(|e| CliError::usage(format!("{origin}: {e}")))?;
     print!("{}", check::format::table(&verdicts));
     failures(&verdicts)
 }
@@ -97,7 +102,8 @@ fn failures(verdicts: &[Verdict]) -> Result<(), CliError> {
 /// `initlab check`.
 pub fn run(args: CheckArgs) -> Result<(), CliError> {
     let expectations = read_expectations(&args.expectations)?;
-    let verdicts = check::check_dir(&args.dir, &expectations).map_err(CliError::usage)?;
+    let verdicts = check::check_dir(&args.dir, &expectations)
+        .map_err(|e| CliError::usage(format!("{}: {e}", args.expectations.display())))?;
     let suite = args
         .expectations
         .file_stem()

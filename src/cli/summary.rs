@@ -155,3 +155,14 @@ mod tests {
         );
     }
 }
+
+/// The line under the summary for data with named classes: `classes: 0 = setosa, 1 =
+/// versicolor, 2 = virginica` (the order of the network's outputs).
+pub fn format_classes(names: &[String]) -> String {
+    let list: Vec<String> = names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| format!("{i} = {n}"))
+        .collect();
+    format!("classes: {}\n", list.join(", "))
+}
