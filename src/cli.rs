@@ -53,7 +53,7 @@ pub enum Command {
     /// Combine the shard results directories of one experiment (`experiment NAME --shard
     /// K/N`, all N shards) into one results directory, identical to an unsharded run's.
     Merge(MergeArgs),
-    /// Check expectations (an expectations file's [[expect]] tables) against a results
+    /// Check expectations (an expectations file's `[[expect]]` tables) against a results
     /// directory: a table, JSON, Gradescope results.json or JUnit XML; exit code 4 if any
     /// does not hold.
     Check(CheckArgs),

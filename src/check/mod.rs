@@ -22,7 +22,7 @@
 //! - [`measure`]: the per-seed values of a quantity from `metrics.csv`, `layers.csv` and
 //!   `weights/`;
 //! - [`verdict`]: the quantifier and predicate applied;
-//! - [`format`]: the table, JSON, Gradescope `results.json` and JUnit XML.
+//! - [`format`](mod@format): the table, JSON, Gradescope `results.json` and JUnit XML.
 //!
 //! The README's "Using initlab in a course" lists every key and quantity.
 

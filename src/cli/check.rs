@@ -18,7 +18,7 @@ pub const EXPECTATION_FAILED: u8 = 4;
 pub struct CheckArgs {
     /// The results directory (e.g. results/xor).
     pub dir: PathBuf,
-    /// The expectations file ([[expect]] tables), or an experiment file with [[expect]]
+    /// The expectations file (`[[expect]]` tables), or an experiment file with `[[expect]]`
     /// tables.
     pub expectations: PathBuf,
     /// Output format.
