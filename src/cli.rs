@@ -528,6 +528,11 @@ pub fn list_text() -> String {
         };
         let _ = writeln!(out, "  {:<18} {}{}", s.name, s.formula, params);
     }
+    let _ = writeln!(
+        out,
+        "  {:<18} std or variance as an expression of fan_in, fan_out, gain, layer, depth [std|variance, distribution=normal]",
+        "formula"
+    );
     let _ = writeln!(out, "\nActivations (--activations) and their gains:");
     for a in crate::nn::activation::ALL_ACTIVATIONS {
         let _ = writeln!(out, "  {:<18} gain {:.6}", a.name(), a.gain());
