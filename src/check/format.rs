@@ -192,22 +192,15 @@ pub fn gradescope(verdicts: &[Verdict]) -> String {
     s
 }
 
-/// Text escaped for an XML attribute or element.
+/// Text escaped for an XML attribute or element: the HTML report's escaping, with line
+/// breaks kept as `&#10;` (attributes would fold them) and other control characters,
+/// which XML 1.0 forbids, dropped.
 fn xml(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\n' => out.push_str("&#10;"),
-            c if (c as u32) < 0x20 && c != '\t' => {}
-            c => out.push(c),
-        }
-    }
-    out
+    let kept: String = s
+        .chars()
+        .filter(|&c| c == '\n' || c == '\t' || (c as u32) >= 0x20)
+        .collect();
+    crate::report::html::escape(&kept).replace('\n', "&#10;")
 }
 
 /// JUnit XML: one `<testsuite>` named `suite`, one `<testcase>` per expectation, a
@@ -275,6 +268,6 @@ mod tests {
 
     #[test]
     fn xml_is_escaped() {
-        assert_eq!(xml("a<b & \"c\"\n"), "a&lt;b &amp; &quot;c&quot;&#10;");
+        assert_eq!(xml("a<b & \"c\"\n\u{1}"), "a&lt;b &amp; &quot;c&quot;&#10;");
     }
 }
