@@ -1,6 +1,7 @@
 //! The command line: clap derive for the raw arguments, then validated calls into the
 //! library. Every user error becomes one message and an exit code (also in the README): 0 success, 1 runtime or output failure, 2 usage or configuration error,
-//! 3 a run diverged under `--fail-on-divergence`, 130 interrupted.
+//! 3 a run diverged under `--fail-on-divergence`, 4 an expectation does not hold
+//! (`initlab check`, or an experiment's `[[expect]]` tables), 130 interrupted.
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -11,7 +12,10 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::experiment::{self, ExecError, ExecOptions, Experiment, Overrides, Precision};
 
+mod check;
 mod summary;
+
+pub use check::{CheckArgs, CheckFormat, EXPECTATION_FAILED};
 
 pub use summary::format_summary;
 
@@ -49,6 +53,10 @@ pub enum Command {
     /// Combine the shard results directories of one experiment (`experiment NAME --shard
     /// K/N`, all N shards) into one results directory, identical to an unsharded run's.
     Merge(MergeArgs),
+    /// Check expectations (an expectations file's `[[expect]]` tables) against a results
+    /// directory: a table, JSON, Gradescope results.json or JUnit XML; exit code 4 if any
+    /// does not hold.
+    Check(CheckArgs),
 }
 
 /// Options of `initlab merge`.
@@ -259,6 +267,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Plot { dir } => plot(&dir),
         Command::Merge(args) => run_merge(args),
         Command::Claims(args) => claims(&args),
+        Command::Check(args) => check::run(args),
     }
 }
 
@@ -276,6 +285,9 @@ fn run_experiment(args: ExperimentArgs) -> Result<(), CliError> {
     let mut exp = exp
         .with_overrides(&overrides)
         .map_err(|e| CliError::usage(e.0))?;
+    // The experiment's own [[expect]] tables, checked before anything runs.
+    let expectations = crate::check::expectation::from_tables(&exp.spec.expect, &exp.origin)
+        .map_err(CliError::usage)?;
     // `--shard`, or the `shard` of a shard's config.toml being run again.
     let shard = match args.shard {
         Some(s) => Some(s),
@@ -304,7 +316,7 @@ fn run_experiment(args: ExperimentArgs) -> Result<(), CliError> {
     let options = ExecOptions {
         out,
         threads,
-        save_weights: args.save_weights,
+        save_weights: args.save_weights || crate::check::needs_weights(&expectations),
         shard,
     };
     // Before any run allocates: the report reads the results back whole.
@@ -369,6 +381,9 @@ fn run_experiment(args: ExperimentArgs) -> Result<(), CliError> {
             "{}",
             format_summary(&outcome.summary, exp.spec.training.target_loss)
         );
+        if let Some(names) = exp.class_names() {
+            let _ = write!(stdout, "{}", summary::format_classes(&names));
+        }
     }
     if outcome.interrupted {
         let message = if outcome.written {
@@ -386,6 +401,9 @@ fn run_experiment(args: ExperimentArgs) -> Result<(), CliError> {
             )
         };
         return Err(CliError { code: 130, message });
+    }
+    if !expectations.is_empty() && outcome.written {
+        check::check_and_print(&outcome.out, &expectations, &exp.origin)?;
     }
     if args.fail_on_divergence && outcome.diverged > 0 {
         return Err(CliError {
@@ -438,6 +456,12 @@ fn inspect(args: InspectArgs) -> Result<(), CliError> {
             args.depth, args.width, args.batch, element,
         ))
         .map_err(CliError::usage)?;
+    // A formula start must give every layer a valid std before anything is drawn.
+    let sizes = vec![args.width; args.depth + 2];
+    for init in &inits {
+        init.check_layers(&sizes, activation)
+            .map_err(|e| CliError::usage(format!("--init: {e}")))?;
+    }
     let mut config = InspectConfig::new(inits, activation, args.depth, args.width);
     config.batch = args.batch;
     config.seed = args.seed;
@@ -529,6 +553,11 @@ pub fn list_text() -> String {
         };
         let _ = writeln!(out, "  {:<18} {}{}", s.name, s.formula, params);
     }
+    let _ = writeln!(
+        out,
+        "  {:<18} std or variance as an expression of fan_in, fan_out, gain, layer, depth [std|variance, distribution=normal]",
+        "formula"
+    );
     let _ = writeln!(out, "\nActivations (--activations) and their gains:");
     for a in crate::nn::activation::ALL_ACTIVATIONS {
         let _ = writeln!(out, "  {:<18} gain {:.6}", a.name(), a.gain());

@@ -11,10 +11,12 @@
 //! - [`experiment`] — experiment specs (TOML), the runner over the grid, CSV records.
 //! - [`csvfile`] — every CSV file written and read back by one serde definition per row.
 //! - [`report`] — SVG plots and the self-contained HTML report.
+//! - [`check`] — expectations (TOML) checked against a results directory, for grading.
 //! - [`claims`] — the guide's claims measured, with computed verdicts (`initlab claims`).
 
 #![warn(missing_docs)]
 
+pub mod check;
 pub mod claims;
 pub mod cli;
 pub mod csvfile;

@@ -480,6 +480,40 @@ fn cases() -> Vec<Case> {
             &["d.csv, line 3", "\"label\"", "\"-1\""],
         ),
         csv_case(
+            "CSV label column mixing class indices and names",
+            "x1,x2,label\n0,0,0\n1,1,cat\n",
+            &["d.csv, line 3", "\"label\"", "\"cat\"", "not both"],
+        ),
+        toml_case(
+            "`data.delimiter` longer than one character",
+            "path = \"d.csv\"",
+            "path = \"d.csv\"\ndelimiter = \";;\"",
+            &["`data.delimiter` = \";;\" is not valid"],
+        ),
+        toml_case(
+            "formula start with an unknown variable",
+            "inits = [\"xavier-normal\"]",
+            "inits = [{ name = \"formula\", std = \"sqrt(2 / fan_inn)\" }]",
+            &[
+                "unknown variable `fan_inn` at column 10; known: fan_in, fan_out, gain, layer, depth",
+            ],
+        ),
+        toml_case(
+            "formula start giving a layer a std ≤ 0",
+            "inits = [\"xavier-normal\"]",
+            "inits = [{ name = \"formula\", std = \"2 - layer\" }]",
+            &[
+                "inits[0] (`formula`) with tanh",
+                "gives std = 0 for layer 2",
+            ],
+        ),
+        toml_case(
+            "malformed `[[expect]]` predicate in an experiment",
+            "learning_rate = 0.1",
+            "learning_rate = 0.1\n[[expect]]\nquantity = \"train_loss\"\napprox = 0.7",
+            &["e.toml: expect[0]", "`approx` needs exactly one tolerance"],
+        ),
+        csv_case(
             "CSV with NaN",
             "x1,x2,label\n0,0,0\nnan,1,1\n",
             &["d.csv, line 3", "\"x1\"", "\"nan\"", "finite"],

@@ -1,38 +1,14 @@
 //! Central finite differences in f64 against backprop, for every activation × every loss ×
-//! 1, 2 and 3 hidden layers (the CS231n `gradient_check.py` method).
+//! 1, 2 and 3 hidden layers (the CS231n `gradient_check.py` method), through the library's
+//! [`initlab::nn::gradcheck::check_mlp`].
 
 use initlab::nn::activation::ALL_ACTIVATIONS;
+use initlab::nn::gradcheck::check_mlp;
 use initlab::nn::loss::ALL_LOSSES;
 use initlab::nn::{Activation, Gradients, Init, Loss, Mlp, TargetsView, Workspace};
 use ndarray::{Array2, array};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-
-const H: f64 = 1e-5;
-
-fn loss_of(mlp: &Mlp<f64>, x: &Array2<f64>, targets: TargetsView<f64>) -> f64 {
-    let mut ws = Workspace::new(mlp, x.nrows());
-    let logits = mlp.forward(x.view(), &mut ws);
-    mlp.loss.evaluate(logits, targets, None, 1.0) / x.nrows() as f64
-}
-
-/// Norm-wise relative error of one parameter tensor, and the largest absolute error.
-fn compare(analytic: &[f64], numeric: &[f64]) -> (f64, f64) {
-    let diff: f64 = analytic
-        .iter()
-        .zip(numeric)
-        .map(|(a, n)| (a - n) * (a - n))
-        .sum::<f64>()
-        .sqrt();
-    let norm_a: f64 = analytic.iter().map(|a| a * a).sum::<f64>().sqrt();
-    let norm_n: f64 = numeric.iter().map(|n| n * n).sum::<f64>().sqrt();
-    let max_abs = analytic
-        .iter()
-        .zip(numeric)
-        .map(|(a, n)| (a - n).abs())
-        .fold(0.0, f64::max);
-    (diff / (norm_a + norm_n).max(1e-12), max_abs)
-}
 
 fn check(activation: Activation, loss: Loss, hidden: &[usize], seed: u64) {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
@@ -73,43 +49,18 @@ fn check(activation: Activation, loss: Loss, hidden: &[usize], seed: u64) {
     mlp.loss_and_gradients(x.view(), targets, &mut ws, &mut grads);
     assert_eq!(mlp, before, "backprop must not change any weight");
 
-    for l in 0..mlp.layers.len() {
-        for which in ["weight", "bias"] {
-            let count = if which == "weight" {
-                mlp.layers[l].weight.len()
-            } else {
-                mlp.layers[l].bias.len()
-            };
-            let mut numeric = vec![0.0; count];
-            for (i, slot) in numeric.iter_mut().enumerate() {
-                let mut perturbed = mlp.clone();
-                let param = |m: &mut Mlp<f64>| -> *mut f64 {
-                    if which == "weight" {
-                        &mut m.layers[l].weight.as_slice_mut().unwrap()[i]
-                    } else {
-                        &mut m.layers[l].bias.as_slice_mut().unwrap()[i]
-                    }
-                };
-                let p = param(&mut perturbed);
-                // SAFETY: p points into `perturbed`, alive for the whole block.
-                unsafe { *p += H };
-                let plus = loss_of(&perturbed, &x, targets);
-                unsafe { *p -= 2.0 * H };
-                let minus = loss_of(&perturbed, &x, targets);
-                *slot = (plus - minus) / (2.0 * H);
-            }
-            let analytic: Vec<f64> = if which == "weight" {
-                grads.layers[l].weight.iter().copied().collect()
-            } else {
-                grads.layers[l].bias.iter().copied().collect()
-            };
-            let (rel, max_abs) = compare(&analytic, &numeric);
-            assert!(
-                rel < 1e-6 && max_abs < 1e-7,
-                "{activation} / {loss} / hidden {hidden:?}: layer {l} {which}: relative error {rel:e}, max abs {max_abs:e}"
-            );
-        }
+    // The library's check (initlab::nn::gradcheck), as a course would use it.
+    let report = check_mlp(&mlp, x.view(), targets);
+    for t in &report.tensors {
+        assert!(
+            t.relative < 1e-6 && t.max_abs < 1e-7,
+            "{activation} / {loss} / hidden {hidden:?}: {}: relative error {:e}, max abs {:e}",
+            t.name,
+            t.relative,
+            t.max_abs
+        );
     }
+    assert_eq!(report.tensors.len(), 2 * mlp.layers.len());
 }
 
 #[test]

@@ -340,3 +340,121 @@ fn every_report_formula_has_its_parameters_filled_in() {
         "W ~ U(±gain(activation)·√(6/(fan_in+fan_out)))"
     );
 }
+
+// ---- formula starts ----
+
+use initlab::experiment::Experiment;
+use initlab::nn::{Activation, Loss, Mlp};
+
+/// The weights of a 5-8-6-3 tanh network (f64) under `init`, seed 7.
+fn weights_of(init: &Init, activation: Activation) -> Vec<Vec<f64>> {
+    let mut mlp = Mlp::<f64>::new(
+        &[5, 8, 6, 3],
+        &[activation, activation],
+        Loss::SoftmaxCrossEntropy,
+    );
+    mlp.initialize(init, None, 7);
+    mlp.layers
+        .iter()
+        .map(|l| l.weight.iter().copied().collect())
+        .collect()
+}
+
+fn bits(w: &[Vec<f64>]) -> Vec<Vec<u64>> {
+    w.iter()
+        .map(|l| l.iter().map(|v| v.to_bits()).collect())
+        .collect()
+}
+
+#[test]
+fn formula_starts_share_the_common_random_numbers_bit_for_bit() {
+    for (formula, scheme) in [
+        ("formula:std=sqrt(2 / (fan_in + fan_out))", "xavier-normal"),
+        ("formula:variance=2 / (fan_in + fan_out)", "xavier-normal"),
+        ("formula:std=sqrt(2 / fan_in)", "he-normal"),
+        ("formula:variance=1 / fan_in", "lecun-normal"),
+        (
+            "formula:std=sqrt(2 / (fan_in + fan_out)):distribution=uniform",
+            "xavier-uniform",
+        ),
+        (
+            "formula:std=gain * sqrt(2 / (fan_in + fan_out))",
+            "xavier-normal:gain=auto",
+        ),
+        (
+            "formula:variance=2 / fan_in:distribution=truncated-normal",
+            "variance-scaling:scale=2:distribution=truncated-normal",
+        ),
+        ("formula:std=0.01", "tiny"),
+    ] {
+        for activation in [Activation::Tanh, Activation::Relu] {
+            let a = weights_of(&p(formula).unwrap(), activation);
+            let b = weights_of(&p(scheme).unwrap(), activation);
+            assert_eq!(bits(&a), bits(&b), "{formula} vs {scheme} ({activation})");
+        }
+    }
+    // And a formula that differs from He by the factor 1/√2 gives exactly He / √2 up to
+    // rounding: the same standard normals, scaled.
+    let half = weights_of(
+        &p("formula:std=sqrt(1 / fan_in)").unwrap(),
+        Activation::Relu,
+    );
+    let he = weights_of(&p("he-normal").unwrap(), Activation::Relu);
+    for (x, y) in half.iter().flatten().zip(he.iter().flatten()) {
+        assert!((x * 2f64.sqrt() - y).abs() <= 1e-15 * y.abs().max(1.0));
+    }
+}
+
+#[test]
+fn formula_layer_and_depth_are_the_layers_place() {
+    // std = layer / 10: layer l's weights are l/10 times the standard normals of tiny's
+    // std = 1 ... i.e. normal:std=1, layer by layer.
+    let by_layer = weights_of(&p("formula:std=layer / 10").unwrap(), Activation::Tanh);
+    let unit = weights_of(&p("normal:std=1").unwrap(), Activation::Tanh);
+    for (l, (a, b)) in by_layer.iter().zip(&unit).enumerate() {
+        for (x, y) in a.iter().zip(b) {
+            assert_eq!(x.to_bits(), (y * ((l + 1) as f64 / 10.0)).to_bits());
+        }
+    }
+    // depth = 3 weight layers: std = depth - 2 = 1 everywhere.
+    let d = weights_of(&p("formula:std=depth - 2").unwrap(), Activation::Tanh);
+    assert_eq!(bits(&d), bits(&unit));
+}
+
+#[test]
+fn formula_starts_in_toml_run_and_round_trip_through_config() {
+    let text = r#"
+name = "f"
+inits = [{ name = "formula", std = "sqrt(2 / fan_in)", label = "my-he" }, "he-normal"]
+[data]
+source = "xor"
+[network]
+hidden = [4]
+activations = ["relu"]
+loss = "bce"
+[training]
+epochs = 1
+learning_rate = 0.1
+"#;
+    let exp = Experiment::from_text(text, "f.toml", None).unwrap();
+    assert_eq!(exp.inits[0].label, "my-he");
+    let config = toml::to_string(&exp.resolved_spec()).unwrap();
+    assert!(config.contains("std = \"sqrt(2 / fan_in)\""), "{config}");
+    let again = Experiment::from_text(&config, "config.toml", None).unwrap();
+    assert_eq!(again.inits[0].init, exp.inits[0].init);
+    assert_eq!(
+        exp.formulas()[0].1,
+        "W ~ N(0, std²), std = sqrt(2 / fan_in)"
+    );
+
+    let bad = text.replace("fan_in)\"", "fan_inn)\"");
+    let e = Experiment::from_text(&bad, "f.toml", None).unwrap_err().0;
+    assert!(
+        e.contains("formula `sqrt(2 / fan_inn)`: unknown variable `fan_inn` at column 10; known: fan_in, fan_out, gain, layer, depth"),
+        "{e}"
+    );
+    // A formula cannot be a bias start.
+    let e =
+        parse_bias_init("formula", &[("std".into(), ParamValue::Text("1".into()))]).unwrap_err();
+    assert!(e.contains("cannot initialize a bias"), "{e}");
+}

@@ -151,7 +151,7 @@ fn expected(init: &Init, rows: usize, cols: usize, act: Activation) -> Expect {
         Init::GlorotStandard | Init::PytorchDefault => sym(1.0 / fan_in.sqrt()),
         Init::KerasDefault => sym((6.0 / (rows + cols) as f64).sqrt()),
         Init::Lsuv { .. } => Expect::Orthogonal { gain: 1.0 },
-        Init::Custom(_) => unreachable!("no custom scheme here"),
+        Init::Custom(_) | Init::Formula(_) => unreachable!("no custom or formula scheme here"),
     }
 }
 

@@ -99,6 +99,17 @@ pub fn format_summary(rows: &[SummaryRow], target: Option<f64>) -> String {
     out
 }
 
+/// The line under the summary for data with named classes: `classes: 0 = setosa, 1 =
+/// versicolor, 2 = virginica` (the order of the network's outputs).
+pub fn format_classes(names: &[String]) -> String {
+    let list: Vec<String> = names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| format!("{i} = {n}"))
+        .collect();
+    format!("classes: {}\n", list.join(", "))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

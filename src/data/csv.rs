@@ -7,9 +7,13 @@
 //!
 //! Accepted: a UTF-8 byte-order mark, CRLF or LF line endings, quoted fields, spaces around
 //! values, blank lines, and gzip-compressed files (detected by their magic bytes). Every
-//! cell must be a finite number (`nan`, `inf` and empty cells are rejected); for
-//! classification the label must be a class index `0, 1, 2, ...` (a whole number such as
-//! `3` or `3.0`; below [`MAX_CLASSES`]).
+//! feature cell must be a finite number (`nan`, `inf` and empty cells are rejected). For
+//! classification the label column holds either class indices `0, 1, 2, ...` (whole
+//! numbers such as `3` or `3.0`, below [`MAX_CLASSES`]) or class *names* such as
+//! `setosa`: names become classes in sorted order (byte order of the UTF-8 text), and
+//! [`load_csv_with`] returns them. A column mixing numbers and names is an error.
+//!
+//! The separator is `,` unless [`CsvOptions::delimiter`] says otherwise (`;`, tab, ...).
 
 use std::io::Read;
 use std::path::Path;
@@ -50,7 +54,68 @@ pub enum TaskKind {
     Regression,
 }
 
-/// Loads a CSV file with a header into a [`Dataset`].
+/// How to read a CSV file: which column is the label, what it means, the separator.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CsvOptions {
+    /// The label column.
+    pub label: LabelColumn,
+    /// Classification or regression.
+    pub task: TaskKind,
+    /// The field separator (`b','` by default).
+    pub delimiter: u8,
+}
+
+impl Default for CsvOptions {
+    /// The column named `label`, classification, comma-separated.
+    fn default() -> Self {
+        CsvOptions {
+            label: LabelColumn::default(),
+            task: TaskKind::default(),
+            delimiter: b',',
+        }
+    }
+}
+
+impl CsvOptions {
+    /// The default separator for a file name: tab for `.tsv` (and `.tsv.gz`), else comma.
+    pub fn delimiter_for(path: &Path) -> u8 {
+        let name = path.to_string_lossy().to_ascii_lowercase();
+        if name.ends_with(".tsv") || name.ends_with(".tsv.gz") {
+            b'\t'
+        } else {
+            b','
+        }
+    }
+}
+
+/// A loaded CSV file: the data set and, when the labels were names, the class names
+/// (class `i` is `class_names[i]`).
+#[derive(Debug, Clone)]
+pub struct CsvData {
+    /// The data.
+    pub dataset: Dataset,
+    /// The class names in sorted order, for a label column of names; `None` for indices.
+    pub class_names: Option<Vec<String>>,
+}
+
+/// Loads a CSV file with a header into a [`Dataset`], comma-separated (class names, if
+/// the labels are names, are dropped: see [`load_csv_with`]).
+///
+/// See the [module documentation](self) for the accepted format. Errors name the file, the
+/// line (header = line 1), the column and the value at fault.
+///
+/// # Errors
+/// As [`load_csv_with`].
+pub fn load_csv(path: &Path, label: &LabelColumn, task: TaskKind) -> Result<Dataset, DataError> {
+    let options = CsvOptions {
+        label: label.clone(),
+        task,
+        delimiter: b',',
+    };
+    load_csv_with(path, &options).map(|d| d.dataset)
+}
+
+/// Loads a CSV file with a header into a [`Dataset`], with its class names.
 ///
 /// See the [module documentation](self) for the accepted format. Errors name the file, the
 /// line (header = line 1), the column and the value at fault.
@@ -60,7 +125,8 @@ pub enum TaskKind {
 /// header, has no header, a row has the wrong number of fields, a cell is empty, not a
 /// number, not finite, or (for classification) a label is not a class index, or the label
 /// column is missing or the only column.
-pub fn load_csv(path: &Path, label: &LabelColumn, task: TaskKind) -> Result<Dataset, DataError> {
+pub fn load_csv_with(path: &Path, options: &CsvOptions) -> Result<CsvData, DataError> {
+    let (label, task) = (&options.label, options.task);
     let reader = open_data_file(path)?;
     let reader = skip_bom(reader).map_err(|source| DataError::Io {
         path: path.to_path_buf(),
@@ -70,6 +136,7 @@ pub fn load_csv(path: &Path, label: &LabelColumn, task: TaskKind) -> Result<Data
         .has_headers(false)
         .flexible(true)
         .trim(::csv::Trim::All)
+        .delimiter(options.delimiter)
         .from_reader(LineCounter::new(reader));
     // Byte records read flexibly leave only I/O errors; anything else is reported in the
     // csv crate's own words rather than as a Rust value.
@@ -125,7 +192,8 @@ pub fn load_csv(path: &Path, label: &LabelColumn, task: TaskKind) -> Result<Data
         .collect();
 
     let mut features: Vec<f64> = Vec::new();
-    let mut class_labels: Vec<usize> = Vec::new();
+    // Class labels as written, with their lines: indices or names is decided at the end.
+    let mut class_cells: Vec<(String, u64)> = Vec::new();
     let mut values: Vec<f64> = Vec::new();
     let mut n_rows = 0usize;
     while csv_reader.read_byte_record(&mut record).map_err(io_err)? {
@@ -150,7 +218,15 @@ pub fn load_csv(path: &Path, label: &LabelColumn, task: TaskKind) -> Result<Data
             };
             if i == label_index {
                 match task {
-                    TaskKind::Classification => class_labels.push(cell_ctx.class_index(cell)?),
+                    TaskKind::Classification => {
+                        if cell.is_empty() {
+                            cell_ctx.class_index(cell)?; // the empty-cell error
+                        }
+                        let text = std::str::from_utf8(cell).map_err(|_| {
+                            cell_ctx.bad(cell, "a class index or a class name (UTF-8 text)")
+                        })?;
+                        class_cells.push((text.to_string(), line));
+                    }
                     TaskKind::Regression => values.push(cell_ctx.number(cell, "a finite number")?),
                 }
             } else {
@@ -168,23 +244,98 @@ pub fn load_csv(path: &Path, label: &LabelColumn, task: TaskKind) -> Result<Data
     }
     let features = Array2::from_shape_vec((n_rows, n_columns - 1), features)
         .expect("every row has n_columns - 1 features");
+    let mut class_names = None;
     let target = match task {
         TaskKind::Classification => {
-            let n_classes = class_labels.iter().max().map_or(0, |&m| m + 1);
-            Target::Classes {
-                labels: class_labels,
-                n_classes,
-            }
+            let label_column = &header[label_index];
+            let (labels, names) = class_labels(path, label_column, &class_cells)?;
+            let n_classes = match &names {
+                Some(names) => names.len(),
+                None => labels.iter().max().map_or(0, |&m| m + 1),
+            };
+            class_names = names;
+            Target::Classes { labels, n_classes }
         }
         TaskKind::Regression => {
             Target::Values(Array2::from_shape_vec((n_rows, 1), values).expect("one value per row"))
         }
     };
-    Ok(Dataset {
-        features,
-        target,
-        feature_names,
+    Ok(CsvData {
+        dataset: Dataset {
+            features,
+            target,
+            feature_names,
+        },
+        class_names,
     })
+}
+
+/// The class of each label cell: indices as written if every label is a number, else
+/// (every label a name) the position of the name among the sorted distinct names.
+fn class_labels(
+    path: &Path,
+    column: &str,
+    cells: &[(String, u64)],
+) -> Result<(Vec<usize>, Option<Vec<String>>), DataError> {
+    let is_number = |t: &str| t.parse::<f64>().is_ok();
+    let numeric = cells.first().is_none_or(|(t, _)| is_number(t));
+    if let Some((text, line)) = cells.iter().find(|(t, _)| is_number(t) != numeric) {
+        let first = &cells[0];
+        let expected = if numeric {
+            format!(
+                "a class index like line {}'s `{}`: a label column holds class indices 0, 1, 2, ... or class names such as \"setosa\", not both (for real-valued targets, set task = \"regression\" under [data])",
+                first.1, first.0
+            )
+        } else {
+            format!(
+                "a class name like line {}'s `{}`: a label column holds class names or class indices, not both",
+                first.1, first.0
+            )
+        };
+        let ctx = Cell {
+            path,
+            line: *line,
+            column,
+        };
+        return Err(ctx.bad(text.as_bytes(), &expected));
+    }
+    if numeric {
+        let labels = cells
+            .iter()
+            .map(|(text, line)| {
+                Cell {
+                    path,
+                    line: *line,
+                    column,
+                }
+                .class_index(text.as_bytes())
+            })
+            .collect::<Result<Vec<usize>, DataError>>()?;
+        return Ok((labels, None));
+    }
+    let mut names: Vec<String> = cells.iter().map(|(t, _)| t.clone()).collect();
+    names.sort();
+    names.dedup();
+    if names.len() > MAX_CLASSES {
+        let (text, line) = &cells[0];
+        let ctx = Cell {
+            path,
+            line: *line,
+            column,
+        };
+        return Err(ctx.bad(
+            text.as_bytes(),
+            &format!(
+                "at most {MAX_CLASSES} distinct class names (found {})",
+                names.len()
+            ),
+        ));
+    }
+    let labels = cells
+        .iter()
+        .map(|(t, _)| names.binary_search(t).expect("every name is listed"))
+        .collect();
+    Ok((labels, Some(names)))
 }
 
 /// Drops a leading UTF-8 byte-order mark (EF BB BF), if any; other bytes are kept.

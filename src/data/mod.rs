@@ -47,7 +47,7 @@ pub mod generators;
 pub mod idx;
 mod source;
 
-pub use self::csv::{LabelColumn, TaskKind, load_csv};
+pub use self::csv::{CsvData, CsvOptions, LabelColumn, TaskKind, load_csv, load_csv_with};
 pub use self::error::DataError;
 pub use self::generators::{blobs, circles, moons, spiral, xor};
 pub use self::idx::load_idx;

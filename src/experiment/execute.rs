@@ -108,6 +108,7 @@ pub fn execute_within(
     })?;
     let outputs = prepare::output_width(&dataset, spec.network.loss)
         .map_err(|e| ConfigError(format!("{}: {}", exp.origin, e.0)))?;
+    prepare::check_starts(exp, &dataset, outputs)?;
     if exp.inits.iter().any(|i| i.init.is_data_dependent()) && dataset.is_empty() {
         return Err(ConfigError(format!("{}: lsuv needs training data", exp.origin)).into());
     }

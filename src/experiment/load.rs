@@ -183,7 +183,21 @@ impl Experiment {
         spec.inits = self.inits.iter().map(InitEntry::from_resolved).collect();
         spec.bias = None;
         spec.initlab_version = Some(env!("CARGO_PKG_VERSION").to_string());
+        spec.classes = self.class_names().or_else(|| self.spec.classes.clone());
         spec
+    }
+
+    /// The class names of the data, when the data name their classes (a CSV label column
+    /// of names): read from the data file, which a run has just read successfully
+    /// (`None` otherwise, or if it cannot be read now).
+    pub fn class_names(&self) -> Option<Vec<String>> {
+        let d = &self.spec.data;
+        if d.source != "csv" || d.task.as_deref() == Some("regression") {
+            return None;
+        }
+        super::prepare::load_named(d, self.base_dir.as_deref())
+            .ok()
+            .and_then(|(_, names)| names)
     }
 
     /// (label, formula) of every start, for the report.

@@ -7,7 +7,7 @@ use ndarray::Array2;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
-use crate::data::{self, Dataset, LabelColumn, Standardizer, Target, TaskKind};
+use crate::data::{self, CsvOptions, Dataset, LabelColumn, Standardizer, Target, TaskKind};
 use crate::nn::{Float, Loss, TargetsView};
 
 use super::spec::{ConfigError, DataSpec, LabelSpec, resolve_path};
@@ -26,8 +26,18 @@ pub enum PrepareError {
 
 /// Loads or generates the data set of an experiment.
 pub fn load(spec: &DataSpec, base: Option<&Path>) -> Result<Dataset, PrepareError> {
+    load_named(spec, base).map(|(ds, _)| ds)
+}
+
+/// Loads or generates the data set of an experiment, with its class names when the data
+/// name their classes (a CSV label column of names such as `setosa`).
+pub fn load_named(
+    spec: &DataSpec,
+    base: Option<&Path>,
+) -> Result<(Dataset, Option<Vec<String>>), PrepareError> {
     let mut rng = ChaCha8Rng::seed_from_u64(spec.data_seed.unwrap_or(0));
     let samples = spec.samples;
+    let mut class_names = None;
     let mut ds = match spec.source.as_str() {
         "xor" => data::xor(),
         "circles" => data::circles(
@@ -49,17 +59,9 @@ pub fn load(spec: &DataSpec, base: Option<&Path>) -> Result<Dataset, PrepareErro
             &mut rng,
         ),
         "csv" => {
-            let path = resolve_path(spec.path.as_deref().expect("validated"), base);
-            let label = match &spec.label {
-                None => LabelColumn::default(),
-                Some(LabelSpec::Name(n)) => LabelColumn::Name(n.clone()),
-                Some(LabelSpec::Index(i)) => LabelColumn::Index(*i),
-            };
-            let task = match spec.task.as_deref() {
-                Some("regression") => TaskKind::Regression,
-                _ => TaskKind::Classification,
-            };
-            data::load_csv(&path, &label, task)?
+            let loaded = data::load_csv_with(&csv_path(spec, base), &csv_options(spec, base))?;
+            class_names = loaded.class_names;
+            loaded.dataset
         }
         "idx" => {
             let images = resolve_path(spec.images.as_deref().expect("validated"), base);
@@ -76,7 +78,35 @@ pub fn load(spec: &DataSpec, base: Option<&Path>) -> Result<Dataset, PrepareErro
         let rows: Vec<usize> = (0..max).collect();
         ds = ds.select(&rows);
     }
-    Ok(ds)
+    Ok((ds, class_names))
+}
+
+/// The CSV file of a `csv` data spec, resolved against `base`.
+fn csv_path(spec: &DataSpec, base: Option<&Path>) -> std::path::PathBuf {
+    resolve_path(spec.path.as_deref().expect("validated"), base)
+}
+
+/// How to read the CSV file of a data spec: its label column, task and separator (the
+/// spec's `delimiter`, else tab for `.tsv`, else comma).
+fn csv_options(spec: &DataSpec, base: Option<&Path>) -> CsvOptions {
+    let label = match &spec.label {
+        None => LabelColumn::default(),
+        Some(LabelSpec::Name(n)) => LabelColumn::Name(n.clone()),
+        Some(LabelSpec::Index(i)) => LabelColumn::Index(*i),
+    };
+    let task = match spec.task.as_deref() {
+        Some("regression") => TaskKind::Regression,
+        _ => TaskKind::Classification,
+    };
+    let delimiter = match &spec.delimiter {
+        Some(d) => super::spec::parse_delimiter(d).expect("validated"),
+        None => CsvOptions::delimiter_for(&csv_path(spec, base)),
+    };
+    CsvOptions {
+        label,
+        task,
+        delimiter,
+    }
 }
 
 /// Checks that the loss fits the data and returns the output width.
@@ -175,4 +205,29 @@ pub fn prepare<T: Float>(ds: &Dataset, spec: &DataSpec, split_rng: &mut ChaCha8R
         test: test.as_ref().map(SplitData::from_dataset),
         train_f64: train,
     }
+}
+
+/// Checks every start against the network the data give (input width `ds.n_features()`,
+/// the hidden widths, `outputs`), for each activation: a formula start must give every
+/// layer a finite std > 0. The error names the start, the activation and the layer.
+pub fn check_starts(
+    exp: &super::Experiment,
+    ds: &Dataset,
+    outputs: usize,
+) -> Result<(), ConfigError> {
+    let network = &exp.spec.network;
+    let mut sizes = vec![ds.n_features()];
+    sizes.extend(&network.hidden);
+    sizes.push(outputs);
+    for (i, start) in exp.inits.iter().enumerate() {
+        for &activation in &network.activations {
+            start.init.check_layers(&sizes, activation).map_err(|e| {
+                ConfigError(format!(
+                    "{}: inits[{i}] (`{}`) with {activation}: {e}",
+                    exp.origin, start.label
+                ))
+            })?;
+        }
+    }
+    Ok(())
 }

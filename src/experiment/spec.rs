@@ -43,7 +43,7 @@ pub struct ExperimentSpec {
     /// One line shown by `list` and at the top of the report.
     #[serde(default)]
     pub description: String,
-    /// Number of replicates (seeds) per init × activation.
+    /// Number of replicates (seeds) per init × activation (default 5).
     #[serde(default = "default_seeds")]
     pub seeds: usize,
     /// The first seed; replicate r uses seed + r.
@@ -55,7 +55,8 @@ pub struct ExperimentSpec {
     pub network: NetworkSpec,
     /// How to train.
     pub training: TrainingSpec,
-    /// The starts to compare.
+    /// The starts to compare (default: the guide's five, [`default_inits`]).
+    #[serde(default = "default_inits")]
     pub inits: Vec<InitEntry>,
     /// Bias initializer for every start that does not set its own (default: zeros, or the
     /// scheme's own default such as pytorch-default's).
@@ -68,11 +69,20 @@ pub struct ExperimentSpec {
     /// results hold. Running such a file runs that shard again.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shard: Option<String>,
+    /// Written into `config.toml` for data with named classes (string labels in a CSV):
+    /// the class names, class `i` being `classes[i]` (sorted). Read back, it is ignored:
+    /// the data decide.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub classes: Option<Vec<String>>,
+    /// Expectations checked when the experiment finishes (`[[expect]]` tables, see
+    /// [`crate::check`]); never written to `config.toml`, so hidden ones stay hidden.
+    #[serde(default, skip_serializing)]
+    pub expect: Vec<toml::Value>,
 }
 
 impl ExperimentSpec {
     /// A spec built in code, every optional setting at its default (as if left out of the
-    /// TOML file): one seed from 0, no description.
+    /// TOML file): five seeds from 0, no description.
     pub fn new(
         name: &str,
         data: DataSpec,
@@ -92,6 +102,8 @@ impl ExperimentSpec {
             bias: None,
             initlab_version: None,
             shard: None,
+            classes: None,
+            expect: Vec::new(),
         }
     }
 }
@@ -143,8 +155,18 @@ fn toml_error(e: &toml::de::Error, text: &str, origin: &str) -> String {
     }
 }
 
+/// The number of seeds of an experiment that does not say: 5.
 fn default_seeds() -> usize {
-    1
+    5
+}
+
+/// The starts of an experiment that does not list any: the guide's five, zeros, tiny,
+/// huge, xavier-normal and he-normal.
+pub fn default_inits() -> Vec<InitEntry> {
+    ["zeros", "tiny", "huge", "xavier-normal", "he-normal"]
+        .into_iter()
+        .map(|n| InitEntry::Name(n.into()))
+        .collect()
 }
 
 /// The data section.
@@ -178,6 +200,10 @@ pub struct DataSpec {
     /// csv: the label column, by name (`"label"`) or 0-based index (`0`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub label: Option<LabelSpec>,
+    /// csv: the field separator, one character (`","` by default; tab for `.tsv` files);
+    /// `"\t"` or `"tab"` for a tab.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delimiter: Option<String>,
     /// csv: `classification` (default) or `regression`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub task: Option<String>,
@@ -212,6 +238,7 @@ impl DataSpec {
             data_seed: None,
             path: None,
             label: None,
+            delimiter: None,
             task: None,
             images: None,
             labels: None,
@@ -563,6 +590,9 @@ impl ExperimentSpec {
             }
             _ => {}
         }
+        if let Some(delimiter) = &d.delimiter {
+            parse_delimiter(delimiter).map_err(|e| ConfigError(format!("{origin}: {e}")))?;
+        }
         if let Some(task) = &d.task
             && task != "classification"
             && task != "regression"
@@ -631,4 +661,17 @@ pub fn resolve_path(path: &Path, base: Option<&Path>) -> PathBuf {
         }
     }
     path.to_path_buf()
+}
+
+/// Reads `data.delimiter`: one ASCII character, or `tab` / `\t` for a tab.
+pub fn parse_delimiter(text: &str) -> Result<u8, String> {
+    match text {
+        "tab" | "\\t" | "\t" => Ok(b'\t'),
+        t if t.len() == 1 && t.is_ascii() && t != "\"" && t != "\n" && t != "\r" => {
+            Ok(t.as_bytes()[0])
+        }
+        t => Err(format!(
+            "`data.delimiter` = {t:?} is not valid; expected one ASCII character such as \",\" or \";\", or \"tab\""
+        )),
+    }
 }

@@ -8,7 +8,7 @@ use super::activation::Activation;
 use super::dense::{Dense, DenseCache, matmul, matmul_into, sum_rows_into};
 use super::float::Float;
 use super::gemm::GemmScratch;
-use super::init::{Fan, Init, layer_rng};
+use super::init::{Fan, Init, LayerPlace, layer_rng};
 use super::loss::{Loss, TargetsView};
 
 mod data_parallel;
@@ -193,14 +193,27 @@ impl<T: Float> Mlp<T> {
     /// Initializes every layer: weights with `init`, biases with `bias` if given (else the
     /// scheme's default, zeros except `pytorch-default`). Layer `l` draws from
     /// [`layer_rng`]`(seed, l, ..)`. Data-dependent schemes (LSUV) need [`Mlp::lsuv`] after.
+    ///
+    /// # Panics
+    /// If a formula start gives some layer a std that is not a finite number > 0
+    /// ([`Init::check_layers`] reports that as an error; runners call it first).
     pub fn initialize(&mut self, init: &Init, bias: Option<&Init>, seed: u64) {
-        for l in 0..self.layers.len() {
+        let depth = self.layers.len();
+        for l in 0..depth {
             let activation = self.activation_after(l);
             let layer = &mut self.layers[l];
             let fan = Fan {
                 fan_in: layer.inputs(),
                 fan_out: layer.outputs(),
             };
+            // A formula start is resolved for this layer's place (other schemes are as is).
+            let place = LayerPlace {
+                layer: l + 1,
+                depth,
+                fan,
+                activation,
+            };
+            let init = init.at_layer(place).unwrap_or_else(|e| panic!("{e}"));
             layer.weight = init.sample(fan, activation, &mut layer_rng(seed, l, false));
             let mut bias_rng = layer_rng(seed, l, true);
             layer.bias = match bias {

@@ -8,14 +8,19 @@
 //! To learn backprop from it, read [`Dense::forward`] and [`Dense::backward`] (one layer,
 //! the chain rule in the doc comments), then [`Mlp::reference_gradients`] (the loop over
 //! layers), then [`Mlp::backward_from_output`], the fused version training uses.
+//!
+//! For courses: [`gradcheck`] checks any `Mlp`'s (or a student's own layer's) gradient by
+//! finite differences, and [`moments`] tests any start's mean, variance and bound.
 
 pub mod activation;
 pub mod dense;
 pub mod float;
 pub mod gemm;
+pub mod gradcheck;
 pub mod init;
 pub mod loss;
 pub mod mlp;
+pub mod moments;
 pub mod optim;
 pub mod stats;
 pub mod train;

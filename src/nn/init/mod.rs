@@ -20,6 +20,8 @@
 //! - `sampling.rs`: how they draw. One RNG stream per layer, the element-wise rule
 //!   `offset + scale · base draw` behind the common random numbers, orthogonal matrices,
 //!   truncated normals.
+//! - `formula.rs`: formula starts, `{ name = "formula", std = "sqrt(2 / fan_in)" }`: a
+//!   small expression parser and the per-layer rule ([`Init::at_layer`]).
 //! - `parsing.rs`: reading them from TOML tables and the `name:key=value` command-line form,
 //!   checked against the catalogue row.
 //!
@@ -27,10 +29,12 @@
 //! `Init::values` (next to the table) and its arm of the element-wise rule in `sampling.rs`
 //! (or its own draw, if it is not element-wise).
 
+mod formula;
 mod parsing;
 mod sampling;
 mod schemes;
 
+pub use formula::{FORMULA_VARIABLES, Formula, FormulaInit, LayerPlace, Spread};
 pub use parsing::{
     ParamValue, Params, SCHEME_ALIASES, canonical_scheme_name, check_bias_init, parse_bias_init,
     parse_init, split_init_spec,

@@ -324,6 +324,9 @@ pub fn canonical_scheme_name(name: &str) -> Option<&'static str> {
 /// assert!(parse_init("hee-normal", &[]).unwrap_err().contains("xavier-uniform"));
 /// ```
 pub fn parse_init(name: &str, params: &[(String, ParamValue)]) -> Result<Init, String> {
+    if name.trim().eq_ignore_ascii_case("formula") {
+        return super::formula::parse_formula_init(params);
+    }
     let scheme = canonical_scheme_name(name).ok_or_else(|| {
         format!(
             "unknown init scheme `{}`; expected one of: {}",
@@ -377,6 +380,11 @@ pub fn parse_init(name: &str, params: &[(String, ParamValue)]) -> Result<Init, S
 /// draw a whole matrix at once (`orthogonal`, `lsuv`); the error lists the ones that can.
 /// TOML files and the command line both go through this check.
 pub fn check_bias_init(init: &Init) -> Result<(), String> {
+    if matches!(init, Init::Formula(_)) {
+        return Err(
+            "init `formula` sets weights layer by layer and cannot initialize a bias; use a scheme such as zeros or normal for `bias`".to_string(),
+        );
+    }
     let matrix_only = |i: &Init| i.family() == Family::Orthogonal;
     if !matrix_only(init) {
         return Ok(());

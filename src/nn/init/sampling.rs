@@ -141,7 +141,9 @@ impl Init {
             Init::GlorotStandard | Init::PytorchDefault => {
                 (Family::Uniform, 0.0, 1.0 / fan_in.sqrt())
             }
-            Init::Orthogonal { .. } | Init::Lsuv { .. } | Init::Custom(_) => return None,
+            Init::Orthogonal { .. } | Init::Lsuv { .. } | Init::Custom(_) | Init::Formula(_) => {
+                return None;
+            }
         };
         Some(Affine {
             family,
@@ -159,8 +161,16 @@ impl Init {
         };
         match self.affine(any, Activation::Identity) {
             Some(rule) => rule.family,
-            None if matches!(self, Init::Custom(_)) => Family::Custom,
-            None => Family::Orthogonal,
+            None => match self {
+                Init::Custom(_) => Family::Custom,
+                // A formula start draws as the plain scheme of its distribution.
+                Init::Formula(f) => match f.distribution {
+                    Distribution::Normal => Family::Normal,
+                    Distribution::Uniform => Family::Uniform,
+                    Distribution::TruncatedNormal => Family::Truncated,
+                },
+                _ => Family::Orthogonal,
+            },
         }
     }
 
@@ -199,6 +209,10 @@ impl Init {
             Init::Orthogonal { gain } => Ok(orthogonal_matrix(fan, rng) * gain.resolve(activation)),
             Init::Lsuv { .. } => Ok(orthogonal_matrix(fan, rng)),
             Init::Custom(c) => c.draw(fan, rng),
+            Init::Formula(_) => Err(
+                "a formula start needs the layer's place in the network: resolve it with `Init::at_layer` first"
+                    .to_string(),
+            ),
             _ => unreachable!("element-wise schemes are handled by `affine`"),
         }
     }
@@ -258,6 +272,9 @@ impl Init {
                     .mapv(|v| T::of(g * v))
             }
             Init::Custom(_) => self.sample_f64(fan, activation, rng).column(0).mapv(T::of),
+            Init::Formula(_) => {
+                panic!("a formula start cannot initialize a bias (check_bias_init)")
+            }
             _ => self.elementwise_bias(fan, activation, rng),
         }
     }

@@ -10,6 +10,7 @@ use rand::RngCore;
 use rand_chacha::ChaCha8Rng;
 use serde::{Serialize, Serializer};
 
+use super::formula::FormulaInit;
 use super::parsing::{Kind, Param, Params, Rule, Value, Values, parse_init};
 use super::sampling::layer_rng;
 use crate::nn::activation::Activation;
@@ -291,6 +292,9 @@ pub enum Init {
     },
     /// A user-written scheme.
     Custom(CustomInit),
+    /// A start written as a formula of the layer's fans, gain and position (see
+    /// [`FormulaInit`]); drawn as the plain scheme of its distribution ([`Init::at_layer`]).
+    Formula(FormulaInit),
 }
 
 /// The random numbers a scheme draws, for common random numbers across schemes.
@@ -602,7 +606,7 @@ impl Init {
                 tolerance,
                 max_iterations,
             } => ("lsuv", vec![Number(*tolerance), Count(*max_iterations)]),
-            Init::Custom(_) => return None,
+            Init::Custom(_) | Init::Formula(_) => return None,
         };
         Some((name, values))
     }
@@ -618,6 +622,7 @@ impl Init {
     pub fn name(&self) -> String {
         match self {
             Init::Custom(c) => c.name.clone(),
+            Init::Formula(_) => "formula".into(),
             _ => self
                 .row()
                 .map(|(row, _)| row.name)
@@ -631,6 +636,7 @@ impl Init {
         let Some((row, values)) = self.row() else {
             return match self {
                 Init::Custom(c) => c.formula.clone(),
+                Init::Formula(f) => f.describe(),
                 _ => String::new(),
             };
         };
@@ -654,6 +660,9 @@ impl Init {
     /// config should record. `parse_init(name, params)` gives the scheme back. Custom
     /// schemes have none.
     pub fn params(&self) -> Vec<(String, String)> {
+        if let Init::Formula(f) = self {
+            return f.params();
+        }
         let Some((row, values)) = self.row() else {
             return vec![];
         };
@@ -674,7 +683,7 @@ impl Init {
     /// `he-normal:mode=fan_out` or `xavier-normal`. Parses back to the same scheme.
     pub fn label(&self) -> String {
         let defaults = match self {
-            Init::Custom(_) => vec![],
+            Init::Custom(_) | Init::Formula(_) => vec![],
             _ => parse_init(&self.name(), &[])
                 .map(|d| d.params())
                 .unwrap_or_default(),

@@ -1,0 +1,416 @@
+//! From a results directory to the per-seed values an expectation is about: the
+//! directory's `config.toml` (starts, activations, seeds, target loss, test set),
+//! `metrics.csv`, `layers.csv` and, for `distinct_units`, `weights/`. A selector that
+//! matches nothing or a quantity the experiment does not have is an error naming the
+//! expectation and the key.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::experiment::record::{LayerRow, MetricRow, read_keyed};
+use crate::experiment::{Experiment, ExperimentSpec};
+
+use super::expectation::{Epoch, Expectation, Quantity};
+
+/// A results directory, read once for every expectation.
+pub struct Results {
+    dir: PathBuf,
+    /// The resolved experiment of `config.toml`.
+    pub spec: ExperimentSpec,
+    /// The labels of its starts, in order.
+    pub starts: Vec<String>,
+    metrics: Vec<MetricRow>,
+    layers: Option<Vec<LayerRow>>,
+}
+
+/// The values of one start × activation, one per seed in seed order (NaN = no value:
+/// the run diverged before it; +∞ = never, for `epochs_to_target`).
+pub type SeedValues = Vec<(u64, f64)>;
+
+impl Results {
+    /// Reads `config.toml` and `metrics.csv` of `dir` (`layers.csv` is read on first use).
+    pub fn open(dir: &Path) -> Result<Results, String> {
+        if !dir.is_dir() {
+            return Err(format!(
+                "{}: not a results directory (expected a directory with config.toml and metrics.csv)",
+                dir.display()
+            ));
+        }
+        let config = dir.join("config.toml");
+        if !config.exists() {
+            return Err(format!(
+                "{}: no config.toml; is this a results directory written by `initlab experiment`?",
+                dir.display()
+            ));
+        }
+        let exp = Experiment::load(&config.display().to_string()).map_err(|e| e.0)?;
+        let metrics = read_keyed(&dir.join("metrics.csv")).map_err(|e| e.to_string())?;
+        Ok(Results {
+            dir: dir.to_path_buf(),
+            starts: exp.init_labels(),
+            spec: exp.spec,
+            metrics,
+            layers: None,
+        })
+    }
+
+    fn layers(&mut self) -> Result<&[LayerRow], String> {
+        if self.layers.is_none() {
+            let rows = read_keyed(&self.dir.join("layers.csv")).map_err(|e| e.to_string())?;
+            self.layers = Some(rows);
+        }
+        Ok(self.layers.as_deref().expect("just read"))
+    }
+
+    /// The activation an expectation selects: its own, or the experiment's only one.
+    fn activation(&self, e: &Expectation) -> Result<String, String> {
+        let all: Vec<String> = self
+            .spec
+            .network
+            .activations
+            .iter()
+            .map(|a| a.name())
+            .collect();
+        match &e.activation {
+            Some(a) if all.contains(a) => Ok(a.clone()),
+            Some(a) => Err(format!(
+                "`activation` = \"{a}\" matches nothing; the experiment's activations are: {}",
+                all.join(", ")
+            )),
+            None if all.len() == 1 => Ok(all[0].clone()),
+            None => Err(format!(
+                "set `activation`: the experiment compares several ({})",
+                all.join(", ")
+            )),
+        }
+    }
+
+    /// The start a selector names (`key` is `start` or `versus`), or the only one.
+    fn start(&self, given: Option<&String>, key: &str) -> Result<String, String> {
+        match given {
+            Some(s) if self.starts.contains(s) => Ok(s.clone()),
+            Some(s) => Err(format!(
+                "`{key}` = \"{s}\" matches no start; the experiment's starts are: {}",
+                self.starts.join(", ")
+            )),
+            None if self.starts.len() == 1 => Ok(self.starts[0].clone()),
+            None => Err(format!(
+                "set `start`: the experiment compares several ({})",
+                self.starts.join(", ")
+            )),
+        }
+    }
+
+    /// The per-seed values an expectation looks at: the quantity for its start, or the
+    /// per-seed difference start − versus (seeds paired).
+    pub fn values(&mut self, e: &Expectation) -> Result<SeedValues, String> {
+        let activation = self.activation(e)?;
+        let start = self.start(e.start.as_ref(), "start")?;
+        let values = self.values_of(e, &start, &activation)?;
+        let Some(versus) = &e.versus else {
+            return Ok(values);
+        };
+        let versus = self.start(Some(versus), "versus")?;
+        let other: BTreeMap<u64, f64> = self
+            .values_of(e, &versus, &activation)?
+            .into_iter()
+            .collect();
+        values
+            .into_iter()
+            .map(|(seed, v)| match other.get(&seed) {
+                Some(w) => Ok((seed, v - w)),
+                None => Err(format!(
+                    "seed {seed} has results for `{start}` but not for `{versus}`"
+                )),
+            })
+            .collect()
+    }
+
+    fn values_of(
+        &mut self,
+        e: &Expectation,
+        start: &str,
+        activation: &str,
+    ) -> Result<SeedValues, String> {
+        let mut runs: BTreeMap<u64, Vec<&MetricRow>> = BTreeMap::new();
+        for row in &self.metrics {
+            if row.run.init == start && row.run.activation == activation {
+                runs.entry(row.run.seed).or_default().push(row);
+            }
+        }
+        if runs.is_empty() {
+            return Err(format!(
+                "no runs of `{start}` with {activation} in {}/metrics.csv",
+                self.dir.display()
+            ));
+        }
+        let q = e.quantity;
+        use Quantity::*;
+        match q {
+            TrainLoss | TrainAccuracy | TestLoss | TestAccuracy | GradientNorm => {
+                let mut out = Vec::new();
+                for (&seed, rows) in &runs {
+                    let row = pick_epoch(rows, e.epoch, |r| r.row.epoch)?;
+                    let m = &row.row;
+                    let v = match q {
+                        TrainLoss => Some(m.train_loss),
+                        TrainAccuracy => m.train_accuracy,
+                        TestLoss => m.test_loss,
+                        TestAccuracy => m.test_accuracy,
+                        _ => Some(m.gradient_norm),
+                    };
+                    let v = match v {
+                        Some(v) => v,
+                        None if m.diverged => f64::NAN,
+                        None => return Err(self.missing(q)),
+                    };
+                    out.push((seed, if m.diverged { f64::NAN } else { v }));
+                }
+                Ok(out)
+            }
+            Diverged => Ok(runs
+                .iter()
+                .map(|(&seed, rows)| {
+                    (
+                        seed,
+                        f64::from(u8::from(rows.iter().any(|r| r.row.diverged))),
+                    )
+                })
+                .collect()),
+            EpochsToTarget => {
+                let target = e.target.or(self.spec.training.target_loss).ok_or_else(|| {
+                    "quantity `epochs_to_target` needs a target: set `target` or the experiment's `training.target_loss`".to_string()
+                })?;
+                Ok(runs
+                    .iter()
+                    .map(|(&seed, rows)| {
+                        let reached = rows
+                            .iter()
+                            .find(|r| !r.row.diverged && r.row.train_loss <= target)
+                            .map_or(f64::INFINITY, |r| r.row.epoch as f64);
+                        (seed, reached)
+                    })
+                    .collect())
+            }
+            DistinctUnits => {
+                let layer = e.layer.unwrap_or(1);
+                let hidden = self.spec.network.hidden.len();
+                if layer > hidden {
+                    return Err(format!(
+                        "`layer` = {layer}: distinct units are counted in hidden layers 1..={hidden}"
+                    ));
+                }
+                let which = if e.epoch == Epoch::At(0) {
+                    "initial"
+                } else {
+                    "final"
+                };
+                let seeds: Vec<u64> = runs.keys().copied().collect();
+                seeds
+                    .into_iter()
+                    .map(|seed| {
+                        let n =
+                            distinct_units_in(&self.dir, start, activation, seed, layer, which)?;
+                        Ok((seed, n as f64))
+                    })
+                    .collect()
+            }
+            _ => self.layer_values(e, start, activation),
+        }
+    }
+
+    fn layer_values(
+        &mut self,
+        e: &Expectation,
+        start: &str,
+        activation: &str,
+    ) -> Result<SeedValues, String> {
+        let depth = self.spec.network.hidden.len() + 1;
+        let dir = self.dir.display().to_string();
+        let q = e.quantity;
+        let wanted: Vec<usize> = match (e.layers, e.layer) {
+            (Some((a, b)), _) => vec![a, b],
+            (None, Some(l)) => vec![l],
+            (None, None) => unreachable!("checked: per-layer quantities have a layer"),
+        };
+        if let Some(&l) = wanted.iter().find(|&&l| l > depth) {
+            return Err(format!(
+                "`layer` {l} does not exist: the network has layers 1..={depth} ({depth} = the output layer)"
+            ));
+        }
+        let rows = self.layers()?;
+        let mut runs: BTreeMap<u64, Vec<&LayerRow>> = BTreeMap::new();
+        for row in rows {
+            if row.run.init == start && row.run.activation == activation {
+                runs.entry(row.run.seed).or_default().push(row);
+            }
+        }
+        if runs.is_empty() {
+            return Err(format!(
+                "no rows of `{start}` with {activation} in {dir}/layers.csv"
+            ));
+        }
+        let mut out = Vec::new();
+        for (&seed, rows) in &runs {
+            // The epoch is picked among this run's logged epochs of the first wanted layer.
+            let first: Vec<&LayerRow> = rows
+                .iter()
+                .copied()
+                .filter(|r| r.row.layer == wanted[0])
+                .collect();
+            let epoch = pick_epoch(&first, e.epoch, |r| r.row.epoch)?.row.epoch;
+            let at = |layer: usize| -> Option<&crate::experiment::record::LayerStats> {
+                rows.iter()
+                    .find(|r| r.row.layer == layer && r.row.epoch == epoch)
+                    .map(|r| &r.row)
+            };
+            let stats = at(wanted[0]).expect("picked from these rows");
+            let v = match q {
+                Quantity::ActivationMean => Some(stats.activation_mean),
+                Quantity::ActivationStd => Some(stats.activation_std),
+                Quantity::GradientStd => Some(stats.gradient_std),
+                Quantity::WeightStd => Some(stats.weight_std),
+                Quantity::SaturatedFraction => stats.saturated_fraction,
+                Quantity::DeadFraction => stats.dead_fraction,
+                Quantity::UpdateRatio => stats.update_ratio,
+                Quantity::ActivationStdFactor => {
+                    let (a, b) = (wanted[0], wanted[1]);
+                    let last =
+                        at(b).ok_or_else(|| format!("layer {b} has no row at epoch {epoch}"))?;
+                    Some((last.activation_std / stats.activation_std).powf(1.0 / (b - a) as f64))
+                }
+                _ => unreachable!("per-layer quantities only"),
+            };
+            let v = match v {
+                Some(v) => v,
+                None => {
+                    return Err(match q {
+                        Quantity::SaturatedFraction => format!(
+                            "quantity `saturated_fraction` does not exist for layer {} with {activation}: it is measured for hidden layers of sigmoid, tanh and softsign",
+                            wanted[0]
+                        ),
+                        Quantity::DeadFraction => format!(
+                            "quantity `dead_fraction` does not exist for layer {} with {activation}: it is measured for hidden ReLU layers",
+                            wanted[0]
+                        ),
+                        _ => format!(
+                            "quantity `update_ratio` has no value at epoch {epoch} (none before the first step, nor for all-zero weights)"
+                        ),
+                    });
+                }
+            };
+            out.push((seed, v));
+        }
+        Ok(out)
+    }
+
+    fn missing(&self, q: Quantity) -> String {
+        match q {
+            Quantity::TestLoss | Quantity::TestAccuracy if self.spec.data.test_fraction == 0.0 => {
+                format!(
+                    "quantity `{}` does not exist for experiment `{}`: it has no test set (data.test_fraction = 0)",
+                    q.key(),
+                    self.spec.name
+                )
+            }
+            _ => format!(
+                "quantity `{}` does not exist for experiment `{}` (accuracy needs class labels; regression has none)",
+                q.key(),
+                self.spec.name
+            ),
+        }
+    }
+}
+
+/// The row of a run at the expectation's epoch: its last one for `final`, else the row
+/// logged at that epoch (an error lists the logged epochs).
+fn pick_epoch<'a, R>(
+    rows: &[&'a R],
+    epoch: Epoch,
+    of: impl Fn(&R) -> usize,
+) -> Result<&'a R, String> {
+    match epoch {
+        Epoch::Final => rows
+            .iter()
+            .copied()
+            .max_by_key(|r| of(r))
+            .ok_or_else(|| "no rows".to_string()),
+        Epoch::At(n) => {
+            if let Some(r) = rows.iter().copied().find(|r| of(r) == n) {
+                return Ok(r);
+            }
+            let mut logged: Vec<usize> = rows.iter().map(|r| of(r)).collect();
+            logged.sort_unstable();
+            logged.dedup();
+            let last = *logged.last().unwrap_or(&0);
+            // A run that diverged before epoch n has no value there: NaN, not an error.
+            if n > last && logged.len() > 1 {
+                return Err(format!(
+                    "`epoch` = {n} was not logged; the last logged epoch is {last} (use epoch = \"final\")"
+                ));
+            }
+            let shown: Vec<String> = logged.iter().take(8).map(|e| e.to_string()).collect();
+            let more = if logged.len() > 8 { ", ..." } else { "" };
+            Err(format!(
+                "`epoch` = {n} was not logged; logged epochs: {}{more} (see training.log_every)",
+                shown.join(", ")
+            ))
+        }
+    }
+}
+
+/// The distinct hidden units of one run's layer, from its saved weights.
+fn distinct_units_in(
+    dir: &Path,
+    start: &str,
+    activation: &str,
+    seed: u64,
+    layer: usize,
+    which: &str,
+) -> Result<usize, String> {
+    let clean = |s: &str| -> String {
+        s.chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' || c == '.' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect()
+    };
+    let stem = format!(
+        "{}_{}_seed{seed}_layer{layer}_{which}",
+        clean(start),
+        clean(activation)
+    );
+    let wdir = dir.join("weights");
+    let weight = wdir.join(format!("{stem}_weight.npy"));
+    let bias = wdir.join(format!("{stem}_bias.npy"));
+    if !weight.exists() {
+        return Err(format!(
+            "quantity `distinct_units` needs the saved weights ({} is missing): run the experiment with --save-weights",
+            weight.display()
+        ));
+    }
+    let read2 = |p: &Path| -> Result<ndarray::Array2<f64>, String> {
+        ndarray_npy::read_npy::<_, ndarray::Array2<f64>>(p)
+            .or_else(|_| {
+                ndarray_npy::read_npy::<_, ndarray::Array2<f32>>(p).map(|a| a.mapv(f64::from))
+            })
+            .map_err(|e| format!("{}: {e}", p.display()))
+    };
+    let read1 = |p: &Path| -> Result<ndarray::Array1<f64>, String> {
+        ndarray_npy::read_npy::<_, ndarray::Array1<f64>>(p)
+            .or_else(|_| {
+                ndarray_npy::read_npy::<_, ndarray::Array1<f32>>(p).map(|a| a.mapv(f64::from))
+            })
+            .map_err(|e| format!("{}: {e}", p.display()))
+    };
+    let w = read2(&weight)?;
+    let b = read1(&bias)?;
+    let mut dense = crate::nn::Dense::<f64>::zeros(w.ncols(), w.nrows());
+    dense.weight = w;
+    dense.bias = b;
+    Ok(crate::claims::distinct_units(&dense))
+}
