@@ -149,8 +149,8 @@ impl<T> Tables<'_, T> {
     }
 }
 
-/// Writes metrics.csv, layers.csv, summary.csv and (for 2-D data) boundary.csv and
-/// points.csv into `dir`.
+/// Writes metrics.csv, layers.csv, summary.csv, histograms.csv (when histograms were
+/// kept) and (for 2-D data) boundary.csv and points.csv into `dir`.
 pub fn write_tables<T>(dir: &Path, tables: &Tables<'_, T>) -> Result<()> {
     write_file(dir, "metrics.csv", |w| {
         let rows = tables.keyed(|r| &r.records).map(|k| Keyed {
@@ -163,6 +163,11 @@ pub fn write_tables<T>(dir: &Path, tables: &Tables<'_, T>) -> Result<()> {
         write_rows(w, tables.keyed(|r| &r.layers))
     })?;
     write_file(dir, "summary.csv", |w| write_rows(w, tables.summary))?;
+    if tables.runs.iter().any(|r| !r.histograms.is_empty()) {
+        write_file(dir, "histograms.csv", |w| {
+            write_rows(w, tables.keyed(|r| &r.histograms))
+        })?;
+    }
     if tables.runs.iter().any(|r| !r.boundary.is_empty()) {
         write_file(dir, "boundary.csv", |w| {
             write_rows(w, tables.keyed(|r| &r.boundary))

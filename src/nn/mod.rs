@@ -13,6 +13,7 @@ pub mod activation;
 pub mod dense;
 pub mod float;
 pub mod gemm;
+pub mod histogram;
 pub mod init;
 pub mod loss;
 pub mod mlp;
