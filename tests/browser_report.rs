@@ -79,9 +79,12 @@ fn bars(tab: &Tab, init: &str) -> Vec<(f64, f64, u64)> {
 }
 
 fn count(tab: &Tab, selector: &str) -> usize {
-    eval(tab, &format!("String(document.querySelectorAll('{selector}').length)"))
-        .parse()
-        .expect("a number")
+    eval(
+        tab,
+        &format!("String(document.querySelectorAll('{selector}').length)"),
+    )
+    .parse()
+    .expect("a number")
 }
 
 /// Listens for console errors and uncaught exceptions in `tab`.
@@ -172,7 +175,10 @@ fn report_explorer_in_headless_chromium() {
 
     // Two steps right on the slider (epoch 0 → 2), with the keyboard.
     tab.wait_for_element("#ex-epoch").unwrap().click().unwrap();
-    eval(&tab, "document.getElementById('ex-epoch').value = '0'; document.getElementById('ex-epoch').dispatchEvent(new Event('input')); ''");
+    eval(
+        &tab,
+        "document.getElementById('ex-epoch').value = '0'; document.getElementById('ex-epoch').dispatchEvent(new Event('input')); ''",
+    );
     tab.press_key("ArrowRight").unwrap();
     tab.press_key("ArrowRight").unwrap();
     assert_eq!(eval(&tab, "document.getElementById('ex-epoch').value"), "2");
@@ -202,12 +208,16 @@ fn report_explorer_in_headless_chromium() {
         .collect();
     assert!(expected.len() > 5, "a tanh layer fills several bins");
     let mut drawn = bars(&tab, "glorot-standard");
-    let order = |a: &(f64, f64, u64), b: &(f64, f64, u64)| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1));
+    let order =
+        |a: &(f64, f64, u64), b: &(f64, f64, u64)| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1));
     expected.sort_by(order);
     drawn.sort_by(order);
     assert_eq!(drawn, expected, "bars drawn = histograms.csv");
     assert_eq!(
-        eval(&tab, "document.querySelector('.hpanel[data-init=\"glorot-standard\"]').dataset.epoch"),
+        eval(
+            &tab,
+            "document.querySelector('.hpanel[data-init=\"glorot-standard\"]').dataset.epoch"
+        ),
         "2"
     );
 
@@ -218,14 +228,23 @@ fn report_explorer_in_headless_chromium() {
 
     // The URL fragment holds the view, and a fresh tab opened on it shows the same.
     let hash = eval(&tab, "location.hash");
-    for part in ["epoch=2", "layer=3", "hide=xavier-normal", "act=tanh", "seed=0"] {
+    for part in [
+        "epoch=2",
+        "layer=3",
+        "hide=xavier-normal",
+        "act=tanh",
+        "seed=0",
+    ] {
         assert!(hash.contains(part), "{part} in {hash}");
     }
     let second = browser.new_tab().expect("a second tab");
     let errors2 = watch_errors(&second);
     open(&second, &format!("{url}{hash}"));
     assert_eq!(eval(&second, "location.hash"), hash);
-    assert_eq!(eval(&second, "document.getElementById('ex-epoch').value"), "2");
+    assert_eq!(
+        eval(&second, "document.getElementById('ex-epoch').value"),
+        "2"
+    );
     assert_eq!(count(&second, "#explorer [data-init=\"xavier-normal\"]"), 0);
     let mut again = bars(&second, "glorot-standard");
     again.sort_by(order);
@@ -234,6 +253,10 @@ fn report_explorer_in_headless_chromium() {
     // No errors anywhere.
     for (t, seen) in [(&tab, &errors), (&second, &errors2)] {
         assert_eq!(eval(t, "JSON.stringify(window.initlabErrors)"), "[]");
-        assert!(seen.lock().unwrap().is_empty(), "{:?}", seen.lock().unwrap());
+        assert!(
+            seen.lock().unwrap().is_empty(),
+            "{:?}",
+            seen.lock().unwrap()
+        );
     }
 }

@@ -7,8 +7,8 @@
 
 use ndarray::{Array2, ArrayView2, Axis};
 
-pub use crate::nn::stats::{LayerStats, SATURATION_MARGIN, dead, mean_std, saturated};
 use crate::nn::histogram::HistogramBin;
+pub use crate::nn::stats::{LayerStats, SATURATION_MARGIN, dead, mean_std, saturated};
 use crate::nn::stats::{measure_histograms, measure_layers, update_ratio};
 use crate::nn::{Float, Gradients, Mlp, TargetsView, Workspace};
 
@@ -204,7 +204,10 @@ mod tests {
         assert_eq!(histogram_epochs(20, 1, 2), vec![0, 20]);
         assert_eq!(histogram_epochs(3, 1, 9), vec![0, 1, 2, 3]);
         // xor: 2000 epochs logged every 20 → 101 logged epochs; 5 of them.
-        assert_eq!(histogram_epochs(2000, 20, 5), vec![0, 500, 1000, 1500, 2000]);
+        assert_eq!(
+            histogram_epochs(2000, 20, 5),
+            vec![0, 500, 1000, 1500, 2000]
+        );
         // The last epoch is logged even off the log_every grid.
         assert_eq!(histogram_epochs(10, 4, 9), vec![0, 4, 8, 10]);
         assert_eq!(histogram_epochs(10, 4, 3), vec![0, 8, 10]);

@@ -289,7 +289,10 @@ mod tests {
         assert_eq!(b.range(b.index(1e-12)), (0.0, 1e-9));
         assert_eq!(b.range(b.index(-1e-12)), (-1e-9, 0.0));
         assert_eq!(b.range(b.index(5e3)), (1000.0, f64::INFINITY));
-        assert_eq!(b.range(b.index(f64::NEG_INFINITY)), (f64::NEG_INFINITY, -1000.0));
+        assert_eq!(
+            b.range(b.index(f64::NEG_INFINITY)),
+            (f64::NEG_INFINITY, -1000.0)
+        );
         assert_eq!(b.range(b.index(0.1)), (0.1, 0.178));
         assert_eq!(b.range(b.index(0.0999)), (0.0562, 0.1));
     }
@@ -312,7 +315,10 @@ mod tests {
                 } else {
                     // The top bin of a linear layout is closed; the overflow bin holds ∞.
                     let closed = b.closed_top || hi.is_infinite();
-                    assert!(lo <= v && (v < hi || (v == hi && closed)), "{v} in [{lo}, {hi})");
+                    assert!(
+                        lo <= v && (v < hi || (v == hi && closed)),
+                        "{v} in [{lo}, {hi})"
+                    );
                 }
             }
             let counts = b.count(values.iter().copied());
@@ -324,8 +330,14 @@ mod tests {
     fn bounded_activations_get_linear_bins() {
         let tanh = Quantity::Activation.bins(Some(Activation::Tanh));
         assert_eq!(tanh, Bins::linear(-1.0, 1.0, LINEAR_BINS));
-        assert_eq!(Quantity::Activation.bins(Some(Activation::Relu)), Bins::signed_log());
+        assert_eq!(
+            Quantity::Activation.bins(Some(Activation::Relu)),
+            Bins::signed_log()
+        );
         assert_eq!(Quantity::Activation.bins(None), Bins::signed_log());
-        assert_eq!(Quantity::Gradient.bins(Some(Activation::Tanh)), Bins::signed_log());
+        assert_eq!(
+            Quantity::Gradient.bins(Some(Activation::Tanh)),
+            Bins::signed_log()
+        );
     }
 }

@@ -7,12 +7,12 @@
 use ndarray::ArrayView2;
 use serde::{Deserialize, Serialize};
 
+use super::activation::Activation;
 use super::dense::Dense;
 use super::float::Float;
 use super::gemm::GemmScratch;
 use super::histogram::{HistogramBin, Quantity};
 use super::mlp::{Gradients, Mlp, Workspace};
-use super::activation::Activation;
 
 /// Outputs within this distance of a bound count as saturated: 3 % of the bounds' magnitude,
 /// which is 1 for every bounded activation (tanh and softsign: |a| > 0.97; sigmoid: a < 0.03
@@ -133,26 +133,27 @@ pub fn measure_histograms<T: Float>(
                 Quantity::Activation => bins.count(ws.output(l).iter().map(|v| v.f64())),
                 Quantity::Gradient => bins.count(gradient.iter().map(|v| v.f64())),
                 Quantity::Weight => bins.count(layer.weight.iter().map(|v| v.f64())),
-                Quantity::WeightGradient => bins.count(
-                    grads_sum.layers[l]
-                        .weight
-                        .iter()
-                        .map(|v| v.f64() * per_row),
-                ),
+                Quantity::WeightGradient => {
+                    bins.count(grads_sum.layers[l].weight.iter().map(|v| v.f64() * per_row))
+                }
             };
-            out.extend(counts.iter().enumerate().filter(|(_, c)| **c > 0).map(
-                |(i, &count)| {
-                    let (bin_low, bin_high) = bins.range(i);
-                    HistogramBin {
-                        epoch,
-                        layer: l + 1,
-                        quantity,
-                        bin_low,
-                        bin_high,
-                        count,
-                    }
-                },
-            ));
+            out.extend(
+                counts
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, c)| **c > 0)
+                    .map(|(i, &count)| {
+                        let (bin_low, bin_high) = bins.range(i);
+                        HistogramBin {
+                            epoch,
+                            layer: l + 1,
+                            quantity,
+                            bin_low,
+                            bin_high,
+                            count,
+                        }
+                    }),
+            );
         }
     }
     out

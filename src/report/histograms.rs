@@ -72,9 +72,7 @@ fn bin_order(a: &(f64, f64), b: &(f64, f64)) -> std::cmp::Ordering {
     let key = |x: &(f64, f64)| (x.0.is_nan(), x.0, x.1);
     let (na, la, ha) = key(a);
     let (nb, lb, hb) = key(b);
-    na.cmp(&nb)
-        .then(la.total_cmp(&lb))
-        .then(ha.total_cmp(&hb))
+    na.cmp(&nb).then(la.total_cmp(&lb)).then(ha.total_cmp(&hb))
 }
 
 impl Histograms {
@@ -164,10 +162,12 @@ impl Histograms {
         quantity: Quantity,
         epoch: usize,
     ) -> Vec<(usize, usize, Vec<f64>)> {
-        let mut by_layer: std::collections::BTreeMap<usize, (usize, Vec<u64>)> =
-            Default::default();
+        let mut by_layer: std::collections::BTreeMap<usize, (usize, Vec<u64>)> = Default::default();
         for h in self.hists.iter().filter(|h| {
-            h.init == init && h.activation == activation && h.quantity == quantity && h.epoch == epoch
+            h.init == init
+                && h.activation == activation
+                && h.quantity == quantity
+                && h.epoch == epoch
         }) {
             let n = self.axes[h.axis].bins.len();
             let slot = by_layer.entry(h.layer).or_insert((h.axis, vec![0; n]));

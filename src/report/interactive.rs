@@ -52,7 +52,12 @@ fn edge(v: f64) -> String {
     if v.is_nan() {
         "\"NaN\"".into()
     } else if v.is_infinite() {
-        if v > 0.0 { "\"Infinity\"" } else { "\"-Infinity\"" }.into()
+        if v > 0.0 {
+            "\"Infinity\""
+        } else {
+            "\"-Infinity\""
+        }
+        .into()
     } else {
         format!("{v}")
     }

@@ -795,7 +795,10 @@ pub fn distributions(results: &Results) -> anyhow::Result<Option<Picture>> {
     let mut cells: Vec<(String, String)> = Vec::new();
     for act in &results.activations {
         for init in &results.inits {
-            if h.hists.iter().any(|x| &x.init == init && &x.activation == act) {
+            if h.hists
+                .iter()
+                .any(|x| &x.init == init && &x.activation == act)
+            {
                 cells.push((act.clone(), init.clone()));
             }
         }
@@ -827,7 +830,9 @@ pub fn distributions(results: &Results) -> anyhow::Result<Option<Picture>> {
                         continue;
                     };
                     let bins = &h.axes[axis].bins;
-                    let label = if bins.iter().any(|b| b.0 < 0.0 && b.0.is_finite()) && *quantity == Quantity::Gradient {
+                    let label = if bins.iter().any(|b| b.0 < 0.0 && b.0.is_finite())
+                        && *quantity == Quantity::Gradient
+                    {
                         "value (signed log bins)"
                     } else {
                         "value"
@@ -839,7 +844,8 @@ pub fn distributions(results: &Results) -> anyhow::Result<Option<Picture>> {
                         .fold(0.0, f64::max);
                     let y = Axis::linear(0.0, (top * 1.05).max(1e-3), "share of values");
                     let caption = format!("{act} · {init} · {what} · epoch {epoch}");
-                    let mut ch = chart::panel(&panels[row * columns.len() + col], &caption, &x, &y)?;
+                    let mut ch =
+                        chart::panel(&panels[row * columns.len() + col], &caption, &x, &y)?;
                     for (layer, _, fractions) in &sums {
                         let pts: Vec<(f64, Option<f64>)> = fractions
                             .iter()
