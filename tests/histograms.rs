@@ -148,12 +148,19 @@ fn the_zero_start_is_a_single_spike() {
         ],
     );
     let rows: Vec<HistogramRow> = read_keyed(&dir.join("histograms.csv")).unwrap();
-    // One epoch (0), 2 layers, 5 quantities, one bin each: [0, 0] (sigmoid's 0.5 would not
-    // be; tanh(0) = 0, and every gradient is 0 too since the output weights are 0).
-    assert_eq!(rows.len(), 10);
+    // One epoch (0), 2 layers, 5 quantities, one bin each: [0, 0] (tanh(0) = 0, and the
+    // hidden gradients are 0 since the output weights are 0) — except the output layer's
+    // dL/dz = σ(0) − y = ±0.5: two bins of 2 rows.
+    assert_eq!(rows.len(), 11);
     for r in &rows {
         assert_eq!(r.row.epoch, 0);
-        assert_eq!((r.row.bin_low, r.row.bin_high), (0.0, 0.0), "{:?}", r.row);
+        if r.row.layer == 2 && r.row.quantity == Quantity::Gradient {
+            assert_eq!(r.row.count, 2);
+            assert!(r.row.bin_low.abs().max(r.row.bin_high.abs()) > 0.5);
+            assert!(r.row.bin_low.abs().min(r.row.bin_high.abs()) < 0.5);
+        } else {
+            assert_eq!((r.row.bin_low, r.row.bin_high), (0.0, 0.0), "{:?}", r.row);
+        }
     }
 }
 
