@@ -206,6 +206,7 @@ mod tests {
         assert_eq!(json_str("a\"</script>"), "\"a\\\"\\u003c/script\\u003e\"");
         assert_eq!(edge(f64::NEG_INFINITY), "\"-Infinity\"");
         assert_eq!(edge(0.25), "0.25");
-        assert_eq!(stat(Some(0.012345)), "1.234e-2");
+        assert_eq!(stat(Some(0.0123456)), "1.235e-2");
+        assert_eq!(stat(Some(f64::NAN)), "null");
     }
 }
