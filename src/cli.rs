@@ -114,6 +114,13 @@ pub struct ExperimentArgs {
     /// Record metrics every N epochs.
     #[arg(long)]
     pub log_every: Option<usize>,
+    /// Keep per-layer histograms (histograms.csv) at N logged epochs, evenly spaced from
+    /// epoch 0 to the last [default: `training.histogram_epochs`, else 5].
+    #[arg(long, value_name = "N", conflicts_with = "no_histograms")]
+    pub histogram_epochs: Option<usize>,
+    /// Keep no histograms (no histograms.csv); the same as --histogram-epochs 0.
+    #[arg(long)]
+    pub no_histograms: bool,
     /// Results directory [default: results/NAME/].
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -281,6 +288,11 @@ fn run_experiment(args: ExperimentArgs) -> Result<(), CliError> {
         precision: args.precision.map(Precision::from),
         log_every: args.log_every,
         learning_rate: args.learning_rate,
+        histogram_epochs: if args.no_histograms {
+            Some(0)
+        } else {
+            args.histogram_epochs
+        },
     };
     let mut exp = exp
         .with_overrides(&overrides)

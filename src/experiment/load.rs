@@ -68,6 +68,8 @@ pub struct Overrides {
     pub log_every: Option<usize>,
     /// `--learning-rate`.
     pub learning_rate: Option<f64>,
+    /// `--histogram-epochs N` (`--no-histograms` gives 0).
+    pub histogram_epochs: Option<usize>,
 }
 
 impl Experiment {
@@ -155,6 +157,9 @@ impl Experiment {
         }
         if let Some(v) = o.learning_rate {
             s.training.learning_rate = v;
+        }
+        if let Some(v) = o.histogram_epochs {
+            s.training.histogram_epochs = Some(v);
         }
         if let Some(v) = o.precision {
             s.training.precision = v;

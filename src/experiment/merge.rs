@@ -6,7 +6,7 @@
 //! back through the results schema ([`super::record`]), put back in the grid order of an unsharded
 //! run (start, then activation, then seed) and written by the same code as an unsharded
 //! run's, the summary recomputed from the merged metrics: `metrics.csv`, `layers.csv`,
-//! `summary.csv`, `boundary.csv` and `points.csv` are byte-identical to the unsharded run's
+//! `summary.csv`, `boundary.csv`, `points.csv` and `histograms.csv` are byte-identical to the unsharded run's
 //! (every number is written in its shortest round-trip form, so it reads back exactly and
 //! is written again the same).
 
@@ -226,6 +226,7 @@ pub fn merge(out: &Path, dirs: &[PathBuf]) -> Result<MergeOutcome, ExecError> {
     let mut metrics: HashMap<RunKey, (Vec<Metrics>, &PathBuf)> = HashMap::new();
     let mut layers = HashMap::new();
     let mut boundary = HashMap::new();
+    let mut histograms = HashMap::new();
     let mut points: Option<Vec<PointRow>> = None;
     for (dir, part, _, _) in &shards {
         let summary: Vec<SummaryRow> = read_rows(&dir.join("summary.csv")).map_err(read_err)?;
@@ -251,6 +252,10 @@ pub fn merge(out: &Path, dirs: &[PathBuf]) -> Result<MergeOutcome, ExecError> {
         }
         layers.extend(read_runs_if_present(&dir.join("layers.csv"), &spec.name)?);
         boundary.extend(read_runs_if_present(&dir.join("boundary.csv"), &spec.name)?);
+        histograms.extend(read_runs_if_present(
+            &dir.join("histograms.csv"),
+            &spec.name,
+        )?);
         let path = dir.join("points.csv");
         if points.is_none() && path.exists() {
             points = Some(read_rows(&path).map_err(read_err)?);
@@ -275,6 +280,7 @@ pub fn merge(out: &Path, dirs: &[PathBuf]) -> Result<MergeOutcome, ExecError> {
             records: rows.iter().map(Into::into).collect(),
             layers: layers.remove(&key).unwrap_or_default(),
             boundary: boundary.remove(&key).unwrap_or_default(),
+            histograms: histograms.remove(&key).unwrap_or_default(),
             spec: run,
             snapshot: None,
             lsuv_stuck: Vec::new(),

@@ -122,7 +122,7 @@ pub fn write_file(
 }
 
 /// The files of a results directory, written as the runs arrive in grid order: one
-/// writer per per-run file (`metrics.csv`, `layers.csv`, `boundary.csv`, and the weights),
+/// writer per per-run file (`metrics.csv`, `layers.csv`, `boundary.csv`, `histograms.csv`, and the weights),
 /// each fed run by run, so nothing but the run being written is held in memory; then,
 /// at [`ResultsWriter::finish`], `summary.csv` (from a [`Summarizer`] fed alongside) and
 /// `points.csv`. The bytes are those of writing every run's rows at once, in grid order.
@@ -133,6 +133,8 @@ pub struct ResultsWriter<'a> {
     layers: CsvFile,
     /// Created with the first boundary row: only runs on 2-D data have any.
     boundary: Option<CsvFile>,
+    /// Created with the first histogram row: `--no-histograms` runs have none.
+    histograms: Option<CsvFile>,
     summary: Summarizer<'a>,
     /// `weights/`, when the weights are written.
     weights: Option<PathBuf>,
@@ -165,6 +167,7 @@ impl<'a> ResultsWriter<'a> {
             metrics: open("metrics.csv")?,
             layers: open("layers.csv")?,
             boundary: None,
+            histograms: None,
             summary: Summarizer::new(experiment),
             weights,
         })
@@ -189,6 +192,13 @@ impl<'a> ResultsWriter<'a> {
         if let Some(b) = &mut self.boundary {
             write_keyed(b, &key, &run.boundary)?;
         }
+        if !run.histograms.is_empty() && self.histograms.is_none() {
+            let path = self.dir.join("histograms.csv");
+            self.histograms = Some(CsvFile::create(&path).with_context(|| cannot_write(&path))?);
+        }
+        if let Some(h) = &mut self.histograms {
+            write_keyed(h, &key, &run.histograms)?;
+        }
         if let (Some(wdir), Some(snapshot)) = (&self.weights, &run.snapshot) {
             write_run_weights(wdir, &key, snapshot)?;
         }
@@ -201,7 +211,12 @@ impl<'a> ResultsWriter<'a> {
     /// the summary rows.
     pub fn finish(self, partial: bool, points: Option<&[PointRow]>) -> Result<Vec<SummaryRow>> {
         let has_boundary = self.boundary.is_some();
-        for file in [Some(self.metrics), Some(self.layers), self.boundary]
+        for file in [
+            Some(self.metrics),
+            Some(self.layers),
+            self.boundary,
+            self.histograms,
+        ]
             .into_iter()
             .flatten()
         {

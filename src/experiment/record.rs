@@ -7,6 +7,7 @@
 //! | `metrics.csv`  | [`MetricRow`]    | [`RunKey`], then [`Metrics`]              |
 //! | `layers.csv`   | [`LayerRow`]     | [`RunKey`], then [`LayerStats`]           |
 //! | `boundary.csv` | [`BoundaryRow`]  | [`RunKey`], then [`BoundaryPoint`]        |
+//! | `histograms.csv` | [`HistogramRow`] | [`RunKey`], then [`HistogramBin`]       |
 //! | `summary.csv`  | [`SummaryRow`]   | its own (one start × activation)          |
 //! | `points.csv`   | [`PointRow`]     | its own (one training point)              |
 //!
@@ -25,6 +26,7 @@ use super::Experiment;
 pub use super::runner::BoundaryPoint;
 use super::runner::{RunResult, RunSpec};
 pub use super::stats::LayerStats;
+pub use crate::nn::histogram::HistogramBin;
 
 /// Identifies a run: the first four columns of every per-run file.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -121,6 +123,9 @@ pub type MetricRow = Keyed<Metrics>;
 pub type LayerRow = Keyed<LayerStats>;
 /// One row of `boundary.csv`: one grid point of one run's decision-boundary picture.
 pub type BoundaryRow = Keyed<BoundaryPoint>;
+/// One row of `histograms.csv`: one non-empty bin of one layer's histogram of one
+/// quantity, of one run at one epoch.
+pub type HistogramRow = Keyed<HistogramBin>;
 
 /// One row of `summary.csv`: a start × activation over its seeds. Means and sample
 /// standard deviations are over the runs that did not diverge (empty when none).

@@ -21,6 +21,7 @@ use super::prepare::{Prepared, prepare};
 use super::reorder::ReorderWindow;
 use super::spec::{ExperimentSpec, ResolvedInit};
 use super::stats::{LayerStats, Probe};
+use crate::nn::histogram::HistogramBin;
 
 /// Resolution of the decision-boundary grid (points per axis).
 pub const BOUNDARY_GRID: usize = 40;
@@ -73,6 +74,8 @@ pub struct RunResult<T> {
     pub layers: Vec<LayerStats>,
     /// Decision-boundary grid (2-D data, first replicate only).
     pub boundary: Vec<BoundaryPoint>,
+    /// Per-layer histograms at the spec's histogram epochs (non-empty bins only).
+    pub histograms: Vec<HistogramBin>,
     /// Weights, if asked for.
     pub snapshot: Option<Snapshot<T>>,
     /// Layers LSUV could not rescale (zero variance).
@@ -379,6 +382,8 @@ fn run_one<T: Float>(
     let mut optimizer = Sgd::with(t.learning_rate, t.momentum, t.weight_decay);
     let mut batch_rng = ChaCha8Rng::seed_from_u64(derive_seed(run.seed, BATCHES));
     let mut layers = Vec::new();
+    let histogram_epochs = spec.histogram_epoch_list();
+    let mut histograms = Vec::new();
     let history = train(
         &mut mlp,
         &mut optimizer,
@@ -394,6 +399,9 @@ fn run_one<T: Float>(
                 checkpoint.weights_before_step,
                 checkpoint.record.epoch,
             ));
+            if histogram_epochs.contains(&checkpoint.record.epoch) {
+                histograms.extend(probe.histograms(checkpoint.model, checkpoint.record.epoch));
+            }
             ControlFlow::Continue(())
         },
     );
@@ -410,6 +418,7 @@ fn run_one<T: Float>(
         records: history.records,
         layers,
         boundary,
+        histograms,
         snapshot: initial.map(|initial| Snapshot {
             initial,
             final_: mlp.layers.clone(),

@@ -300,6 +300,12 @@ pub struct TrainingSpec {
     /// `f32` (default) or `f64`.
     #[serde(default = "default_precision")]
     pub precision: Precision,
+    /// At how many logged epochs, evenly spaced from epoch 0 to the last, per-layer
+    /// histograms are kept (`histograms.csv`); 0 = none. Omitted =
+    /// [`TrainingSpec::DEFAULT_HISTOGRAM_EPOCHS`] (and then not written to `config.toml`, so
+    /// results made before histograms existed keep their config).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub histogram_epochs: Option<usize>,
 }
 
 impl TrainingSpec {
@@ -317,7 +323,39 @@ impl TrainingSpec {
             log_every: default_log_every(),
             target_loss: None,
             precision: default_precision(),
+            histogram_epochs: None,
         }
+    }
+
+    /// Most logged epochs with histograms when `histogram_epochs` is omitted: 0, ¼, ½, ¾
+    /// and all of training, unless that would pass [`TrainingSpec::HISTOGRAM_BUDGET`].
+    pub const DEFAULT_HISTOGRAM_EPOCHS: usize = 5;
+
+    /// Histograms (one run × layer × quantity × epoch, about 2.5 kB of `histograms.csv` for
+    /// a 2048-row probe) an experiment keeps by default at most, though never fewer than at
+    /// epoch 0 and the last: keeps `histograms.csv` under 10 MB for every built-in.
+    pub const HISTOGRAM_BUDGET: usize = 4000;
+
+    /// How many logged epochs get histograms: `histogram_epochs` if set, else as many as
+    /// [`TrainingSpec::HISTOGRAM_BUDGET`] allows for `runs` runs of `layers` layers (five
+    /// quantities each), between 2 and [`TrainingSpec::DEFAULT_HISTOGRAM_EPOCHS`].
+    pub fn histogram_count(&self, runs: usize, layers: usize) -> usize {
+        self.histogram_epochs.unwrap_or_else(|| {
+            let per_epoch = (runs * layers * crate::nn::histogram::Quantity::ALL.len()).max(1);
+            (Self::HISTOGRAM_BUDGET / per_epoch).clamp(2, Self::DEFAULT_HISTOGRAM_EPOCHS)
+        })
+    }
+}
+
+impl ExperimentSpec {
+    /// The logged epochs at which histograms are kept (see [`TrainingSpec::histogram_count`]
+    /// and [`crate::experiment::stats::histogram_epochs`]), the same for every run and
+    /// shard of the grid.
+    pub fn histogram_epoch_list(&self) -> Vec<usize> {
+        let runs = self.inits.len() * self.network.activations.len() * self.seeds;
+        let layers = self.network.hidden.len() + 1;
+        let t = &self.training;
+        super::stats::histogram_epochs(t.epochs, t.log_every, t.histogram_count(runs, layers))
     }
 }
 

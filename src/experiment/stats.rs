@@ -7,8 +7,9 @@
 
 use ndarray::{Array2, ArrayView2, Axis};
 
+use crate::nn::histogram::HistogramBin;
 pub use crate::nn::stats::{LayerStats, SATURATION_MARGIN, dead, mean_std, saturated};
-use crate::nn::stats::{measure_layers, update_ratio};
+use crate::nn::stats::{measure_histograms, measure_layers, update_ratio};
 use crate::nn::{Float, Gradients, Mlp, TargetsView, Workspace};
 
 /// Rows of the probe batch at most.
@@ -93,6 +94,43 @@ impl<T: Float> Probe<T> {
         }
         stats
     }
+
+    /// The per-layer histograms (`histograms.csv`) of the network [`Probe::measure`] last
+    /// measured, from the same pass over the same probe rows: call it right after `measure`
+    /// at the same `epoch`. See [`measure_histograms`].
+    pub fn histograms(&mut self, mlp: &Mlp<T>, epoch: usize) -> Vec<HistogramBin> {
+        measure_histograms(
+            mlp,
+            self.x.view(),
+            &mut self.workspace,
+            &self.gradients,
+            epoch,
+        )
+    }
+}
+
+/// The logged epochs at which histograms are kept: `count` of the logged epochs
+/// 0, `log_every`, 2·`log_every`, …, `epochs` (the last always logged), evenly spaced from
+/// the first to the last (both included when `count` ≥ 2; only epoch 0 when `count` = 1;
+/// none when 0; every logged epoch when `count` is at least their number).
+pub fn histogram_epochs(epochs: usize, log_every: usize, count: usize) -> Vec<usize> {
+    let mut logged: Vec<usize> = (0..=epochs).step_by(log_every.max(1)).collect();
+    if logged.last() != Some(&epochs) {
+        logged.push(epochs);
+    }
+    let n = logged.len();
+    match count {
+        0 => Vec::new(),
+        1 => vec![0],
+        c if c >= n => logged,
+        c => {
+            let mut picked: Vec<usize> = (0..c)
+                .map(|i| logged[(i * (n - 1) + (c - 1) / 2) / (c - 1)])
+                .collect();
+            picked.dedup();
+            picked
+        }
+    }
 }
 
 #[cfg(test)]
@@ -158,6 +196,23 @@ mod tests {
 
     /// With `test_fraction = 0` the training split is the file in file order; the probe
     /// must still see every class when the file is longer than the probe.
+    #[test]
+    fn histogram_epochs_evenly_spaced() {
+        assert_eq!(histogram_epochs(20, 1, 5), vec![0, 5, 10, 15, 20]);
+        assert_eq!(histogram_epochs(20, 1, 0), Vec::<usize>::new());
+        assert_eq!(histogram_epochs(20, 1, 1), vec![0]);
+        assert_eq!(histogram_epochs(20, 1, 2), vec![0, 20]);
+        assert_eq!(histogram_epochs(3, 1, 9), vec![0, 1, 2, 3]);
+        // xor: 2000 epochs logged every 20 → 101 logged epochs; 5 of them.
+        assert_eq!(
+            histogram_epochs(2000, 20, 5),
+            vec![0, 500, 1000, 1500, 2000]
+        );
+        // The last epoch is logged even off the log_every grid.
+        assert_eq!(histogram_epochs(10, 4, 9), vec![0, 4, 8, 10]);
+        assert_eq!(histogram_epochs(10, 4, 3), vec![0, 8, 10]);
+    }
+
     #[test]
     fn probe_of_an_unsplit_file_sorted_by_class() {
         let spec: DataSpec = toml::from_str("source = \"csv\"\ntest_fraction = 0.0").unwrap();

@@ -17,6 +17,7 @@ pub mod dense;
 pub mod float;
 pub mod gemm;
 pub mod gradcheck;
+pub mod histogram;
 pub mod init;
 pub mod loss;
 pub mod mlp;

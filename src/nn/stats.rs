@@ -7,8 +7,12 @@
 use ndarray::ArrayView2;
 use serde::{Deserialize, Serialize};
 
+use super::activation::Activation;
+use super::dense::Dense;
 use super::float::Float;
-use super::mlp::{Mlp, Workspace};
+use super::gemm::GemmScratch;
+use super::histogram::{HistogramBin, Quantity};
+use super::mlp::{Gradients, Mlp, Workspace};
 
 /// Outputs within this distance of a bound count as saturated: 3 % of the bounds' magnitude,
 /// which is 1 for every bounded activation (tanh and softsign: |a| > 0.97; sigmoid: a < 0.03
@@ -87,6 +91,72 @@ pub fn measure_layers<T: Float>(
             measure_layer(mlp, l, ws.output(l), gradient.view(), epoch)
         })
         .collect()
+}
+
+/// Every layer's histograms ([`Quantity::ALL`], each over [`Quantity::bins`]) after
+/// [`Mlp::forward`] on `x` and a backward pass from per-row output deltas
+/// ([`Mlp::backward_from`]) into `ws` and `grads_sum` (dL_i/dW summed over the rows, as the
+/// probe's unit-scale deltas give). Only the non-empty bins are returned; each histogram's
+/// counts add up to rows × units (pre-activation, activation, gradient) or to the weight
+/// count (weight, weight gradient). The weight gradient is that of the *mean* loss over the
+/// rows, `grads_sum / rows`. Allocates (for measurements, not for training).
+pub fn measure_histograms<T: Float>(
+    mlp: &Mlp<T>,
+    x: ArrayView2<T>,
+    ws: &mut Workspace<T>,
+    grads_sum: &Gradients<T>,
+    epoch: usize,
+) -> Vec<HistogramBin> {
+    let rows = x.nrows();
+    let mut scratch = GemmScratch::new();
+    let mut out = Vec::new();
+    for l in 0..mlp.layers.len() {
+        let layer: &Dense<T> = &mlp.layers[l];
+        // z is not kept by the forward pass (it is activated in place): recompute it with
+        // the same kernel and bias pass, without the activation.
+        let mut z = ndarray::Array2::<T>::zeros((rows, layer.outputs()));
+        let input = if l == 0 { x } else { ws.output(l - 1) };
+        layer.forward_activate_into(
+            input,
+            z.view_mut(),
+            Activation::Identity,
+            &mut scratch,
+            ws.threads,
+        );
+        let gradient = mlp.output_gradient(l, ws);
+        let per_row = 1.0 / rows.max(1) as f64;
+        let activation = mlp.activation_after(l);
+        for quantity in Quantity::ALL {
+            let bins = quantity.bins(Some(activation));
+            let counts = match quantity {
+                Quantity::PreActivation => bins.count(z.iter().map(|v| v.f64())),
+                Quantity::Activation => bins.count(ws.output(l).iter().map(|v| v.f64())),
+                Quantity::Gradient => bins.count(gradient.iter().map(|v| v.f64())),
+                Quantity::Weight => bins.count(layer.weight.iter().map(|v| v.f64())),
+                Quantity::WeightGradient => {
+                    bins.count(grads_sum.layers[l].weight.iter().map(|v| v.f64() * per_row))
+                }
+            };
+            out.extend(
+                counts
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, c)| **c > 0)
+                    .map(|(i, &count)| {
+                        let (bin_low, bin_high) = bins.range(i);
+                        HistogramBin {
+                            epoch,
+                            layer: l + 1,
+                            quantity,
+                            bin_low,
+                            bin_high,
+                            count,
+                        }
+                    }),
+            );
+        }
+    }
+    out
 }
 
 /// The size of an optimizer step relative to the weights it changed:

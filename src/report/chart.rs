@@ -73,6 +73,9 @@ pub struct Axis {
     pub log: bool,
     /// The axis description (with units).
     pub label: String,
+    /// Tick labels given by hand (position, text), e.g. bin edges on a histogram's
+    /// axis of bin positions; ticks not listed are labelled by their value.
+    pub names: Vec<(f64, String)>,
 }
 
 impl Axis {
@@ -104,6 +107,7 @@ impl Axis {
             ticks,
             log: false,
             label: label.to_string(),
+            names: Vec::new(),
         }
     }
 
@@ -149,6 +153,7 @@ impl Axis {
             ticks,
             log: true,
             label: label.to_string(),
+            names: Vec::new(),
         }
     }
 
@@ -195,6 +200,9 @@ impl Axis {
 
     /// The label of a tick at drawing-unit position `v`.
     pub fn tick_label(&self, v: f64) -> String {
+        if let Some((_, name)) = self.names.iter().find(|(p, _)| (p - v).abs() < 1e-9) {
+            return name.clone();
+        }
         if self.log {
             let e = v.round() as i32;
             if (v - f64::from(e)).abs() < 1e-6 {

@@ -1,4 +1,6 @@
-//! The self-contained `report.html`: inline CSS and SVG, no script, no external resource.
+//! The self-contained `report.html`: inline CSS and SVG and, when there are histograms, the
+//! explorer's embedded data and script ([`super::interactive`]); no external resource, and
+//! every picture is still there with scripts disabled.
 
 use std::fmt::Write as _;
 
@@ -49,6 +51,9 @@ fn caption(file: &str) -> &'static str {
             "How big each step is compared with the weights it changes (log10 of |update| / |weight|, per layer). \
             Around −3 (dashed line) is a common rule of thumb; far below, the layer barely moves (often the vanishing-gradient layers); \
             far above, training is unstable."
+        }
+        "distributions.svg" => {
+            "For each activation and start, the histogram of every hidden layer's activations and of the gradient             back-propagated into them (dL/da), one line per layer, darker = deeper, seeds summed; at the first and the last             epoch with histograms. Glorot & Bengio 2010 (Figures 6 and 7): under the standard start the tanh activations of             the higher layers pile up at 0 and the gradients narrow toward the lower layers; under Xavier every layer looks             much the same. A spike at 0 is an exact zero (dead ReLU units, a zero start); unbounded quantities use             signed log bins (4 per decade), so a narrower distribution sits closer to the middle."
         }
         "boundary.svg" => {
             "The class the trained network predicts over the input plane (paler = less confident), with the \
@@ -187,8 +192,9 @@ pub fn render(results: &Results, pictures: &[Picture], formulas: &[(String, Stri
     let mut out = String::new();
     let _ = write!(
         out,
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>initlab report: {}</title>\n<style>{CSS}</style>\n</head>\n<body>\n<h1>initlab report: {}</h1>\n",
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>initlab report: {}</title>\n<style>{CSS}{}</style>\n</head>\n<body>\n<h1>initlab report: {}</h1>\n",
         escape(&name),
+        super::interactive::CSS,
         escape(&name)
     );
     if let Some(d) = results.description() {
@@ -225,6 +231,8 @@ pub fn render(results: &Results, pictures: &[Picture], formulas: &[(String, Stri
         }
         out.push_str("</ul>\n<p class=\"note\">fan_in and fan_out are the numbers of inputs and outputs of a layer.</p>\n");
     }
+
+    out.push_str(&super::interactive::section(results));
 
     for p in pictures {
         let _ = write!(out, "<h2>{}</h2>\n<figure>\n", escape(&p.title));
@@ -270,6 +278,7 @@ mod tests {
             "saturation.svg",
             "update-ratio.svg",
             "boundary.svg",
+            "distributions.svg",
         ] {
             assert!(!caption(f).is_empty(), "{f}");
         }

@@ -720,9 +720,165 @@ pub fn boundary(results: &Results) -> anyhow::Result<Option<Picture>> {
     Ok(Some(pic))
 }
 
+/// The colour of layer `layer` of `layers`: from light orange (the first hidden layer) to
+/// dark purple (the deepest), so depth reads as darkness.
+pub fn depth_color(layer: usize, layers: usize) -> RGBColor {
+    let t = if layers > 1 {
+        (layer - 1) as f64 / (layers - 1) as f64
+    } else {
+        0.0
+    };
+    let mix = |a: f64, b: f64| (a + (b - a) * t).round() as u8;
+    RGBColor(mix(253.0, 45.0), mix(174.0, 0.0), mix(97.0, 75.0))
+}
+
+/// An axis of bin positions 0..n−1 for `bins`, labelled at round bin edges: the decades
+/// of signed-log bins and 0, or the quarter points of linear ones, at most about 7 labels.
+pub fn bin_axis(bins: &[(f64, f64)], label: &str) -> Axis {
+    let n = bins.len();
+    // Linear bins all have one width; signed-log ones grow with |v|.
+    let widths: Vec<f64> = bins
+        .iter()
+        .filter(|(a, b)| a.is_finite() && b.is_finite() && b > a)
+        .map(|(a, b)| b - a)
+        .collect();
+    let linear = widths
+        .first()
+        .is_some_and(|w0| widths.iter().all(|w| (w - w0).abs() < 1e-9));
+    let mut marks: Vec<(f64, String)> = Vec::new();
+    for (i, &(lo, hi)) in bins.iter().enumerate() {
+        if lo == 0.0 && hi == 0.0 {
+            marks.push((i as f64, "0".into()));
+        } else if lo.is_finite() && lo != 0.0 {
+            let m = lo.abs().log10();
+            let round = if linear {
+                (lo * 2.0).fract() == 0.0
+            } else {
+                (m - m.round()).abs() < 1e-9
+            };
+            if round {
+                marks.push((i as f64 - 0.5, chart::fmt_num(lo)));
+            }
+        }
+    }
+    let step = marks.len().div_ceil(7).max(1);
+    let zero = marks.iter().position(|(_, t)| t == "0");
+    let kept: Vec<(f64, String)> = marks
+        .iter()
+        .enumerate()
+        .filter(|(k, _)| Some(*k) == zero || k % step == zero.unwrap_or(0) % step)
+        .map(|(_, m)| m.clone())
+        .collect();
+    let mut axis = Axis::linear(-0.5, n as f64 - 0.5, label);
+    axis.ticks = kept.iter().map(|(p, _)| *p).collect();
+    axis.names = kept;
+    axis
+}
+
+/// `distributions.svg`, after Glorot & Bengio 2010, Figures 6 and 7: for each activation ×
+/// start, the histograms of every hidden layer's activations and back-propagated
+/// gradients (one line per layer, darker = deeper; seeds summed, each line a fraction of
+/// its layer's values), at the first and the last epoch with histograms.
+pub fn distributions(results: &Results) -> anyhow::Result<Option<Picture>> {
+    use crate::nn::histogram::Quantity;
+    let Some(rows) = results.histograms.as_deref() else {
+        return Ok(None);
+    };
+    let h = super::histograms::Histograms::from_rows(rows);
+    let (Some(&first), Some(&last)) = (h.epochs.first(), h.epochs.last()) else {
+        return Ok(None);
+    };
+    let hidden = h.output_layer.saturating_sub(1);
+    if hidden == 0 {
+        return Ok(None);
+    }
+    let mut cells: Vec<(String, String)> = Vec::new();
+    for act in &results.activations {
+        for init in &results.inits {
+            if h.hists
+                .iter()
+                .any(|x| &x.init == init && &x.activation == act)
+            {
+                cells.push((act.clone(), init.clone()));
+            }
+        }
+    }
+    let columns = [
+        (Quantity::Activation, first, "activations"),
+        (Quantity::Gradient, first, "gradients dL/da"),
+        (Quantity::Activation, last, "activations"),
+        (Quantity::Gradient, last, "gradients dL/da"),
+    ];
+    let title = format!(
+        "Per-layer distributions at epoch {first} and epoch {last} (hidden layers; darker = deeper)"
+    );
+    let pic = picture(
+        "distributions.svg",
+        &title,
+        cells.len(),
+        columns.len(),
+        (PANEL_W - 60, PANEL_H - 60),
+        |panels, side| {
+            for (row, (act, init)) in cells.iter().enumerate() {
+                for (col, (quantity, epoch, what)) in columns.iter().enumerate() {
+                    let sums: Vec<_> = h
+                        .seed_sums(init, act, *quantity, *epoch)
+                        .into_iter()
+                        .filter(|(l, _, _)| *l < h.output_layer)
+                        .collect();
+                    let Some(axis) = sums.first().map(|s| s.1) else {
+                        continue;
+                    };
+                    let bins = &h.axes[axis].bins;
+                    let label = if bins.iter().any(|b| b.0 < 0.0 && b.0.is_finite())
+                        && *quantity == Quantity::Gradient
+                    {
+                        "value (signed log bins)"
+                    } else {
+                        "value"
+                    };
+                    let x = bin_axis(bins, label);
+                    let top = sums
+                        .iter()
+                        .flat_map(|s| s.2.iter().copied())
+                        .fold(0.0, f64::max);
+                    let y = Axis::linear(0.0, (top * 1.05).max(1e-3), "share of values");
+                    let caption = format!("{act} · {init} · {what} · epoch {epoch}");
+                    let mut ch =
+                        chart::panel(&panels[row * columns.len() + col], &caption, &x, &y)?;
+                    for (layer, _, fractions) in &sums {
+                        let pts: Vec<(f64, Option<f64>)> = fractions
+                            .iter()
+                            .enumerate()
+                            .map(|(i, f)| (i as f64, Some(*f)))
+                            .collect();
+                        chart::line(&mut ch, &pts, depth_color(*layer, hidden), 2)?;
+                    }
+                }
+            }
+            let mut leg = vec![Legend::Heading("hidden layer".into())];
+            for l in pick_layers(&(1..=hidden).collect::<Vec<_>>()) {
+                leg.push(Legend::Line(format!("layer {l}"), depth_color(l, hidden)));
+            }
+            leg.push(Legend::Heading("".into()));
+            leg.push(Legend::Heading("seeds summed".into()));
+            chart::legend(side, &leg)
+        },
+    )?;
+    Ok(Some(pic))
+}
+
 /// Every picture that applies, in report order.
 pub fn all(results: &Results) -> anyhow::Result<Vec<Picture>> {
-    let drawers: [Drawer; 6] = [loss, accuracy, signal, saturation, update_ratio, boundary];
+    let drawers: [Drawer; 7] = [
+        loss,
+        accuracy,
+        signal,
+        saturation,
+        update_ratio,
+        distributions,
+        boundary,
+    ];
     let mut out = Vec::new();
     for d in drawers {
         if let Some(p) = d(results)? {

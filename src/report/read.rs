@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 pub use crate::csvfile::ReadError;
 use crate::csvfile::read_rows;
 use crate::experiment::record::read_keyed;
-pub use crate::experiment::record::{BoundaryRow, LayerRow, MetricRow, PointRow, SummaryRow};
+pub use crate::experiment::record::{
+    BoundaryRow, HistogramRow, LayerRow, MetricRow, PointRow, SummaryRow,
+};
 
 /// Everything the report is drawn from: the files of one results directory.
 #[derive(Debug, Clone, Default)]
@@ -25,6 +27,8 @@ pub struct Results {
     pub boundary: Option<Vec<BoundaryRow>>,
     /// `points.csv`, if present.
     pub points: Option<Vec<PointRow>>,
+    /// `histograms.csv`, if present.
+    pub histograms: Option<Vec<HistogramRow>>,
     /// Init names in order of first appearance (metrics, then layers, summary, boundary).
     pub inits: Vec<String>,
     /// Activation names in order of first appearance.
@@ -40,6 +44,8 @@ impl Results {
         let summary: Option<Vec<SummaryRow>> = optional(&dir.join("summary.csv"), read_rows)?;
         let boundary: Option<Vec<BoundaryRow>> = optional(&dir.join("boundary.csv"), read_keyed)?;
         let points: Option<Vec<PointRow>> = optional(&dir.join("points.csv"), read_rows)?;
+        let histograms: Option<Vec<HistogramRow>> =
+            optional(&dir.join("histograms.csv"), read_keyed)?;
         let config_path = dir.join("config.toml");
         let config = if config_path.exists() {
             Some(
@@ -86,6 +92,7 @@ impl Results {
             config,
             boundary,
             points,
+            histograms,
             inits,
             activations,
         })
