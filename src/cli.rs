@@ -160,6 +160,13 @@ pub struct InspectArgs {
     /// Also write the table in long format to this CSV file.
     #[arg(long)]
     pub csv: Option<PathBuf>,
+    /// Print the mean-field theory's predictions beside the measurements, and a summary
+    /// line per start (σ_w², σ_b², q*, χ₁, phase, ξ_c).
+    #[arg(long)]
+    pub theory: bool,
+    /// Print the singular-value spectrum of the input–output Jacobian per start.
+    #[arg(long)]
+    pub jacobian: bool,
 }
 
 /// `--precision`: the command line's names of [`Precision`] (the library type carries no
@@ -425,6 +432,17 @@ fn inspect(args: InspectArgs) -> Result<(), CliError> {
             .map_err(|e| CliError::runtime(format!("cannot write {}: {e}", path.display())))?;
     }
     print!("{}", format_table(&rows));
+    if args.theory {
+        println!();
+        print!(
+            "{}",
+            crate::inspect::format_theory(&rows, &crate::inspect::theory(&config))
+        );
+    }
+    if args.jacobian {
+        println!();
+        print!("{}", crate::inspect::format_spectra(&config));
+    }
     Ok(())
 }
 

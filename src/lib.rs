@@ -11,6 +11,8 @@
 //! - [`experiment`] — experiment specs (TOML), the runner over the grid, CSV records.
 //! - [`csvfile`] — every CSV file written and read back by one serde definition per row.
 //! - [`report`] — SVG plots and the self-contained HTML report.
+//! - [`theory`] — mean-field signal propagation: length and correlation maps, χ₁, depth
+//!   scales, per-layer predictions and Jacobian spectra.
 //! - [`claims`] — the guide's claims measured, with computed verdicts (`initlab claims`).
 
 #![warn(missing_docs)]
@@ -24,6 +26,7 @@ pub mod fsutil;
 pub mod inspect;
 pub mod nn;
 pub mod report;
+pub mod theory;
 
 /// The README's code examples, compiled and run as doc tests.
 #[cfg(doctest)]
