@@ -11,7 +11,10 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::experiment::{self, ExecError, ExecOptions, Experiment, Overrides, Precision};
 
+mod phase;
 mod summary;
+
+pub use phase::PhaseArgs;
 
 pub use summary::format_summary;
 
@@ -46,6 +49,9 @@ pub enum Command {
         /// The results directory (e.g. results/xor).
         dir: PathBuf,
     },
+    /// Mean-field theory's diagrams: order–chaos (ξ_c over σ_w², σ_b²), trainability over
+    /// (σ_w², depth), Jacobian spectra against depth.
+    Phase(PhaseArgs),
     /// Combine the shard results directories of one experiment (`experiment NAME --shard
     /// K/N`, all N shards) into one results directory, identical to an unsharded run's.
     Merge(MergeArgs),
@@ -258,6 +264,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Plot { dir } => plot(&dir),
         Command::Merge(args) => run_merge(args),
         Command::Claims(args) => claims(&args),
+        Command::Phase(args) => phase::run(args),
     }
 }
 

@@ -25,6 +25,7 @@ pub mod experiment;
 pub mod fsutil;
 pub mod inspect;
 pub mod nn;
+pub mod phase;
 pub mod report;
 pub mod theory;
 

@@ -268,9 +268,9 @@ impl MeanField {
             return 1.0;
         }
         let mut c = 0.5;
-        for _ in 0..2_000 {
+        for _ in 0..300 {
             let next = self.correlation_map(q, c);
-            if (next - c).abs() < 1e-11 {
+            if (next - c).abs() < 1e-9 {
                 return next;
             }
             c = next;

@@ -32,7 +32,7 @@ const INNER: f64 = 40.0;
 /// Expectations integrate over ±this many standard deviations.
 const TAILS: f64 = 9.0;
 /// Panel width, in z, of the two-dimensional rule.
-const PAIR_WIDTH: f64 = 0.75;
+const PAIR_WIDTH: f64 = 1.5;
 
 /// A quadrature rule for the standard normal: `E[g(z)] ≈ Σ weights[i] · g(nodes[i])`.
 #[derive(Clone, Debug)]
