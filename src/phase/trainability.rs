@@ -18,7 +18,7 @@ use super::heatmap::HeatMap;
 use crate::csvfile::read_rows;
 use crate::experiment::record::SummaryRow;
 use crate::experiment::{ConfigError, ExecError, ExecOptions, Experiment, execute};
-use crate::nn::{Activation, Init};
+use crate::nn::Activation;
 use crate::theory::MeanField;
 
 /// The depth curve's factor: Schoenholz et al. find networks trainable up to about 6·ξ_c.
@@ -91,8 +91,9 @@ impl Preset {
             .iter()
             .map(|w| {
                 format!(
-                    "{{ name = \"mean-field\", sigma_w2 = {w:?}, sigma_b2 = {:?} }}",
-                    self.sigma_b2
+                    "{{ name = \"mean-field\", sigma_w2 = {w:?}, sigma_b2 = {:?}, label = \"{}\" }}",
+                    self.sigma_b2,
+                    self.init(*w)
                 )
             })
             .collect();
@@ -147,7 +148,9 @@ pub fn run(
         .into());
     }
     for &depth in &preset.depths {
-        let exp = preset.experiment(depth)?;
+        let mut exp = preset.experiment(depth)?;
+        // As `experiment --shard` records it: the merge reads it back from config.toml.
+        exp.spec.shard = shard.map(|(part, count)| format!("{}/{count}", part + 1));
         let options = ExecOptions {
             out: depth_dir(out, depth),
             threads,
@@ -191,11 +194,7 @@ pub fn assemble(preset: &Preset, out: &Path) -> Result<Vec<CellRow>, String> {
         let path = depth_dir(out, depth).join("summary.csv");
         let summary: Vec<SummaryRow> = read_rows(&path).map_err(|e| format!("{e}"))?;
         for &w in &preset.sigma_w2 {
-            let label = preset
-                .init(w)
-                .parse::<Init>()
-                .map_err(|e| format!("σ_w² = {w}: {e}"))?
-                .label();
+            let label = preset.init(w);
             let s = summary.iter().find(|r| r.init == label).ok_or_else(|| {
                 format!(
                     "{}: no row for `{label}` (an incomplete run?)",
