@@ -170,6 +170,9 @@ fn monte_carlo(n: usize, seed: u64, g: impl Fn(f64, f64) -> f64) -> (f64, f64) {
     (mean, ((s2 / n as f64 - mean * mean) / n as f64).sqrt())
 }
 
+/// A sampled quantity of two standard normals.
+type Sampler = Box<dyn Fn(f64, f64) -> f64>;
+
 #[test]
 fn every_activation_agrees_with_monte_carlo() {
     use initlab::theory::phi::{dphi, phi};
@@ -177,8 +180,8 @@ fn every_activation_agrees_with_monte_carlo() {
         let m = mf(a, 1.7, 0.08);
         let q: f64 = 0.9;
         let (s, c) = (q.sqrt(), 0.6);
-        let orth = (1.0 - c * c as f64).sqrt();
-        let checks: [(&str, f64, Box<dyn Fn(f64, f64) -> f64>); 3] = [
+        let orth = (1.0f64 - c * c).sqrt();
+        let checks: [(&str, f64, Sampler); 3] = [
             (
                 "length map",
                 m.length_map(q),
