@@ -13,9 +13,11 @@ use clap::{Args, Parser, Subcommand};
 use crate::experiment::{self, ExecError, ExecOptions, Experiment, Overrides, Precision};
 
 mod check;
+mod phase;
 mod summary;
 
 pub use check::{CheckArgs, CheckFormat, EXPECTATION_FAILED};
+pub use phase::PhaseArgs;
 
 pub use summary::format_summary;
 
@@ -50,6 +52,9 @@ pub enum Command {
         /// The results directory (e.g. results/xor).
         dir: PathBuf,
     },
+    /// Mean-field theory's diagrams: order–chaos (ξ_c over σ_w², σ_b²), trainability over
+    /// (σ_w², depth), Jacobian spectra against depth.
+    Phase(PhaseArgs),
     /// Combine the shard results directories of one experiment (`experiment NAME --shard
     /// K/N`, all N shards) into one results directory, identical to an unsharded run's.
     Merge(MergeArgs),
@@ -183,6 +188,13 @@ pub struct InspectArgs {
     /// [default: the memory available].
     #[arg(long, value_name = "SIZE", value_parser = crate::memory::parse_size)]
     pub max_memory: Option<u64>,
+    /// Print the mean-field theory's predictions beside the measurements, and a summary
+    /// line per start (σ_w², σ_b², q*, χ₁, phase, ξ_c).
+    #[arg(long)]
+    pub theory: bool,
+    /// Print the singular-value spectrum of the input–output Jacobian per start.
+    #[arg(long)]
+    pub jacobian: bool,
 }
 
 /// `--precision`: the command line's names of [`Precision`] (the library type carries no
@@ -275,6 +287,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Merge(args) => run_merge(args),
         Command::Claims(args) => claims(&args),
         Command::Check(args) => check::run(args),
+        Command::Phase(args) => phase::run(args),
     }
 }
 
@@ -486,6 +499,17 @@ fn inspect(args: InspectArgs) -> Result<(), CliError> {
             .map_err(|e| CliError::runtime(format!("cannot write {}: {e}", path.display())))?;
     }
     print!("{}", format_table(&rows));
+    if args.theory {
+        println!();
+        print!(
+            "{}",
+            crate::inspect::format_theory(&rows, &crate::inspect::theory(&config))
+        );
+    }
+    if args.jacobian {
+        println!();
+        print!("{}", crate::inspect::format_spectra(&config));
+    }
     Ok(())
 }
 

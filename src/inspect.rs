@@ -297,3 +297,213 @@ pub fn read_csv(path: &Path) -> Result<Vec<LayerRow>, ReadError> {
         })
         .collect())
 }
+
+/// What the mean-field theory says about one init of an inspection: the per-start summary
+/// (σ_w², σ_b² of the square hidden layers, q*, χ₁, phase, ξ_c) and the per-layer
+/// predictions beside the measurements (`inspect --theory`).
+#[derive(Clone, Debug)]
+pub struct TheoryOfStart {
+    /// The init's label.
+    pub init: String,
+    /// σ_w², σ_b² and the analysis of a hidden layer, or why the theory does not apply.
+    pub summary: Result<(crate::theory::StartScales, crate::theory::Analysis), String>,
+    /// One prediction per hidden layer (empty when the theory does not apply).
+    pub layers: Vec<crate::theory::LayerPrediction>,
+}
+
+/// The theory of every init of `config`, from the scheme formulas (LSUV and custom schemes
+/// have none). The inputs are standard normal (mean square 1) and the injected gradient
+/// has variance 1, as [`inspect`] draws them.
+pub fn theory(config: &InspectConfig) -> Vec<TheoryOfStart> {
+    use crate::nn::Fan;
+    use crate::theory::{LayerScale, MeanField, predict_layers, start_scales};
+    let mut sizes = vec![config.inputs];
+    sizes.extend(std::iter::repeat_n(config.width, config.depth + 1));
+    config
+        .inits
+        .iter()
+        .map(|init| {
+            let scales: Result<Vec<LayerScale>, String> = sizes
+                .windows(2)
+                .enumerate()
+                .map(|(l, pair)| {
+                    let fan = Fan {
+                        fan_in: pair[0],
+                        fan_out: pair[1],
+                    };
+                    let after = if l < config.depth {
+                        config.activation
+                    } else {
+                        Activation::Identity
+                    };
+                    start_scales(init, fan, after).map(|s| LayerScale {
+                        sigma_w2: s.sigma_w2,
+                        sigma_b2: s.sigma_b2,
+                        fan_in: fan.fan_in,
+                        fan_out: fan.fan_out,
+                    })
+                })
+                .collect();
+            let (summary, layers) = match scales {
+                Ok(scales) => {
+                    let (hidden, output) = scales.split_at(config.depth);
+                    let layers = predict_layers(config.activation, hidden, output[0], 1.0, 1.0);
+                    // The summary is that of a square hidden layer (the last one).
+                    let s = hidden[hidden.len() - 1];
+                    let summary = MeanField::new(config.activation, s.sigma_w2, s.sigma_b2)
+                        .map(|m| {
+                            (
+                                crate::theory::StartScales {
+                                    sigma_w2: s.sigma_w2,
+                                    sigma_b2: s.sigma_b2,
+                                },
+                                m.analyze(),
+                            )
+                        })
+                        .map_err(|e| e.0);
+                    (summary, layers)
+                }
+                Err(e) => (Err(e), Vec::new()),
+            };
+            TheoryOfStart {
+                init: init.label(),
+                summary,
+                layers,
+            }
+        })
+        .collect()
+}
+
+/// A number for the theory table: [`short`], or `diverges` / `-`.
+fn predicted(v: Option<f64>, applies: bool) -> String {
+    match v {
+        Some(v) => short(v),
+        None if applies => "diverges".into(),
+        None => "-".into(),
+    }
+}
+
+/// The one-line summary of a start: σ_w², σ_b², q*, χ₁, phase, ξ_c.
+pub fn format_summary_line(t: &TheoryOfStart) -> String {
+    match &t.summary {
+        Ok((s, a)) => {
+            let q = match a.q_star.value() {
+                Some(q) => short(q),
+                None => "diverges".into(),
+            };
+            let xi = if a.xi_c.is_infinite() {
+                "∞".to_string()
+            } else {
+                short(a.xi_c)
+            };
+            format!(
+                "{}: σ_w² = {}, σ_b² = {}, q* = {q}, χ₁ = {}, {}, ξ_c = {xi}",
+                t.init,
+                short(s.sigma_w2),
+                short(s.sigma_b2),
+                short(a.chi1),
+                a.phase.name()
+            )
+        }
+        Err(e) => format!("{}: no mean-field prediction: {e}", t.init),
+    }
+}
+
+/// Measured beside predicted, per init: the summary line, then one row per layer with the
+/// activation std and the gradient std, measured and predicted.
+pub fn format_theory(rows: &[LayerRow], theory: &[TheoryOfStart]) -> String {
+    const W: usize = 10;
+    let mut out = String::new();
+    for t in theory {
+        out.push_str(&format_summary_line(t));
+        out.push('\n');
+        out.push_str(&format!(
+            "{:>5} {:>W$} {:>W$} {:>W$} {:>W$}\n",
+            "layer", "act std", "predicted", "grad std", "predicted"
+        ));
+        let applies = t.summary.is_ok();
+        for r in rows.iter().filter(|r| r.init == t.init) {
+            let p = t.layers.iter().find(|p| p.layer == r.stats.layer);
+            out.push_str(&format!(
+                "{:>5} {:>W$} {:>W$} {:>W$} {:>W$}\n",
+                r.stats.layer,
+                short(r.stats.activation_std),
+                predicted(p.and_then(|p| p.activation_std), applies),
+                short(r.stats.gradient_std),
+                predicted(p.and_then(|p| p.gradient_std), applies),
+            ));
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// Probe inputs of the Jacobian spectra (rows of the inspection's input batch).
+pub const JACOBIAN_PROBES: usize = 4;
+
+/// The input–output Jacobian spectrum of one init: singular values of ∂a^L/∂x (the last
+/// hidden layer's output) at [`JACOBIAN_PROBES`] probe inputs, pooled.
+#[derive(Clone, Debug)]
+pub struct Spectrum {
+    /// The init's label.
+    pub init: String,
+    /// The singular values of every probe, largest first per probe.
+    pub singular_values: Vec<f64>,
+    /// Their summary.
+    pub summary: crate::theory::jacobian::SpectrumSummary,
+}
+
+/// The Jacobian spectrum of every init of `config` (in `f64`, the same weights and inputs
+/// as [`inspect`]; LSUV is fitted on the inspection batch first).
+pub fn spectra(config: &InspectConfig) -> Vec<Spectrum> {
+    use crate::theory::jacobian::{hidden_jacobian, singular_values, summarize};
+    let mut sizes = vec![config.inputs];
+    sizes.extend(std::iter::repeat_n(config.width, config.depth + 1));
+    let activations = vec![config.activation; config.depth];
+    let x = standard_normal::<f64>(config.batch, config.inputs, config.seed, INPUT_STREAM);
+    config
+        .inits
+        .iter()
+        .map(|init| {
+            let mut mlp = Mlp::<f64>::new(&sizes, &activations, Loss::Mse);
+            mlp.initialize(init, None, config.seed);
+            if let Init::Lsuv {
+                tolerance,
+                max_iterations,
+            } = init
+            {
+                mlp.lsuv(x.view(), *tolerance, *max_iterations);
+            }
+            let mut all = Vec::new();
+            for row in x.rows().into_iter().take(JACOBIAN_PROBES) {
+                all.extend(singular_values(&hidden_jacobian(&mlp, row)));
+            }
+            Spectrum {
+                init: init.label(),
+                summary: summarize(&all),
+                singular_values: all,
+            }
+        })
+        .collect()
+}
+
+/// The spectra as a table: per init, mean and variance of s², s_max, s_min, s_max/s_min.
+pub fn format_spectra(config: &InspectConfig) -> String {
+    let mut out = format!(
+        "Jacobian ∂a^{}/∂x singular values ({} probes): \n{:<28} {:>9} {:>9} {:>9} {:>9} {:>9}\n",
+        config.depth, JACOBIAN_PROBES, "init", "mean s²", "var s²", "s_max", "s_min", "max/min"
+    );
+    for s in spectra(config) {
+        let m = s.summary;
+        out.push_str(&format!(
+            "{:<28} {:>9} {:>9} {:>9} {:>9} {:>9}\n",
+            s.init,
+            short(m.mean_s2),
+            short(m.var_s2),
+            short(m.s_max),
+            short(m.s_min),
+            short(m.condition())
+        ));
+    }
+    out
+}

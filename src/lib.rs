@@ -12,6 +12,8 @@
 //! - [`csvfile`] — every CSV file written and read back by one serde definition per row.
 //! - [`report`] — SVG plots and the self-contained HTML report.
 //! - [`check`] — expectations (TOML) checked against a results directory, for grading.
+//! - [`theory`] — mean-field signal propagation: length and correlation maps, χ₁, depth
+//!   scales, per-layer predictions and Jacobian spectra.
 //! - [`claims`] — the guide's claims measured, with computed verdicts (`initlab claims`).
 
 #![warn(missing_docs)]
@@ -26,7 +28,9 @@ pub mod fsutil;
 pub mod inspect;
 pub mod memory;
 pub mod nn;
+pub mod phase;
 pub mod report;
+pub mod theory;
 
 /// The README's code examples, compiled and run as doc tests.
 #[cfg(doctest)]

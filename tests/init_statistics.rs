@@ -151,6 +151,21 @@ fn expected(init: &Init, rows: usize, cols: usize, act: Activation) -> Expect {
         Init::GlorotStandard | Init::PytorchDefault => sym(1.0 / fan_in.sqrt()),
         Init::KerasDefault => sym((6.0 / (rows + cols) as f64).sqrt()),
         Init::Lsuv { .. } => Expect::Orthogonal { gain: 1.0 },
+        Init::MeanField {
+            sigma_w2,
+            distribution,
+            ..
+        } => {
+            let std = (sigma_w2 / fan_in).sqrt();
+            match distribution {
+                Distribution::Uniform => sym(3f64.sqrt() * std),
+                Distribution::Normal => Expect::Normal { mean: 0.0, std },
+                Distribution::TruncatedNormal => Expect::Truncated {
+                    mean: 0.0,
+                    s: std / tstd,
+                },
+            }
+        }
         Init::Custom(_) | Init::Formula(_) => unreachable!("no custom or formula scheme here"),
     }
 }

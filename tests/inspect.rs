@@ -228,3 +228,85 @@ fn table_fits_the_terminal() {
     }
     assert!(table.contains("dead %") && table.contains("he-normal"));
 }
+
+/// `inspect --theory`: at width 1,000 and depth 30 the measured activation std tracks the
+/// mean-field prediction for tanh and ReLU, each at an ordered, a critical and a chaotic
+/// scale, within a tolerance derived from the finite-width fluctuation.
+///
+/// The tolerance: a layer's pooled second moment averages N units × B rows; given the layer
+/// below, N units make one row's mean square fluctuate by a relative variance 2/N, and B
+/// rows whose pre-activations have correlation c average that down to
+/// 2(1 + (B − 1)c²)/(N B) (c from the theory's correlation map, started at 0 for
+/// independent inputs). The error carried from layer l − 1 is scaled by the length map's
+/// slope in log space, s = χ_q(q^{l−1}) q^{l−1}/q^l, so e_l = s² e_{l−1} + δ_l². The std's
+/// relative error is half that of q: the test allows 4 · ½ √e_l, plus 0.5 % for f32 and
+/// the O(1/N) corrections to mean-field theory.
+#[test]
+fn theory_tracks_measurement_at_width_1000_depth_30() {
+    use initlab::inspect::theory;
+    use initlab::theory::MeanField;
+    let (width, depth, batch) = (1000, 30, 64);
+    for (activation, scales) in [
+        (Activation::Tanh, [(0.5, 0.0), (1.0, 0.0), (2.5, 0.05)]),
+        (Activation::Relu, [(1.5, 0.0), (2.0, 0.0), (2.5, 0.0)]),
+    ] {
+        let inits: Vec<Init> = scales
+            .iter()
+            .map(|(w, b)| {
+                format!("mean-field:sigma_w2={w}:sigma_b2={b}")
+                    .parse()
+                    .unwrap()
+            })
+            .collect();
+        let mut config = InspectConfig::new(inits, activation, depth, width);
+        config.batch = batch;
+        let rows = inspect::<f32>(&config);
+        let theories = theory(&config);
+        let mut phases = Vec::new();
+        for (t, &(w, b)) in theories.iter().zip(&scales) {
+            phases.push(t.summary.as_ref().unwrap().1.phase);
+            let mf = MeanField::new(activation, w, b).unwrap();
+            let (mut e, mut c, mut q_prev) = (0.0f64, 0.0f64, 1.0f64);
+            for p in &t.layers {
+                let q = p.q.unwrap();
+                c = if p.layer == 1 {
+                    b / q
+                } else {
+                    mf.correlation_map(q_prev, c)
+                };
+                let slope = if p.layer == 1 {
+                    0.0
+                } else {
+                    mf.chi_q(q_prev) * q_prev / q
+                };
+                let n = width as f64;
+                let rows_b = batch as f64;
+                e = slope * slope * e + 2.0 * (1.0 + (rows_b - 1.0) * c * c) / (n * rows_b);
+                let tolerance = 4.0 * 0.5 * e.sqrt() + 0.005;
+                let measured = rows
+                    .iter()
+                    .find(|r| r.init == t.init && r.stats.layer == p.layer)
+                    .unwrap()
+                    .stats
+                    .activation_std;
+                let predicted = p.activation_std.unwrap();
+                assert!(
+                    (measured / predicted - 1.0).abs() <= tolerance,
+                    "{} {}, layer {}: measured {measured}, predicted {predicted}, \
+                     tolerance {tolerance}",
+                    activation.name(),
+                    t.init,
+                    p.layer
+                );
+                q_prev = q;
+            }
+        }
+        use initlab::theory::Phase::*;
+        assert_eq!(
+            phases,
+            vec![Ordered, Critical, Chaotic],
+            "{}",
+            activation.name()
+        );
+    }
+}

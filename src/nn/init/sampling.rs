@@ -22,6 +22,14 @@ pub fn layer_rng(seed: u64, layer: usize, bias: bool) -> ChaCha8Rng {
     rng
 }
 
+/// `n` values `std · z`, z standard normal (a mean-field start's bias).
+pub(super) fn normal_vector<T: Float>(n: usize, std: f64, rng: &mut ChaCha8Rng) -> Array1<T> {
+    Array1::from_shape_simple_fn(n, || {
+        let z: f64 = rng.sample(StandardNormal);
+        T::of(std * z)
+    })
+}
+
 /// A value on [-1, 1).
 fn symmetric_uniform<R: Rng + ?Sized>(rng: &mut R) -> f64 {
     2.0 * rng.random::<f64>() - 1.0
@@ -141,6 +149,21 @@ impl Init {
             Init::GlorotStandard | Init::PytorchDefault => {
                 (Family::Uniform, 0.0, 1.0 / fan_in.sqrt())
             }
+            // The same base draws as the other families, scaled to Var = σ_w²/fan_in.
+            Init::MeanField {
+                sigma_w2,
+                distribution,
+                ..
+            } => {
+                let std = (sigma_w2 / fan_in).sqrt();
+                match distribution {
+                    Distribution::Uniform => (Family::Uniform, 0.0, sqrt3 * std),
+                    Distribution::Normal => (Family::Normal, 0.0, std),
+                    Distribution::TruncatedNormal => {
+                        (Family::Truncated, 0.0, std / TRUNCATED_NORMAL_STD)
+                    }
+                }
+            }
             Init::Orthogonal { .. } | Init::Lsuv { .. } | Init::Custom(_) | Init::Formula(_) => {
                 return None;
             }
@@ -150,6 +173,40 @@ impl Init {
             offset,
             scale,
         })
+    }
+
+    /// The mean and variance of one weight of a layer followed by `activation`, by the
+    /// scheme's formula; `None` for LSUV (data-dependent) and custom schemes. What the
+    /// mean-field theory reads as σ_w² = variance · fan_in.
+    pub fn weight_moments(&self, fan: Fan, activation: Activation) -> Option<(f64, f64)> {
+        if let Some(rule) = self.affine(fan, activation) {
+            let base_variance = match rule.family {
+                Family::Normal => 1.0,
+                Family::Uniform => 1.0 / 3.0,
+                Family::Truncated => TRUNCATED_NORMAL_STD * TRUNCATED_NORMAL_STD,
+                _ => 0.0,
+            };
+            return Some((rule.offset, rule.scale * rule.scale * base_variance));
+        }
+        match self {
+            // gain·Q with Q (fan_out, fan_in) having orthonormal rows or columns: every
+            // entry has variance gain² / max(fan_in, fan_out).
+            Init::Orthogonal { gain } => {
+                let g = gain.resolve(activation);
+                Some((0.0, g * g / fan.fan_in.max(fan.fan_out) as f64))
+            }
+            _ => None,
+        }
+    }
+
+    /// The variance of one value of the bias the scheme sets by default
+    /// ([`Init::default_bias`]).
+    pub fn default_bias_variance(&self, fan: Fan) -> f64 {
+        match self {
+            Init::PytorchDefault => 1.0 / (3.0 * fan.fan_in as f64),
+            Init::MeanField { sigma_b2, .. } => *sigma_b2,
+            _ => 0.0,
+        }
     }
 
     /// Which random numbers the scheme draws (see the module docs on common random numbers).

@@ -290,6 +290,18 @@ pub enum Init {
         /// At most this many rescalings per layer.
         max_iterations: usize,
     },
+    /// N(0, σ_w²/fan_in) weights and N(0, σ_b²) biases: the start parametrized the way
+    /// mean-field theory is (Poole et al. 2016; Schoenholz et al. 2017). `sigma_w2 = 2`
+    /// is He normal, `1` LeCun normal; see [`crate::theory`]. Uniform and truncated-normal
+    /// weights of the same variance are available as for `variance-scaling`.
+    MeanField {
+        /// σ_w² = Var(w) · fan_in.
+        sigma_w2: f64,
+        /// σ_b² = Var(b) (the default bias; an explicit bias init replaces it).
+        sigma_b2: f64,
+        /// The distribution of the weights.
+        distribution: Distribution,
+    },
     /// A user-written scheme.
     Custom(CustomInit),
     /// A start written as a formula of the layer's fans, gain and position (see
@@ -538,6 +550,23 @@ pub const SCHEMES: &[SchemeInfo] = &[
             })
         },
     },
+    SchemeInfo {
+        name: "mean-field",
+        params: Params(&[
+            Param::new("sigma_w2", "1", Kind::Number(Rule::Positive)),
+            Param::new("sigma_b2", "0", Kind::Number(Rule::NonNegative)),
+            Param::new("distribution", "normal", Kind::Distribution),
+        ]),
+        formula: "Var(W) = sigma_w2/fan_in, b ~ N(0, sigma_b2) (mean-field theory's scales)",
+        filled: "W with Var = {sigma_w2}/fan_in ({distribution}), b ~ N(0, {sigma_b2})",
+        build: |v| {
+            Ok(Init::MeanField {
+                sigma_w2: v.number("sigma_w2"),
+                sigma_b2: v.number("sigma_b2"),
+                distribution: v.distribution(),
+            })
+        },
+    },
 ];
 
 /// The catalogue row of a scheme by its catalogue name.
@@ -606,6 +635,18 @@ impl Init {
                 tolerance,
                 max_iterations,
             } => ("lsuv", vec![Number(*tolerance), Count(*max_iterations)]),
+            Init::MeanField {
+                sigma_w2,
+                sigma_b2,
+                distribution,
+            } => (
+                "mean-field",
+                vec![
+                    Number(*sigma_w2),
+                    Number(*sigma_b2),
+                    Value::Distribution(*distribution),
+                ],
+            ),
             Init::Custom(_) | Init::Formula(_) => return None,
         };
         Some((name, values))
@@ -708,10 +749,14 @@ impl Init {
     }
 
     /// The bias this scheme sets when the user does not choose one: U(±1/√fan_in) for
-    /// `pytorch-default` (as `nn.Linear`), zeros otherwise (as Keras and the papers).
+    /// `pytorch-default` (as `nn.Linear`), N(0, σ_b²) for `mean-field` with σ_b² > 0,
+    /// zeros otherwise (as Keras and the papers).
     pub fn default_bias<T: Float>(&self, fan: Fan, rng: &mut ChaCha8Rng) -> Array1<T> {
         match self {
             Init::PytorchDefault => self.elementwise_bias(fan, Activation::Identity, rng),
+            Init::MeanField { sigma_b2, .. } if *sigma_b2 > 0.0 => {
+                super::sampling::normal_vector(fan.fan_out, sigma_b2.sqrt(), rng)
+            }
             _ => Array1::zeros(fan.fan_out),
         }
     }

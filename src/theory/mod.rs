@@ -1,0 +1,36 @@
+//! Mean-field signal propagation: what theory predicts for a deep network at initialization,
+//! beside what `inspect` measures. Engine-level, no I/O; used by `inspect --theory`,
+//! `initlab phase` and `initlab claims`.
+//!
+//! - [`quadrature`]: Gaussian expectations (Gauss–Hermite, documented accuracy);
+//! - [`phi`]: each activation and its derivative as exact `f64` functions;
+//! - [`maps`]: the length and correlation maps, q*, χ₁, c*, χ_c, the depth scales ξ_q and
+//!   ξ_c, and the phase (ordered / critical / chaotic);
+//! - [`layers`]: per-layer predictions of activation and gradient std for a given input;
+//! - [`scales`]: σ_w² and σ_b² of a named start;
+//! - [`jacobian`]: the input–output Jacobian and its singular values (dynamical isometry).
+//!
+//! Conventions (as in Poole et al. 2016 and Schoenholz et al. 2017): σ_w² = Var(w) · fan_in
+//! (He: 2, LeCun: 1, Xavier on a square layer: 1), σ_b² = Var(b).
+//!
+//! ```
+//! use initlab::nn::Activation;
+//! use initlab::theory::{MeanField, Phase};
+//! // He's factor 2 is exactly the critical point of ReLU: χ₁ = σ_w²/2 = 1.
+//! let he = MeanField::new(Activation::Relu, 2.0, 0.0).unwrap().analyze();
+//! assert!((he.chi1 - 1.0).abs() < 1e-12);
+//! assert_eq!(he.phase, Phase::Critical);
+//! ```
+
+pub mod jacobian;
+pub mod layers;
+pub mod maps;
+pub mod phi;
+pub mod quadrature;
+pub mod scales;
+
+pub use layers::{LayerPrediction, LayerScale, predict_layers};
+pub use maps::{
+    Analysis, CRITICAL_TOLERANCE, Length, MeanField, Phase, SettingError, check_scales,
+};
+pub use scales::{StartScales, start_scales};
