@@ -15,6 +15,7 @@ pub mod float;
 pub mod gemm;
 pub mod init;
 pub mod loss;
+pub mod math;
 pub mod mlp;
 pub mod optim;
 pub mod stats;
