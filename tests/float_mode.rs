@@ -19,7 +19,7 @@ fn quarter_of_smallest_normal() -> f32 {
     black_box(f32::MIN_POSITIVE) / black_box(4.0)
 }
 
-#[cfg(target_arch = "x86_64")]
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
 #[test]
 fn flushes_inside_and_restores_after() {
     assert_eq!(
@@ -32,7 +32,7 @@ fn flushes_inside_and_restores_after() {
     let (inside, read_as, mode) = with_flushed_denormals(|| {
         (
             quarter_of_smallest_normal(),
-            // DAZ: a subnormal input reads as zero.
+            // DAZ (aarch64: FZ): a subnormal input reads as zero.
             black_box(outside) * black_box(1.0_f32),
             DenormalMode::current(),
         )
@@ -46,7 +46,7 @@ fn flushes_inside_and_restores_after() {
     assert!(quarter_of_smallest_normal().is_subnormal());
 }
 
-#[cfg(target_arch = "x86_64")]
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
 #[test]
 fn restores_after_a_panic_inside() {
     let caught = std::panic::catch_unwind(|| {
@@ -60,7 +60,7 @@ fn restores_after_a_panic_inside() {
     assert!(quarter_of_smallest_normal().is_subnormal());
 }
 
-#[cfg(target_arch = "x86_64")]
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
 #[test]
 fn scopes_nest() {
     let flush = DenormalMode::Flush.enter();
@@ -75,7 +75,7 @@ fn scopes_nest() {
     assert_eq!(DenormalMode::current(), DenormalMode::Keep);
 }
 
-#[cfg(not(target_arch = "x86_64"))]
+#[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
 #[test]
 fn other_architectures_keep_subnormals() {
     let inside = with_flushed_denormals(quarter_of_smallest_normal);
@@ -114,7 +114,7 @@ fn inspect_is_the_same_on_every_thread_and_mode() {
     let [keep, flush, on_pool] = everywhere(|| inspect::<f32>(&config));
     assert_eq!(keep, flush);
     assert_eq!(keep, on_pool);
-    #[cfg(target_arch = "x86_64")]
+    #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
     for row in &keep {
         // Flushed, every activation is 0 or at least the smallest normal number.
         assert!(
@@ -172,7 +172,7 @@ fn training_is_the_same_on_every_thread_and_mode() {
     let [keep, flush, on_pool] = everywhere(train_tiny);
     assert_eq!(keep, flush);
     assert_eq!(keep, on_pool);
-    #[cfg(target_arch = "x86_64")]
+    #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
     for g in keep.0.iter().flatten() {
         assert!(
             *g == 0.0 || g.abs() >= f32::MIN_POSITIVE,
@@ -206,7 +206,7 @@ fn threaded_gemm_computes_in_the_callers_mode() {
         let one = product(1);
         let two = product(2);
         assert_eq!(one, two, "{mode:?}");
-        #[cfg(target_arch = "x86_64")]
+        #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
         assert_eq!(
             one.iter().all(|&v| v == 0.0),
             mode == DenormalMode::Flush,

@@ -107,8 +107,9 @@ pub fn sigmoid_f64(x: f64) -> f64 {
 ///
 /// Written as straight-line code on each element (selects instead of branches) so that the
 /// compiler turns the slice loops into SIMD. At run time an AVX2 copy of the loop is used
-/// when the CPU has it. No fused multiply-add is used, so every element's result is the same
-/// whichever copy runs: outputs do not depend on the vector width.
+/// when the CPU has it. No fused multiply-add is used (the compiler never fuses on its own),
+/// so every element's result is the same whichever copy runs and on every CPU (x86-64 or
+/// aarch64): outputs do not depend on the vector width.
 ///
 /// Error bounds (tested in `tests/kernels.rs` against `f64` references over the whole
 /// range): `exp` relative error below 4e-7; `tanh` absolute and relative error below 4e-7; `sigmoid` relative error below 5e-7 for inputs in [-87, 87] (outputs
@@ -227,13 +228,19 @@ pub mod fast {
         }
     }
 
-    /// Stand-ins on other architectures, never called.
+    /// Stand-in on other architectures: the portable kernel ([`dispatch`] never calls it).
+    ///
+    /// # Safety
+    /// None needed; `unsafe` only to match the x86-64 signature.
     #[cfg(not(target_arch = "x86_64"))]
     pub unsafe fn tanh_slice_avx2(values: &mut [f32]) {
         tanh_slice_generic(values)
     }
 
-    /// Stand-ins on other architectures, never called.
+    /// Stand-in on other architectures: the portable kernel ([`dispatch`] never calls it).
+    ///
+    /// # Safety
+    /// None needed; `unsafe` only to match the x86-64 signature.
     #[cfg(not(target_arch = "x86_64"))]
     pub unsafe fn sigmoid_slice_avx2(values: &mut [f32]) {
         sigmoid_slice_generic(values)
@@ -257,8 +264,11 @@ pub mod fast {
     }
 }
 
-/// How the calling thread's SSE/AVX arithmetic treats subnormal (denormal) numbers: the
-/// FTZ ("flush to zero") and DAZ ("denormals are zero") bits of x86-64's MXCSR register.
+/// How the calling thread's floating-point arithmetic treats subnormal (denormal) numbers: the
+/// FTZ ("flush to zero") and DAZ ("denormals are zero") bits of x86-64's MXCSR register, or
+/// the FZ bit of aarch64's FPCR register, which does both (subnormal inputs are read as zero,
+/// subnormal results written as zero): the same arithmetic on both, so that flushed results
+/// are the same on an x86 and an ARM machine.
 ///
 /// # Why flush
 /// Numbers below 1.2e-38 (f32) or 2.2e-308 (f64) carry no information a learning curve can
@@ -271,8 +281,8 @@ pub mod fast {
 /// so a result does not depend on which thread computed it.
 ///
 /// # What is guaranteed, and what is assumed
-/// [`DenormalMode::enter`] reads and writes MXCSR with inline assembly (`stmxcsr`/`ldmxcsr`),
-/// touches only the FTZ and DAZ bits, and returns a guard that puts the previous bits back when
+/// [`DenormalMode::enter`] reads and writes MXCSR with inline assembly (`stmxcsr`/`ldmxcsr`;
+/// on aarch64 FPCR with `mrs`/`msr`), touches only the FTZ and DAZ bits (FZ), and returns a guard that puts the previous bits back when
 /// dropped, also when the work panics and unwinds: the mode never leaks out of the scope to
 /// other code on the thread, and there is no global or lifetime-of-thread state.
 ///
@@ -292,7 +302,11 @@ pub mod fast {
 /// this crate derives an index, a length or a pointer from a float without a check
 /// (float-to-integer casts saturate, indexing is bounds-checked). The byte-identity tests of
 /// the experiments and the determinism tests across threads and modes would show such a
-/// change. On other architectures the mode is not changed (`current` reports `Keep`).
+/// change. One difference between the two architectures remains, in principle: x86 decides
+/// that a result is subnormal after rounding it, ARM before, so a product whose exact value
+/// lies within half an ulp below the smallest normal number (1.2e-38 in `f32`) rounds up to
+/// it on x86 and flushes to zero on ARM. On other architectures the mode is not changed
+/// (`current` reports `Keep`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DenormalMode {
     /// IEEE 754 gradual underflow: subnormal numbers are computed exactly (slow on x86).
@@ -305,10 +319,14 @@ pub enum DenormalMode {
 #[cfg(target_arch = "x86_64")]
 const FTZ_DAZ: u32 = (1 << 15) | (1 << 6);
 
+/// FPCR's flush-to-zero bit (inputs and results, single and double precision).
+#[cfg(target_arch = "aarch64")]
+const FTZ_DAZ: u32 = 1 << 24;
+
 impl DenormalMode {
     /// The calling thread's current mode.
     pub fn current() -> Self {
-        #[cfg(target_arch = "x86_64")]
+        #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
         if mxcsr::read() & FTZ_DAZ == FTZ_DAZ {
             return DenormalMode::Flush;
         }
@@ -319,7 +337,7 @@ impl DenormalMode {
     /// restores the previous one (on normal exit and on unwinding). Scopes nest.
     #[must_use = "the mode is restored when the guard is dropped"]
     pub fn enter(self) -> DenormalGuard {
-        #[cfg(target_arch = "x86_64")]
+        #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
         {
             let csr = mxcsr::read();
             let want = match self {
@@ -334,7 +352,7 @@ impl DenormalMode {
                 _same_thread: std::marker::PhantomData,
             }
         }
-        #[cfg(not(target_arch = "x86_64"))]
+        #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
         DenormalGuard {
             _same_thread: std::marker::PhantomData,
         }
@@ -346,14 +364,14 @@ impl DenormalMode {
 /// Not `Send`: the mode belongs to the thread that entered it.
 #[derive(Debug)]
 pub struct DenormalGuard {
-    #[cfg(target_arch = "x86_64")]
+    #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
     previous: u32,
     _same_thread: std::marker::PhantomData<*const ()>,
 }
 
 impl Drop for DenormalGuard {
     fn drop(&mut self) {
-        #[cfg(target_arch = "x86_64")]
+        #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
         {
             let csr = mxcsr::read();
             if csr & FTZ_DAZ != self.previous {
@@ -396,6 +414,31 @@ mod mxcsr {
         // on). Reserved bits are never set, so the instruction cannot fault.
         unsafe {
             asm!("ldmxcsr [{}]", in(reg) &csr, options(nostack, readonly));
+        }
+    }
+}
+
+/// FPCR access by inline assembly (named `mxcsr` like its x86 twin so that the callers are
+/// the same on both architectures).
+#[cfg(target_arch = "aarch64")]
+mod mxcsr {
+    use std::arch::asm;
+
+    pub(super) fn read() -> u32 {
+        let fpcr: u64;
+        // SAFETY: `mrs` copies FPCR into a register and changes nothing else.
+        unsafe {
+            asm!("mrs {}, fpcr", out(reg) fpcr, options(nomem, nostack, preserves_flags));
+        }
+        fpcr as u32
+    }
+
+    pub(super) fn write(fpcr: u32) {
+        // SAFETY: `msr` loads FPCR; the callers change only the FZ bit, which decides how
+        // subnormal numbers are rounded (see `DenormalMode` for the assumption this rests
+        // on). The other bits are written back as read.
+        unsafe {
+            asm!("msr fpcr, {}", in(reg) fpcr as u64, options(nostack, preserves_flags));
         }
     }
 }

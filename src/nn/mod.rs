@@ -20,6 +20,7 @@ pub mod gradcheck;
 pub mod histogram;
 pub mod init;
 pub mod loss;
+pub mod math;
 pub mod mlp;
 pub mod moments;
 pub mod optim;

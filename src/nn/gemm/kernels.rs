@@ -5,12 +5,20 @@ use super::GemmScalar;
 
 /// Which kernels a product uses; carried by its [`super::GemmScratch`].
 ///
-/// The AVX2 and the portable kernels compute the same products but round differently (the
-/// AVX2 ones use fused multiply-adds), so a result depends on which one ran. Setting the
-/// environment variable `INITLAB_PORTABLE_KERNELS=1` (read once, at the first product) makes
-/// [`Kernels::Best`] mean the portable kernels for the whole process, so that CI can run the
-/// test suite through them on a machine that has AVX2; it also covers the `f32` `tanh` and
-/// `sigmoid` slice kernels (whose results do not depend on the choice).
+/// The AVX2 and the portable kernels perform the same floating-point operations in the same
+/// order with the same rounding: every multiply-add of a dot product is fused (one rounding,
+/// `mul_add` in the portable code, `vfmadd` in the AVX2 code), each element of C is summed
+/// over k in the same order, and the skinny dot kernel reduces its 8 partial sums with the
+/// same tree. So a result does not depend on which kernels ran, nor on the CPU: x86-64 with
+/// AVX2, x86-64 without it and aarch64 (whose `mul_add` is one `fmadd` instruction) give the
+/// same bits (`tests/portable_identity.rs`, and `.ci/cross-aarch64.sh` for aarch64).
+///
+/// Setting the environment variable `INITLAB_PORTABLE_KERNELS=1` (read once, at the first
+/// product) makes [`Kernels::Best`] mean the portable kernels for the whole process, so that
+/// CI can run the test suite through them on a machine that has AVX2; it also covers the
+/// `f32` `tanh` and `sigmoid` slice kernels. On x86-64 the portable kernels are slow (the
+/// CPU's fused multiply-add is only reachable from code compiled for it, so `mul_add` is a
+/// library call there): they are the reference and test path, not a fast path.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Kernels {
     /// AVX2+FMA on x86-64 CPUs that have both (unless `INITLAB_PORTABLE_KERNELS=1`), the
@@ -111,12 +119,33 @@ pub(super) unsafe fn store_tile<T: GemmScalar, const NR: usize>(
     }
 }
 
-/// Portable microkernel over fixed-size arrays (autovectorized).
+/// A fused multiply-add for the portable kernels: `a * b + c` with one rounding.
+pub(super) trait FusedMulAdd: GemmScalar {
+    /// `a * b + c`, rounded once (IEEE 754 `fusedMultiplyAdd`).
+    fn fma(a: Self, b: Self, c: Self) -> Self;
+}
+
+impl FusedMulAdd for f32 {
+    #[inline(always)]
+    fn fma(a: f32, b: f32, c: f32) -> f32 {
+        a.mul_add(b, c)
+    }
+}
+
+impl FusedMulAdd for f64 {
+    #[inline(always)]
+    fn fma(a: f64, b: f64, c: f64) -> f64 {
+        a.mul_add(b, c)
+    }
+}
+
+/// Portable microkernel over fixed-size arrays: the AVX2 kernel's operations (each
+/// accumulator starts at zero and takes one fused multiply-add per step, in order of k).
 ///
 /// # Safety
 /// See [`super::MicroKernel`]: `a` holds `kc*MR`, `b` holds `kc*NR` values; the C tile is valid.
 #[allow(clippy::too_many_arguments)]
-pub(super) unsafe fn kernel_portable<T: GemmScalar, const MR: usize, const NR: usize>(
+pub(super) unsafe fn kernel_portable<T: FusedMulAdd, const MR: usize, const NR: usize>(
     kc: usize,
     alpha: T,
     a: *const T,
@@ -140,7 +169,7 @@ pub(super) unsafe fn kernel_portable<T: GemmScalar, const MR: usize, const NR: u
         };
         for i in 0..MR {
             for j in 0..NR {
-                acc[i][j] = acc[i][j] + av[i] * bv[j];
+                acc[i][j] = T::fma(av[i], bv[j], acc[i][j]);
             }
         }
     }
@@ -148,6 +177,7 @@ pub(super) unsafe fn kernel_portable<T: GemmScalar, const MR: usize, const NR: u
     // SAFETY: forwarded caller contract.
     unsafe { store_tile::<T, NR>(flat, alpha, beta, first, c, rsc, csc, mr, nr) };
 }
+
 #[cfg(test)]
 mod tests {
     use super::switch_on;

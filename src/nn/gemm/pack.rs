@@ -41,8 +41,9 @@ pub(super) fn simd_packer<T: GemmScalar>(kernels: Kernels, for_a: bool) -> Optio
             _ => None,
         };
     }
+    // No SIMD packer on other architectures, whatever T.
     #[cfg(not(target_arch = "x86_64"))]
-    let _ = (kernels, for_a);
+    let _ = (kernels, for_a, super::is_f32::<T>());
     None
 }
 

@@ -1,5 +1,10 @@
 //! Skinny products: a side (`m`, `n` or `k`) of at most 8, where packing costs more than it
 //! saves. Portable kernels here; the AVX2 ones for `f32` are in `x86`.
+//!
+//! For `f32` the portable kernels are written to do exactly what the AVX2 ones do (fused
+//! multiply-adds, the dot kernel's tail in its 8 lanes, the short-k kernel's first product
+//! unfused), so that the result does not depend on the CPU (see [`super::Kernels`]). For
+//! `f64`, which has no AVX2 skinny kernel, every CPU runs the same unfused loops.
 
 use ndarray::{ArrayView2, ArrayViewMut2};
 
@@ -210,7 +215,7 @@ pub(super) struct RowsArgs<T> {
 /// The pointers in `args` must cover the `MB × k` A block, the `k × nb` B block and the
 /// `MB × nb` C block.
 #[inline(always)]
-unsafe fn rows_block<T: GemmScalar, const MB: usize>(args: &RowsArgs<T>) {
+unsafe fn rows_block<T: GemmScalar, R: MulAddRule<T>, const MB: usize>(args: &RowsArgs<T>) {
     let &RowsArgs {
         k,
         a,
@@ -234,7 +239,7 @@ unsafe fn rows_block<T: GemmScalar, const MB: usize>(args: &RowsArgs<T>) {
                 for (i, acc_i) in acc.iter_mut().enumerate() {
                     let av = *a.offset(i as isize * rsa + p as isize * csa);
                     for (x, &bv) in acc_i.iter_mut().zip(brow) {
-                        *x = *x + av * bv;
+                        *x = R::madd(av, bv, *x);
                     }
                 }
             }
@@ -244,7 +249,7 @@ unsafe fn rows_block<T: GemmScalar, const MB: usize>(args: &RowsArgs<T>) {
                 for (i, acc_i) in acc.iter_mut().enumerate() {
                     let av = *a.offset(i as isize * rsa + p as isize * csa);
                     for (x, &bv) in acc_i.iter_mut().zip(brow) {
-                        *x = *x + av * bv;
+                        *x = R::madd(av, bv, *x);
                     }
                 }
             }
@@ -289,20 +294,134 @@ pub(super) fn rows_sub<T: Copy>(args: &RowsArgs<T>, i0: usize, j0: usize) -> Row
     }
 }
 
-/// The whole `m × args.nb` product with [`rows_block`], block by block (the AVX2 kernel for
-/// `f32` when available).
+/// How the skinny kernels form `acc + a·b`: rounded twice (`Unfused`, the `f64` kernels) or
+/// once (`Fused`, the `f32` kernels, as the AVX2 ones do).
+trait MulAddRule<T> {
+    /// True when the dot kernel runs its last `k % 8` values in the 8 partial sums (as the
+    /// AVX2 kernel's masked loads do) rather than after the reduction.
+    const TAIL_IN_LANES: bool;
+    /// `acc + a * b` under this rule.
+    fn madd(a: T, b: T, acc: T) -> T;
+}
+
+/// `acc + a * b` with two roundings.
+struct Unfused;
+
+impl<T: GemmScalar> MulAddRule<T> for Unfused {
+    const TAIL_IN_LANES: bool = false;
+    #[inline(always)]
+    fn madd(a: T, b: T, acc: T) -> T {
+        acc + a * b
+    }
+}
+
+/// `a * b + acc` with one rounding (`f32::mul_add`: one instruction on aarch64 and on
+/// x86-64 with FMA; a library call on x86-64 code compiled without it).
+struct Fused;
+
+impl MulAddRule<f32> for Fused {
+    const TAIL_IN_LANES: bool = true;
+    #[inline(always)]
+    fn madd(a: f32, b: f32, acc: f32) -> f32 {
+        a.mul_add(b, acc)
+    }
+}
+
+/// Reads `*p` as `&RowsArgs<f32>` (or another `f32` instance of a generic struct).
+///
+/// # Safety
+/// `T` must be `f32` (checked by the caller with `is_f32`).
+#[inline(always)]
+unsafe fn as_f32<S, T>(p: &S) -> &T {
+    // SAFETY: caller contract: the two types are the same struct over the same element type.
+    unsafe { &*(p as *const S as *const T) }
+}
+
+/// The whole `m × args.nb` product: for `f32` the AVX2 kernel when available, else its
+/// portable twin; for `f64` [`rows_block`] block by block.
 ///
 /// # Safety
 /// `args` must describe an `m × k` A, a `k × nb` B with contiguous rows and an `m × nb` C.
 unsafe fn rows_all<T: GemmScalar>(kernels: Kernels, m: usize, args: &RowsArgs<T>) {
-    #[cfg(target_arch = "x86_64")]
-    if super::is_f32::<T>() && kernels.avx2() {
-        // SAFETY: T is f32 (so the cast is the identity); AVX2+FMA checked by `avx2`; caller contract.
-        unsafe { super::x86::rows_f32(m, &*(args as *const RowsArgs<T> as *const RowsArgs<f32>)) };
+    if super::is_f32::<T>() {
+        // SAFETY: T is f32, so the cast is the identity.
+        let args = unsafe { as_f32::<RowsArgs<T>, RowsArgs<f32>>(args) };
+        #[cfg(target_arch = "x86_64")]
+        if kernels.avx2() {
+            // SAFETY: AVX2+FMA checked by `avx2`; caller contract.
+            unsafe { super::x86::rows_f32(m, args) };
+            return;
+        }
+        // SAFETY: caller contract.
+        unsafe { rows_f32_portable(m, args) };
         return;
     }
-    #[cfg(not(target_arch = "x86_64"))]
     let _ = kernels;
+    // SAFETY: caller contract.
+    unsafe { rows_blocks::<T, Unfused>(m, args) };
+}
+
+/// The portable twin of `x86::rows_f32`: the short-k kernel for `k ≤ 8` and contiguous C
+/// rows, else fused blocks of `SK_MB × SK_NB`.
+///
+/// # Safety
+/// As [`rows_all`].
+unsafe fn rows_f32_portable(m: usize, args: &RowsArgs<f32>) {
+    if args.k <= 8 && args.csc == 1 {
+        // SAFETY: caller contract; k ≤ 8 and contiguous C rows checked.
+        unsafe { short_k_portable(m, args) };
+    } else {
+        // SAFETY: caller contract.
+        unsafe { rows_blocks::<f32, Fused>(m, args) };
+    }
+}
+
+/// The rows product for `k ≤ 8`, element by element as `x86::short_k_f32` computes it:
+/// `a0·b0` (rounded), then one fused multiply-add per further `p`, in order.
+///
+/// # Safety
+/// As [`rows_all`], with `args.k ≤ 8` and `args.csc == 1`.
+unsafe fn short_k_portable(m: usize, args: &RowsArgs<f32>) {
+    let &RowsArgs {
+        k,
+        a,
+        rsa,
+        csa,
+        b,
+        rsb,
+        c,
+        rsc,
+        nb: n,
+        alpha,
+        beta,
+        ..
+    } = args;
+    // SAFETY: reads stay inside A's m rows of k values and B's k rows of n values; writes
+    // inside C's m rows of n values (caller contract).
+    unsafe {
+        let mut ak = [0f32; 8];
+        for i in 0..m {
+            let arow = a.offset(i as isize * rsa);
+            for (p, x) in ak.iter_mut().enumerate().take(k) {
+                *x = *arow.offset(p as isize * csa);
+            }
+            let crow = c.offset(i as isize * rsc);
+            for j in 0..n {
+                let mut x = ak[0] * *b.add(j);
+                for (p, &ap) in ak.iter().enumerate().take(k).skip(1) {
+                    x = ap.mul_add(*b.offset(p as isize * rsb).add(j), x);
+                }
+                store_one(crow.add(j), x, alpha, beta);
+            }
+        }
+    }
+}
+
+/// The whole `m × args.nb` product with [`rows_block`] under rule `R`, block by block.
+///
+/// # Safety
+/// As [`rows_all`].
+unsafe fn rows_blocks<T: GemmScalar, R: MulAddRule<T>>(m: usize, args: &RowsArgs<T>) {
     let mut i0 = 0;
     while i0 < m {
         let mb = SK_MB.min(m - i0);
@@ -312,10 +431,10 @@ unsafe fn rows_all<T: GemmScalar>(kernels: Kernels, m: usize, args: &RowsArgs<T>
             // SAFETY: the block lies inside the product (caller contract).
             unsafe {
                 match mb {
-                    4 => rows_block::<T, 4>(&blk),
-                    3 => rows_block::<T, 3>(&blk),
-                    2 => rows_block::<T, 2>(&blk),
-                    _ => rows_block::<T, 1>(&blk),
+                    4 => rows_block::<T, R, 4>(&blk),
+                    3 => rows_block::<T, R, 3>(&blk),
+                    2 => rows_block::<T, R, 2>(&blk),
+                    _ => rows_block::<T, R, 1>(&blk),
                 }
             }
             j0 += SK_NB;
@@ -337,22 +456,36 @@ pub(super) fn dots_sub<T: Copy>(args: &DotsArgs<T>, i0: usize, j: usize) -> Dots
     }
 }
 
-/// The whole `m × n` product with [`dots_block`] (the AVX2 kernel for `f32` when available).
+/// The whole `m × n` product with [`dots_block`]: for `f32` the AVX2 kernel when available,
+/// else the fused portable blocks (the same operations); for `f64` the unfused ones.
 ///
 /// # Safety
 /// `args` must describe an `m × k` A with contiguous rows, a `k × n` B with contiguous
 /// columns and an `m × n` C.
 unsafe fn dots_all<T: GemmScalar>(kernels: Kernels, m: usize, n: usize, args: &DotsArgs<T>) {
-    #[cfg(target_arch = "x86_64")]
-    if super::is_f32::<T>() && kernels.avx2() {
-        // SAFETY: T is f32 (so the cast is the identity); AVX2+FMA checked by `avx2`; caller contract.
-        unsafe {
-            super::x86::dots_f32(m, n, &*(args as *const DotsArgs<T> as *const DotsArgs<f32>))
-        };
+    if super::is_f32::<T>() {
+        // SAFETY: T is f32, so the cast is the identity.
+        let args = unsafe { as_f32::<DotsArgs<T>, DotsArgs<f32>>(args) };
+        #[cfg(target_arch = "x86_64")]
+        if kernels.avx2() {
+            // SAFETY: AVX2+FMA checked by `avx2`; caller contract.
+            unsafe { super::x86::dots_f32(m, n, args) };
+            return;
+        }
+        // SAFETY: caller contract.
+        unsafe { dots_blocks::<f32, Fused>(m, n, args) };
         return;
     }
-    #[cfg(not(target_arch = "x86_64"))]
     let _ = kernels;
+    // SAFETY: caller contract.
+    unsafe { dots_blocks::<T, Unfused>(m, n, args) };
+}
+
+/// The whole `m × n` product with [`dots_block`] under rule `R`, column by column.
+///
+/// # Safety
+/// As [`dots_all`].
+unsafe fn dots_blocks<T: GemmScalar, R: MulAddRule<T>>(m: usize, n: usize, args: &DotsArgs<T>) {
     for j in 0..n {
         let mut i0 = 0;
         while i0 < m {
@@ -361,10 +494,10 @@ unsafe fn dots_all<T: GemmScalar>(kernels: Kernels, m: usize, n: usize, args: &D
             // SAFETY: the block lies inside the product (caller contract).
             unsafe {
                 match mb {
-                    4 => dots_block::<T, 4>(&blk),
-                    3 => dots_block::<T, 3>(&blk),
-                    2 => dots_block::<T, 2>(&blk),
-                    _ => dots_block::<T, 1>(&blk),
+                    4 => dots_block::<T, R, 4>(&blk),
+                    3 => dots_block::<T, R, 3>(&blk),
+                    2 => dots_block::<T, R, 2>(&blk),
+                    _ => dots_block::<T, R, 1>(&blk),
                 }
             }
             i0 += mb;
@@ -373,13 +506,16 @@ unsafe fn dots_all<T: GemmScalar>(kernels: Kernels, m: usize, n: usize, args: &D
 }
 
 /// `MB` entries of one column of C: `c[i] = alpha · dot(a_i, b) (+ beta c[i])`, each dot
-/// product as `SK_L` interleaved partial sums reduced pairwise, then the tail in order.
+/// product as `SK_L` interleaved partial sums, reduced pairwise (lane `l` + lane `l + 4`,
+/// then `+2`, then `+1`: the AVX2 kernel's horizontal sum). The last `k % SK_L` values go
+/// into the lanes before the reduction when `R::TAIL_IN_LANES` (lanes past k take `0·0`, as
+/// the AVX2 kernel's masked loads do), else are added in order after it.
 ///
 /// # Safety
 /// The pointers in `args` must cover `MB` rows of `k` values of A, `k` values of B and the
 /// `MB` C entries.
 #[inline(always)]
-unsafe fn dots_block<T: GemmScalar, const MB: usize>(args: &DotsArgs<T>) {
+unsafe fn dots_block<T: GemmScalar, R: MulAddRule<T>, const MB: usize>(args: &DotsArgs<T>) {
     let &DotsArgs {
         k,
         a,
@@ -401,10 +537,27 @@ unsafe fn dots_block<T: GemmScalar, const MB: usize>(args: &DotsArgs<T>) {
             for (i, acc_i) in acc.iter_mut().enumerate() {
                 let av = &*(a.offset(i as isize * rsa).add(p) as *const [T; SK_L]);
                 for l in 0..SK_L {
-                    acc_i[l] = acc_i[l] + av[l] * bv[l];
+                    acc_i[l] = R::madd(av[l], bv[l], acc_i[l]);
                 }
             }
             p += SK_L;
+        }
+        if R::TAIL_IN_LANES && full < k {
+            let mut bv = [T::ZERO; SK_L];
+            for (l, x) in bv.iter_mut().enumerate().take(k - full) {
+                *x = *b.add(full + l);
+            }
+            for (i, acc_i) in acc.iter_mut().enumerate() {
+                let ai = a.offset(i as isize * rsa);
+                for l in 0..SK_L {
+                    let av = if full + l < k {
+                        *ai.add(full + l)
+                    } else {
+                        T::ZERO
+                    };
+                    acc_i[l] = R::madd(av, bv[l], acc_i[l]);
+                }
+            }
         }
         for (i, acc_i) in acc.iter_mut().enumerate() {
             let mut w = SK_L / 2;
@@ -414,10 +567,12 @@ unsafe fn dots_block<T: GemmScalar, const MB: usize>(args: &DotsArgs<T>) {
                 }
                 w /= 2;
             }
-            let ai = a.offset(i as isize * rsa);
             let mut s = acc_i[0];
-            for q in full..k {
-                s = s + *ai.add(q) * *b.add(q);
+            if !R::TAIL_IN_LANES {
+                let ai = a.offset(i as isize * rsa);
+                for q in full..k {
+                    s = R::madd(*ai.add(q), *b.add(q), s);
+                }
             }
             store_one(c.offset(i as isize * rsc), s, alpha, beta);
         }
