@@ -23,7 +23,7 @@ export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=aarch64-linux-gnu-gcc
 export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_RUNNER="qemu-aarch64 -L $SYSROOT"
 
 echo "== clippy for $TARGET (-D warnings)"
-cargo clippy --target "$TARGET" --all-targets --quiet -- -D warnings
+cargo clippy --target "$TARGET" --quiet -- -D warnings
 
 echo "== build: native and $TARGET"
 cargo build --release --quiet

@@ -217,8 +217,8 @@ impl<'a> ResultsWriter<'a> {
             self.boundary,
             self.histograms,
         ]
-            .into_iter()
-            .flatten()
+        .into_iter()
+        .flatten()
         {
             let path = file.path().to_path_buf();
             file.finish().with_context(|| cannot_write(&path))?;
