@@ -4,7 +4,7 @@
 //! Forward: the first hidden layer's pre-activations have variance
 //! q¹ = σ_w²₁ · m₀ + σ_b²₁ (m₀ the inputs' mean square), then
 //! q^l = σ_w²_l E[φ(√q^{l−1} z)²] + σ_b²_l; the activations a = φ(h) over units and rows
-//! have mean E[φ(√q z)] and variance E[φ²] − E[φ]².
+//! have mean E\[φ(√q z)\] and variance E\[φ²\] − E\[φ\]².
 //!
 //! Backward (treating the backward weights as independent of the forward ones, as the
 //! mean-field theory does): with a gradient of variance v injected at the output layer's

@@ -284,7 +284,9 @@ impl MeanField {
         // Where q diverges, the scale-free activations (the ReLU family, identity) have the
         // same χ₁ at every large q; take q = 1e6 as "large".
         let q = q_star.value().unwrap_or(1e6);
-        let chi1 = self.chi1(q);
+        // At q* = 0 (the ordered ReLU family) φ′(0) alone is ambiguous (ReLU's derivative
+        // jumps there): χ₁ is the limit q → 0⁺, σ_w² (φ′(0⁺)² + φ′(0⁻)²)/2 for ReLU.
+        let chi1 = self.chi1(q.max(1e-200));
         let phase = Phase::of(chi1);
         let c_star = self.correlation_fixed_point(q);
         let chi_c = if c_star >= 1.0 {
