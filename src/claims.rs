@@ -178,11 +178,9 @@ pub fn cite(
     // convention φ′(0) (ReLU's is 0); the signal only approaches 0, so cite the limit
     // q → 0⁺ (ReLU: σ_w²/2 at every q > 0).
     let chi1 = match analysis.q_star {
-        Length::Settles(q) if q == 0.0 => {
-            MeanField::new(activation, scales.sigma_w2, scales.sigma_b2)
-                .ok()?
-                .chi1(f64::MIN_POSITIVE)
-        }
+        Length::Settles(0.0) => MeanField::new(activation, scales.sigma_w2, scales.sigma_b2)
+            .ok()?
+            .chi1(f64::MIN_POSITIVE),
         _ => analysis.chi1,
     };
     let layers = &theory.layers;
