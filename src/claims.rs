@@ -16,6 +16,14 @@
 //!   ×0.71 fall outside, Xavier-on-tanh's slow drift (≈ ×0.94) falls inside;
 //! - it *shrinks to ~0* when its overall change over the depth is below [`SHRUNK`];
 //! - it *explodes* when its per-layer factor exceeds the upper end of [`BALANCED`].
+//!
+//! Where the mean-field theory ([`crate::theory`]) explains a verdict, the check cites it
+//! ([`Cited`]): σ_w² and σ_b² of the start, χ₁ at the fixed point and the phase (ordered /
+//! critical / chaotic), and the per-layer factors the theory predicts for the network
+//! measured (the same depth, width and unit-variance input as the measurement), printed
+//! beside the measured ones. For the ReLU family the predicted factor is exactly √χ₁ per
+//! layer both ways (Xavier: √0.5 ≈ ×0.71, He: ×1); for tanh and sigmoid it depends on the
+//! depth, as q moves towards q*. Every cited number is computed, none is written in.
 
 use std::fmt::Write as _;
 use std::io::{self, Write};
@@ -31,6 +39,7 @@ use crate::experiment::{Experiment, prepare, runner};
 use crate::inspect::{InspectConfig, LayerRow, inspect};
 use crate::nn::gemm::{GemmScratch, gemm};
 use crate::nn::{Activation, Fan, Init, Loss};
+use crate::theory::{Length, MeanField, Phase};
 
 /// Per-layer factor range (low, high) counted as "balanced".
 pub const BALANCED: (f64, f64) = (0.8, 1.25);
@@ -116,6 +125,138 @@ pub struct Check {
     pub finding: String,
     /// Whether the finding agrees with the claim.
     pub passed: bool,
+    /// What the mean-field theory says about the condition, where it explains the finding.
+    pub theory: Option<Cited>,
+}
+
+/// The mean-field theory's figures for one start × activation on the network measured
+/// (see [`cite`]), with the measured per-layer factors they are cited beside.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Cited {
+    /// σ_w² = Var(w) · fan_in of a square hidden layer.
+    pub sigma_w2: f64,
+    /// σ_b² = Var(b) of the start's default bias.
+    pub sigma_b2: f64,
+    /// χ₁ at the fixed point q* reached from unit input variance (its limit q → 0⁺ where
+    /// q* = 0): the factor by which the squared gradient changes per layer deep in the
+    /// network.
+    pub chi1: f64,
+    /// Ordered, critical or chaotic, by χ₁.
+    pub phase: Phase,
+    /// The predicted activation std of the top hidden layer / of the first, per layer
+    /// (geometric mean over `depth − 1` steps, as [`Propagation::forward_per_layer`]);
+    /// `None` when the predicted q overflows.
+    pub forward_per_layer: Option<f64>,
+    /// The predicted gradient std at layer 1 / at the top layer, per layer (as
+    /// [`Propagation::backward_per_layer`]).
+    pub backward_per_layer: Option<f64>,
+    /// The predicted activation std of the first hidden layer.
+    pub first_std: Option<f64>,
+    /// The predicted activation std of the top hidden layer.
+    pub top_std: Option<f64>,
+    /// The measured forward factor per layer ([`Propagation::forward_per_layer`]).
+    pub measured_forward: f64,
+    /// The measured backward factor per layer ([`Propagation::backward_per_layer`]).
+    pub measured_backward: f64,
+}
+
+/// The theory of `init` with `activation` on the network [`propagate`] measured as
+/// `measured` (its depth, square hidden layers of `width`, standard-normal inputs, unit
+/// gradient injected at the output), or `None` when the theory does not apply (zero,
+/// constant or data-dependent weights).
+pub fn cite(
+    init: &Init,
+    activation: Activation,
+    measured: &Propagation,
+    width: usize,
+) -> Option<Cited> {
+    let depth = measured.rows.len();
+    let config = InspectConfig::new(vec![init.clone()], activation, depth, width);
+    let theory = crate::inspect::theory(&config).pop()?;
+    let (scales, analysis) = theory.summary.ok()?;
+    // Where q* is 0 (ReLU below σ_w² = 2, tiny starts), χ₁ *at* q = 0 depends on the
+    // convention φ′(0) (ReLU's is 0); the signal only approaches 0, so cite the limit
+    // q → 0⁺ (ReLU: σ_w²/2 at every q > 0).
+    let chi1 = match analysis.q_star {
+        Length::Settles(0.0) => MeanField::new(activation, scales.sigma_w2, scales.sigma_b2)
+            .ok()?
+            .chi1(f64::MIN_POSITIVE),
+        _ => analysis.chi1,
+    };
+    let layers = &theory.layers;
+    let (first, top) = (layers.first()?, layers.last()?);
+    let steps = (depth.max(2) - 1) as f64;
+    let per_layer = |a: Option<f64>, b: Option<f64>| match (a, b) {
+        (Some(a), Some(b)) if b > 0.0 && (a / b).is_finite() => Some((a / b).powf(1.0 / steps)),
+        _ => None,
+    };
+    Some(Cited {
+        sigma_w2: scales.sigma_w2,
+        sigma_b2: scales.sigma_b2,
+        chi1,
+        phase: Phase::of(chi1),
+        forward_per_layer: per_layer(top.activation_std, first.activation_std),
+        backward_per_layer: per_layer(first.gradient_std, top.gradient_std),
+        first_std: first.activation_std,
+        top_std: top.activation_std,
+        measured_forward: measured.forward_per_layer,
+        measured_backward: measured.backward_per_layer,
+    })
+}
+
+impl Cited {
+    /// The one-line citation, e.g. `σ_w² = 1, χ₁ = 0.500, ordered — predicted ×0.707/layer
+    /// forward, ×0.707 backward (measured ×0.711, ×0.714)`.
+    pub fn text(&self) -> String {
+        let bias = if self.sigma_b2 > 0.0 {
+            format!(", σ_b² = {}", fx(self.sigma_b2))
+        } else {
+            String::new()
+        };
+        let predicted =
+            |v: Option<f64>| v.map_or("overflow".to_string(), |v| format!("×{}", fx(v)));
+        format!(
+            "σ_w² = {}{bias}, χ₁ = {}, {} — predicted {}/layer forward, {} backward (measured \
+             ×{}, ×{})",
+            fx(self.sigma_w2),
+            fx(self.chi1),
+            self.phase.name(),
+            predicted(self.forward_per_layer),
+            predicted(self.backward_per_layer),
+            fx(self.measured_forward),
+            fx(self.measured_backward)
+        )
+    }
+}
+
+/// The theory rows of a check's evidence (CSV `measure`s starting with `theory:`).
+fn push_theory(evidence: &mut Vec<Evidence>, condition: &str, t: &Cited) {
+    ev(evidence, condition, "theory: sigma_w2", t.sigma_w2);
+    ev(evidence, condition, "theory: sigma_b2", t.sigma_b2);
+    ev(evidence, condition, "theory: chi1", t.chi1);
+    if let Some(f) = t.forward_per_layer {
+        ev(evidence, condition, "theory: forward factor per layer", f);
+    }
+    if let Some(b) = t.backward_per_layer {
+        ev(evidence, condition, "theory: backward factor per layer", b);
+    }
+}
+
+/// The theory of `init` × `activation` beside the measurement `p`, its rows added to
+/// `evidence` under `condition`.
+fn cite_into(
+    evidence: &mut Vec<Evidence>,
+    condition: &str,
+    init: &Init,
+    activation: Activation,
+    p: &Propagation,
+    width: usize,
+) -> Option<Cited> {
+    let theory = cite(init, activation, p, width);
+    if let Some(t) = &theory {
+        push_theory(evidence, condition, t);
+    }
+    theory
 }
 
 /// A claim with its evidence and verdict.
@@ -419,6 +560,7 @@ pub fn zeros_make_clones(bias: Option<&str>, threads: usize) -> ClaimReport {
                 }
             ),
             passed,
+            theory: None,
         });
     }
     ClaimReport::new(
@@ -445,6 +587,7 @@ pub fn too_large_or_small(depth: usize, width: usize, seed: u64) -> ClaimReport 
                 format!("activation std ×{} per layer", fx(huge.forward_per_layer)),
             ),
         };
+        let theory = cite_into(&mut evidence, &cond, &init("huge"), act(a), &huge, width);
         checks.push(Check {
             condition: cond,
             finding: format!(
@@ -452,10 +595,12 @@ pub fn too_large_or_small(depth: usize, width: usize, seed: u64) -> ClaimReport 
                 fx(10.0 * (width as f64).sqrt())
             ),
             passed,
+            theory,
         });
         let tiny = propagate(&init("tiny"), act(a), depth, width, seed);
         let cond = format!("tiny σ=0.01, {a}, depth {depth}, width {width}");
         push_propagation(&mut evidence, &cond, &tiny);
+        let theory = cite_into(&mut evidence, &cond, &init("tiny"), act(a), &tiny, width);
         checks.push(Check {
             condition: cond,
             finding: format!(
@@ -465,6 +610,7 @@ pub fn too_large_or_small(depth: usize, width: usize, seed: u64) -> ClaimReport 
                 fx(0.01 * (width as f64).sqrt())
             ),
             passed: tiny.forward_overall < SHRUNK,
+            theory,
         });
     }
     ClaimReport::new(
@@ -495,6 +641,7 @@ pub fn xavier_balanced(
             balanced(p.backward_per_layer),
         );
         let word = |ok: bool| if ok { "balanced" } else { "not balanced" };
+        let theory = cite_into(&mut evidence, &cond, &init("xavier-normal"), a, &p, width);
         checks.push(Check {
             condition: cond,
             finding: format!(
@@ -506,6 +653,7 @@ pub fn xavier_balanced(
                 fx(p.rows[0].stats.activation_mean)
             ),
             passed: f && b,
+            theory,
         });
     }
     ClaimReport::new(
@@ -550,6 +698,7 @@ pub fn he_keeps_relu(depth: usize, width: usize, seed: u64) -> ClaimReport {
                 fx(unaware.forward_overall)
             )
         };
+        let theory = cite_into(&mut evidence, &cond, &init(i), act(a), &p, width);
         checks.push(Check {
             condition: cond,
             finding: format!(
@@ -558,6 +707,7 @@ pub fn he_keeps_relu(depth: usize, width: usize, seed: u64) -> ClaimReport {
                 fx(p.forward_overall)
             ),
             passed: balanced(p.forward_per_layer),
+            theory,
         });
     }
     let he = propagate(&init("he-normal"), Activation::Relu, depth, width, seed);
@@ -578,14 +728,36 @@ pub fn he_keeps_relu(depth: usize, width: usize, seed: u64) -> ClaimReport {
         "std ratio he/xavier, top layer",
         ratio_top,
     );
+    // The theory's ratios: √2 at layer 1 (σ_w² 2 vs 1), then √2 more per layer (χ₁ 1 vs 1/2).
+    let predicted = cite(&init("he-normal"), Activation::Relu, &he, width)
+        .zip(cite(&init("xavier-normal"), Activation::Relu, &xa, width))
+        .and_then(|(h, x)| {
+            let first = h.first_std? / x.first_std?;
+            let top = h.top_std? / x.top_std?;
+            ev(
+                &mut evidence,
+                &cond,
+                "theory: std ratio he/xavier, first layer",
+                first,
+            );
+            ev(
+                &mut evidence,
+                &cond,
+                "theory: std ratio he/xavier, top layer",
+                top,
+            );
+            Some(format!(" (theory: {}× and {}×)", fx(first), fx(top)))
+        })
+        .unwrap_or_default();
     checks.push(Check {
         condition: cond,
         finding: format!(
-            "He's activations {}× Xavier's at layer 1, {}× at layer {depth}",
+            "He's activations {}× Xavier's at layer 1, {}× at layer {depth}{predicted}",
             fx(ratio_first),
             fx(ratio_top)
         ),
         passed: ratio_first > 1.0 && ratio_top > ratio_first,
+        theory: None,
     });
     ClaimReport::new(
         "he-relu-forward",
@@ -607,6 +779,22 @@ pub fn vanishing_relu(depths: &[usize], width: usize, seed: u64) -> ClaimReport 
         let c_xa = format!("xavier-normal, relu, depth {depth}");
         push_propagation(&mut evidence, &c_he, &he);
         push_propagation(&mut evidence, &c_xa, &xa);
+        let t_he = cite_into(
+            &mut evidence,
+            &c_he,
+            &init("he-normal"),
+            Activation::Relu,
+            &he,
+            width,
+        );
+        let t_xa = cite_into(
+            &mut evidence,
+            &c_xa,
+            &init("xavier-normal"),
+            Activation::Relu,
+            &xa,
+            width,
+        );
         checks.push(Check {
             condition: c_he,
             finding: format!(
@@ -614,6 +802,7 @@ pub fn vanishing_relu(depths: &[usize], width: usize, seed: u64) -> ClaimReport 
                 fx(he.backward_overall)
             ),
             passed: he.backward_overall > 0.1,
+            theory: t_he,
         });
         // "Mostly, not perfect": the gradient shrinks, but keeps ≥ 1/10 of its size.
         let mostly = xa.backward_overall < 1.0 / BALANCED.1 && xa.backward_overall >= 0.1;
@@ -630,6 +819,7 @@ pub fn vanishing_relu(depths: &[usize], width: usize, seed: u64) -> ClaimReport 
                 }
             ),
             passed: mostly,
+            theory: t_xa,
         });
     }
     ClaimReport::new(
@@ -654,6 +844,7 @@ pub fn no_exploding(depth: usize, width: usize, seed: u64) -> ClaimReport {
         let p = propagate(&init(i), act(a), depth, width, seed);
         let cond = format!("{i}, {a}, depth {depth}");
         push_propagation(&mut evidence, &cond, &p);
+        let theory = cite_into(&mut evidence, &cond, &init(i), act(a), &p, width);
         checks.push(Check {
             condition: cond,
             finding: format!(
@@ -662,6 +853,7 @@ pub fn no_exploding(depth: usize, width: usize, seed: u64) -> ClaimReport {
                 fx(p.backward_overall)
             ),
             passed: p.backward_per_layer <= BALANCED.1 && p.backward_overall < 2.0,
+            theory,
         });
     }
     let huge = propagate(&init("huge"), Activation::Tanh, depth, width, seed);
@@ -745,6 +937,7 @@ pub fn scaling_logic(shapes: &[(usize, usize)], seed: u64) -> ClaimReport {
                 fx(hf / 2.0)
             ),
             passed: balanced(xf) && balanced(xb),
+            theory: None,
         });
     }
     // "Many inputs → smaller weights": compare shapes with the same fan_out.
@@ -755,6 +948,7 @@ pub fn scaling_logic(shapes: &[(usize, usize)], seed: u64) -> ClaimReport {
                     condition: format!("xavier-normal, {fi} vs {fj} inputs (fan_out {fo})"),
                     finding: format!("weight std {} → {}", fx(s), fx(s2)),
                     passed: s2 < s,
+                    theory: None,
                 });
             }
         }
@@ -860,6 +1054,7 @@ pub fn training_faster(activations: &[&str], threads: usize) -> ClaimReport {
                     show(epochs_of("huge"))
                 ),
                 passed: faster,
+                theory: None,
             });
         }
     }
@@ -933,6 +1128,9 @@ pub fn format_reports(reports: &[ClaimReport]) -> String {
                 "     ",
                 100,
             ));
+            if let Some(t) = &c.theory {
+                out.push_str(&wrap(&format!("theory: {}", t.text()), "       ", 100));
+            }
         }
         let holds: Vec<&str> = r
             .checks

@@ -137,3 +137,67 @@ fn a_diverged_seed_is_the_worst_seed() {
         .unwrap();
     assert!(worst.value.is_nan(), "{worst:?}");
 }
+
+/// The cited theory of a report's check whose condition starts with `condition`.
+fn cited(r: &claims::ClaimReport, condition: &str) -> claims::Cited {
+    r.checks
+        .iter()
+        .find(|c| c.condition.starts_with(condition))
+        .and_then(|c| c.theory.clone())
+        .unwrap_or_else(|| panic!("no theory cited for {condition}: {r:#?}"))
+}
+
+#[test]
+fn claims_cite_the_mean_field_theory_beside_the_measurement() {
+    use initlab::theory::Phase;
+    let van = vanishing_relu(&[10], 128, 0);
+    let he = cited(&van, "he-normal, relu");
+    let xa = cited(&van, "xavier-normal, relu");
+    // ReLU: χ₁ = σ_w²/2 — He 2/2 = 1 (critical), Xavier on a square layer 1/2 (ordered).
+    assert!((he.chi1 - 1.0).abs() < 1e-9, "{he:?}");
+    assert!((xa.chi1 - 0.5).abs() < 1e-9, "{xa:?}");
+    assert_eq!((he.phase, xa.phase), (Phase::Critical, Phase::Ordered));
+    // The predicted factor per layer is √χ₁ both ways, and the measurement (width 128,
+    // 256 rows) agrees within 0.03 per layer.
+    for t in [&he, &xa] {
+        let f = t.forward_per_layer.unwrap();
+        let b = t.backward_per_layer.unwrap();
+        assert!((f - t.chi1.sqrt()).abs() < 1e-9 && (b - t.chi1.sqrt()).abs() < 1e-9);
+        assert!((t.measured_forward - f).abs() < 0.03, "{t:?}");
+        assert!((t.measured_backward - b).abs() < 0.03, "{t:?}");
+    }
+    // He on tanh: σ_w² = 2 is chaotic (χ₁ ≈ 1.11); the gradient's predicted growth per
+    // layer matches the measured ×1.04 within 0.03.
+    let expl = claims::no_exploding(30, 128, 0);
+    let tanh = cited(&expl, "he-normal, tanh");
+    assert_eq!(tanh.phase, Phase::Chaotic);
+    assert!((tanh.sigma_w2 - 2.0).abs() < 1e-12 && (tanh.chi1 - 1.106).abs() < 0.005);
+    let b = tanh.backward_per_layer.unwrap();
+    assert!(
+        b > 1.0 && (tanh.measured_backward - b).abs() < 0.03,
+        "{tanh:?}"
+    );
+    // Xavier with sigmoid: χ₁ ≤ σ_w²/16 (σ′ ≤ 1/4), so the gradient shrinks ≈ √χ₁ per layer.
+    let xs = xavier_balanced(&[Activation::Sigmoid], 10, 128, 0);
+    let sig = cited(&xs, "xavier-normal, sigmoid");
+    assert!(
+        sig.chi1 < 1.0 / 16.0 && sig.phase == Phase::Ordered,
+        "{sig:?}"
+    );
+    assert!((sig.measured_backward - sig.backward_per_layer.unwrap()).abs() < 0.03);
+    // The printed text carries σ_w², χ₁ and the phase, and the evidence the theory rows.
+    let text = claims::format_reports(&[van.clone(), expl]);
+    assert!(text.contains("χ₁ = 0.500, ordered"), "{text}");
+    assert!(text.contains("χ₁ = 1.000, critical"), "{text}");
+    assert!(text.contains("chaotic"), "{text}");
+    assert!(text.lines().all(|l| l.chars().count() <= 100), "{text}");
+    let chi1 = van
+        .evidence
+        .iter()
+        .find(|e| e.condition.starts_with("xavier-normal") && e.measure == "theory: chi1")
+        .unwrap();
+    assert!((chi1.value - 0.5).abs() < 1e-9);
+    // No theory where none applies: zero weights.
+    let zeros = claims::zeros_make_clones(None, 1);
+    assert!(zeros.checks.iter().all(|c| c.theory.is_none()));
+}

@@ -186,6 +186,17 @@ figcaption{margin-top:.5em;color:#333;max-width:900px}\
 pre{background:#f7f7f7;border:1px solid #e4e4e4;padding:10px;overflow:auto;font-size:.88em}\
 ul.formulas{list-style:none;padding-left:0}ul.formulas li{margin:.25em 0}code{font-size:.95em}";
 
+/// `classes: 0 = setosa, 1 = versicolor, …`: class `i` (the network's output `i`) is
+/// `names[i]`, as the terminal summary lists them.
+pub fn classes_line(names: &[String]) -> String {
+    let list: Vec<String> = names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| format!("{i} = {n}"))
+        .collect();
+    format!("classes: {}", list.join(", "))
+}
+
 /// Builds the report page.
 pub fn render(results: &Results, pictures: &[Picture], formulas: &[(String, String)]) -> String {
     let name = results.name();
@@ -205,6 +216,13 @@ pub fn render(results: &Results, pictures: &[Picture], formulas: &[(String, Stri
             out,
             "<p class=\"note\">Made with initlab {}.</p>",
             escape(&v)
+        );
+    }
+    if let Some(names) = results.class_names().filter(|n| !n.is_empty()) {
+        let _ = writeln!(
+            out,
+            "<p class=\"classes\">{}</p>",
+            escape(&classes_line(&names))
         );
     }
 
@@ -260,6 +278,24 @@ pub fn render(results: &Results, pictures: &[Picture], formulas: &[(String, Stri
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn classes_come_from_config_toml_strings_only() {
+        let with = |config: &str| Results {
+            config: Some(config.to_string()),
+            ..Results::default()
+        };
+        let r = with("name = \"x\"\nclasses = [\"a<b\", \"c\"]\n");
+        assert_eq!(r.class_names().unwrap(), ["a<b", "c"]);
+        let page = render(&r, &[], &[]);
+        assert!(page.contains("<p class=\"classes\">classes: 0 = a&lt;b, 1 = c</p>"));
+        // Numeric labels (no key), a non-string entry or a broken file: no line.
+        for config in ["name = \"x\"\n", "classes = [\"a\", 1]\n", "classes = [\n"] {
+            let r = with(config);
+            assert_eq!(r.class_names(), None, "{config}");
+            assert!(!render(&r, &[], &[]).contains("class=\"classes\""));
+        }
+    }
 
     #[test]
     fn escapes_markup() {

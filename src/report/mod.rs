@@ -12,6 +12,8 @@
 //!   script (`explorer.js`) with an epoch slider; the static pictures stay for readers
 //!   without scripts.
 //! - [`palette`] gives each init the same colour in every chart.
+//! - Data with named classes (`classes = [...]` in `config.toml`) are shown by name: a
+//!   `classes: 0 = setosa, ...` line under the report's title and in the boundary legend.
 
 pub mod chart;
 pub mod histograms;

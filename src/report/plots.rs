@@ -576,6 +576,21 @@ fn confidence_level(conf: Option<f64>) -> u8 {
     }
 }
 
+/// Longest class name the boundary legend shows in full: about what fits its column
+/// after `9 = ` in bold.
+const LEGEND_NAME_CHARS: usize = 16;
+
+/// A class name as the boundary legend shows it: cut to [`LEGEND_NAME_CHARS`] characters
+/// with `…` (report.html lists the names in full).
+fn legend_name(name: &str) -> String {
+    if name.chars().count() <= LEGEND_NAME_CHARS {
+        name.to_string()
+    } else {
+        let cut: String = name.chars().take(LEGEND_NAME_CHARS - 1).collect();
+        format!("{cut}…")
+    }
+}
+
 /// `boundary.svg`: decision regions per init × activation, training points on top.
 pub fn boundary(results: &Results) -> anyhow::Result<Option<Picture>> {
     let Some(grid) = results.boundary.as_deref().filter(|g| !g.is_empty()) else {
@@ -701,16 +716,23 @@ pub fn boundary(results: &Results) -> anyhow::Result<Option<Picture>> {
                     }))?;
                 }
             }
+            let names = results.class_names().unwrap_or_default();
             let mut leg = vec![Legend::Heading("class".into())];
             for k in &classes {
-                leg.push(Legend::Swatch(
-                    format!("class {k}: point"),
-                    rgb(class_color(*k)),
-                ));
-                leg.push(Legend::Swatch(
-                    format!("class {k}: region"),
-                    rgb(class_color(*k).lighten(0.5)),
-                ));
+                let (point, region) = (rgb(class_color(*k)), rgb(class_color(*k).lighten(0.5)));
+                match names.get(*k) {
+                    // A named class gets its own line, so that a long name does not push
+                    // "point"/"region" out of the legend column.
+                    Some(name) => {
+                        leg.push(Legend::Heading(format!("{k} = {}", legend_name(name))));
+                        leg.push(Legend::Swatch("point".into(), point));
+                        leg.push(Legend::Swatch("region".into(), region));
+                    }
+                    None => {
+                        leg.push(Legend::Swatch(format!("class {k}: point"), point));
+                        leg.push(Legend::Swatch(format!("class {k}: region"), region));
+                    }
+                }
             }
             leg.push(Legend::Heading("".into()));
             leg.push(Legend::Heading("paler = less confident".into()));
@@ -891,6 +913,14 @@ pub fn all(results: &Results) -> anyhow::Result<Vec<Picture>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_class_names_are_cut_for_the_legend() {
+        assert_eq!(legend_name("setosa"), "setosa");
+        assert_eq!(legend_name("exactly-16-chars"), "exactly-16-chars");
+        assert_eq!(legend_name("iris-versicolor-long"), "iris-versicolor…");
+        assert_eq!(legend_name("ééééééééééééééééé").chars().count(), 16);
+    }
 
     #[test]
     fn edges_surround_cells() {

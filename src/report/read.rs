@@ -116,6 +116,19 @@ impl Results {
         self.config_str("description")
     }
 
+    /// The class names from `config.toml`'s top-level `classes = [...]` (written for data
+    /// whose CSV label column names its classes, class `i` being `classes[i]`); `None` for
+    /// numeric labels, an absent or unparsable file, or an entry that is not a string.
+    pub fn class_names(&self) -> Option<Vec<String>> {
+        let table: toml::Table = self.config.as_deref()?.parse().ok()?;
+        table
+            .get("classes")?
+            .as_array()?
+            .iter()
+            .map(|v| v.as_str().map(str::to_string))
+            .collect()
+    }
+
     /// A top-level string of `config.toml`; `None` if absent or the file does not parse.
     pub fn config_str(&self, key: &str) -> Option<String> {
         let table: toml::Table = self.config.as_deref()?.parse().ok()?;
