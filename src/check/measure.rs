@@ -368,21 +368,9 @@ fn distinct_units_in(
     layer: usize,
     which: &str,
 ) -> Result<usize, String> {
-    let clean = |s: &str| -> String {
-        s.chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || c == '-' || c == '.' {
-                    c
-                } else {
-                    '_'
-                }
-            })
-            .collect()
-    };
     let stem = format!(
-        "{}_{}_seed{seed}_layer{layer}_{which}",
-        clean(start),
-        clean(activation)
+        "{}_layer{layer}_{which}",
+        crate::experiment::output::weight_file_stem(start, activation, seed)
     );
     let wdir = dir.join("weights");
     let weight = wdir.join(format!("{stem}_weight.npy"));

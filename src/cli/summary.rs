@@ -102,12 +102,8 @@ pub fn format_summary(rows: &[SummaryRow], target: Option<f64>) -> String {
 /// The line under the summary for data with named classes: `classes: 0 = setosa, 1 =
 /// versicolor, 2 = virginica` (the order of the network's outputs).
 pub fn format_classes(names: &[String]) -> String {
-    let list: Vec<String> = names
-        .iter()
-        .enumerate()
-        .map(|(i, n)| format!("{i} = {n}"))
-        .collect();
-    format!("classes: {}\n", list.join(", "))
+    // The same line as the report's header.
+    format!("{}\n", crate::report::html::classes_line(names))
 }
 
 #[cfg(test)]

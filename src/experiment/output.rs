@@ -249,14 +249,10 @@ fn write_keyed<R: serde::Serialize>(
     Ok(())
 }
 
-/// Writes one run's initial and final weights and biases as `.npy` into `wdir`
-/// (`weights/`): `<init>_<activation>_seed<S>_layer<L>_<initial|final>_<weight|bias>.npy`,
-/// weight `(out, in)` as `torch.nn.Linear(in, out).weight`.
-fn write_run_weights<T: Float + ndarray_npy::WritableElement>(
-    wdir: &Path,
-    key: &RunKey,
-    snapshot: &Snapshot<T>,
-) -> Result<()> {
+/// The file-name stem of one run's saved weights, `<init>_<activation>_seed<S>`, with every
+/// character other than ASCII letters, digits, `-` and `.` replaced by `_`; the files are
+/// `<stem>_layer<L>_<initial|final>_<weight|bias>.npy` under `weights/`.
+pub fn weight_file_stem(init: &str, activation: &str, seed: u64) -> String {
     let clean = |s: &str| -> String {
         s.chars()
             .map(|c| {
@@ -268,12 +264,18 @@ fn write_run_weights<T: Float + ndarray_npy::WritableElement>(
             })
             .collect()
     };
-    let stem = format!(
-        "{}_{}_seed{}",
-        clean(&key.init),
-        clean(&key.activation),
-        key.seed
-    );
+    format!("{}_{}_seed{seed}", clean(init), clean(activation))
+}
+
+/// Writes one run's initial and final weights and biases as `.npy` into `wdir`
+/// (`weights/`): `<init>_<activation>_seed<S>_layer<L>_<initial|final>_<weight|bias>.npy`,
+/// weight `(out, in)` as `torch.nn.Linear(in, out).weight`.
+fn write_run_weights<T: Float + ndarray_npy::WritableElement>(
+    wdir: &Path,
+    key: &RunKey,
+    snapshot: &Snapshot<T>,
+) -> Result<()> {
+    let stem = weight_file_stem(&key.init, &key.activation, key.seed);
     for (which, layers) in [("initial", &snapshot.initial), ("final", &snapshot.final_)] {
         for (l, layer) in layers.iter().enumerate() {
             for (part, write) in [("weight", true), ("bias", false)] {
