@@ -84,12 +84,23 @@ pub(super) unsafe fn pack_panels<T: GemmScalar>(
                 continue;
             }
             if lane == 1 && lanes == width {
-                for p in 0..kc {
-                    std::ptr::copy_nonoverlapping(
-                        base.offset(p as isize * step),
-                        panel.add(p * width),
-                        width,
-                    );
+                // Lanes contiguous: one fixed-size copy per step. The width is matched to a
+                // constant so each copy compiles to a few vector moves; a `copy_nonoverlapping`
+                // of a run-time length would call `memcpy` for every 6 or 16 values (17 % of
+                // a W4 step before this).
+                match width {
+                    16 => copy_rows::<T, 16>(panel, base, step, kc),
+                    8 => copy_rows::<T, 8>(panel, base, step, kc),
+                    6 => copy_rows::<T, 6>(panel, base, step, kc),
+                    _ => {
+                        for p in 0..kc {
+                            std::ptr::copy_nonoverlapping(
+                                base.offset(p as isize * step),
+                                panel.add(p * width),
+                                width,
+                            );
+                        }
+                    }
                 }
             } else if lane.unsigned_abs() <= step.unsigned_abs() {
                 // Lanes are the short stride: read `width` values per step.
@@ -119,5 +130,20 @@ pub(super) unsafe fn pack_panels<T: GemmScalar>(
             }
         }
         r += width;
+    }
+}
+
+/// Copies `kc` runs of `W` contiguous values, run `p` from `src + p·step`, to `dst + p·W`.
+///
+/// # Safety
+/// Every run must be readable and `dst` writable for `kc · W` values.
+#[inline(always)]
+unsafe fn copy_rows<T: Copy, const W: usize>(dst: *mut T, src: *const T, step: isize, kc: usize) {
+    for p in 0..kc {
+        // SAFETY: caller contract; unaligned reads and writes of a `[T; W]`.
+        unsafe {
+            let run = (src.offset(p as isize * step) as *const [T; W]).read_unaligned();
+            (dst.add(p * W) as *mut [T; W]).write_unaligned(run);
+        }
     }
 }
