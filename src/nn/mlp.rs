@@ -335,9 +335,7 @@ impl<T: Float> Mlp<T> {
             ws.logits().dim(),
             "one output delta per logit of the last forward pass"
         );
-        ws.deltas[last]
-            .slice_mut(s![..ws.rows, ..])
-            .assign(&delta_out);
+        rows_mut(&mut ws.deltas[last], ws.rows).assign(&delta_out);
         self.backward_from_output(x, ws, grads);
     }
 
@@ -397,7 +395,7 @@ impl<T: Float> Mlp<T> {
             return ws.delta(layer).to_owned();
         }
         let mut out = Array2::zeros((ws.rows, self.layers[layer].outputs()));
-        let delta_above = ws.deltas[layer + 1].slice(s![..ws.rows, ..]);
+        let delta_above = rows_of(&ws.deltas[layer + 1], ws.rows);
         let weight = self.layers[layer + 1].weight.view();
         matmul_into(
             delta_above,
