@@ -7,10 +7,9 @@ Run from the repository root:
 It writes one JSON file per case to tests/fixtures/pytorch/<case>.json.  It
 also re-runs every case with an independent numpy implementation (hand-written
 forward and backward passes, hand-written optimizer updates, no torch) and
-fails unless it reproduces torch's first 50 losses of every case to 1e-13,
-and, for the cases whose whole trajectory is reproducible (reliable_steps ==
-200, see below), all 200 losses to 1e-13 and the final parameters, running
-statistics and eval loss to 1e-12.
+fails unless every case's whole trajectory is reproducible (reliable_steps ==
+200, see below) and the numpy side reproduces all 200 losses to 1e-13 and the
+final parameters, running statistics and eval loss to 1e-12.
 
 Conventions (tests/pytorch/README.md repeats them; the Rust tests rebuild the
 same numbers from that text).  Every input is built with exact rational
@@ -81,14 +80,20 @@ row-major); BatchNorm cases also running_mean and running_var (lists of lists,
 one list per BatchNorm layer in network order) and eval_loss (the loss with
 model.eval(), i.e. normalizing with the running statistics, under
 torch.no_grad(), after the 200 steps); residual also alpha (float); and
-reliable_steps: how many leading losses are reproducible at all.  Some cases
-amplify rounding differences: this script reruns each case with an
-independent numpy implementation and with torch after changing the initial
-parameters by a few ulps (parameter k times 1 -/+ 2**-50, sign alternating
-with k), and reliable_steps is the number of leading losses that all three
-reruns reproduce to 1e-13.  Past it no independent f64 implementation can be
-expected to match to 1e-12; when reliable_steps < steps, final_params,
-running statistics and eval_loss cannot be either.
+reliable_steps: how many leading losses are reproducible at all.  A chaotic
+trajectory amplifies rounding differences (a few ulps become 1e-12 and more
+within some steps), and past that point no independent f64 implementation can
+match torch to 1e-12.  This script reruns each case with an independent numpy
+implementation and with torch after changing the initial parameters by a few
+ulps (parameter k times 1 -/+ 2**-50, sign alternating with k), and
+reliable_steps is the number of leading losses that all three reruns
+reproduce to 1e-13.  The hyper-parameters of layernorm (SGD lr 0.05),
+pre-layernorm-residual (Adam lr 0.0005) and batchnorm-adamw (AdamW lr 0.0005,
+eps 1e-3) were chosen for this: with the larger learning rates tried (SGD
+lr 0.1; Adam lr 0.01 down to 0.001; AdamW lr 0.01 down to 0.0015 with eps
+1e-3) these three trajectories turn chaotic before step 200 (figures in the
+README).  The script fails unless reliable_steps == 200 for every
+case, so the Rust tests can compare every loss and the end state.
 """
 
 import json
@@ -176,10 +181,14 @@ PRE_LN_BLOCK = ("residual",
                 [("layernorm", 8), ("dense", 8, 8), ("gelu",), ("dense", 8, 8)],
                 None, "fixed")
 
+# The learning rates (and batchnorm-adamw's eps) of layernorm,
+# pre-layernorm-residual and batchnorm-adamw are small on purpose: with larger
+# ones these trajectories turn chaotic and amplify rounding differences past
+# 1e-12 before step 200 (see reliable_steps and tests/pytorch/README.md).
 CASES = [
     ("layernorm",
      [("dense", 5, 8), ("layernorm", 8), ("tanh",), ("dense", 8, 3)],
-     ("sgd", dict(lr=0.1))),
+     ("sgd", dict(lr=0.05))),
     ("batchnorm",
      [("dense", 5, 8), ("batchnorm", 8), ("relu",), ("dense", 8, 3)],
      ("sgd", dict(lr=0.1, momentum=0.9))),
@@ -195,7 +204,7 @@ CASES = [
      ("sgd", dict(lr=0.05))),
     ("pre-layernorm-residual",
      [("dense", 5, 8), PRE_LN_BLOCK, PRE_LN_BLOCK, ("layernorm", 8), ("dense", 8, 3)],
-     ("adam", dict(lr=0.01, betas=(0.9, 0.999), eps=1e-8))),
+     ("adam", dict(lr=0.0005, betas=(0.9, 0.999), eps=1e-8))),
     ("gelu", gelu_net("gelu"), ("sgd", dict(lr=0.1))),
     ("gelu-tanh", gelu_net("gelu_tanh"), ("sgd", dict(lr=0.1))),
     ("silu", gelu_net("silu"), ("sgd", dict(lr=0.1))),
@@ -213,7 +222,7 @@ CASES = [
     ("batchnorm-adamw",
      [("dense", 5, 8), ("batchnorm", 8), ("tanh",), ("dense", 8, 8), ("batchnorm", 8),
       ("tanh",), ("dense", 8, 3)],
-     ("adamw", dict(lr=0.01, weight_decay=0.05))),
+     ("adamw", dict(lr=0.0005, betas=(0.9, 0.999), eps=1e-3, weight_decay=0.05))),
 ]
 
 
@@ -709,14 +718,13 @@ def main():
               f" {'':>15} {r[6]:>7.0e} {r[7]:>7.0e} {r[8]:>7.0e} {r[9]:>7.0e}")
     for r in rows:
         case, reliable, d_head, d_loss, d_param, d_extra = r[0], r[5], r[6], r[7], r[8], r[9]
-        # every case: the conventions are reproduced independently
-        assert reliable >= CHECK_PREFIX, f"{case}: only {reliable} reliable steps"
+        # every case: the conventions are reproduced independently, and the
+        # whole trajectory is reproducible (not chaotic), so the end state is too
         assert d_head <= 1e-13, f"{case}: numpy's first {CHECK_PREFIX} losses differ by {d_head}"
-        # well-conditioned cases: the whole trajectory and the end state too
-        if reliable == STEPS:
-            assert d_loss <= RELIABLE_TOL, f"{case}: numpy losses differ by {d_loss}"
-            assert d_param <= 1e-12, f"{case}: numpy final params differ by {d_param}"
-            assert d_extra <= 1e-12, f"{case}: numpy BatchNorm results differ by {d_extra}"
+        assert reliable == STEPS, f"{case}: only {reliable} reliable steps"
+        assert d_loss <= RELIABLE_TOL, f"{case}: numpy losses differ by {d_loss}"
+        assert d_param <= 1e-12, f"{case}: numpy final params differ by {d_param}"
+        assert d_extra <= 1e-12, f"{case}: numpy BatchNorm results differ by {d_extra}"
     print(f"wrote {len(rows)} cases to {os.path.relpath(OUT_DIR)}")
     return 0
 
