@@ -25,6 +25,7 @@
 //! layer both ways (Xavier: √0.5 ≈ ×0.71, He: ×1); for tanh and sigmoid it depends on the
 //! depth, as q moves towards q*. Every cited number is computed, none is written in.
 
+use crate::nn::ParamSet;
 use std::fmt::Write as _;
 use std::io::{self, Write};
 use std::sync::atomic::AtomicBool;
@@ -501,11 +502,7 @@ pub fn zeros_make_clones(bias: Option<&str>, threads: usize) -> ClaimReport {
         ..ExperimentSpec::new(
             "claims-clones",
             DataSpec::new("xor"),
-            NetworkSpec {
-                hidden: vec![4],
-                activations: vec![Activation::Tanh],
-                loss: Loss::BinaryCrossEntropy,
-            },
+            NetworkSpec::new(vec![4], vec![Activation::Tanh], Loss::BinaryCrossEntropy),
             TrainingSpec {
                 log_every: 1000,
                 ..TrainingSpec::new(1000, 0.5)
@@ -522,7 +519,20 @@ pub fn zeros_make_clones(bias: Option<&str>, threads: usize) -> ClaimReport {
     for (label, runs) in train_runs(spec, threads) {
         let distinct: Vec<usize> = runs
             .iter()
-            .map(|r| distinct_units(&r.snapshot.as_ref().expect("weights kept").final_[0]))
+            .map(|r| {
+                let snapshot = r.snapshot.as_ref().expect("weights kept");
+                // Tensors 0 and 1: the first layer's weight and bias.
+                let shape = (snapshot.infos[0].shape[0], snapshot.infos[0].shape[1]);
+                let layer = crate::nn::Dense {
+                    weight: ndarray::Array2::from_shape_vec(
+                        shape,
+                        snapshot.final_.tensor(0).to_vec(),
+                    )
+                    .expect("the first weight's shape"),
+                    bias: ndarray::Array1::from_vec(snapshot.final_.tensor(1).to_vec()),
+                };
+                distinct_units(&layer)
+            })
             .collect();
         let acc: Vec<f64> = runs
             .iter()
@@ -975,11 +985,11 @@ pub fn training_faster(activations: &[&str], threads: usize) -> ClaimReport {
                 noise: Some(0.1),
                 ..DataSpec::new("moons")
             },
-            NetworkSpec {
-                hidden: vec![16, 16, 16],
-                activations: activations.iter().map(|a| act(a)).collect(),
-                loss: Loss::SoftmaxCrossEntropy,
-            },
+            NetworkSpec::new(
+                vec![16, 16, 16],
+                activations.iter().map(|a| act(a)).collect(),
+                Loss::SoftmaxCrossEntropy,
+            ),
             TrainingSpec {
                 batch_size: Some(20),
                 log_every: 5,

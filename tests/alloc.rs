@@ -318,3 +318,117 @@ fn two_thread_training_allocates_nothing_between_logs() {
         "allocations in 2 epochs of two-thread training"
     );
 }
+
+/// A network of every layer kind: LayerNorm, BatchNorm, a residual block with a learnable α
+/// and a projection, GELU and SiLU.
+fn layered<T: Float>(inputs: usize) -> initlab::nn::Network<T> {
+    use initlab::nn::dense::Dense;
+    use initlab::nn::{Alpha, BatchNorm, Layer, LayerNorm, Network, Residual};
+    let layers = vec![
+        Layer::Dense(Dense::zeros(inputs, 16)),
+        Layer::BatchNorm(BatchNorm::new(16)),
+        Layer::Activation(Activation::Gelu),
+        Layer::Residual(Residual {
+            body: vec![
+                Layer::LayerNorm(LayerNorm::new(16)),
+                Layer::Dense(Dense::zeros(16, 12)),
+                Layer::Activation(Activation::Silu),
+                Layer::Dense(Dense::zeros(12, 12)),
+            ],
+            projection: Some(Dense::zeros(16, 12)),
+            alpha: Alpha::Learnable(ndarray::Array1::from_elem(1, T::of(0.5))),
+        }),
+        Layer::Activation(Activation::Tanh),
+        Layer::Dense(Dense::zeros(12, 3)),
+    ];
+    let mut network = Network::new(inputs, layers, Loss::SoftmaxCrossEntropy).unwrap();
+    network.initialize(&"he-normal".parse::<Init>().unwrap(), None, 1);
+    network
+}
+
+/// The layer engine's step (forward, backward, running statistics, Adam, AdamW, RMSprop,
+/// SGD with Nesterov momentum) allocates nothing after the first, on one thread.
+#[test]
+fn layer_engine_steps_allocate_nothing() {
+    use initlab::nn::{Adam, NetworkWorkspace, Optimizer, ParamList, RmsProp};
+    let mut nesterov = Sgd::with(0.01, 0.9, 1e-4);
+    nesterov.nesterov = true;
+    for optimizer in [
+        Optimizer::Adam(Adam::new(1e-3)),
+        Optimizer::Adam(Adam::adamw(1e-3)),
+        Optimizer::RmsProp(RmsProp::new(1e-3)),
+        Optimizer::Sgd(nesterov),
+    ] {
+        let (x, y) = data::<f32>(40, 5);
+        let mut network = layered::<f32>(5);
+        let mut ws = NetworkWorkspace::new(&network, 40);
+        let mut grads = ParamList::zeros_like(&network);
+        let mut optimizer = optimizer;
+        optimizer.prepare(&network);
+        let mut step = |network: &mut initlab::nn::Network<f32>| {
+            let loss =
+                network.loss_and_gradients(x.view(), TargetsView::Classes(&y), &mut ws, &mut grads);
+            network.update_running_statistics(&ws);
+            optimizer.step(network, &grads, 1);
+            loss
+        };
+        step(&mut network);
+        let n = count(|| {
+            for _ in 0..20 {
+                assert!(step(&mut network).is_finite());
+            }
+        });
+        assert_eq!(n, 0, "{optimizer:?}: 20 steps allocated {n} times");
+    }
+}
+
+/// Mini-batch training of the layer engine through `train` with Adam allocates nothing
+/// between logged epochs (counted from the checkpoint at epoch 6 to the one at 12: 72 steps,
+/// shuffles and one evaluation in both modes).
+#[test]
+fn layer_engine_minibatch_epochs_allocate_nothing() {
+    let (x, y) = data::<f64>(90, 5);
+    let mut network = layered::<f64>(5);
+    let mut adam = initlab::nn::Adam::new(1e-3);
+    let config = TrainConfig {
+        epochs: 18,
+        batch_size: 8,
+        log_every: 6,
+        threads: 1,
+    };
+    let mut rng = <rand_chacha::ChaCha8Rng as rand::SeedableRng>::seed_from_u64(3);
+    let split = Split {
+        x: x.view(),
+        targets: TargetsView::Classes(&y),
+    };
+    let mut inside = None;
+    let history = train(
+        &mut network,
+        &mut adam,
+        split,
+        None,
+        &config,
+        &mut rng,
+        None,
+        |cp| {
+            match cp.record.epoch {
+                6 => {
+                    reset();
+                    set_counting(true);
+                }
+                12 => {
+                    set_counting(false);
+                    inside = Some(allocations());
+                }
+                _ => {}
+            }
+            ControlFlow::Continue(())
+        },
+    );
+    assert_eq!(history.steps, 18 * 12);
+    assert_eq!(
+        inside,
+        Some(0),
+        "allocations in 6 epochs of mini-batch training"
+    );
+}

@@ -9,6 +9,7 @@
 //! - [`record`]: the rows of every CSV file (written and read by [`crate::csvfile`]);
 //! - [`merge`]: shard results directories → one.
 
+pub mod build;
 pub mod execute;
 pub mod load;
 pub mod merge;

@@ -18,6 +18,7 @@ use super::Experiment;
 use super::record::{Keyed, Metrics, PointRow, RunKey, Summarizer, SummaryRow};
 use super::runner::{RunResult, Snapshot};
 use crate::csvfile::{CsvFile, write_rows};
+use crate::nn::ParamSet;
 
 /// A staging directory that becomes the results directory on [`Staging::commit`] and is
 /// removed if dropped before.
@@ -267,27 +268,46 @@ pub fn weight_file_stem(init: &str, activation: &str, seed: u64) -> String {
     format!("{}_{}_seed{seed}", clean(init), clean(activation))
 }
 
-/// Writes one run's initial and final weights and biases as `.npy` into `wdir`
-/// (`weights/`): `<init>_<activation>_seed<S>_layer<L>_<initial|final>_<weight|bias>.npy`,
-/// weight `(out, in)` as `torch.nn.Linear(in, out).weight`.
+/// Writes one run's initial and final parameters as `.npy` into `wdir` (`weights/`):
+/// `<init>_<activation>_seed<S>_layer<L>_<initial|final>_<kind>.npy`, with PyTorch's name
+/// for the kind (`weight`, `bias`; a norm layer's gain and shift are its `weight` and
+/// `bias`; `alpha`), so each file loads into the PyTorch module's attribute of that name: a
+/// dense weight is `(out, in)` as `torch.nn.Linear(in, out).weight`. `L` is the 1-based
+/// layer; inside a residual block `L-body<i>` (1-based) or `L-projection`.
 fn write_run_weights<T: Float + ndarray_npy::WritableElement>(
     wdir: &Path,
     key: &RunKey,
     snapshot: &Snapshot<T>,
 ) -> Result<()> {
     let stem = weight_file_stem(&key.init, &key.activation, key.seed);
-    for (which, layers) in [("initial", &snapshot.initial), ("final", &snapshot.final_)] {
-        for (l, layer) in layers.iter().enumerate() {
-            for (part, write) in [("weight", true), ("bias", false)] {
-                let path = wdir.join(format!("{stem}_layer{}_{which}_{part}.npy", l + 1));
-                let result = if write {
-                    ndarray_npy::write_npy(&path, &layer.weight)
-                } else {
-                    ndarray_npy::write_npy(&path, &layer.bias)
-                };
-                result.with_context(|| format!("cannot write {}", path.display()))?;
-            }
+    for (which, values) in [("initial", &snapshot.initial), ("final", &snapshot.final_)] {
+        for (i, info) in snapshot.infos.iter().enumerate() {
+            let layer = weight_layer_name(&info.layer);
+            let part = info.kind.torch_name();
+            let path = wdir.join(format!("{stem}_layer{layer}_{which}_{part}.npy"));
+            let array = ndarray::ArrayView::from_shape(info.shape.as_slice(), values.tensor(i))
+                .expect("a parameter's values match its shape");
+            ndarray_npy::write_npy(&path, &array)
+                .with_context(|| format!("cannot write {}", path.display()))?;
         }
     }
     Ok(())
+}
+
+/// A parameter's layer path (`"2"`, `"3.body.0"`, `"3.projection"`, 0-based) as it appears
+/// in weight file names (`3`, `4-body1`, `4-projection`, 1-based).
+fn weight_layer_name(path: &str) -> String {
+    let mut parts = path.split('.');
+    let top: usize = parts.next().and_then(|p| p.parse().ok()).unwrap_or(0);
+    let mut name = (top + 1).to_string();
+    while let Some(part) = parts.next() {
+        match part {
+            "body" => {
+                let i: usize = parts.next().and_then(|p| p.parse().ok()).unwrap_or(0);
+                name.push_str(&format!("-body{}", i + 1));
+            }
+            other => name.push_str(&format!("-{other}")),
+        }
+    }
+    name
 }

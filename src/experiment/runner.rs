@@ -15,12 +15,13 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::data::Dataset;
 use crate::nn::float::DenormalMode;
-use crate::nn::{Dense, EpochRecord, Float, Mlp, Sgd, TrainConfig, train};
+use crate::nn::{EpochRecord, Float, Mlp, ParamInfo, ParamList, Parameters, TrainConfig, train};
 
+use super::build;
 use super::prepare::{Prepared, prepare};
 use super::reorder::ReorderWindow;
 use super::spec::{ExperimentSpec, ResolvedInit};
-use super::stats::{LayerStats, Probe};
+use super::stats::{LayerStats, NetworkProbe, Probe};
 use crate::nn::histogram::HistogramBin;
 
 /// Resolution of the decision-boundary grid (points per axis).
@@ -54,13 +55,21 @@ pub struct BoundaryPoint {
     pub confidence: f64,
 }
 
-/// Weights and biases of every layer, at the start and the end of a run.
+/// Every parameter tensor, at the start and the end of a run.
 #[derive(Clone, Debug)]
 pub struct Snapshot<T> {
+    /// Each tensor's name and shape, in the model's parameter order.
+    pub infos: Vec<ParamInfo>,
     /// Before training.
-    pub initial: Vec<Dense<T>>,
+    pub initial: ParamList<T>,
     /// After training.
-    pub final_: Vec<Dense<T>>,
+    pub final_: ParamList<T>,
+}
+
+impl<T: Float> Snapshot<T> {
+    fn start<M: Parameters<T>>(model: &M) -> (Vec<ParamInfo>, ParamList<T>) {
+        (model.infos(), ParamList::copy_of(model))
+    }
 }
 
 /// Everything one run produced.
@@ -348,6 +357,9 @@ fn run_one<T: Float>(
     let data: Prepared<T> = prepare(dataset, &spec.data, &mut split_rng);
     let activation = spec.network.activations[run.activation];
     let init = &inits[run.init];
+    if !spec.network.runs_as_mlp(activation) {
+        return run_network(shared, run, options, gemm_threads, stop, at_epoch, data);
+    }
     let mut sizes = vec![dataset.n_features()];
     sizes.extend_from_slice(&spec.network.hidden);
     sizes.push(outputs);
@@ -370,7 +382,7 @@ fn run_one<T: Float>(
     {
         lsuv_stuck = mlp.lsuv(probe.inputs(), tolerance, max_iterations);
     }
-    let initial = options.save_weights.then(|| mlp.layers.clone());
+    let initial = options.save_weights.then(|| Snapshot::start(&mlp));
 
     let t = &spec.training;
     let config = TrainConfig {
@@ -379,7 +391,10 @@ fn run_one<T: Float>(
         log_every: t.log_every,
         threads: gemm_threads,
     };
-    let mut optimizer = Sgd::with(t.learning_rate, t.momentum, t.weight_decay);
+    let mut optimizer = t
+        .optimizer
+        .build::<T>(t.learning_rate, t.momentum, t.weight_decay)
+        .expect("the experiment was validated");
     let mut batch_rng = ChaCha8Rng::seed_from_u64(derive_seed(run.seed, BATCHES));
     let mut layers = Vec::new();
     let histogram_epochs = spec.histogram_epoch_list();
@@ -419,16 +434,116 @@ fn run_one<T: Float>(
         layers,
         boundary,
         histograms,
-        snapshot: initial.map(|initial| Snapshot {
+        snapshot: initial.map(|(infos, initial)| Snapshot {
+            infos,
             initial,
-            final_: mlp.layers.clone(),
+            final_: ParamList::copy_of(&mlp),
         }),
         lsuv_stuck,
     })
 }
 
+/// [`run_one`] for a network the fused fast path does not run (norm layers, residual
+/// blocks, GELU/SiLU, an explicit layer list): the layer engine, [`Network`], with the same
+/// data, split, batch order and start as an [`Mlp`] of the same dense layers would get.
+fn run_network<T: Float>(
+    shared: Shared<'_>,
+    run: &RunSpec,
+    options: &RunOptions,
+    gemm_threads: usize,
+    stop: &AtomicBool,
+    at_epoch: &mut dyn FnMut(usize),
+    data: Prepared<T>,
+) -> Option<RunResult<T>> {
+    let Shared {
+        spec,
+        inits,
+        dataset,
+        outputs,
+    } = shared;
+    let activation = spec.network.activations[run.activation];
+    let init = &inits[run.init];
+    let mut network = build::network_layers::<T>(
+        &spec.network.shape(),
+        dataset.n_features(),
+        outputs,
+        activation,
+        spec.network.loss,
+    )
+    .expect("the experiment was validated");
+    network.initialize(
+        &init.init,
+        init.bias.as_ref(),
+        derive_seed(run.seed, WEIGHTS),
+    );
+    let initial = options.save_weights.then(|| Snapshot::start(&network));
+    let mut probe = NetworkProbe::new(&network, data.train.x.view(), data.train.targets.view());
+    let t = &spec.training;
+    let config = TrainConfig {
+        epochs: t.epochs,
+        batch_size: t.batch_size.unwrap_or(usize::MAX),
+        log_every: t.log_every,
+        threads: gemm_threads,
+    };
+    let mut optimizer = t
+        .optimizer
+        .build::<T>(t.learning_rate, t.momentum, t.weight_decay)
+        .expect("the experiment was validated");
+    let mut batch_rng = ChaCha8Rng::seed_from_u64(derive_seed(run.seed, BATCHES));
+    let mut layers = Vec::new();
+    let history = train(
+        &mut network,
+        &mut optimizer,
+        data.train.view(),
+        data.test.as_ref().map(|t| t.view()),
+        &config,
+        &mut batch_rng,
+        Some(stop),
+        |checkpoint| {
+            at_epoch(checkpoint.record.epoch);
+            layers.extend(probe.measure(
+                checkpoint.model,
+                checkpoint.weights_before_step,
+                checkpoint.record.epoch,
+            ));
+            ControlFlow::Continue(())
+        },
+    );
+    if history.interrupted {
+        return None;
+    }
+    let boundary = if run.replicate == 0 && dataset.n_features() == 2 {
+        boundary_points(
+            &network.predict(grid_points::<T>(&data.train_f64).view()),
+            network.loss,
+            &data.train_f64,
+        )
+    } else {
+        Vec::new()
+    };
+    Some(RunResult {
+        spec: run.clone(),
+        records: history.records,
+        layers,
+        boundary,
+        histograms: Vec::new(),
+        snapshot: initial.map(|(infos, initial)| Snapshot {
+            infos,
+            initial,
+            final_: ParamList::copy_of(&network),
+        }),
+        lsuv_stuck: Vec::new(),
+    })
+}
+
 /// Predictions on a regular grid covering the training points with a 10 % margin.
 pub fn decision_grid<T: Float>(mlp: &Mlp<T>, train: &Dataset) -> Vec<BoundaryPoint> {
+    let points = grid_points::<T>(train);
+    boundary_points(&mlp.predict(points.view()), mlp.loss, train)
+}
+
+/// The decision grid's points, (BOUNDARY_GRID², 2).
+fn grid_points<T: Float>(train: &Dataset) -> Array2<T> {
     let x = &train.features;
     let range = |c: usize| {
         let col = x.column(c);
@@ -447,7 +562,17 @@ pub fn decision_grid<T: Float>(mlp: &Mlp<T>, train: &Dataset) -> Vec<BoundaryPoi
             points[[j * n + i, 1]] = T::of(step(y0, y1, j));
         }
     }
-    let logits = mlp.predict(points.view());
+    points
+}
+
+/// Each grid point's predicted class and confidence from the model's logits.
+fn boundary_points<T: Float>(
+    logits: &Array2<T>,
+    loss: crate::nn::Loss,
+    train: &Dataset,
+) -> Vec<BoundaryPoint> {
+    let points = grid_points::<T>(train);
+    let n = BOUNDARY_GRID;
     let multi = logits.ncols() > 1;
     (0..n * n)
         .map(|r| {
@@ -464,7 +589,7 @@ pub fn decision_grid<T: Float>(mlp: &Mlp<T>, train: &Dataset) -> Vec<BoundaryPoi
                 (best, (z[best].f64() - max).exp() / sum)
             } else {
                 // One output: a logit (sigmoid losses) or a raw output read at 0.5 (mse).
-                let p = match mlp.loss {
+                let p = match loss {
                     crate::nn::Loss::Mse => z[0].f64().clamp(0.0, 1.0),
                     _ => crate::nn::float::sigmoid_f64(z[0].f64()),
                 };

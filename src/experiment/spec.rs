@@ -31,6 +31,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use super::build::{LayerSpec, NormPosition, NormSpec, OptimizerSpec, Shape, network_layers};
 use crate::nn::init::{Init, ParamValue, check_bias_init, parse_init};
 use crate::nn::{Activation, Loss};
 
@@ -259,16 +260,95 @@ pub enum LabelSpec {
     Name(String),
 }
 
-/// The network section.
+/// The network section (see [`crate::experiment::build`] for the three ways to describe a
+/// network). Keys left at their defaults are not written to `config.toml`, so files of
+/// plain networks keep their old form.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NetworkSpec {
-    /// Hidden layer widths, input side first.
+    /// Hidden layer widths, input side first (empty with `layers`).
+    #[serde(default)]
     pub hidden: Vec<usize>,
     /// The hidden activations to compare (every hidden layer of a run uses the same one).
     pub activations: Vec<Activation>,
     /// The loss (which fixes the output non-linearity).
     pub loss: Loss,
+    /// `none` (default), `layernorm` or `batchnorm` after each hidden dense layer (or in
+    /// each residual branch).
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub norm: NormSpec,
+    /// Where the norm goes: `pre` (default) or `post` (see [`NormPosition`]).
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub norm_position: NormPosition,
+    /// Residual blocks after the first hidden layer.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub residual: bool,
+    /// Dense layers per residual branch (default 2).
+    #[serde(default = "default_block", skip_serializing_if = "is_default_block")]
+    pub block: usize,
+    /// The residual branch scale α (default 1).
+    #[serde(default = "default_alpha", skip_serializing_if = "is_default_alpha")]
+    pub alpha: f64,
+    /// Whether α is learned (ReZero, SkipInit: `alpha = 0.0`, `alpha_learnable = true`).
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub alpha_learnable: bool,
+    /// An explicit list of layers instead of `hidden` (the output layer is added).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub layers: Option<Vec<LayerSpec>>,
+}
+
+impl NetworkSpec {
+    /// A plain network: `hidden` widths, each followed by the compared activation.
+    pub fn new(hidden: Vec<usize>, activations: Vec<Activation>, loss: Loss) -> Self {
+        NetworkSpec {
+            hidden,
+            activations,
+            loss,
+            norm: NormSpec::None,
+            norm_position: NormPosition::Pre,
+            residual: false,
+            block: default_block(),
+            alpha: default_alpha(),
+            alpha_learnable: false,
+            layers: None,
+        }
+    }
+
+    /// The shape keys, for [`crate::experiment::build::network_layers`].
+    pub fn shape(&self) -> Shape<'_> {
+        Shape {
+            hidden: &self.hidden,
+            norm: self.norm,
+            norm_position: self.norm_position,
+            residual: self.residual,
+            block: self.block,
+            alpha: self.alpha,
+            alpha_learnable: self.alpha_learnable,
+            layers: self.layers.as_deref(),
+        }
+    }
+
+    /// Whether a run with `activation` takes the fused fast path ([`crate::nn::Mlp`]): a
+    /// plain chain whose activation's derivative comes from its output.
+    pub fn runs_as_mlp(&self, activation: Activation) -> bool {
+        self.shape().is_plain() && activation.derivative_from_output()
+    }
+}
+
+fn is_default<T: Default + PartialEq>(value: &T) -> bool {
+    *value == T::default()
+}
+fn default_block() -> usize {
+    2
+}
+fn is_default_block(b: &usize) -> bool {
+    *b == 2
+}
+fn default_alpha() -> f64 {
+    1.0
+}
+fn is_default_alpha(a: &f64) -> bool {
+    *a == 1.0
 }
 
 /// The training section.
@@ -280,12 +360,13 @@ pub struct TrainingSpec {
     /// Rows per mini-batch; omitted = the whole training set (full-batch gradient descent).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub batch_size: Option<usize>,
-    /// Only `sgd` for now.
-    #[serde(default = "default_optimizer")]
-    pub optimizer: String,
-    /// SGD step size.
+    /// `sgd` (default), `adam`, `adamw` or `rmsprop`, or a `[training.optimizer]` table with
+    /// the name and hyper-parameters.
+    #[serde(default)]
+    pub optimizer: OptimizerSpec,
+    /// Step size.
     pub learning_rate: f64,
-    /// SGD momentum (0 = plain SGD).
+    /// SGD's (or RMSprop's) momentum (0 = none).
     #[serde(default)]
     pub momentum: f64,
     /// L2 weight decay.
@@ -316,7 +397,7 @@ impl TrainingSpec {
         TrainingSpec {
             epochs,
             batch_size: None,
-            optimizer: default_optimizer(),
+            optimizer: OptimizerSpec::default(),
             learning_rate,
             momentum: 0.0,
             weight_decay: 0.0,
@@ -359,9 +440,6 @@ impl ExperimentSpec {
     }
 }
 
-fn default_optimizer() -> String {
-    "sgd".into()
-}
 fn default_log_every() -> usize {
     1
 }
@@ -557,6 +635,9 @@ impl ExperimentSpec {
                 t.momentum
             ));
         }
+        t.optimizer
+            .build::<f64>(t.learning_rate, t.momentum, t.weight_decay)
+            .map_err(|e| ConfigError(format!("{origin}: {e}")))?;
         if !(t.weight_decay.is_finite() && t.weight_decay >= 0.0) {
             return err(format!(
                 "`training.weight_decay` must be a finite number ≥ 0, got {}",
@@ -571,12 +652,6 @@ impl ExperimentSpec {
         {
             return err(format!(
                 "`training.target_loss` must be a finite number ≥ 0, got {target}"
-            ));
-        }
-        if t.optimizer != "sgd" {
-            return err(format!(
-                "unknown optimizer `{}` in `training.optimizer`; expected one of: sgd",
-                t.optimizer
             ));
         }
         let d = &self.data;
@@ -648,6 +723,43 @@ impl ExperimentSpec {
         if n.activations.is_empty() {
             return err("`network.activations` must list at least one activation".into());
         }
+        if n.layers.is_some() && !n.hidden.is_empty() {
+            return err(
+                "`network.layers` and `network.hidden` both describe the hidden layers; give \
+                 one of them"
+                    .into(),
+            );
+        }
+        if n.layers.is_some() && (n.residual || n.norm != NormSpec::None) {
+            return err(
+                "`network.layers` lists every layer itself; `network.norm` and \
+                 `network.residual` apply to `network.hidden` only"
+                    .into(),
+            );
+        }
+        if !(n.alpha.is_finite()) {
+            return err(format!(
+                "`network.alpha` must be a finite number, got {}",
+                n.alpha
+            ));
+        }
+        // Build every compared network once (tiny sizes do not matter: widths are checked).
+        for &a in &n.activations {
+            network_layers::<f64>(&n.shape(), 1, 1, a, n.loss)
+                .map_err(|e| ConfigError(format!("{origin}: {e}")))?;
+        }
+        if (n.norm == NormSpec::Batchnorm || uses_batch_norm(n.layers.as_deref()))
+            && t.batch_size == Some(1)
+        {
+            {
+                return err(
+                    "`training.batch_size` = 1 with BatchNorm: batch statistics need at least \
+                     2 rows per batch (PyTorch refuses it too); use batch_size ≥ 2 or \
+                     norm = \"layernorm\""
+                        .into(),
+                );
+            }
+        }
         if self.inits.is_empty() {
             return err("`inits` must list at least one start".into());
         }
@@ -684,6 +796,17 @@ impl ExperimentSpec {
         }
         Ok(resolved)
     }
+}
+
+/// Whether an explicit layer list has a BatchNorm anywhere.
+fn uses_batch_norm(layers: Option<&[LayerSpec]>) -> bool {
+    layers.is_some_and(|layers| {
+        layers.iter().any(|l| match l {
+            LayerSpec::Name(n) => n.trim().eq_ignore_ascii_case("batchnorm"),
+            LayerSpec::Residual { residual, .. } => uses_batch_norm(Some(residual)),
+            LayerSpec::Dense { .. } => false,
+        })
+    })
 }
 
 /// Resolves a data path: absolute as is; relative to the experiment file's directory if it

@@ -8,9 +8,13 @@
 use ndarray::{Array2, ArrayView2, Axis};
 
 use crate::nn::histogram::HistogramBin;
+use crate::nn::stats::mean_std_f64;
 pub use crate::nn::stats::{LayerStats, SATURATION_MARGIN, dead, mean_std, saturated};
 use crate::nn::stats::{measure_histograms, measure_layers, update_ratio};
-use crate::nn::{Float, Gradients, Mlp, TargetsView, Workspace};
+use crate::nn::{
+    Activation, Float, Gradients, Layer, Mlp, Mode, Network, NetworkWorkspace, ParamKind,
+    ParamList, ParamSet, Parameters, TargetsView, Workspace,
+};
 
 /// Rows of the probe batch at most.
 pub const PROBE_ROWS: usize = 2048;
@@ -69,7 +73,7 @@ impl<T: Float> Probe<T> {
     pub fn measure(
         &mut self,
         mlp: &Mlp<T>,
-        weights_before_step: Option<&[Array2<T>]>,
+        weights_before_step: Option<&ParamList<T>>,
         epoch: usize,
     ) -> Vec<LayerStats> {
         let targets = match &self.values {
@@ -88,8 +92,11 @@ impl<T: Float> Probe<T> {
         );
         let mut stats = measure_layers(mlp, &mut self.workspace, epoch);
         if let Some(before) = weights_before_step {
-            for ((s, layer), before) in stats.iter_mut().zip(&mlp.layers).zip(before) {
-                s.update_ratio = update_ratio(before.view(), layer.weight.view());
+            for (l, (s, layer)) in stats.iter_mut().zip(&mlp.layers).enumerate() {
+                // Tensor 2l is layer l's weight (the MLP's parameter numbering).
+                let before = ArrayView2::from_shape(layer.weight.raw_dim(), before.tensor(2 * l))
+                    .expect("a copy of the same parameters");
+                s.update_ratio = update_ratio(before, layer.weight.view());
             }
         }
         stats
@@ -107,6 +114,163 @@ impl<T: Float> Probe<T> {
             epoch,
         )
     }
+}
+
+/// The probe of a run on the layer engine ([`Network`]): the same measurements as
+/// [`Probe`], one `layers.csv` row per *stage* of the network. A stage starts at each
+/// top-level dense layer or residual block and runs to the next one, so its row measures
+/// what the stage hands on:
+///
+/// - dense → (norm) → activation: the activation's output, as for a plain network (a
+///   norm layer's row is therefore after normalizing and after the activation);
+/// - a residual block (with a post-norm after it): the block's output x + α·F(x);
+/// - the output layer: the logits.
+///
+/// `weight_std` and `update_ratio` pool every dense weight of the stage (a residual block's
+/// branch and projection). Saturated and dead fractions are reported when the stage ends in
+/// a bounded or ReLU activation.
+pub struct NetworkProbe<T> {
+    x: Array2<T>,
+    labels: Vec<usize>,
+    values: Option<Array2<T>>,
+    workspace: NetworkWorkspace<T>,
+    delta_out: Array2<T>,
+    gradients: ParamList<T>,
+    stages: Vec<Stage>,
+}
+
+/// One stage: its top-level layers `first..=last`, its weight tensors, and the activation
+/// its output comes from (if it ends in one).
+struct Stage {
+    last: usize,
+    weights: Vec<usize>,
+    activation: Option<Activation>,
+}
+
+impl<T: Float> NetworkProbe<T> {
+    /// A probe of the rows [`probe_rows`] picks from the training data.
+    pub fn new(network: &Network<T>, x: ArrayView2<T>, targets: TargetsView<T>) -> Self {
+        let rows = probe_rows(x.nrows());
+        let (labels, values) = match targets {
+            TargetsView::Classes(c) => (rows.iter().map(|&i| c[i]).collect(), None),
+            TargetsView::Values(v) => (Vec::new(), Some(v.select(Axis(0), &rows))),
+        };
+        let mut workspace = NetworkWorkspace::new(network, rows.len().max(1));
+        workspace.mode = Mode::Eval;
+        NetworkProbe {
+            x: x.select(Axis(0), &rows),
+            labels,
+            values,
+            workspace,
+            delta_out: Array2::zeros((rows.len(), network.outputs())),
+            gradients: ParamList::zeros_like(network),
+            stages: stages(network),
+        }
+    }
+
+    /// Measures every stage of `network` at `epoch` in evaluation mode, with the gradient of
+    /// each probe row's own loss; `before` (the parameters before the last step) gives the
+    /// update ratio.
+    pub fn measure(
+        &mut self,
+        network: &Network<T>,
+        before: Option<&ParamList<T>>,
+        epoch: usize,
+    ) -> Vec<LayerStats> {
+        let targets = match &self.values {
+            Some(v) => TargetsView::Values(v.view()),
+            None => TargetsView::Classes(&self.labels),
+        };
+        let logits = network.forward(self.x.view(), &mut self.workspace);
+        network
+            .loss
+            .evaluate(logits, targets, Some(self.delta_out.view_mut()), 1.0);
+        network.backward_from(
+            self.delta_out.view(),
+            self.x.view(),
+            &mut self.workspace,
+            &mut self.gradients,
+        );
+        let count = self.stages.len();
+        self.stages
+            .iter()
+            .enumerate()
+            .map(|(i, stage)| {
+                let a = self.workspace.output(stage.last);
+                let hidden = i + 1 < count;
+                let activation = stage.activation.filter(|_| hidden);
+                let weights = stage.weights.iter().flat_map(|&k| network.tensor(k).iter());
+                let (activation_mean, activation_std) = mean_std(a.iter());
+                LayerStats {
+                    epoch,
+                    layer: i + 1,
+                    activation_mean,
+                    activation_std,
+                    saturated_fraction: activation
+                        .and_then(|f| f.bounds())
+                        .map(|(low, high)| saturated(a, low, high)),
+                    dead_fraction: activation.filter(|f| f.can_die()).map(|_| dead(a)),
+                    gradient_std: mean_std(self.workspace.output_gradient(stage.last).iter()).1,
+                    weight_std: mean_std(weights).1,
+                    update_ratio: before.and_then(|before| {
+                        let (_, before_std) =
+                            mean_std(stage.weights.iter().flat_map(|&k| before.tensor(k).iter()));
+                        let steps = stage.weights.iter().flat_map(|&k| {
+                            network
+                                .tensor(k)
+                                .iter()
+                                .zip(before.tensor(k))
+                                .map(|(a, b)| a.f64() - b.f64())
+                        });
+                        let (_, step_std) = mean_std_f64(steps);
+                        (before_std > 0.0 && before_std.is_finite())
+                            .then(|| step_std / before_std)
+                            .filter(|r| r.is_finite())
+                    }),
+                }
+            })
+            .collect()
+    }
+}
+
+/// The stages of `network` (see [`NetworkProbe`]).
+fn stages<T: Float>(network: &Network<T>) -> Vec<Stage> {
+    let infos = network.infos();
+    let starts: Vec<usize> = (0..network.layers.len())
+        .filter(|&l| l == 0 || matches!(network.layers[l], Layer::Dense(_) | Layer::Residual(_)))
+        .collect();
+    starts
+        .iter()
+        .enumerate()
+        .map(|(i, &first)| {
+            let last = starts
+                .get(i + 1)
+                .map_or(network.layers.len() - 1, |&n| n - 1);
+            let weights = infos
+                .iter()
+                .enumerate()
+                .filter(|(_, info)| {
+                    let top: usize = info
+                        .layer
+                        .split('.')
+                        .next()
+                        .and_then(|t| t.parse().ok())
+                        .unwrap_or(usize::MAX);
+                    info.kind == ParamKind::Weight && (first..=last).contains(&top)
+                })
+                .map(|(k, _)| k)
+                .collect();
+            let activation = match network.layers[last] {
+                Layer::Activation(a) => Some(a),
+                _ => None,
+            };
+            Stage {
+                last,
+                weights,
+                activation,
+            }
+        })
+        .collect()
 }
 
 /// The logged epochs at which histograms are kept: `count` of the logged epochs
@@ -176,7 +340,9 @@ mod tests {
         // {1, −1}: step {0.5, −0.5}, std 0.5, ratio 1. Layer 2 moved from {1.5, 2.5} by
         // {0.5, 0.5}: step std 0, ratio 0.
         assert_eq!(h.update_ratio, None);
-        let before = vec![array![[0.5], [-0.5]], array![[1.5, 2.5]]];
+        let mut before = ParamList::copy_of(&mlp);
+        before.tensor_mut(0).copy_from_slice(&[0.5, -0.5]);
+        before.tensor_mut(2).copy_from_slice(&[1.5, 2.5]);
         let stats = probe.measure(&mlp, Some(&before), 1);
         assert_eq!(stats[0].update_ratio, Some(1.0));
         assert_eq!(stats[1].update_ratio, Some(0.0));

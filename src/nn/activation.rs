@@ -1,7 +1,7 @@
 //! Hidden-layer non-linearities: forward, derivative and the recommended init gain.
 //!
-//! Every derivative here is computed from the layer's *output* `a = f(z)`, so the engine
-//! stores only activations, never pre-activations:
+//! For the first seven the derivative is computed from the layer's *output* `a = f(z)`, so
+//! the fused fast path of [`crate::nn::Mlp`] stores only activations, never pre-activations:
 //!
 //! | activation | f(z) | f'(z) written with a = f(z) | gain |
 //! |---|---|---|---|
@@ -13,6 +13,29 @@
 //! | selu | λz if z > 0 else λα(e^z - 1) | λ if a > 0 else a + λα | 1 |
 //! | softsign | z/(1+\|z\|) | (1-\|a\|)² | 1 |
 //!
+//! GELU and SiLU are not invertible (two pre-activations give the same output), so their
+//! derivative needs the pre-activation `z` itself: they run in the layer engine
+//! ([`crate::nn::Network`]), whose activation layer keeps its input for the backward pass
+//! ([`Activation::backward_from_input`]). [`Activation::derivative_from_output`] tells which.
+//!
+//! | activation | f(z) | f'(z) | gain |
+//! |---|---|---|---|
+//! | gelu | z·Φ(z), Φ the standard normal CDF (erf) | Φ(z) + z·φ(z) | 1/√(1/3 + 1/(2√3·π)) ≈ 1.5335 |
+//! | gelu-tanh | z/2·(1 + tanh(√(2/π)(z + 0.044715 z³))) | by the chain rule | ≈ 1.5336 |
+//! | silu | z·σ(z) | σ(z)(1 + z(1 − σ(z))) | ≈ 1.6765 |
+//!
+//! **GELU's and SiLU's gains.** No framework defines one (PyTorch's `calculate_gain` has no
+//! entry for them). initlab uses the rule that gives ReLU its √2 exactly: with weights of
+//! variance gain²/fan_in and unit-variance pre-activations, the next layer's pre-activations
+//! keep variance 1 when gain² = 1 / E[f(z)²], z ~ N(0, 1) (the mean-field length map's fixed
+//! point q* = 1, see [`crate::theory`]). For ReLU E[f(z)²] = 1/2 at every scale. For GELU the
+//! integral has a closed form, E[(zΦ(z))²] = 1/3 + 1/(2√3·π) (expand Φ² and integrate
+//! z²·φ(z)·Φ(z)² by parts), so its gain is 1.533530…; for gelu-tanh and SiLU it is the
+//! Gaussian integral evaluated numerically (tests/theory.rs checks all three against
+//! Gauss–Hermite quadrature). Unlike ReLU's, these gains hold the variance at 1 only: GELU
+//! and SiLU are not homogeneous, so at other scales the map drifts (towards q* = 1 or away;
+//! `initlab inspect` shows it).
+//!
 //! **ReLU'(0) = 0.** At exactly z = 0 the derivative is taken as 0 (as in PyTorch). That is
 //! what makes an all-zero start freeze *exactly*: with zero weights every hidden
 //! pre-activation is 0, so no gradient reaches the hidden weights and they stay 0 forever.
@@ -23,6 +46,7 @@
 //! value picked empirically to keep gradients well-behaved in some networks rather than to
 //! preserve the forward variance; initlab follows the paper.
 
+use std::f64::consts::{FRAC_1_SQRT_2, FRAC_2_SQRT_PI, SQRT_2};
 use std::fmt;
 use std::str::FromStr;
 
@@ -59,9 +83,43 @@ pub enum Activation {
     Selu,
     /// Softsign, z / (1 + |z|), bounded in (-1, 1).
     Softsign,
+    /// Gaussian error linear unit, z·Φ(z) with the exact normal CDF (Hendrycks & Gimpel
+    /// 2016; PyTorch's `GELU(approximate='none')`).
+    Gelu,
+    /// GELU's tanh approximation (PyTorch's `GELU(approximate='tanh')`, GPT-2's).
+    GeluTanh,
+    /// Sigmoid linear unit z·σ(z), also called swish (Elfwing et al. 2017; Ramachandran et
+    /// al. 2017).
+    Silu,
 }
 
-/// Every activation, in the order `list` shows them.
+/// The activations whose derivative needs the pre-activation (not invertible from the
+/// output): they run in the layer engine, [`crate::nn::Network`].
+pub const INPUT_DERIVATIVE_ACTIVATIONS: [Activation; 3] =
+    [Activation::Gelu, Activation::GeluTanh, Activation::Silu];
+
+/// GELU's gain, 1/√E[gelu(z)²] with E[gelu(z)²] = 1/3 + 1/(2√3·π) (module docs).
+pub fn gelu_gain() -> f64 {
+    1.0 / (1.0 / 3.0 + 1.0 / (2.0 * 3f64.sqrt() * std::f64::consts::PI)).sqrt()
+}
+
+/// gelu-tanh's gain, 1/√E[f(z)²] for z ~ N(0, 1) (Simpson's rule on [−14, 14], 200,000
+/// intervals; checked against Gauss–Hermite quadrature in tests/theory.rs).
+pub const GELU_TANH_GAIN: f64 = 1.533_580_521_666_189_3;
+
+/// SiLU's gain, 1/√E[(z·σ(z))²] for z ~ N(0, 1) (computed as [`GELU_TANH_GAIN`]).
+pub const SILU_GAIN: f64 = 1.676_532_470_331_138_2;
+
+/// √(2/π), the constant of GELU's tanh approximation, computed as PyTorch does
+/// (√2 · 2/√π · ½).
+const GELU_TANH_SCALE: f64 = SQRT_2 * FRAC_2_SQRT_PI * 0.5;
+/// 1/√(2π), the normal density's constant, computed as PyTorch does (2/√π · 1/√2 · ½).
+const GELU_PDF_SCALE: f64 = FRAC_2_SQRT_PI * FRAC_1_SQRT_2 * 0.5;
+/// The cubic coefficient of GELU's tanh approximation.
+const GELU_TANH_CUBIC: f64 = 0.044_715;
+
+/// The activations whose derivative is computed from their output (the fused fast path's
+/// seven), in the order `list` shows them; [`INPUT_DERIVATIVE_ACTIVATIONS`] follow.
 pub const ALL_ACTIVATIONS: [Activation; 7] = [
     Activation::Identity,
     Activation::Sigmoid,
@@ -86,7 +144,19 @@ impl Activation {
             Activation::LeakyRelu { slope } => format!("leaky-relu:{slope}"),
             Activation::Selu => "selu".into(),
             Activation::Softsign => "softsign".into(),
+            Activation::Gelu => "gelu".into(),
+            Activation::GeluTanh => "gelu-tanh".into(),
+            Activation::Silu => "silu".into(),
         }
+    }
+
+    /// Whether f'(z) can be computed from the output a = f(z) (true for the seven of
+    /// [`ALL_ACTIVATIONS`]); GELU and SiLU need z ([`Activation::backward_from_input`]).
+    pub fn derivative_from_output(&self) -> bool {
+        !matches!(
+            self,
+            Activation::Gelu | Activation::GeluTanh | Activation::Silu
+        )
     }
 
     /// The recommended gain for initializers (PyTorch's `calculate_gain`, except SELU: see
@@ -98,6 +168,9 @@ impl Activation {
             Activation::Relu => std::f64::consts::SQRT_2,
             Activation::LeakyRelu { slope } => (2.0 / (1.0 + slope * slope)).sqrt(),
             Activation::Selu => 1.0,
+            Activation::Gelu => gelu_gain(),
+            Activation::GeluTanh => GELU_TANH_GAIN,
+            Activation::Silu => SILU_GAIN,
         }
     }
 
@@ -148,6 +221,67 @@ impl Activation {
                     *v = *v / (T::one() + v.abs());
                 }
             }
+            Activation::Gelu | Activation::GeluTanh | Activation::Silu => {
+                for v in z {
+                    *v = T::of(self.value_and_derivative(v.f64()).0);
+                }
+            }
+        }
+    }
+
+    /// f(z) and f'(z) in `f64`, for the activations whose derivative needs z (GELU, SiLU),
+    /// written as PyTorch's CPU kernels write them so that f64 trajectories agree:
+    ///
+    /// - gelu: f = z · ½(1 + erf(z/√2)), f' = Φ(z) + z·φ(z) = ½(1 + erf(z/√2)) + z · e^(−z²/2)/√(2π)
+    /// - gelu-tanh: with u = √(2/π)(z + 0.044715 z³), t = tanh u:
+    ///   f = ½z(1 + t), f' = ½(1 + t) + ½z(1 − t²)·√(2/π)(1 + 3·0.044715 z²)
+    /// - silu: with s = σ(z): f = z·s, f' = s(1 + z(1 − s))
+    ///
+    /// The others go through [`Activation::value`] and a derivative from the output.
+    pub fn value_and_derivative(&self, z: f64) -> (f64, f64) {
+        match *self {
+            Activation::Gelu => {
+                let cdf = 0.5 * (1.0 + libm::erf(z * FRAC_1_SQRT_2));
+                let pdf = GELU_PDF_SCALE * (z * z * -0.5).exp();
+                (
+                    z * 0.5 * (1.0 + libm::erf(z * FRAC_1_SQRT_2)),
+                    cdf + z * pdf,
+                )
+            }
+            Activation::GeluTanh => {
+                let inner = GELU_TANH_SCALE * (z + GELU_TANH_CUBIC * (z * z * z));
+                let t = inner.tanh();
+                let left = 0.5 * z;
+                let right = 1.0 + t;
+                let tanh_derivative = 1.0 - t * t;
+                let inner_derivative = GELU_TANH_SCALE * (1.0 + 3.0 * GELU_TANH_CUBIC * (z * z));
+                (
+                    left * right,
+                    0.5 * right + left * tanh_derivative * inner_derivative,
+                )
+            }
+            Activation::Silu => {
+                let s = 1.0 / (1.0 + (-z).exp());
+                (z / (1.0 + (-z).exp()), s * (1.0 + z * (1.0 - s)))
+            }
+            _ => {
+                let a = self.value(z);
+                let mut g = [1.0];
+                self.backward(&[a], &mut g);
+                (a, g[0])
+            }
+        }
+    }
+
+    /// Multiplies `grad` (dL/da) element-wise by f'(z), computed from the inputs `z`, so
+    /// that `grad` becomes dL/dz: the backward pass of an activation layer that keeps its
+    /// input. For the activations whose derivative comes from the output, pass their output
+    /// to [`Activation::backward`] instead (the same bits as the fast path); this works for
+    /// them too, through [`Activation::value_and_derivative`] in `f64`.
+    pub fn backward_from_input<T: Float>(&self, z: &[T], grad: &mut [T]) {
+        assert_eq!(z.len(), grad.len(), "input and gradient lengths differ");
+        for (g, &z) in grad.iter_mut().zip(z) {
+            *g = *g * T::of(self.value_and_derivative(z.f64()).1);
         }
     }
 
@@ -227,6 +361,9 @@ impl Activation {
                     *g = *g * (d * d);
                 }
             }
+            Activation::Gelu | Activation::GeluTanh | Activation::Silu => {
+                panic!("{self}'s derivative needs its input z (backward_from_input)")
+            }
         }
     }
 
@@ -297,7 +434,9 @@ impl fmt::Display for Activation {
 
 /// The valid activation names, for error messages.
 pub fn activation_names() -> String {
-    "identity, sigmoid, tanh, relu, leaky-relu (or leaky-relu:SLOPE), selu, softsign".into()
+    "identity, sigmoid, tanh, relu, leaky-relu (or leaky-relu:SLOPE), selu, softsign, gelu, \
+     gelu-tanh, silu"
+        .into()
 }
 
 impl FromStr for Activation {
@@ -330,6 +469,9 @@ impl FromStr for Activation {
             }
             "selu" => Activation::Selu,
             "softsign" => Activation::Softsign,
+            "gelu" => Activation::Gelu,
+            "gelu-tanh" | "gelu_tanh" => Activation::GeluTanh,
+            "silu" | "swish" => Activation::Silu,
             _ => {
                 return Err(format!(
                     "unknown activation `{s}`; expected one of: {}",
@@ -398,6 +540,30 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn input_derivatives_match_finite_differences() {
+        let h = 1e-6;
+        for act in ALL_ACTIVATIONS.iter().chain(&INPUT_DERIVATIVE_ACTIVATIONS) {
+            assert_eq!(act.name().parse::<Activation>().unwrap(), *act);
+            for &z in &[-4.1, -2.3, -0.7, -0.1, 0.3, 0.9, 2.7, 5.2] {
+                let (value, derivative) = act.value_and_derivative(z);
+                assert!((value - act.value(z)).abs() <= 1e-15 * value.abs().max(1.0));
+                let numeric = (act.value(z + h) - act.value(z - h)) / (2.0 * h);
+                let mut g = [1.0];
+                act.backward_from_input(&[z], &mut g);
+                assert_eq!(g[0], derivative);
+                assert!(
+                    (numeric - derivative).abs() < 1e-7,
+                    "{act} at {z}: numeric {numeric} vs analytic {derivative}"
+                );
+            }
+        }
+        // GELU(z) = z Φ(z): Φ(1) = 0.8413447460685429 (tables of the normal CDF).
+        assert!((Activation::Gelu.value(1.0) - 0.841_344_746_068_542_9).abs() < 1e-15);
+        assert!(!Activation::Silu.derivative_from_output());
+        assert!(Activation::Tanh.derivative_from_output());
     }
 
     #[test]

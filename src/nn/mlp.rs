@@ -10,6 +10,7 @@ use super::float::Float;
 use super::gemm::GemmScratch;
 use super::init::{Fan, Init, LayerPlace, layer_rng};
 use super::loss::{Loss, TargetsView};
+use super::param::{ParamInfo, ParamKind, ParamSet, Parameters};
 
 mod data_parallel;
 pub use data_parallel::{BLOCK_MACS, ROW_ALIGN};
@@ -58,6 +59,68 @@ impl<T: Float> Gradients<T> {
             .sum::<f64>()
             .sqrt()
     }
+}
+
+/// An MLP's parameters as one list: layer l's weight is tensor 2l, its bias 2l + 1.
+impl<T> ParamSet<T> for Mlp<T> {
+    fn tensor_count(&self) -> usize {
+        2 * self.layers.len()
+    }
+    fn tensor(&self, i: usize) -> &[T] {
+        dense_tensor(&self.layers[i / 2], i % 2)
+    }
+    fn tensor_mut(&mut self, i: usize) -> &mut [T] {
+        dense_tensor_mut(&mut self.layers[i / 2], i % 2)
+    }
+}
+
+impl<T> Parameters<T> for Mlp<T> {
+    fn info(&self, i: usize) -> ParamInfo {
+        let layer = &self.layers[i / 2];
+        let (kind, shape) = if i % 2 == 0 {
+            (ParamKind::Weight, layer.weight.shape().to_vec())
+        } else {
+            (ParamKind::Bias, layer.bias.shape().to_vec())
+        };
+        ParamInfo {
+            layer: (i / 2).to_string(),
+            kind,
+            shape,
+        }
+    }
+}
+
+/// The gradients numbered as [`Mlp`]'s parameters.
+impl<T> ParamSet<T> for Gradients<T> {
+    fn tensor_count(&self) -> usize {
+        2 * self.layers.len()
+    }
+    fn tensor(&self, i: usize) -> &[T] {
+        dense_tensor(&self.layers[i / 2], i % 2)
+    }
+    fn tensor_mut(&mut self, i: usize) -> &mut [T] {
+        dense_tensor_mut(&mut self.layers[i / 2], i % 2)
+    }
+}
+
+/// A dense layer's weight (`which` = 0) or bias (1) as a slice.
+pub(crate) fn dense_tensor<T>(layer: &Dense<T>, which: usize) -> &[T] {
+    let values = if which == 0 {
+        layer.weight.as_slice()
+    } else {
+        layer.bias.as_slice()
+    };
+    values.expect("parameters are contiguous")
+}
+
+/// A dense layer's weight (`which` = 0) or bias (1) as a writable slice.
+pub(crate) fn dense_tensor_mut<T>(layer: &mut Dense<T>, which: usize) -> &mut [T] {
+    let values = if which == 0 {
+        layer.weight.as_slice_mut()
+    } else {
+        layer.bias.as_slice_mut()
+    };
+    values.expect("parameters are contiguous")
 }
 
 /// Buffers for one forward and backward pass over batches of up to `capacity` rows.
@@ -132,7 +195,7 @@ impl<T: Float> Workspace<T> {
 /// directly; ndarray's general `slice` (range checks and stride arithmetic per axis, not
 /// inlined) cost about a third of a W1 step, whose arithmetic is a few dozen multiply-adds.
 #[inline]
-fn rows_of<T>(a: &Array2<T>, rows: usize) -> ArrayView2<'_, T> {
+pub(crate) fn rows_of<T>(a: &Array2<T>, rows: usize) -> ArrayView2<'_, T> {
     assert!(
         rows <= a.nrows() && a.is_standard_layout(),
         "workspace row prefix"
@@ -144,7 +207,7 @@ fn rows_of<T>(a: &Array2<T>, rows: usize) -> ArrayView2<'_, T> {
 
 /// The first `rows` rows of a workspace buffer, writable (see [`rows_of`]).
 #[inline]
-fn rows_mut<T>(a: &mut Array2<T>, rows: usize) -> ArrayViewMut2<'_, T> {
+pub(crate) fn rows_mut<T>(a: &mut Array2<T>, rows: usize) -> ArrayViewMut2<'_, T> {
     assert!(
         rows <= a.nrows() && a.is_standard_layout(),
         "workspace row prefix"

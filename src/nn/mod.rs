@@ -13,26 +13,38 @@
 //! finite differences, and [`moments`] tests any start's mean, variance and bound.
 
 pub mod activation;
+pub mod batch_norm;
 pub mod dense;
 pub mod float;
 pub mod gemm;
 pub mod gradcheck;
 pub mod histogram;
 pub mod init;
+pub mod layer;
+pub mod layer_norm;
 pub mod loss;
 pub mod math;
 pub mod mlp;
 pub mod moments;
+pub mod network;
 pub mod optim;
+pub mod param;
+pub mod residual;
 pub mod stats;
 pub mod train;
 
 pub use activation::Activation;
+pub use batch_norm::{BatchNorm, Mode};
 pub use dense::{Dense, DenseCache};
 pub use float::Float;
 pub use init::{Fan, Init};
+pub use layer::{Layer, LayerCache};
+pub use layer_norm::LayerNorm;
 pub use loss::{Loss, TargetsView};
 pub use mlp::{Gradients, Mlp, Workspace};
-pub use optim::Sgd;
+pub use network::{Network, NetworkWorkspace};
+pub use optim::{Adam, Optimizer, RmsProp, Sgd, Step};
+pub use param::{ParamInfo, ParamKind, ParamList, ParamSet, Parameters};
+pub use residual::{Alpha, Residual};
 pub use stats::LayerStats;
-pub use train::{Checkpoint, EpochRecord, History, Split, TrainConfig, train};
+pub use train::{Checkpoint, EpochRecord, History, Model, Split, TrainConfig, train};

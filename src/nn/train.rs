@@ -9,10 +9,13 @@ use ndarray::{Array2, ArrayView2, s};
 use rand::Rng;
 use rand::seq::SliceRandom;
 
+use super::batch_norm::Mode;
 use super::float::Float;
-use super::loss::TargetsView;
+use super::loss::{Loss, TargetsView};
 use super::mlp::{Gradients, Mlp, Workspace, slice_targets};
-use super::optim::Sgd;
+use super::network::{Network, NetworkWorkspace};
+use super::optim::Step;
+use super::param::{ParamList, ParamSet};
 
 /// A data split as the engine sees it: inputs and targets, row for row.
 #[derive(Clone, Copy, Debug)]
@@ -57,18 +60,167 @@ pub struct EpochRecord {
 }
 
 /// What the observer sees at a logged epoch.
-pub struct Checkpoint<'a, T> {
+pub struct Checkpoint<'a, T: Float, M: Model<T> = Mlp<T>> {
     /// The epoch's measurements.
     pub record: &'a EpochRecord,
     /// The network, as it is at this epoch.
-    pub model: &'a Mlp<T>,
+    pub model: &'a M,
     /// Gradient of the mean training loss at this epoch (over the whole training set).
-    pub gradients: &'a Gradients<T>,
-    /// Each layer's weights just before the last optimizer step of this epoch, so that
-    /// `model`'s weights minus these is the step actually taken (momentum and weight decay
-    /// included). `None` at epoch 0 (no step yet) and when the epoch stopped before its last
-    /// step (divergence).
-    pub weights_before_step: Option<&'a [Array2<T>]>,
+    pub gradients: &'a M::Gradients,
+    /// Every parameter tensor just before the last optimizer step of this epoch (numbered
+    /// as the model's), so that the model's parameters minus these is the step actually
+    /// taken (momentum, weight decay and adaptive scaling included). `None` at epoch 0 (no
+    /// step yet) and when the epoch stopped before its last step (divergence).
+    pub weights_before_step: Option<&'a ParamList<T>>,
+}
+
+/// What the training loop needs of a model: the fast [`Mlp`] and the general [`Network`]
+/// both are one.
+pub trait Model<T: Float>: ParamSet<T> {
+    /// Buffers for forward and backward passes.
+    type Workspace;
+    /// Gradients numbered as the parameters.
+    type Gradients: ParamSet<T>;
+
+    /// Buffers for batches of up to `capacity` rows, using `threads` threads.
+    fn workspace(&self, capacity: usize, threads: usize) -> Self::Workspace;
+    /// Zero gradients.
+    fn zero_gradients(&self) -> Self::Gradients;
+    /// The loss with its output non-linearity.
+    fn loss_function(&self) -> Loss;
+    /// The mean training-mode loss of a batch and its gradient (see
+    /// [`Mlp::loss_and_gradients`], [`Network::loss_and_gradients`]).
+    fn batch_gradients(
+        &self,
+        x: ArrayView2<T>,
+        targets: TargetsView<T>,
+        ws: &mut Self::Workspace,
+        grads: &mut Self::Gradients,
+    ) -> f64;
+    /// Mean evaluation-mode loss and correct count over a data set.
+    fn evaluate_set(
+        &self,
+        x: ArrayView2<T>,
+        targets: TargetsView<T>,
+        ws: &mut Self::Workspace,
+    ) -> (f64, Option<usize>);
+    /// The logits of the workspace's last forward pass.
+    fn last_logits(ws: &Self::Workspace) -> ArrayView2<'_, T>;
+    /// The Euclidean norm of a gradient, in `f64`.
+    fn gradient_norm(grads: &Self::Gradients) -> f64;
+    /// `total += scale · chunk`.
+    fn accumulate(total: &mut Self::Gradients, scale: T, chunk: &Self::Gradients);
+    /// Whether every parameter is finite.
+    fn all_finite(&self) -> bool;
+    /// Whether the forward pass differs between training and evaluation (BatchNorm).
+    fn depends_on_mode(&self) -> bool {
+        false
+    }
+    /// After an optimizer step: what the step's forward pass leaves to update (BatchNorm's
+    /// running statistics).
+    fn after_step(&mut self, _ws: &Self::Workspace) {}
+}
+
+impl<T: Float> Model<T> for Mlp<T> {
+    type Workspace = Workspace<T>;
+    type Gradients = Gradients<T>;
+
+    fn workspace(&self, capacity: usize, threads: usize) -> Workspace<T> {
+        let mut ws = Workspace::new(self, capacity);
+        ws.threads = threads;
+        ws
+    }
+    fn zero_gradients(&self) -> Gradients<T> {
+        Gradients::zeros_like(self)
+    }
+    fn loss_function(&self) -> Loss {
+        self.loss
+    }
+    fn batch_gradients(
+        &self,
+        x: ArrayView2<T>,
+        targets: TargetsView<T>,
+        ws: &mut Workspace<T>,
+        grads: &mut Gradients<T>,
+    ) -> f64 {
+        self.loss_and_gradients(x, targets, ws, grads)
+    }
+    fn evaluate_set(
+        &self,
+        x: ArrayView2<T>,
+        targets: TargetsView<T>,
+        ws: &mut Workspace<T>,
+    ) -> (f64, Option<usize>) {
+        self.evaluate(x, targets, ws)
+    }
+    fn last_logits(ws: &Workspace<T>) -> ArrayView2<'_, T> {
+        ws.logits()
+    }
+    fn gradient_norm(grads: &Gradients<T>) -> f64 {
+        grads.norm()
+    }
+    fn accumulate(total: &mut Gradients<T>, scale: T, chunk: &Gradients<T>) {
+        for (total, chunk) in total.layers.iter_mut().zip(&chunk.layers) {
+            total.weight.scaled_add(scale, &chunk.weight);
+            total.bias.scaled_add(scale, &chunk.bias);
+        }
+    }
+    fn all_finite(&self) -> bool {
+        self.is_finite()
+    }
+}
+
+impl<T: Float> Model<T> for Network<T> {
+    type Workspace = NetworkWorkspace<T>;
+    type Gradients = ParamList<T>;
+
+    fn workspace(&self, capacity: usize, threads: usize) -> NetworkWorkspace<T> {
+        let mut ws = NetworkWorkspace::new(self, capacity);
+        ws.threads = threads;
+        ws
+    }
+    fn zero_gradients(&self) -> ParamList<T> {
+        ParamList::zeros_like(self)
+    }
+    fn loss_function(&self) -> Loss {
+        self.loss
+    }
+    fn batch_gradients(
+        &self,
+        x: ArrayView2<T>,
+        targets: TargetsView<T>,
+        ws: &mut NetworkWorkspace<T>,
+        grads: &mut ParamList<T>,
+    ) -> f64 {
+        ws.mode = Mode::Train;
+        self.loss_and_gradients(x, targets, ws, grads)
+    }
+    fn evaluate_set(
+        &self,
+        x: ArrayView2<T>,
+        targets: TargetsView<T>,
+        ws: &mut NetworkWorkspace<T>,
+    ) -> (f64, Option<usize>) {
+        self.evaluate(x, targets, ws)
+    }
+    fn last_logits(ws: &NetworkWorkspace<T>) -> ArrayView2<'_, T> {
+        ws.logits()
+    }
+    fn gradient_norm(grads: &ParamList<T>) -> f64 {
+        grads.norm()
+    }
+    fn accumulate(total: &mut ParamList<T>, scale: T, chunk: &ParamList<T>) {
+        total.scaled_add(scale, chunk);
+    }
+    fn all_finite(&self) -> bool {
+        self.is_finite()
+    }
+    fn depends_on_mode(&self) -> bool {
+        self.has_batch_norm()
+    }
+    fn after_step(&mut self, ws: &NetworkWorkspace<T>) {
+        self.update_running_statistics(ws);
+    }
 }
 
 /// The result of a training run.
@@ -80,40 +232,45 @@ pub struct History {
     pub diverged_at: Option<usize>,
     /// Whether training stopped early because the observer or the stop flag asked.
     pub interrupted: bool,
-    /// Number of SGD steps taken.
+    /// Number of optimizer steps applied (a step whose loss was not finite is not applied
+    /// and not counted).
     pub steps: usize,
 }
 
 /// Buffers for a training run, made once so that steps allocate nothing.
-struct Buffers<T> {
-    workspace: Workspace<T>,
-    gradients: Gradients<T>,
+struct Buffers<T: Float, M: Model<T>> {
+    workspace: M::Workspace,
+    gradients: M::Gradients,
     order: Vec<usize>,
     x_batch: Array2<T>,
     labels_batch: Vec<usize>,
     values_batch: Array2<T>,
-    /// The weights before the last step of a logged epoch, copied in place.
-    weights_before_step: Vec<Array2<T>>,
+    /// The parameters before the last step of a logged epoch, copied in place.
+    weights_before_step: ParamList<T>,
 }
 
-/// Trains `mlp` with `optimizer` on `train`, evaluating on `test` at every logged epoch.
+/// Trains `mlp` (an [`Mlp`] or a [`Network`]) with `optimizer` (any of
+/// [`crate::nn::optim`]'s) on `train`, evaluating on `test` at every logged epoch.
 ///
 /// Mini-batches are drawn in an order shuffled by `rng` each epoch (full-batch training
 /// uses the rows as they are). The observer is called at every logged epoch, epoch 0
 /// included; returning `ControlFlow::Break` stops training, as does `stop` becoming true
 /// (checked between steps). A run whose loss or weights become non-finite stops and
 /// records the epoch at which it diverged. Computes with denormals flushed to zero, whatever
-/// the calling thread's mode (see [`crate::nn::float::DenormalMode`]).
+/// the calling thread's mode (see [`crate::nn::float::DenormalMode`]). A network with
+/// BatchNorm trains in training mode and is measured in evaluation mode (its running
+/// statistics), as `model.train()` / `model.eval()` in PyTorch; its gradient norm is that
+/// of the training-mode loss.
 #[allow(clippy::too_many_arguments)] // each argument is a distinct role; a struct would only rename them
-pub fn train<T: Float, R: Rng + ?Sized>(
-    mlp: &mut Mlp<T>,
-    optimizer: &mut Sgd<T>,
+pub fn train<T: Float, M: Model<T>, R: Rng + ?Sized>(
+    mlp: &mut M,
+    optimizer: &mut impl Step<T>,
     train: Split<'_, T>,
     test: Option<Split<'_, T>>,
     config: &TrainConfig,
     rng: &mut R,
     stop: Option<&AtomicBool>,
-    mut observer: impl FnMut(&Checkpoint<'_, T>) -> ControlFlow<()>,
+    mut observer: impl FnMut(&Checkpoint<'_, T, M>) -> ControlFlow<()>,
 ) -> History {
     let _mode = crate::nn::float::DenormalMode::Flush.enter(); // see `DenormalMode`
     assert!(config.batch_size > 0, "batch size must be > 0");
@@ -122,9 +279,9 @@ pub fn train<T: Float, R: Rng + ?Sized>(
     assert!(n > 0, "empty training set");
     let batch = config.batch_size.min(n);
     let full_batch = batch == n;
-    let mut buffers = Buffers {
-        workspace: Workspace::new(mlp, batch),
-        gradients: Gradients::zeros_like(mlp),
+    let mut buffers = Buffers::<T, M> {
+        workspace: mlp.workspace(batch, config.threads),
+        gradients: mlp.zero_gradients(),
         order: (0..n).collect(),
         x_batch: Array2::zeros((batch, train.x.ncols())),
         labels_batch: vec![0; batch],
@@ -132,13 +289,11 @@ pub fn train<T: Float, R: Rng + ?Sized>(
             TargetsView::Values(v) => Array2::zeros((batch, v.ncols())),
             TargetsView::Classes(_) => Array2::zeros((0, 0)),
         },
-        weights_before_step: mlp.layers.iter().map(|l| l.weight.clone()).collect(),
+        weights_before_step: ParamList::zeros_like(mlp),
     };
-    buffers.workspace.threads = config.threads;
-    let mut evaluator = Evaluator::new(mlp, n.max(test.map_or(0, |t| t.x.nrows())));
-    evaluator.workspace.threads = config.threads;
+    let mut evaluator = Evaluator::new(mlp, n.max(test.map_or(0, |t| t.x.nrows())), config.threads);
 
-    optimizer.prepare(mlp);
+    optimizer.prepare_for(mlp);
     let mut history = History::default();
     // Room for every record, so that logging between steps does not grow the vector.
     history
@@ -162,7 +317,7 @@ pub fn train<T: Float, R: Rng + ?Sized>(
             }
             let end = (start + batch).min(n);
             let loss = if full_batch {
-                mlp.loss_and_gradients(
+                mlp.batch_gradients(
                     train.x,
                     train.targets,
                     &mut buffers.workspace,
@@ -171,30 +326,28 @@ pub fn train<T: Float, R: Rng + ?Sized>(
             } else {
                 step_minibatch(mlp, train, &mut buffers, start, end)
             };
-            history.steps += 1;
             if !loss.is_finite() {
                 diverged = true;
                 break;
             }
-            // Keep the weights before the epoch's last step, for the update ratio.
+            // Keep the parameters before the epoch's last step, for the update ratio.
             stepped_from_copy = logged && end == n;
             if stepped_from_copy {
-                for (copy, layer) in buffers.weights_before_step.iter_mut().zip(&mlp.layers) {
-                    copy.assign(&layer.weight);
-                }
+                buffers.weights_before_step.assign(mlp);
             }
-            optimizer.step_threaded(mlp, &buffers.gradients, config.threads);
+            mlp.after_step(&buffers.workspace);
+            optimizer.step_on(mlp, &buffers.gradients, config.threads);
+            history.steps += 1;
             start = end;
         }
         if diverged || logged {
             let mut record = evaluator.record(mlp, epoch, train, test, diverged);
-            record.diverged = diverged || !record.train_loss.is_finite() || !mlp.is_finite();
+            record.diverged = diverged || !record.train_loss.is_finite() || !Model::all_finite(mlp);
             let flow = observer(&Checkpoint {
                 record: &record,
                 model: mlp,
                 gradients: &evaluator.total,
-                weights_before_step: stepped_from_copy
-                    .then_some(buffers.weights_before_step.as_slice()),
+                weights_before_step: stepped_from_copy.then_some(&buffers.weights_before_step),
             });
             let stop = record.diverged || flow.is_break();
             if record.diverged {
@@ -211,10 +364,10 @@ pub fn train<T: Float, R: Rng + ?Sized>(
 }
 
 /// Gathers rows `order[start..end]` into the batch buffers and runs forward + backward.
-fn step_minibatch<T: Float>(
-    mlp: &Mlp<T>,
+fn step_minibatch<T: Float, M: Model<T>>(
+    mlp: &M,
     train: Split<'_, T>,
-    buffers: &mut Buffers<T>,
+    buffers: &mut Buffers<T, M>,
     start: usize,
     end: usize,
 ) -> f64 {
@@ -236,7 +389,7 @@ fn step_minibatch<T: Float>(
             TargetsView::Values(buffers.values_batch.slice(s![..rows, ..]))
         }
     };
-    mlp.loss_and_gradients(
+    mlp.batch_gradients(
         buffers.x_batch.slice(s![..rows, ..]),
         targets,
         &mut buffers.workspace,
@@ -245,37 +398,41 @@ fn step_minibatch<T: Float>(
 }
 
 /// Whole-set evaluation in chunks, with the full training gradient.
-struct Evaluator<T> {
-    workspace: Workspace<T>,
-    chunk: Gradients<T>,
-    total: Gradients<T>,
+struct Evaluator<T: Float, M: Model<T>> {
+    workspace: M::Workspace,
+    chunk: M::Gradients,
+    total: M::Gradients,
 }
 
 /// Rows per evaluation chunk.
 const EVAL_CHUNK: usize = 2048;
 
-impl<T: Float> Evaluator<T> {
-    fn new(mlp: &Mlp<T>, rows: usize) -> Self {
+impl<T: Float, M: Model<T>> Evaluator<T, M> {
+    fn new(mlp: &M, rows: usize, threads: usize) -> Self {
         Evaluator {
-            workspace: Workspace::new(mlp, rows.clamp(1, EVAL_CHUNK)),
-            chunk: Gradients::zeros_like(mlp),
-            total: Gradients::zeros_like(mlp),
+            workspace: mlp.workspace(rows.clamp(1, EVAL_CHUNK), threads),
+            chunk: mlp.zero_gradients(),
+            total: mlp.zero_gradients(),
         }
     }
 
     fn record(
         &mut self,
-        mlp: &Mlp<T>,
+        mlp: &M,
         epoch: usize,
         train: Split<'_, T>,
         test: Option<Split<'_, T>>,
         diverged: bool,
     ) -> EpochRecord {
-        let (train_loss, train_correct) = self.train_pass(mlp, train);
+        let (mut train_loss, mut train_correct) = self.train_pass(mlp, train);
+        if mlp.depends_on_mode() {
+            (train_loss, train_correct) =
+                mlp.evaluate_set(train.x, train.targets, &mut self.workspace);
+        }
         let n = train.x.nrows() as f64;
         let (test_loss, test_accuracy) = match test {
             Some(t) if t.x.nrows() > 0 => {
-                let (loss, correct) = mlp.evaluate(t.x, t.targets, &mut self.workspace);
+                let (loss, correct) = mlp.evaluate_set(t.x, t.targets, &mut self.workspace);
                 (Some(loss), correct.map(|c| c as f64 / t.x.nrows() as f64))
             }
             _ => (None, None),
@@ -286,35 +443,32 @@ impl<T: Float> Evaluator<T> {
             train_accuracy: train_correct.map(|c| c as f64 / n),
             test_loss,
             test_accuracy,
-            gradient_norm: self.total.norm(),
+            gradient_norm: M::gradient_norm(&self.total),
             diverged,
         }
     }
 
     /// Mean training loss, correct count, and the full gradient into `self.total`.
-    fn train_pass(&mut self, mlp: &Mlp<T>, train: Split<'_, T>) -> (f64, Option<usize>) {
+    fn train_pass(&mut self, mlp: &M, train: Split<'_, T>) -> (f64, Option<usize>) {
         let n = train.x.nrows();
-        for g in &mut self.total.layers {
-            g.fill_zero();
+        for i in 0..self.total.tensor_count() {
+            self.total.tensor_mut(i).fill(T::zero());
         }
         let mut loss_sum = 0.0;
         let mut correct = 0;
         let mut start = 0;
+        let loss = mlp.loss_function();
         while start < n {
-            let end = (start + self.workspace.capacity()).min(n);
+            let end = (start + EVAL_CHUNK).min(n);
             let xb = train.x.slice(s![start..end, ..]);
             let tb = slice_targets(train.targets, start, end);
-            let loss = mlp.loss_and_gradients(xb, tb, &mut self.workspace, &mut self.chunk);
+            let chunk_loss = mlp.batch_gradients(xb, tb, &mut self.workspace, &mut self.chunk);
             let weight = (end - start) as f64 / n as f64;
-            loss_sum += loss * weight;
+            loss_sum += chunk_loss * weight;
             if let TargetsView::Classes(labels) = tb {
-                correct += mlp.loss.count_correct(self.workspace.logits(), labels);
+                correct += loss.count_correct(M::last_logits(&self.workspace), labels);
             }
-            let w = T::of(weight);
-            for (total, chunk) in self.total.layers.iter_mut().zip(&self.chunk.layers) {
-                total.weight.scaled_add(w, &chunk.weight);
-                total.bias.scaled_add(w, &chunk.bias);
-            }
+            M::accumulate(&mut self.total, T::of(weight), &self.chunk);
             start = end;
         }
         let correct = matches!(train.targets, TargetsView::Classes(_)).then_some(correct);
@@ -328,7 +482,7 @@ mod tests {
     use crate::nn::{Activation, Init, Loss};
     use ndarray::Axis;
 
-    fn buffers<T: Float>(mlp: &Mlp<T>, train: Split<'_, T>, batch: usize) -> Buffers<T> {
+    fn buffers<T: Float>(mlp: &Mlp<T>, train: Split<'_, T>, batch: usize) -> Buffers<T, Mlp<T>> {
         Buffers {
             workspace: Workspace::new(mlp, batch),
             gradients: Gradients::zeros_like(mlp),
@@ -339,7 +493,7 @@ mod tests {
                 TargetsView::Values(v) => Array2::zeros((batch, v.ncols())),
                 TargetsView::Classes(_) => Array2::zeros((0, 0)),
             },
-            weights_before_step: Vec::new(),
+            weights_before_step: ParamList::zeros_like(mlp),
         }
     }
 

@@ -27,6 +27,9 @@ pub fn phi(activation: Activation, u: f64) -> f64 {
             }
         }
         Activation::Softsign => u / (1.0 + u.abs()),
+        Activation::Gelu | Activation::GeluTanh | Activation::Silu => {
+            activation.value_and_derivative(u).0
+        }
     }
 }
 
@@ -67,6 +70,9 @@ pub fn dphi(activation: Activation, u: f64) -> f64 {
         Activation::Softsign => {
             let d = 1.0 + u.abs();
             1.0 / (d * d)
+        }
+        Activation::Gelu | Activation::GeluTanh | Activation::Silu => {
+            activation.value_and_derivative(u).1
         }
     }
 }

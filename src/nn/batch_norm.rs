@@ -1,0 +1,267 @@
+//! Batch normalization (Ioffe & Szegedy 2015), exactly `torch.nn.BatchNorm1d(n)`'s
+//! semantics: eps = 1e-5, momentum 0.1, affine gain and shift.
+//!
+//! - **Training** ([`Mode::Train`]): each feature is normalized over the rows of the batch
+//!   with the batch mean and the *biased* variance; the running mean and the *unbiased*
+//!   running variance move towards the batch's by `momentum` (done after the step by
+//!   [`BatchNorm::update_running`], from the statistics the forward pass kept).
+//! - **Evaluation** ([`Mode::Eval`]): the running statistics normalize, so a row's output no
+//!   longer depends on the other rows.
+//!
+//! The math is written once ([`BatchNorm::forward_into`], [`BatchNorm::backward_into`]);
+//! the allocating [`BatchNorm::forward`] / [`BatchNorm::backward`] call them.
+
+use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut2};
+
+use super::float::Float;
+use super::layer_norm::NORM_EPS;
+
+/// Training or evaluation: what BatchNorm normalizes with. Explicit everywhere it matters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// Batch statistics (and they feed the running ones).
+    Train,
+    /// Running statistics.
+    Eval,
+}
+
+/// PyTorch's default momentum of the running statistics.
+pub const BATCH_NORM_MOMENTUM: f64 = 0.1;
+
+/// A BatchNorm layer: parameters and running statistics.
+///
+/// # Shapes
+/// all (features): `gain` γ (starts at 1), `shift` β (starts at 0), `running_mean` (starts
+/// at 0), `running_var` (starts at 1).
+#[derive(Clone, Debug, PartialEq)]
+pub struct BatchNorm<T> {
+    /// γ (torch's `BatchNorm1d.weight`).
+    pub gain: Array1<T>,
+    /// β (torch's `BatchNorm1d.bias`).
+    pub shift: Array1<T>,
+    /// Running mean, for evaluation.
+    pub running_mean: Array1<T>,
+    /// Running unbiased variance, for evaluation.
+    pub running_var: Array1<T>,
+    /// Added to the variance before the square root.
+    pub eps: f64,
+    /// Weight of the new batch in the running statistics.
+    pub momentum: f64,
+}
+
+/// The per-feature statistics a training forward pass keeps (for backward and for the
+/// running statistics).
+#[derive(Clone, Debug, PartialEq)]
+pub struct BatchStats<T> {
+    /// Mean per feature: the batch's (training) or the running one (evaluation).
+    pub mean: Vec<T>,
+    /// 1/√(var + eps) per feature, with the batch's biased variance or the running one.
+    pub rstd: Vec<T>,
+    /// Σ (x − mean)² per feature over the batch (training only), in `f64`.
+    pub var_sum: Vec<f64>,
+    /// Rows of the batch.
+    pub rows: usize,
+    /// Which statistics normalized.
+    pub mode: Mode,
+}
+
+impl<T: Float> BatchStats<T> {
+    /// Room for `features` features.
+    pub fn new(features: usize) -> Self {
+        BatchStats {
+            mean: vec![T::zero(); features],
+            rstd: vec![T::zero(); features],
+            var_sum: vec![0.0; features],
+            rows: 0,
+            mode: Mode::Train,
+        }
+    }
+}
+
+/// What [`BatchNorm::forward`] keeps for [`BatchNorm::backward`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct BatchNormCache<T> {
+    /// The input, (batch, features).
+    pub x: Array2<T>,
+    /// The statistics used.
+    pub stats: BatchStats<T>,
+}
+
+impl<T: Float> BatchNorm<T> {
+    /// A layer over `features` features: γ = 1, β = 0, running mean 0 and variance 1.
+    pub fn new(features: usize) -> Self {
+        BatchNorm {
+            gain: Array1::ones(features),
+            shift: Array1::zeros(features),
+            running_mean: Array1::zeros(features),
+            running_var: Array1::ones(features),
+            eps: NORM_EPS,
+            momentum: BATCH_NORM_MOMENTUM,
+        }
+    }
+
+    /// Number of features.
+    pub fn features(&self) -> usize {
+        self.gain.len()
+    }
+
+    /// Forward pass, feature by feature (column j):
+    ///
+    /// ```text
+    /// training:   μ_j = mean_rows x_j,  σ²_j = mean_rows (x_j − μ_j)²   (biased)
+    /// evaluation: μ_j = running_mean_j, σ²_j = running_var_j
+    /// y_j = γ_j (x_j − μ_j) / √(σ²_j + eps) + β_j
+    /// ```
+    ///
+    /// x: (batch, n) → y: (batch, n). Sums in `f64`. Panics in training with one row
+    /// (a variance over one value; PyTorch refuses it too; experiments check `batch_size`).
+    pub fn forward_into(
+        &self,
+        x: ArrayView2<T>,
+        mut y: ArrayViewMut2<T>,
+        mode: Mode,
+        stats: &mut BatchStats<T>,
+    ) {
+        let (rows, n) = x.dim();
+        assert_eq!(n, self.features(), "BatchNorm input width");
+        stats.rows = rows;
+        stats.mode = mode;
+        match mode {
+            Mode::Train => {
+                assert!(
+                    rows > 1,
+                    "BatchNorm in training needs more than one row per batch"
+                );
+                for j in 0..n {
+                    let column = x.column(j);
+                    let mu = column.iter().map(|v| v.f64()).sum::<f64>() / rows as f64;
+                    let var_sum = column
+                        .iter()
+                        .map(|v| (v.f64() - mu) * (v.f64() - mu))
+                        .sum::<f64>();
+                    stats.mean[j] = T::of(mu);
+                    stats.var_sum[j] = var_sum;
+                    stats.rstd[j] = T::of(1.0 / (var_sum / rows as f64 + self.eps).sqrt());
+                }
+            }
+            Mode::Eval => {
+                for j in 0..n {
+                    stats.mean[j] = self.running_mean[j];
+                    stats.rstd[j] = T::of(1.0 / (self.running_var[j].f64() + self.eps).sqrt());
+                    stats.var_sum[j] = 0.0;
+                }
+            }
+        }
+        let (gain, shift) = (&self.gain, &self.shift);
+        for (x_row, mut y_row) in x.rows().into_iter().zip(y.rows_mut()) {
+            for j in 0..n {
+                y_row[j] = (x_row[j] - stats.mean[j]) * stats.rstd[j] * gain[j] + shift[j];
+            }
+        }
+    }
+
+    /// Backward pass, with x̂ recomputed from the input and the statistics, g = γ ⊙ dy:
+    ///
+    /// ```text
+    /// dγ = Σ_rows dy ⊙ x̂,   dβ = Σ_rows dy
+    /// training:   dx = (1/σ) · (g − mean_rows(g) − x̂ · mean_rows(g ⊙ x̂))
+    /// evaluation: dx = g / σ                (the statistics are constants)
+    /// ```
+    ///
+    /// x, dy: (batch, n); dx: (batch, n) if wanted; dgain, dshift: (n), overwritten.
+    pub fn backward_into(
+        &self,
+        x: ArrayView2<T>,
+        dy: ArrayView2<T>,
+        stats: &BatchStats<T>,
+        mut dx: Option<ArrayViewMut2<T>>,
+        dgain: &mut [T],
+        dshift: &mut [T],
+    ) {
+        let (rows, n) = x.dim();
+        for j in 0..n {
+            let (mu, inv, gain) = (stats.mean[j], stats.rstd[j], self.gain[j]);
+            let xhat = |r: usize| (x[(r, j)] - mu) * inv;
+            let mut g_sum = 0.0;
+            let mut gx_sum = 0.0;
+            let mut dgain_j = T::zero();
+            let mut dshift_j = T::zero();
+            for r in 0..rows {
+                let d = dy[(r, j)];
+                g_sum += (gain * d).f64();
+                gx_sum += (gain * d).f64() * xhat(r).f64();
+                dgain_j = dgain_j + d * xhat(r);
+                dshift_j = dshift_j + d;
+            }
+            dgain[j] = dgain_j;
+            dshift[j] = dshift_j;
+            let Some(dx) = dx.as_mut() else { continue };
+            match stats.mode {
+                Mode::Train => {
+                    let g_mean = T::of(g_sum / rows as f64);
+                    let gx_mean = T::of(gx_sum / rows as f64);
+                    for r in 0..rows {
+                        dx[(r, j)] = (gain * dy[(r, j)] - g_mean - xhat(r) * gx_mean) * inv;
+                    }
+                }
+                Mode::Eval => {
+                    for r in 0..rows {
+                        dx[(r, j)] = gain * dy[(r, j)] * inv;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Moves the running statistics towards a training batch's, as PyTorch does:
+    ///
+    /// ```text
+    /// running_mean ← momentum · μ + (1 − momentum) · running_mean
+    /// running_var  ← momentum · Σ(x − μ)²/(rows − 1) + (1 − momentum) · running_var
+    /// ```
+    ///
+    /// Does nothing for statistics of an evaluation pass.
+    pub fn update_running(&mut self, stats: &BatchStats<T>) {
+        if stats.mode != Mode::Train || stats.rows < 2 {
+            return;
+        }
+        let m = self.momentum;
+        for j in 0..self.features() {
+            let unbiased = stats.var_sum[j] / (stats.rows - 1) as f64;
+            self.running_mean[j] =
+                T::of(m * stats.mean[j].f64() + (1.0 - m) * self.running_mean[j].f64());
+            self.running_var[j] = T::of(m * unbiased + (1.0 - m) * self.running_var[j].f64());
+        }
+    }
+
+    /// Reference forward pass (allocating); does not touch the running statistics.
+    ///
+    /// x: (batch, n) → y: (batch, n), and the cache for [`BatchNorm::backward`].
+    pub fn forward(&self, x: ArrayView2<T>, mode: Mode) -> (Array2<T>, BatchNormCache<T>) {
+        let mut y = Array2::zeros(x.raw_dim());
+        let mut stats = BatchStats::new(self.features());
+        self.forward_into(x, y.view_mut(), mode, &mut stats);
+        let x = x.to_owned();
+        (y, BatchNormCache { x, stats })
+    }
+
+    /// Reference backward pass (allocating): `(dx, dγ, dβ)` from dy, (batch, n).
+    pub fn backward(
+        &self,
+        dy: ArrayView2<T>,
+        cache: &BatchNormCache<T>,
+    ) -> (Array2<T>, Array1<T>, Array1<T>) {
+        let mut dx = Array2::zeros(dy.raw_dim());
+        let mut dgain = Array1::zeros(self.features());
+        let mut dshift = Array1::zeros(self.features());
+        self.backward_into(
+            cache.x.view(),
+            dy,
+            &cache.stats,
+            Some(dx.view_mut()),
+            dgain.as_slice_mut().expect("new array"),
+            dshift.as_slice_mut().expect("new array"),
+        );
+        (dx, dgain, dshift)
+    }
+}

@@ -1,0 +1,171 @@
+//! Layer normalization (Ba, Kiros & Hinton 2016), `torch.nn.LayerNorm(n)` with its affine
+//! gain and shift and eps = 1e-5: every row is normalized over its own features, so a row's
+//! output does not depend on the other rows of the batch (unlike [`crate::nn::BatchNorm`]).
+//!
+//! The math, once ([`LayerNorm::forward_into`], [`LayerNorm::backward_into`]); the
+//! allocating [`LayerNorm::forward`] / [`LayerNorm::backward`] (CS231n's
+//! `layernorm_forward` / `layernorm_backward`) call them. As in llm.c, the cache keeps each
+//! row's mean and 1/σ, and the backward pass recomputes x̂ from the input.
+
+use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut2};
+
+use super::float::Float;
+
+/// PyTorch's default eps for LayerNorm and BatchNorm.
+pub const NORM_EPS: f64 = 1e-5;
+
+/// A LayerNorm layer's parameters.
+///
+/// # Shapes
+/// - `gain` γ: (features), starts at 1 (torch's `LayerNorm.weight`)
+/// - `shift` β: (features), starts at 0 (torch's `LayerNorm.bias`)
+#[derive(Clone, Debug, PartialEq)]
+pub struct LayerNorm<T> {
+    /// γ, (features).
+    pub gain: Array1<T>,
+    /// β, (features).
+    pub shift: Array1<T>,
+    /// Added to the variance before the square root.
+    pub eps: f64,
+}
+
+/// What [`LayerNorm::forward`] keeps for [`LayerNorm::backward`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct LayerNormCache<T> {
+    /// The input, (batch, features).
+    pub x: Array2<T>,
+    /// Each row's mean, (batch).
+    pub mean: Vec<T>,
+    /// Each row's 1/√(var + eps), (batch).
+    pub rstd: Vec<T>,
+}
+
+impl<T: Float> LayerNorm<T> {
+    /// A layer over `features` values per row: γ = 1, β = 0, eps = 1e-5.
+    pub fn new(features: usize) -> Self {
+        LayerNorm {
+            gain: Array1::ones(features),
+            shift: Array1::zeros(features),
+            eps: NORM_EPS,
+        }
+    }
+
+    /// Number of features (input and output width).
+    pub fn features(&self) -> usize {
+        self.gain.len()
+    }
+
+    /// Forward pass, row by row:
+    ///
+    /// ```text
+    /// μ = mean(x),  σ² = mean((x − μ)²)   (biased, as PyTorch)
+    /// x̂ = (x − μ) / √(σ² + eps)
+    /// y = γ ⊙ x̂ + β
+    /// ```
+    ///
+    /// x: (batch, n) → y: (batch, n) (contiguous), mean and rstd: (batch). Sums in `f64`.
+    pub fn forward_into(
+        &self,
+        x: ArrayView2<T>,
+        mut y: ArrayViewMut2<T>,
+        mean: &mut [T],
+        rstd: &mut [T],
+    ) {
+        let n = self.features();
+        assert_eq!(x.ncols(), n, "LayerNorm input width");
+        let gain = self.gain.as_slice().expect("contiguous gain");
+        let shift = self.shift.as_slice().expect("contiguous shift");
+        for (r, (x_row, mut y_row)) in x.rows().into_iter().zip(y.rows_mut()).enumerate() {
+            let mu = x_row.iter().map(|v| v.f64()).sum::<f64>() / n as f64;
+            let var = x_row
+                .iter()
+                .map(|v| (v.f64() - mu) * (v.f64() - mu))
+                .sum::<f64>()
+                / n as f64;
+            let (mu, inv) = (T::of(mu), T::of(1.0 / (var + self.eps).sqrt()));
+            mean[r] = mu;
+            rstd[r] = inv;
+            for (j, (y, &x)) in y_row.iter_mut().zip(x_row.iter()).enumerate() {
+                *y = (x - mu) * inv * gain[j] + shift[j];
+            }
+        }
+    }
+
+    /// Backward pass, row by row, with x̂ recomputed from the cache and g = γ ⊙ dy:
+    ///
+    /// ```text
+    /// dγ = Σ_rows dy ⊙ x̂,   dβ = Σ_rows dy
+    /// dx = (1/σ) · (g − mean(g) − x̂ · mean(g ⊙ x̂))
+    /// ```
+    ///
+    /// x, dy: (batch, n); dx: (batch, n) if wanted; dgain, dshift: (n), overwritten.
+    #[allow(clippy::too_many_arguments)] // the layer's inputs, its cache and its three outputs
+    pub fn backward_into(
+        &self,
+        x: ArrayView2<T>,
+        dy: ArrayView2<T>,
+        mean: &[T],
+        rstd: &[T],
+        mut dx: Option<ArrayViewMut2<T>>,
+        dgain: &mut [T],
+        dshift: &mut [T],
+    ) {
+        let n = self.features();
+        let gain = self.gain.as_slice().expect("contiguous gain");
+        dgain.fill(T::zero());
+        dshift.fill(T::zero());
+        for r in 0..x.nrows() {
+            let (x_row, dy_row) = (x.row(r), dy.row(r));
+            let xhat = |j: usize| (x_row[j] - mean[r]) * rstd[r];
+            let mut g_mean = 0.0;
+            let mut gx_mean = 0.0;
+            for j in 0..n {
+                let g = (gain[j] * dy_row[j]).f64();
+                g_mean += g;
+                gx_mean += g * xhat(j).f64();
+                dgain[j] = dgain[j] + dy_row[j] * xhat(j);
+                dshift[j] = dshift[j] + dy_row[j];
+            }
+            let (g_mean, gx_mean) = (T::of(g_mean / n as f64), T::of(gx_mean / n as f64));
+            if let Some(dx) = dx.as_mut() {
+                for j in 0..n {
+                    let g = gain[j] * dy_row[j];
+                    dx[(r, j)] = (g - g_mean - xhat(j) * gx_mean) * rstd[r];
+                }
+            }
+        }
+    }
+
+    /// Reference forward pass (allocating).
+    ///
+    /// x: (batch, n) → y: (batch, n), and the cache for [`LayerNorm::backward`].
+    pub fn forward(&self, x: ArrayView2<T>) -> (Array2<T>, LayerNormCache<T>) {
+        let mut y = Array2::zeros(x.raw_dim());
+        let mut mean = vec![T::zero(); x.nrows()];
+        let mut rstd = vec![T::zero(); x.nrows()];
+        self.forward_into(x, y.view_mut(), &mut mean, &mut rstd);
+        let x = x.to_owned();
+        (y, LayerNormCache { x, mean, rstd })
+    }
+
+    /// Reference backward pass (allocating): `(dx, dγ, dβ)` from dy, (batch, n).
+    pub fn backward(
+        &self,
+        dy: ArrayView2<T>,
+        cache: &LayerNormCache<T>,
+    ) -> (Array2<T>, Array1<T>, Array1<T>) {
+        let mut dx = Array2::zeros(dy.raw_dim());
+        let mut dgain = Array1::zeros(self.features());
+        let mut dshift = Array1::zeros(self.features());
+        self.backward_into(
+            cache.x.view(),
+            dy,
+            &cache.mean,
+            &cache.rstd,
+            Some(dx.view_mut()),
+            dgain.as_slice_mut().expect("new array"),
+            dshift.as_slice_mut().expect("new array"),
+        );
+        (dx, dgain, dshift)
+    }
+}
