@@ -116,6 +116,21 @@ pub struct ExperimentArgs {
     /// Learning rate.
     #[arg(long)]
     pub learning_rate: Option<f64>,
+    /// Optimizer: sgd, adam, adamw or rmsprop (`initlab list` shows their updates).
+    #[arg(long)]
+    pub optimizer: Option<String>,
+    /// Momentum (sgd, rmsprop).
+    #[arg(long)]
+    pub momentum: Option<f64>,
+    /// Weight decay (L2 for sgd, adam, rmsprop; decoupled for adamw).
+    #[arg(long)]
+    pub weight_decay: Option<f64>,
+    /// Rows per mini-batch.
+    #[arg(long)]
+    pub batch_size: Option<usize>,
+    /// Normalization after each hidden dense layer: none, layernorm or batchnorm.
+    #[arg(long)]
+    pub norm: Option<String>,
     /// Record metrics every N epochs.
     #[arg(long)]
     pub log_every: Option<usize>,
@@ -301,6 +316,11 @@ fn run_experiment(args: ExperimentArgs) -> Result<(), CliError> {
         precision: args.precision.map(Precision::from),
         log_every: args.log_every,
         learning_rate: args.learning_rate,
+        optimizer: args.optimizer.clone(),
+        momentum: args.momentum,
+        weight_decay: args.weight_decay,
+        batch_size: args.batch_size,
+        norm: args.norm.clone(),
         histogram_epochs: if args.no_histograms {
             Some(0)
         } else {
@@ -446,10 +466,7 @@ fn run_experiment(args: ExperimentArgs) -> Result<(), CliError> {
 
 fn inspect(args: InspectArgs) -> Result<(), CliError> {
     use crate::inspect::{InspectConfig, format_table, inspect as run_inspect, write_csv};
-    let activation: crate::nn::Activation = args
-        .activation
-        .parse()
-        .map_err(|e: String| CliError::usage(format!("--activation: {e}")))?;
+    let activation = fast_path_activation(&args.activation)?;
     let mut inits = Vec::new();
     for name in &args.init {
         if name == "all" {
@@ -573,6 +590,28 @@ fn plot(dir: &Path) -> Result<(), CliError> {
     Ok(())
 }
 
+/// An activation for the commands that measure plain networks on the fused fast path
+/// (`inspect`, `phase`): one whose derivative comes from its output.
+pub(crate) fn fast_path_activation(text: &str) -> Result<crate::nn::Activation, CliError> {
+    let activation: crate::nn::Activation = text
+        .parse()
+        .map_err(|e: String| CliError::usage(format!("--activation: {e}")))?;
+    if !activation.derivative_from_output() {
+        return Err(CliError::usage(format!(
+            "--activation {activation}: this command measures plain networks on the fast path, \
+             which takes each derivative from the activation's output; {activation} needs its \
+             input, so it runs in experiments (the layer engine) and in `initlab theory`-style \
+             mean-field numbers, not here; expected one of: {}",
+            crate::nn::activation::ALL_ACTIVATIONS
+                .iter()
+                .map(|a| a.name())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    }
+    Ok(activation)
+}
+
 /// The text of `initlab list`.
 pub fn list_text() -> String {
     use std::fmt::Write as _;
@@ -595,8 +634,44 @@ pub fn list_text() -> String {
         "formula"
     );
     let _ = writeln!(out, "\nActivations (--activations) and their gains:");
-    for a in crate::nn::activation::ALL_ACTIVATIONS {
+    for a in crate::nn::activation::ALL_ACTIVATIONS
+        .iter()
+        .chain(&crate::nn::activation::INPUT_DERIVATIVE_ACTIVATIONS)
+    {
         let _ = writeln!(out, "  {:<18} gain {:.6}", a.name(), a.gain());
+    }
+    let _ = writeln!(
+        out,
+        "\nLayers (network.layers = [...]; or the keys network.norm, network.residual):"
+    );
+    for (name, what) in [
+        ("{ dense = N }", "z = x·Wᵀ + b, N outputs"),
+        (
+            "\"activation\"",
+            "the compared activation (or an activation's name)",
+        ),
+        (
+            "\"layernorm\"",
+            "per row: γ ⊙ (x − mean)/√(var + 1e-5) + β (torch.nn.LayerNorm)",
+        ),
+        (
+            "\"batchnorm\"",
+            "per feature over the batch in training, running statistics in evaluation \
+             (torch.nn.BatchNorm1d, momentum 0.1)",
+        ),
+        (
+            "{ residual = [...] }",
+            "x + α·F(x); alpha = 1.0, alpha_learnable = false, projection = false",
+        ),
+    ] {
+        let _ = writeln!(out, "  {name:<22} {what}");
+    }
+    let _ = writeln!(
+        out,
+        "\nOptimizers (training.optimizer, --optimizer), as PyTorch computes them:"
+    );
+    for (name, rule) in crate::experiment::build::OPTIMIZERS {
+        let _ = writeln!(out, "  {name:<18} {rule}");
     }
     let _ = writeln!(out, "\nLosses (network.loss):");
     for l in crate::nn::loss::ALL_LOSSES {

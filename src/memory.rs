@@ -315,8 +315,8 @@ pub struct DataShape {
 /// probe's batch are both at most this many rows).
 const EVAL_ROWS: usize = 2048;
 /// Parameter-sized buffers of one training run: the weights, the step's gradient, the
-/// optimizer's velocity, the weights before the step (for the update ratio), the
-/// evaluation's two gradient sums and the probe's gradient.
+/// optimizer's velocity (Adam: one more, for its two moments), the weights before the step
+/// (for the update ratio), the evaluation's two gradient sums and the probe's gradient.
 const PARAMETER_COPIES: u64 = 7;
 /// Decision-boundary points of a run on 2-D data, 32 bytes each.
 const BOUNDARY_BYTES: u64 = 40 * 40 * 32;
@@ -351,7 +351,30 @@ pub fn grid_estimate(
 ) -> Estimate {
     let e = element as u64;
     let sizes = layer_sizes(spec, data);
-    let params = parameters(&sizes);
+    let mut params = parameters(&sizes);
+    let mut batch_row_values = None;
+    if !spec.network.shape().is_plain() {
+        // The layer engine: count the planned network (nothing allocated), the largest of
+        // the compared activations' (they share the shape).
+        for &a in &spec.network.activations {
+            if let Ok(plan) = crate::experiment::build::network_plan(
+                &spec.network.shape(),
+                data.features,
+                data.outputs,
+                a,
+            ) {
+                let (p, values) = crate::experiment::build::plan_size(&plan, data.features);
+                params = params.max(p);
+                batch_row_values = Some(values.saturating_add(data.features as u64));
+            }
+        }
+    }
+    let batch_bytes = |rows: usize| match batch_row_values {
+        Some(values) => values.saturating_mul(rows as u64).saturating_mul(e),
+        None => batch_bytes(&sizes, rows, element),
+    };
+    // Adam keeps two moment buffers where SGD keeps one velocity.
+    let copies = PARAMETER_COPIES + u64::from(spec.training.optimizer.name().starts_with("adam"));
     let threads = threads.max(1) as u64;
     let at_once = if threads == 1 {
         "one run at a time (--threads 1)".to_string()
@@ -364,6 +387,7 @@ pub fn grid_estimate(
             rest.len() + 1,
             grouped(*w)
         ),
+        [] => "network.layers".to_string(),
         h => format!("network.hidden = {h:?}"),
     };
     let batch = spec
@@ -388,9 +412,7 @@ pub fn grid_estimate(
                     "the weights, gradients and optimizer state of {} parameters, × {at_once}",
                     grouped(params as usize)
                 ),
-                params
-                    .saturating_mul(PARAMETER_COPIES * e)
-                    .saturating_mul(threads),
+                params.saturating_mul(copies * e).saturating_mul(threads),
             ),
             Part::new(
                 batch_setting,
@@ -398,7 +420,7 @@ pub fn grid_estimate(
                     "the activations of a {}-row batch, × {at_once}",
                     grouped(batch)
                 ),
-                batch_bytes(&sizes, batch, element).saturating_mul(threads),
+                batch_bytes(batch).saturating_mul(threads),
             ),
             Part::new(
                 hidden,
@@ -406,7 +428,7 @@ pub fn grid_estimate(
                     "the activations of the {}-row evaluation and probe passes, × {at_once}",
                     grouped(eval)
                 ),
-                batch_bytes(&sizes, eval, element).saturating_mul(2 * threads),
+                batch_bytes(eval).saturating_mul(2 * threads),
             ),
             Part::new(
                 format!(

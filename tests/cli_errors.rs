@@ -803,6 +803,78 @@ fn cases() -> Vec<Case> {
             ),
             vec![("res/", vec![])],
         ),
+        // --- the layer engine: layers, norms, residual blocks, optimizers ---
+        toml_case(
+            "unknown optimizer",
+            "learning_rate = 0.1",
+            "learning_rate = 0.1\noptimizer = \"adamax\"",
+            &["unknown optimizer `adamax`", "sgd, adam, adamw, rmsprop"],
+        ),
+        toml_case(
+            "Adam's betas out of range",
+            "learning_rate = 0.1",
+            "learning_rate = 0.1\n[training.optimizer]\nname = \"adam\"\nbetas = [0.9, 1.5]",
+            &["training.optimizer.betas[1]", "[0, 1)", "1.5"],
+        ),
+        toml_case(
+            "Adam's eps not finite",
+            "learning_rate = 0.1",
+            "learning_rate = 0.1\n[training.optimizer]\nname = \"adamw\"\neps = nan",
+            &["training.optimizer.eps", "NaN"],
+        ),
+        toml_case(
+            "an optimizer key for another optimizer",
+            "learning_rate = 0.1",
+            "learning_rate = 0.1\n[training.optimizer]\nname = \"sgd\"\nbetas = [0.9, 0.99]",
+            &["training.optimizer.betas", "adam and adamw", "`sgd`"],
+        ),
+        toml_case(
+            "unknown norm",
+            "loss = \"cross-entropy\"",
+            "loss = \"cross-entropy\"\nnorm = \"groupnorm\"",
+            &["groupnorm", "none", "layernorm", "batchnorm"],
+        ),
+        toml_case(
+            "unknown layer in `network.layers`",
+            "hidden = [3]",
+            "layers = [{ dense = 3 }, \"dropout\"]",
+            &[
+                "network.layers[1]",
+                "\"dropout\" is not a layer",
+                "layernorm",
+            ],
+        ),
+        toml_case(
+            "`network.layers` together with `network.hidden`",
+            "hidden = [3]",
+            "hidden = [3]\nlayers = [{ dense = 3 }, \"activation\"]",
+            &["`network.layers` and `network.hidden`", "one of them"],
+        ),
+        toml_case(
+            "residual block that changes the width without a projection",
+            "hidden = [3]",
+            "layers = [{ dense = 3 }, { residual = [{ dense = 5 }, \"activation\"] }]",
+            &["network.layers[1]", "3 features to 5", "projection = true"],
+        ),
+        {
+            let mut c = toml_case(
+                "BatchNorm with one row per batch",
+                "learning_rate = 0.1",
+                "learning_rate = 0.1\nbatch_size = 1",
+                &["training.batch_size", "BatchNorm", "2 rows"],
+            );
+            c.files[1].1 = String::from_utf8(c.files[1].1.clone())
+                .unwrap()
+                .replacen("hidden = [3]", "hidden = [3]\nnorm = \"batchnorm\"", 1)
+                .into_bytes();
+            c
+        },
+        flag_case(
+            "`--norm` with an unknown name",
+            &["--norm", "weightnorm"],
+            2,
+            &["--norm weightnorm", "none, layernorm, batchnorm"],
+        ),
     ]
 }
 

@@ -97,8 +97,7 @@ pub enum Diagram {
 }
 
 fn activation(text: &str) -> Result<Activation, CliError> {
-    text.parse()
-        .map_err(|e: String| CliError::usage(format!("--activation: {e}")))
+    super::fast_path_activation(text)
 }
 
 fn io_error(path: &Path, e: impl std::fmt::Display) -> CliError {

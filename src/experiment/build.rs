@@ -170,8 +170,8 @@ impl OptimizerSpec {
                 only("alpha", t.alpha.is_some(), "rmsprop")?;
                 if momentum != 0.0 {
                     return Err(format!(
-                        "training.momentum applies to sgd and rmsprop, not to `{}` (use \
-                         training.optimizer.betas)",
+                        "training.momentum (--momentum) applies to sgd and rmsprop, not to \
+                         `{}` (its moments are training.optimizer.betas)",
                         t.name
                     ));
                 }
@@ -265,6 +265,9 @@ pub enum LayerSpec {
         /// Whether α is learned (default false).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         alpha_learnable: Option<bool>,
+        /// A dense projection on the skip path (needed when the branch changes the width).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        projection: Option<bool>,
     },
 }
 
@@ -297,11 +300,11 @@ impl Shape<'_> {
     }
 }
 
-fn norm_layer<T: crate::nn::Float>(norm: NormSpec, width: usize) -> Option<Layer<T>> {
+fn norm_layer(norm: NormSpec, width: usize) -> Option<Plan> {
     match norm {
         NormSpec::None => None,
-        NormSpec::Layernorm => Some(Layer::LayerNorm(LayerNorm::new(width))),
-        NormSpec::Batchnorm => Some(Layer::BatchNorm(BatchNorm::new(width))),
+        NormSpec::Layernorm => Some(Plan::LayerNorm(width)),
+        NormSpec::Batchnorm => Some(Plan::BatchNorm(width)),
     }
 }
 
@@ -314,6 +317,18 @@ pub fn network_layers<T: crate::nn::Float>(
     activation: Activation,
     loss: Loss,
 ) -> Result<Network<T>, String> {
+    let plan = network_plan(shape, inputs, outputs, activation)?;
+    let layers = plan.iter().map(Plan::build).collect();
+    Network::new(inputs, layers, loss).map_err(|e| format!("network: {e}"))
+}
+
+/// The network's layers as a [`Plan`]: shapes only, nothing allocated, widths checked.
+pub fn network_plan(
+    shape: &Shape<'_>,
+    inputs: usize,
+    outputs: usize,
+    activation: Activation,
+) -> Result<Vec<Plan>, String> {
     let mut layers = Vec::new();
     let mut width = inputs;
     if let Some(specs) = shape.layers {
@@ -333,8 +348,8 @@ pub fn network_layers<T: crate::nn::Float>(
                 shape.block
             ));
         }
-        layers.push(Layer::Dense(Dense::zeros(width, stem)));
-        layers.push(Layer::Activation(activation));
+        layers.push(Plan::Dense(width, stem));
+        layers.push(Plan::Activation(activation));
         width = stem;
         for group in rest.chunks(shape.block) {
             let mut body = Vec::new();
@@ -345,9 +360,9 @@ pub fn network_layers<T: crate::nn::Float>(
             }
             let mut w = width;
             for (i, &h) in group.iter().enumerate() {
-                body.push(Layer::Dense(Dense::zeros(w, h)));
+                body.push(Plan::Dense(w, h));
                 if i + 1 < group.len() {
-                    body.push(Layer::Activation(activation));
+                    body.push(Plan::Activation(activation));
                 }
                 w = h;
             }
@@ -357,6 +372,7 @@ pub fn network_layers<T: crate::nn::Float>(
                 w,
                 shape.alpha,
                 shape.alpha_learnable,
+                w != width,
             ));
             if shape.norm_position == NormPosition::Post
                 && let Some(n) = norm_layer(shape.norm, w)
@@ -367,49 +383,176 @@ pub fn network_layers<T: crate::nn::Float>(
         }
     } else {
         for &h in shape.hidden {
-            layers.push(Layer::Dense(Dense::zeros(width, h)));
+            layers.push(Plan::Dense(width, h));
             let norm = norm_layer(shape.norm, h);
             if shape.norm_position == NormPosition::Post {
-                layers.push(Layer::Activation(activation));
+                layers.push(Plan::Activation(activation));
                 layers.extend(norm);
             } else {
                 layers.extend(norm);
-                layers.push(Layer::Activation(activation));
+                layers.push(Plan::Activation(activation));
             }
             width = h;
         }
     }
-    layers.push(Layer::Dense(Dense::zeros(width, outputs)));
-    Network::new(inputs, layers, loss).map_err(|e| format!("network: {e}"))
+    layers.push(Plan::Dense(width, outputs));
+    Ok(layers)
 }
 
-fn residual_layer<T: crate::nn::Float>(
-    body: Vec<Layer<T>>,
+fn residual_layer(
+    body: Vec<Plan>,
     width: usize,
     out: usize,
     alpha: f64,
     learnable: bool,
-) -> Layer<T> {
-    Layer::Residual(crate::nn::Residual {
+    projection: bool,
+) -> Plan {
+    Plan::Residual {
         body,
-        projection: (out != width).then(|| Dense::zeros(width, out)),
-        alpha: if learnable {
-            Alpha::Learnable(ndarray::Array1::from_elem(1, T::of(alpha)))
-        } else {
-            Alpha::Fixed(alpha)
-        },
-    })
+        projection: projection.then_some((width, out)),
+        alpha,
+        learnable,
+    }
+}
+
+/// A layer before its parameters exist: what [`network_plan`] makes, so that the
+/// experiment can be checked and its memory counted without allocating the network.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Plan {
+    /// A dense layer (inputs, outputs).
+    Dense(usize, usize),
+    /// An activation.
+    Activation(Activation),
+    /// LayerNorm over this many features.
+    LayerNorm(usize),
+    /// BatchNorm over this many features.
+    BatchNorm(usize),
+    /// A residual block.
+    Residual {
+        /// The branch.
+        body: Vec<Plan>,
+        /// The projection (inputs, outputs), if any.
+        projection: Option<(usize, usize)>,
+        /// α's value.
+        alpha: f64,
+        /// Whether α is learned.
+        learnable: bool,
+    },
+}
+
+impl Plan {
+    /// The layer, all parameters zero (norm gains one).
+    pub fn build<T: crate::nn::Float>(&self) -> Layer<T> {
+        match self {
+            Plan::Dense(i, o) => Layer::Dense(Dense::zeros(*i, *o)),
+            Plan::Activation(a) => Layer::Activation(*a),
+            Plan::LayerNorm(n) => Layer::LayerNorm(LayerNorm::new(*n)),
+            Plan::BatchNorm(n) => Layer::BatchNorm(BatchNorm::new(*n)),
+            Plan::Residual {
+                body,
+                projection,
+                alpha,
+                learnable,
+            } => Layer::Residual(crate::nn::Residual {
+                body: body.iter().map(Plan::build).collect(),
+                projection: projection.map(|(i, o)| Dense::zeros(i, o)),
+                alpha: if *learnable {
+                    Alpha::Learnable(ndarray::Array1::from_elem(1, T::of(*alpha)))
+                } else {
+                    Alpha::Fixed(*alpha)
+                },
+            }),
+        }
+    }
+
+    /// Number of trainable parameters (saturating).
+    pub fn parameters(&self) -> u64 {
+        match self {
+            Plan::Dense(i, o) => (*i as u64)
+                .saturating_mul(*o as u64)
+                .saturating_add(*o as u64),
+            Plan::Activation(_) => 0,
+            Plan::LayerNorm(n) | Plan::BatchNorm(n) => 2 * *n as u64,
+            Plan::Residual {
+                body,
+                projection,
+                learnable,
+                ..
+            } => body
+                .iter()
+                .map(Plan::parameters)
+                .fold(0, u64::saturating_add)
+                .saturating_add(projection.map_or(0, |(i, o)| Plan::Dense(i, o).parameters()))
+                .saturating_add(u64::from(*learnable)),
+        }
+    }
+
+    /// Values per row the workspace keeps for this layer: its output and its gradient (a
+    /// residual block's branch buffers and projection gradient included).
+    pub fn row_values(&self, input: usize) -> u64 {
+        match self {
+            Plan::Residual {
+                body, projection, ..
+            } => {
+                let mut width = input;
+                let mut values = 0u64;
+                for layer in body {
+                    values = values.saturating_add(layer.row_values(width));
+                    width = layer.output_width(width);
+                }
+                let out = self.output_width(input) as u64;
+                values
+                    .saturating_add(2 * out)
+                    .saturating_add(if projection.is_some() {
+                        input as u64
+                    } else {
+                        0
+                    })
+            }
+            _ => 2 * self.output_width(input) as u64,
+        }
+    }
+
+    /// The output width for `input` features.
+    pub fn output_width(&self, input: usize) -> usize {
+        match self {
+            Plan::Dense(_, o) => *o,
+            Plan::Activation(_) => input,
+            Plan::LayerNorm(n) | Plan::BatchNorm(n) => *n,
+            Plan::Residual {
+                body, projection, ..
+            } => match projection {
+                Some((_, o)) => *o,
+                None => body.iter().fold(input, |w, l| l.output_width(w)),
+            },
+        }
+    }
+}
+
+/// Parameters and per-row workspace values of a planned network on `inputs` features.
+pub fn plan_size(plan: &[Plan], inputs: usize) -> (u64, u64) {
+    let mut width = inputs;
+    let mut values = 0u64;
+    for layer in plan {
+        values = values.saturating_add(layer.row_values(width));
+        width = layer.output_width(width);
+    }
+    let params = plan
+        .iter()
+        .map(Plan::parameters)
+        .fold(0, u64::saturating_add);
+    (params, values)
 }
 
 /// The valid names of a layer given as a string in `network.layers`.
 const LAYER_NAMES: &str = "\"activation\" (the compared activation), an activation name, \
     \"layernorm\", \"batchnorm\", or a table { dense = WIDTH } or { residual = [...] }";
 
-fn explicit_layers<T: crate::nn::Float>(
+fn explicit_layers(
     specs: &[LayerSpec],
     mut width: usize,
     activation: Activation,
-    out: &mut Vec<Layer<T>>,
+    out: &mut Vec<Plan>,
     key: &str,
     depth: usize,
 ) -> Result<usize, String> {
@@ -418,11 +561,11 @@ fn explicit_layers<T: crate::nn::Float>(
         match spec {
             LayerSpec::Name(name) => {
                 let layer = match name.trim().to_ascii_lowercase().as_str() {
-                    "activation" => Layer::Activation(activation),
-                    "layernorm" => Layer::LayerNorm(LayerNorm::new(width)),
-                    "batchnorm" => Layer::BatchNorm(BatchNorm::new(width)),
+                    "activation" => Plan::Activation(activation),
+                    "layernorm" => Plan::LayerNorm(width),
+                    "batchnorm" => Plan::BatchNorm(width),
                     other => match other.parse::<Activation>() {
-                        Ok(a) => Layer::Activation(a),
+                        Ok(a) => Plan::Activation(a),
                         Err(_) => {
                             return Err(format!(
                                 "{at} = {name:?} is not a layer; expected {LAYER_NAMES}"
@@ -436,13 +579,14 @@ fn explicit_layers<T: crate::nn::Float>(
                 if *dense == 0 {
                     return Err(format!("{at}: dense width must be at least 1, got 0"));
                 }
-                out.push(Layer::Dense(Dense::zeros(width, *dense)));
+                out.push(Plan::Dense(width, *dense));
                 width = *dense;
             }
             LayerSpec::Residual {
                 residual,
                 alpha,
                 alpha_learnable,
+                projection,
             } => {
                 if depth > 0 {
                     return Err(format!("{at}: residual blocks cannot be nested"));
@@ -463,12 +607,21 @@ fn explicit_layers<T: crate::nn::Float>(
                     &format!("{at}.residual"),
                     depth + 1,
                 )?;
+                let projection = projection.unwrap_or(false);
+                if w != width && !projection {
+                    return Err(format!(
+                        "{at}: the branch maps {width} features to {w}, so the skip connection \
+                         does not fit; set projection = true (a dense layer on the skip path) \
+                         or keep the width"
+                    ));
+                }
                 out.push(residual_layer(
                     body,
                     width,
                     w,
                     alpha,
                     alpha_learnable.unwrap_or(false),
+                    projection,
                 ));
                 width = w;
             }

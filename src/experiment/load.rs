@@ -3,6 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
+use super::build::{NormSpec, OptimizerSpec};
+
 use super::record::RunKey;
 use super::runner::RunSpec;
 use super::spec::{ConfigError, ExperimentSpec, InitEntry, Precision, ResolvedInit};
@@ -70,6 +72,16 @@ pub struct Overrides {
     pub learning_rate: Option<f64>,
     /// `--histogram-epochs N` (`--no-histograms` gives 0).
     pub histogram_epochs: Option<usize>,
+    /// `--optimizer`.
+    pub optimizer: Option<String>,
+    /// `--momentum`.
+    pub momentum: Option<f64>,
+    /// `--weight-decay`.
+    pub weight_decay: Option<f64>,
+    /// `--batch-size`.
+    pub batch_size: Option<usize>,
+    /// `--norm`.
+    pub norm: Option<String>,
 }
 
 impl Experiment {
@@ -160,6 +172,45 @@ impl Experiment {
         }
         if let Some(v) = o.histogram_epochs {
             s.training.histogram_epochs = Some(v);
+        }
+        if let Some(name) = &o.optimizer {
+            // The name replaces the optimizer; a table's hyper-parameters for another
+            // optimizer would not apply.
+            s.training.optimizer = match &s.training.optimizer {
+                OptimizerSpec::Table(t) if t.name.eq_ignore_ascii_case(name) => {
+                    s.training.optimizer.clone()
+                }
+                _ => OptimizerSpec::Name(name.trim().to_ascii_lowercase()),
+            };
+        }
+        // The flags win over a `[training.optimizer]` table's keys too.
+        if let Some(v) = o.momentum {
+            s.training.momentum = v;
+            if let OptimizerSpec::Table(t) = &mut s.training.optimizer {
+                t.momentum = t.momentum.map(|_| v);
+            }
+        }
+        if let Some(v) = o.weight_decay {
+            s.training.weight_decay = v;
+            if let OptimizerSpec::Table(t) = &mut s.training.optimizer {
+                t.weight_decay = t.weight_decay.map(|_| v);
+            }
+        }
+        if let Some(v) = o.batch_size {
+            s.training.batch_size = Some(v);
+        }
+        if let Some(norm) = &o.norm {
+            s.network.norm = match norm.trim().to_ascii_lowercase().as_str() {
+                "none" => NormSpec::None,
+                "layernorm" => NormSpec::Layernorm,
+                "batchnorm" => NormSpec::Batchnorm,
+                other => {
+                    return Err(ConfigError(format!(
+                        "--norm {other}: unknown normalization; expected one of: none, \
+                         layernorm, batchnorm"
+                    )));
+                }
+            };
         }
         if let Some(v) = o.precision {
             s.training.precision = v;

@@ -31,7 +31,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::build::{LayerSpec, NormPosition, NormSpec, OptimizerSpec, Shape, network_layers};
+use super::build::{LayerSpec, NormPosition, NormSpec, OptimizerSpec, Shape, network_plan};
 use crate::nn::init::{Init, ParamValue, check_bias_init, parse_init};
 use crate::nn::{Activation, Loss};
 
@@ -743,10 +743,10 @@ impl ExperimentSpec {
                 n.alpha
             ));
         }
-        // Build every compared network once (tiny sizes do not matter: widths are checked).
+        // Plan every compared network once (shapes only: nothing is allocated before the
+        // memory guard; the data's widths do not matter to the checks).
         for &a in &n.activations {
-            network_layers::<f64>(&n.shape(), 1, 1, a, n.loss)
-                .map_err(|e| ConfigError(format!("{origin}: {e}")))?;
+            network_plan(&n.shape(), 1, 1, a).map_err(|e| ConfigError(format!("{origin}: {e}")))?;
         }
         if (n.norm == NormSpec::Batchnorm || uses_batch_norm(n.layers.as_deref()))
             && t.batch_size == Some(1)
