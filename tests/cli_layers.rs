@@ -79,9 +79,11 @@ fn check(network: &str, training: &str, stages: usize) {
     );
     // layers.csv: one row per stage, run and logged epoch.
     let layers = read(dir, "one/layers.csv");
+    let first_activation = layers.lines().nth(1).unwrap().split(',').nth(2).unwrap();
     let rows_epoch0 = layers
         .lines()
-        .filter(|l| l.starts_with("t,xavier-normal,") && l.split(',').nth(4) == Some("0"))
+        .map(|l| l.split(',').collect::<Vec<_>>())
+        .filter(|r| r[1] == "xavier-normal" && r[2] == first_activation && r[4] == "0")
         .count();
     assert_eq!(rows_epoch0, stages, "{layers}");
     // The resolved experiment reruns to the same bytes.

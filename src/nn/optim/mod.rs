@@ -222,6 +222,10 @@ fn split_state<T>(s: &mut [T], mid: usize) -> (&mut [T], &mut [T]) {
 pub(crate) fn check_range(key: &str, value: f64, low: f64, high: f64) -> Result<(), String> {
     if value.is_finite() && value >= low && value < high {
         Ok(())
+    } else if high.is_infinite() {
+        Err(format!(
+            "training.optimizer.{key} must be a finite number ≥ {low}, got {value}"
+        ))
     } else {
         Err(format!(
             "training.optimizer.{key} must be a finite number in [{low}, {high}), got {value}"
