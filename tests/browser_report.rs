@@ -5,7 +5,9 @@
 //! with the keyboard, picks a layer, hides a start in the legend, and checks: no script
 //! error or console error; the bars drawn for the chosen start, epoch and layer carry
 //! exactly the counts of `histograms.csv`; the hidden start is gone from every panel; the
-//! URL fragment, opened in a fresh tab, reproduces the same view.
+//! URL fragment, opened in a fresh tab, reproduces the same view; the three starts have
+//! three colours, the same as in the pictures' legends; every explorer axis is labelled at
+//! round numbers.
 //!
 //! Needs Chromium (`apt-get install -y chromium`; `.ci/run` installs it). Without one the
 //! test fails, saying so, unless `INITLAB_SKIP_BROWSER_TEST=1` is set (an explicit opt-out
@@ -110,6 +112,98 @@ fn watch_errors(tab: &Tab) -> Arc<Mutex<Vec<String>>> {
     seen
 }
 
+/// Starts you can tell apart: the explorer's legend gives each start a colour of its own,
+/// and the same colour and dash pattern as the legends of the pictures in the page.
+fn check_start_styles(tab: &Tab) {
+    let text = eval(
+        tab,
+        "JSON.stringify([...document.querySelectorAll('#ex-legend [data-legend-init]')].map(b => {\
+           const name = b.dataset.legendInit, line = b.querySelector('line');\
+           const pictures = [...document.querySelectorAll('figure svg text')]\
+             .filter(t => t.textContent.trim() === name && t.previousElementSibling\
+               && t.previousElementSibling.tagName === 'polyline')\
+             .map(t => [t.previousElementSibling.getAttribute('stroke').toLowerCase(),\
+               t.previousElementSibling.getAttribute('stroke-dasharray') || '']);\
+           return [name, line.getAttribute('stroke').toLowerCase(),\
+             line.getAttribute('stroke-dasharray') || '', pictures];\
+         }))",
+    );
+    type Entry = (String, String, String, Vec<(String, String)>);
+    let legend: Vec<Entry> = serde_json::from_str(&text).expect("legend as JSON");
+    let names: Vec<&str> = legend.iter().map(|e| e.0.as_str()).collect();
+    assert_eq!(
+        names,
+        ["glorot-standard", "xavier-normal", "xavier-uniform"]
+    );
+    for (i, a) in legend.iter().enumerate() {
+        for b in &legend[i + 1..] {
+            assert_ne!(a.1, b.1, "{} and {} share a colour", a.0, b.0);
+        }
+        // loss, accuracy, signal, saturation and update-ratio pictures each have a legend.
+        assert!(
+            a.3.len() >= 4,
+            "{}: legend lines in the pictures: {:?}",
+            a.0,
+            a.3
+        );
+        for picture in &a.3 {
+            assert_eq!(
+                (&a.1, &a.2),
+                (&picture.0, &picture.1),
+                "{}: the explorer and a picture differ",
+                a.0
+            );
+        }
+    }
+}
+
+/// Whether tick values are round: the multiples of one step of 1, 2 or 5 × 10^k, evenly
+/// spaced, or (a log or signed-log axis) 0 and powers of ten.
+fn round_ticks(v: &[f64]) -> bool {
+    let decades = v.iter().all(|x| {
+        let e = x.abs().log10();
+        *x == 0.0 || (e - e.round()).abs() < 1e-9
+    });
+    if decades || v.len() < 2 {
+        return true;
+    }
+    let step = v[1] - v[0];
+    let m = step / 10f64.powf(step.log10().floor());
+    [1.0, 2.0, 5.0, 10.0].iter().any(|c| (m - c).abs() < 1e-6)
+        && v.windows(2)
+            .all(|w| ((w[1] - w[0]) - step).abs() < 1e-6 * step)
+        && v.iter()
+            .all(|x| (x / step - (x / step).round()).abs() < 1e-6)
+}
+
+/// Every axis the explorer draws is labelled at round numbers.
+fn check_round_ticks(tab: &Tab) {
+    let text = eval(
+        tab,
+        "JSON.stringify([...document.querySelectorAll('#explorer svg')].flatMap(svg => {\
+           const axes = {};\
+           svg.querySelectorAll('text.tick').forEach(t =>\
+             (axes[t.dataset.axis] = axes[t.dataset.axis] || []).push(t.textContent));\
+           return Object.entries(axes);\
+         }))",
+    );
+    let axes: Vec<(String, Vec<String>)> = serde_json::from_str(&text).expect("ticks as JSON");
+    for kind in ["bins", "share", "stat", "layer"] {
+        assert!(
+            axes.iter().any(|(k, _)| k == kind),
+            "no {kind} axis in {axes:?}"
+        );
+    }
+    for (kind, labels) in &axes {
+        let mut v: Vec<f64> = labels
+            .iter()
+            .map(|l| l.parse().unwrap_or_else(|_| panic!("{kind} tick {l:?}")))
+            .collect();
+        v.sort_by(f64::total_cmp);
+        assert!(round_ticks(&v), "{kind} ticks are not round: {labels:?}");
+    }
+}
+
 fn make_report(dir: &Path) {
     Command::cargo_bin("initlab")
         .unwrap()
@@ -121,7 +215,7 @@ fn make_report(dir: &Path) {
             "--epochs",
             "4",
             "--inits",
-            "glorot-standard,xavier-normal",
+            "glorot-standard,xavier-normal,xavier-uniform",
             "--quiet",
             "--out",
         ])
@@ -172,6 +266,8 @@ fn report_explorer_in_headless_chromium() {
     let errors = watch_errors(&tab);
     let url = format!("file://{}", out.join("report.html").display());
     open(&tab, &url);
+    check_start_styles(&tab);
+    check_round_ticks(&tab);
 
     // Two steps right on the slider (epoch 0 → 2), with the keyboard.
     tab.wait_for_element("#ex-epoch").unwrap().click().unwrap();

@@ -131,7 +131,12 @@ fn report_is_self_contained() {
     let dir = fixture();
     draw_all(dir.path(), &formulas()).unwrap();
     let html = fs::read_to_string(dir.path().join("report.html")).unwrap();
-    assert_eq!(html.matches("<svg").count(), 6);
+    assert_eq!(html.matches("<figure>\n<svg").count(), 6);
+    // Besides the pictures, only the starts' line samples (summary rows and formulas).
+    assert_eq!(
+        html.matches("<svg").count() - 6,
+        html.matches("<svg class=\"sw\"").count()
+    );
     assert!(!html.to_lowercase().contains("<script"));
     let without_xmlns = html.replace("xmlns=\"http://www.w3.org/2000/svg\"", "");
     assert!(!without_xmlns.contains("http://") && !without_xmlns.contains("https://"));
@@ -296,4 +301,84 @@ fn long_runs_are_thinned() {
         .unwrap();
     assert!(most > 100 && most <= 400, "longest line has {most} points");
     assert!(svg.len() < 40_000, "loss.svg is {} bytes", svg.len());
+}
+
+/// The legend line of `init` in an SVG: the stroke colour (lower case) and dash array
+/// (empty if solid) of the line drawn just before its name.
+fn legend_style(svg: &str, init: &str) -> Option<(String, String)> {
+    let at = svg.find(&format!(">\n{init}\n</text>"))?;
+    let start = svg[..at].rfind("<polyline")?;
+    let tag = &svg[start..start + svg[start..].find("/>")?];
+    let attr = |k: &str| {
+        tag.split(&format!(" {k}=\""))
+            .nth(1)
+            .and_then(|r| r.split('"').next())
+            .unwrap_or("")
+            .to_string()
+    };
+    Some((
+        attr("stroke").to_ascii_lowercase(),
+        attr("stroke-dasharray"),
+    ))
+}
+
+#[test]
+fn every_start_has_one_distinct_style_in_every_picture_and_the_report() {
+    // The fixture with `tiny` renamed to a variant of `huge`: same family, so the same
+    // colour, told apart by the dash pattern.
+    let dir = fixture();
+    for f in FILES.iter().filter(|f| f.ends_with(".csv")) {
+        let path = dir.path().join(f);
+        let text = fs::read_to_string(&path).unwrap();
+        fs::write(&path, text.replace(",tiny,", ",huge:std=5,")).unwrap();
+    }
+    draw_all(dir.path(), &formulas()).unwrap();
+    let inits = ["huge:std=5", "huge", "xavier-normal", "he-normal"];
+    let mut seen: Vec<(String, String)> = Vec::new();
+    for file in [
+        "loss.svg",
+        "accuracy.svg",
+        "signal.svg",
+        "saturation.svg",
+        "update-ratio.svg",
+    ] {
+        let svg = fs::read_to_string(dir.path().join(file)).unwrap();
+        let styles: Vec<(String, String)> = inits
+            .iter()
+            .map(|i| {
+                legend_style(&svg, i).unwrap_or_else(|| panic!("{file}: no legend line for {i}"))
+            })
+            .collect();
+        for (i, a) in styles.iter().enumerate() {
+            for (j, b) in styles.iter().enumerate().skip(i + 1) {
+                assert_ne!(a, b, "{file}: {} and {} look the same", inits[i], inits[j]);
+            }
+        }
+        if seen.is_empty() {
+            seen = styles;
+        } else {
+            assert_eq!(styles, seen, "{file}: a start changed style");
+        }
+        // The curves use the legend's styles: each dashed start has a dashed curve.
+        for (color, dash) in seen.iter().filter(|(_, d)| !d.is_empty()) {
+            let curve = format!(
+                "stroke=\"{}\" stroke-width=\"2\" stroke-dasharray=\"{dash}\"",
+                color.to_ascii_uppercase()
+            );
+            assert!(svg.contains(&curve), "{file}: no curve drawn {curve}");
+        }
+    }
+    assert_eq!(seen[0].0, seen[1].0, "a family shares its colour");
+    assert!(seen[1].1.is_empty() && !seen[0].1.is_empty(), "{seen:?}");
+    // The report's summary shows the same line samples.
+    let html = fs::read_to_string(dir.path().join("report.html")).unwrap();
+    for (init, (color, dash)) in inits.iter().zip(&seen) {
+        let dash = if dash.is_empty() {
+            String::new()
+        } else {
+            format!(" stroke-dasharray=\"{dash}\"")
+        };
+        let sample = format!("stroke=\"{color}\" stroke-width=\"3\"{dash}/></svg>{init}</span>");
+        assert!(html.contains(&sample), "report.html lacks {sample}");
+    }
 }

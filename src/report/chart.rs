@@ -8,7 +8,7 @@ use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint, Ranged};
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::palette::Rgb;
+use super::palette::{Dash, Rgb, Style};
 
 /// Font family of every text in the pictures.
 pub const FONT: &str = "sans-serif";
@@ -79,7 +79,7 @@ pub struct Axis {
 }
 
 impl Axis {
-    /// A linear axis over `[lo, hi]` with about five round ticks.
+    /// A linear axis over `[lo, hi]` with about five round ticks ([`nice_ticks`]).
     pub fn linear(lo: f64, hi: f64, label: &str) -> Axis {
         let (lo, hi) = if hi > lo && lo.is_finite() && hi.is_finite() {
             (lo, hi)
@@ -88,19 +88,7 @@ impl Axis {
         } else {
             (0.0, 1.0)
         };
-        let raw = (hi - lo) / 5.0;
-        let mag = 10f64.powf(raw.log10().floor());
-        let step = [1.0, 2.0, 2.5, 5.0, 10.0]
-            .iter()
-            .map(|m| m * mag)
-            .find(|s| *s >= raw)
-            .unwrap_or(10.0 * mag);
-        let mut ticks = Vec::new();
-        let mut t = (lo / step).ceil() * step;
-        while t <= hi + step * 1e-9 && ticks.len() < 50 {
-            ticks.push(if t.abs() < step * 1e-9 { 0.0 } else { t });
-            t += step;
-        }
+        let ticks = nice_ticks(lo, hi, 5, 0.0);
         Axis {
             lo,
             hi,
@@ -127,7 +115,7 @@ impl Axis {
     }
 
     /// A log axis fitted to the positive finite values (others are ignored), from a whole
-    /// decade to a whole decade; 1e-3..1 if there are none.
+    /// decade to a whole decade, ticks every 1, 2, 5, … decades; 1e-3..1 if there are none.
     pub fn log_fit(values: impl IntoIterator<Item = f64>, label: &str) -> Axis {
         let logs = values
             .into_iter()
@@ -140,13 +128,8 @@ impl Axis {
             lo -= 1.0;
             hi += 1.0;
         }
-        let step = ((hi - lo) / 6.0).ceil().max(1.0);
-        let mut ticks = Vec::new();
-        let mut t = lo;
-        while t <= hi + 1e-9 {
-            ticks.push(t);
-            t += step;
-        }
+        // Whole decades, every 1, 2, 5, 10, … of them.
+        let ticks = nice_ticks(lo, hi, 6, 1.0);
         Axis {
             lo,
             hi,
@@ -161,11 +144,7 @@ impl Axis {
     pub fn integers(first: f64, last: f64, label: &str) -> Axis {
         let span = (last - first).max(1.0);
         let mut axis = Axis::linear(first, first + span, label);
-        if span <= 10.0 {
-            axis.ticks = (0..=span as i64).map(|i| first + i as f64).collect();
-        } else {
-            axis.ticks.retain(|t| t.fract() == 0.0);
-        }
+        axis.ticks = nice_ticks(first, first + span, 5, 1.0);
         let pad = span * 0.04;
         axis.lo = first - pad;
         axis.hi = first + span + pad;
@@ -221,6 +200,64 @@ impl Axis {
     }
 }
 
+/// The "nice" tick step for about `target` intervals over `span`: the smallest of
+/// 1, 2, 5 × 10^k that is at least `span / target` (Heckbert's nice numbers), and at least
+/// `min_step` when that is positive.
+pub fn nice_step(span: f64, target: usize, min_step: f64) -> f64 {
+    let (mantissa, exponent) = nice_step_parts(span, target);
+    let step = mantissa as f64 * 10f64.powi(exponent);
+    if min_step > 0.0 && step < min_step {
+        min_step
+    } else {
+        step
+    }
+}
+
+/// [`nice_step`] as 1, 2 or 5 and the power of ten.
+fn nice_step_parts(span: f64, target: usize) -> (i64, i32) {
+    let raw = if span.is_finite() && span > 0.0 {
+        span / target.max(1) as f64
+    } else {
+        1.0
+    };
+    let mut exponent = raw.log10().floor() as i32;
+    for _ in 0..2 {
+        for m in [1, 2, 5] {
+            if m as f64 * 10f64.powi(exponent) >= raw * (1.0 - 1e-9) {
+                return (m, exponent);
+            }
+        }
+        exponent += 1;
+    }
+    (1, exponent)
+}
+
+/// The multiples of the [`nice_step`] for about `target` intervals that lie in `[lo, hi]`,
+/// computed as whole multiples (no accumulated rounding: 0.1 × 3 is 0.3).
+pub fn nice_ticks(lo: f64, hi: f64, target: usize, min_step: f64) -> Vec<f64> {
+    if !(lo.is_finite() && hi.is_finite()) || hi < lo {
+        return Vec::new();
+    }
+    let (mut m, mut e) = nice_step_parts(hi - lo, target);
+    if min_step > 0.0 && (m as f64) * 10f64.powi(e) < min_step {
+        // A step of whole units (decades, layers): the nice step of at least `min_step`.
+        (m, e) = nice_step_parts(min_step, 1);
+    }
+    let at = |i: i64| {
+        if e < 0 {
+            (i * m) as f64 / 10f64.powi(-e)
+        } else {
+            (i * m) as f64 * 10f64.powi(e)
+        }
+    };
+    let step = at(1);
+    let first = (lo / step - 1e-9).ceil() as i64;
+    let last = (hi / step + 1e-9).floor() as i64;
+    (first..=last.min(first + 200))
+        .map(|i| if i == 0 { 0.0 } else { at(i) })
+        .collect()
+}
+
 /// A compact number: up to 4 significant digits, no trailing zeros, scientific when tiny
 /// or huge.
 pub fn fmt_num(v: f64) -> String {
@@ -259,24 +296,58 @@ pub fn fmt_num(v: f64) -> String {
     }
 }
 
+/// Plotters' SVG backend has no dash patterns, so a dashed line is drawn with a coded
+/// stroke width, `width + DASH_CODE × (pattern's index in [`Dash::ALL`])`, that [`compact`]
+/// turns back into `stroke-width` and `stroke-dasharray`: one `<polyline>` per line, not
+/// one per dash.
+const DASH_CODE: u32 = 1000;
+
+/// The stroke of a line of `style` and `width` pixels (see [`DASH_CODE`]).
+pub fn stroke(style: Style, width: u32) -> ShapeStyle {
+    rgb(style.color).stroke_width(width + DASH_CODE * style.dash.index() as u32)
+}
+
 /// Shrinks plotters' SVG output: drops attributes that only restate SVG defaults and
-/// rounds font sizes to one decimal.
+/// rounds font sizes to one decimal; writes the dash patterns of coded stroke widths
+/// ([`DASH_CODE`]).
 pub fn compact(svg: &str) -> String {
     let s = svg
         .replace(" opacity=\"1\"", "")
         .replace(" stroke=\"none\" stroke-width=\"1\"", " stroke=\"none\"");
+    let s = rewrite_attr(&s, "font-size", |v| {
+        let v = v.parse::<f64>().ok()?;
+        Some(format!("font-size=\"{}\"", (v * 10.0).round() / 10.0))
+    });
+    rewrite_attr(&s, "stroke-width", |v| {
+        let coded = v.parse::<u32>().ok().filter(|c| *c >= DASH_CODE)?;
+        let dash = Dash::ALL.get((coded / DASH_CODE) as usize)?;
+        let width = coded % DASH_CODE;
+        Some(match dash.dasharray() {
+            Some(a) => format!("stroke-width=\"{width}\" stroke-dasharray=\"{a}\""),
+            None => format!("stroke-width=\"{width}\""),
+        })
+    })
+}
+
+/// Replaces each `key="value"` attribute for which `f(value)` gives a replacement.
+fn rewrite_attr(s: &str, key: &str, f: impl Fn(&str) -> Option<String>) -> String {
+    let open = format!(" {key}=\"");
     let mut out = String::with_capacity(s.len());
-    let mut rest = s.as_str();
-    const KEY: &str = "font-size=\"";
-    while let Some(i) = rest.find(KEY) {
-        let start = i + KEY.len();
-        out.push_str(&rest[..start]);
+    let mut rest = s;
+    while let Some(i) = rest.find(&open) {
+        let start = i + open.len();
         let end = rest[start..].find('"').map_or(rest.len(), |e| start + e);
-        match rest[start..end].parse::<f64>() {
-            Ok(v) => out.push_str(&format!("{}", (v * 10.0).round() / 10.0)),
-            Err(_) => out.push_str(&rest[start..end]),
+        match f(&rest[start..end]) {
+            Some(attr) => {
+                out.push_str(&rest[..=i]);
+                out.push_str(&attr);
+                rest = &rest[(end + 1).min(rest.len())..];
+            }
+            None => {
+                out.push_str(&rest[..end]);
+                rest = &rest[end..];
+            }
         }
-        rest = &rest[end..];
     }
     out.push_str(rest);
     out
@@ -366,14 +437,29 @@ pub fn line(
     color: RGBColor,
     width: u32,
 ) -> anyhow::Result<()> {
+    let solid = Style {
+        color: Rgb(color.0, color.1, color.2),
+        dash: Dash::Solid,
+    };
+    styled_line(chart, points, solid, width)
+}
+
+/// [`line`] in a start's colour and dash pattern.
+pub fn styled_line(
+    chart: &mut Chart,
+    points: &[(f64, Option<f64>)],
+    style: Style,
+    width: u32,
+) -> anyhow::Result<()> {
     let kept = thin(points.len());
     let mut segment: Vec<(f64, f64)> = Vec::new();
-    let style = color.stroke_width(width);
+    let line_style = stroke(style, width);
+    let dot = rgb(style.color).filled();
     let flush = |seg: &mut Vec<(f64, f64)>, chart: &mut Chart| -> anyhow::Result<()> {
         if seg.len() >= 2 {
-            chart.draw_series(LineSeries::new(seg.drain(..), style))?;
+            chart.draw_series(LineSeries::new(seg.drain(..), line_style))?;
         } else if seg.len() == 1 {
-            chart.draw_series(seg.drain(..).map(|p| Circle::new(p, 2, style.filled())))?;
+            chart.draw_series(seg.drain(..).map(|p| Circle::new(p, 2, dot)))?;
         }
         Ok(())
     };
@@ -418,6 +504,8 @@ pub fn band(
 pub enum Legend {
     /// A coloured line and a name.
     Line(String, RGBColor),
+    /// A start's line (colour and dash pattern) and its name.
+    Start(String, Style),
     /// A light band and what it means.
     Band(String),
     /// A cross marker and what it means.
@@ -455,6 +543,10 @@ pub fn legend(area: &Area, entries: &[Legend]) -> anyhow::Result<()> {
             Legend::Heading(s) => area.draw(&text(s, 8, y, true))?,
             Legend::Line(s, c) => {
                 area.draw(&PathElement::new(vec![(8, y), (34, y)], c.stroke_width(3)))?;
+                area.draw(&text(s, 42, y, false))?;
+            }
+            Legend::Start(s, style) => {
+                area.draw(&PathElement::new(vec![(8, y), (34, y)], stroke(*style, 3)))?;
                 area.draw(&text(s, 42, y, false))?;
             }
             Legend::Band(s) => {
@@ -514,6 +606,91 @@ mod tests {
         assert!(d.lo < d.hi);
     }
 
+    /// Whether `ticks` are the multiples of one step of 1, 2 or 5 × 10^k.
+    fn round_and_even(ticks: &[f64]) -> bool {
+        let step = ticks[1] - ticks[0];
+        let k = step.log10().floor();
+        let m = step / 10f64.powf(k);
+        // Loose tolerances: `step` is itself a difference of rounded values.
+        [1.0, 2.0, 5.0, 10.0].iter().any(|c| (m - c).abs() < 1e-6)
+            && ticks
+                .iter()
+                .all(|t| ((t / step) - (t / step).round()).abs() < 1e-6)
+            && ticks
+                .windows(2)
+                .all(|w| ((w[1] - w[0]) - step).abs() < 1e-6 * step)
+    }
+
+    #[test]
+    fn nice_ticks_are_multiples_of_1_2_5_times_a_power_of_ten() {
+        // The histogram axis of the issue: −0.65, −0.3, 0.05, 0.4 becomes halves.
+        assert_eq!(
+            nice_ticks(-1.0, 1.0, 5, 0.0),
+            vec![-1.0, -0.5, 0.0, 0.5, 1.0]
+        );
+        assert_eq!(
+            nice_ticks(0.0, 1.0, 5, 0.0),
+            vec![0.0, 0.2, 0.4, 0.6, 0.8, 1.0]
+        );
+        // Exact decimals, no accumulated error (0.1 + 0.1 + 0.1 ≠ 0.3).
+        assert_eq!(nice_ticks(0.0, 0.3, 3, 0.0), vec![0.0, 0.1, 0.2, 0.3]);
+        assert_eq!(nice_ticks(0.0, 0.3, 3, 0.0)[3].to_string(), "0.3");
+        assert_eq!(
+            nice_ticks(-0.013, 0.037, 5, 0.0),
+            vec![-0.01, 0.0, 0.01, 0.02, 0.03]
+        );
+        assert_eq!(nice_ticks(17.0, 1234.0, 5, 0.0), vec![500.0, 1000.0]);
+        assert_eq!(nice_step(7.0, 5, 0.0), 2.0);
+        assert_eq!(nice_step(1.0, 5, 0.0), 0.2);
+        assert_eq!(nice_step(2.5, 5, 0.0), 0.5);
+        assert_eq!(nice_step(0.2, 5, 1.0), 1.0);
+        // Whole units: layers and decades never get fractional steps.
+        assert_eq!(nice_ticks(1.0, 4.0, 8, 1.0), vec![1.0, 2.0, 3.0, 4.0]);
+        assert_eq!(
+            nice_ticks(-9.0, 3.0, 6, 1.0),
+            vec![-8.0, -6.0, -4.0, -2.0, 0.0, 2.0]
+        );
+        assert_eq!(nice_ticks(f64::NAN, 1.0, 5, 0.0), Vec::<f64>::new());
+        // Over many ranges: evenly spaced, round, inside, and about the asked number.
+        let mut x = 0.37_f64;
+        for _ in 0..2000 {
+            x = (x * 9301.0 + 49297.0) % 233280.0;
+            // Spans from 1e-7 to 7e5, starting up to 50 spans away from 0.
+            let span = (x.sqrt() % 7.0 + 0.01) * 10f64.powi((x as i32 % 11) - 5);
+            let lo = (x / 233280.0 - 0.5) * span * 10f64.powi(x as i32 % 3);
+            let hi = lo + span;
+            let t = nice_ticks(lo, hi, 5, 0.0);
+            assert!((2..=11).contains(&t.len()), "{lo}..{hi}: {t:?}");
+            assert!(round_and_even(&t), "{lo}..{hi}: {t:?}");
+            let eps = 1e-9 * (hi - lo);
+            assert!(t[0] >= lo - eps && *t.last().unwrap() <= hi + eps);
+        }
+    }
+
+    #[test]
+    fn every_axis_kind_has_round_ticks() {
+        for (lo, hi) in [(0.0, 1.0), (-0.73, 0.41), (0.5, 61.0), (-4.2, -2.9)] {
+            assert!(
+                round_and_even(&Axis::linear(lo, hi, "").ticks),
+                "{lo}..{hi}"
+            );
+        }
+        let fit = Axis::linear_fit([0.013, std::f64::consts::LN_2], (0.0, 1.0), "");
+        assert!(round_and_even(&fit.ticks), "{:?}", fit.ticks);
+        assert_eq!(
+            Axis::integers(0.0, 2000.0, "").ticks,
+            [0.0, 500.0, 1000.0, 1500.0, 2000.0]
+        );
+        assert_eq!(
+            Axis::integers(1.0, 6.0, "").ticks,
+            [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]
+        );
+        assert_eq!(Axis::integers(1.0, 31.0, "").ticks, [10.0, 20.0, 30.0]);
+        // Log axes: whole decades, every 1, 2 or 5 of them.
+        assert_eq!(Axis::log_fit([0.02, 3.0], "").ticks, [-2.0, -1.0, 0.0, 1.0]);
+        assert_eq!(Axis::log_fit([1e-9, 1e3], "").ticks, [-10.0, -5.0, 0.0]);
+    }
+
     #[test]
     fn thinning_keeps_ends_and_bounds_count() {
         let k = thin(5000);
@@ -538,6 +715,24 @@ mod tests {
         assert_eq!(
             compact(svg),
             r#"<text font-size="10.5">a</text><circle opacity="0.5" stroke="none"/>"#
+        );
+    }
+
+    #[test]
+    fn coded_stroke_widths_become_dash_patterns() {
+        use crate::report::palette::BLUE;
+        let dashed = stroke(
+            Style {
+                color: BLUE,
+                dash: Dash::Dashed,
+            },
+            2,
+        );
+        assert_eq!(dashed.stroke_width, 1002);
+        let svg = r##"<polyline fill="none" stroke="#0072B2" stroke-width="1002" points="1,2 3,4 "/><polyline stroke-width="2" points=""/><polyline stroke-width="3003"/>"##;
+        assert_eq!(
+            compact(svg),
+            r##"<polyline fill="none" stroke="#0072B2" stroke-width="2" stroke-dasharray="9 4" points="1,2 3,4 "/><polyline stroke-width="2" points=""/><polyline stroke-width="3" stroke-dasharray="9 3 2 3"/>"##
         );
     }
 

@@ -57,6 +57,51 @@
   function colorOf(init) {
     return data.colors[data.inits.indexOf(init)];
   }
+  // The start's dash pattern ("" = solid), as in the pictures.
+  function dashOf(init) {
+    return (data.dashes || [])[data.inits.indexOf(init)] || "";
+  }
+  // A line sample in a start's colour and dash pattern.
+  function lineSample(init, parent) {
+    var s = svgEl("svg", { class: "sw", width: 26, height: 10, viewBox: "0 0 26 10" }, parent);
+    var attrs = { x1: 1, y1: 5, x2: 25, y2: 5, stroke: colorOf(init), "stroke-width": 3 };
+    if (dashOf(init)) attrs["stroke-dasharray"] = dashOf(init);
+    svgEl("line", attrs, s);
+    return s;
+  }
+  // Round ticks: the multiples in [lo, hi] of the smallest step of 1, 2 or 5 × 10^k that
+  // is at least (hi − lo) / target (and at least minStep), as the pictures' axes.
+  function niceTicks(lo, hi, target, minStep) {
+    var raw = hi > lo ? (hi - lo) / target : 1;
+    if (minStep && raw < minStep) raw = minStep;
+    var e = Math.floor(Math.log10(raw)), m = 1;
+    for (;;) {
+      var found = [1, 2, 5].filter(function (c) {
+        return c * Math.pow(10, e) >= raw * (1 - 1e-9);
+      });
+      if (found.length) { m = found[0]; break; }
+      e += 1;
+    }
+    function at(i) {
+      return e < 0 ? (i * m) / Math.pow(10, -e) : i * m * Math.pow(10, e);
+    }
+    var step = at(1), out = [];
+    for (var i = Math.ceil(lo / step - 1e-9); i <= Math.floor(hi / step + 1e-9) && out.length < 200; i++) {
+      out.push(i === 0 ? 0 : at(i));
+    }
+    return out;
+  }
+  // ±10^e as the pictures write it.
+  function decade(e) {
+    return { "-2": "0.01", "-1": "0.1", "0": "1", "1": "10", "2": "100" }[e] || "1e" + e;
+  }
+  // A tick label; `axis` names the axis for readers and tests.
+  function tick(svg, x, y, text, anchor, axis) {
+    svgEl("text", {
+      x: x, y: y, "font-size": 10, "text-anchor": anchor, fill: "#555", class: "tick",
+      "data-axis": axis
+    }, svg).textContent = text;
+  }
   // Light orange (layer 1) to dark purple (the deepest layer), as distributions.svg.
   function depthColor(layer, layers) {
     var t = layers > 1 ? Math.min((layer - 1) / (layers - 1), 1) : 0;
@@ -175,8 +220,11 @@
   });
   var legend = el("div", { class: "legend", id: "ex-legend" }, root);
   data.inits.forEach(function (init) {
-    var b = el("button", { type: "button", class: "legend-init", "data-legend-init": init }, legend);
-    el("span", { class: "sw", style: "background:" + colorOf(init) }, b);
+    var b = el("button", {
+      type: "button", class: "legend-init", "data-legend-init": init, "data-color": colorOf(init),
+      "data-dash": dashOf(init)
+    }, legend);
+    lineSample(init, b);
     b.appendChild(document.createTextNode(init));
     b.addEventListener("click", function () {
       state.hidden[init] = !state.hidden[init];
@@ -250,15 +298,16 @@
     var bw = (W - M.l - M.r) / n;
     svgEl("line", { x1: M.l, y1: H - M.b, x2: W - M.r, y2: H - M.b, stroke: "#999" }, svg);
     svgEl("text", { x: 4, y: M.t - 8, "font-size": 11, fill: "#555" }, svg).textContent =
-      "share (max " + fmt(top) + ")";
-    // Tick labels: the zero bin and a few bin edges.
-    var step = Math.max(1, Math.ceil(n / 6));
-    bins.forEach(function (b, i) {
-      var lo = num(b[0]), hi = num(b[1]);
-      var isZero = lo === 0 && hi === 0;
-      if (!isZero && (i % step !== 0 || !isFinite(lo))) return;
-      svgEl("text", { x: x(i), y: H - M.b + 14, "font-size": 10, "text-anchor": "middle", fill: "#555" }, svg)
-        .textContent = isZero ? "0" : fmt(lo);
+      "share of values";
+    // The share axis: round ticks with faint grid lines.
+    niceTicks(0, top, 3).forEach(function (t) {
+      svgEl("line", { x1: M.l, y1: y(t), x2: W - M.r, y2: y(t), stroke: "#eee" }, svg);
+      tick(svg, M.l - 4, y(t) + 3, fmt(t), "end", "share");
+    });
+    // The bin axis: the pictures' round ticks (bin positions and labels).
+    (axis.ticks || []).forEach(function (t) {
+      svgEl("line", { x1: x(t[0]), y1: H - M.b, x2: x(t[0]), y2: H - M.b + 4, stroke: "#999" }, svg);
+      tick(svg, x(t[0]), H - M.b + 14, t[1], "middle", "bins");
     });
     var chosenLine = null;
     lines.forEach(function (ln) {
@@ -335,9 +384,14 @@
     svgEl("line", { x1: M.l, y1: h - M.b, x2: w - M.r, y2: h - M.b, stroke: "#999" }, svg);
     svgEl("text", { x: w / 2, y: h - 4, "text-anchor": "middle", "font-size": 11, fill: "#555" }, svg)
       .textContent = "layer (1 = first hidden, " + data.layers + " = output)";
-    [lo, hi].forEach(function (t) {
-      svgEl("text", { x: 4, y: h - M.b - ((t - lo) / (hi - lo)) * (h - M.t - M.b) + 4, "font-size": 10, fill: "#555" }, svg)
-        .textContent = st.log ? "1e" + t : fmt(t);
+    // Round ticks: decades (every 1, 2, 5, … of them) or multiples of 1, 2, 5 × 10^k.
+    niceTicks(lo, hi, 4, st.log ? 1 : 0).forEach(function (t) {
+      var ty = h - M.b - ((t - lo) / (hi - lo)) * (h - M.t - M.b);
+      svgEl("line", { x1: M.l, y1: ty, x2: w - M.r, y2: ty, stroke: "#eee" }, svg);
+      tick(svg, M.l - 4, ty + 3, st.log ? decade(t) : fmt(t), "end", "stat");
+    });
+    niceTicks(1, data.layers, 8, 1).forEach(function (l) {
+      tick(svg, x(l), h - M.b + 14, String(l), "middle", "layer");
     });
     Object.keys(series).forEach(function (init) {
       if (state.hidden[init]) return;
@@ -345,7 +399,8 @@
       var pts = series[init].sort(function (a, b) { return a[0] - b[0]; });
       svgEl("polyline", {
         points: pts.map(function (p) { return x(p[0]).toFixed(1) + "," + y(p[1]).toFixed(1); }).join(" "),
-        fill: "none", stroke: colorOf(init), "stroke-width": 2
+        fill: "none", stroke: colorOf(init), "stroke-width": 2,
+        "stroke-dasharray": dashOf(init) || "none"
       }, g);
       pts.forEach(function (p) {
         var c = svgEl("circle", { cx: x(p[0]), cy: y(p[1]), r: 3.5, fill: colorOf(init) }, g);

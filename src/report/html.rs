@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 
 use super::chart::fmt_num;
-use super::palette::init_color;
+use super::palette::Style;
 use super::plots::Picture;
 use super::read::{Results, SummaryRow};
 
@@ -99,15 +99,28 @@ fn is_best(best: &[(String, f64)], act: &str, v: Option<f64>) -> bool {
     matches!((best.iter().find(|(a, _)| a == act), v), (Some((_, b)), Some(v)) if v == *b)
 }
 
-fn swatch(init: &str) -> String {
+/// A start's line sample (colour and dash pattern), as in the pictures' legends.
+pub fn line_sample(style: Style) -> String {
+    let dash = style
+        .dash
+        .dasharray()
+        .map(|a| format!(" stroke-dasharray=\"{a}\""))
+        .unwrap_or_default();
     format!(
-        "<span class=\"init\"><span class=\"sw\" style=\"background:{}\"></span>{}</span>",
-        init_color(init).hex(),
+        "<svg class=\"sw\" width=\"26\" height=\"10\" viewBox=\"0 0 26 10\" aria-hidden=\"true\"><line x1=\"1\" y1=\"5\" x2=\"25\" y2=\"5\" stroke=\"{}\" stroke-width=\"3\"{dash}/></svg>",
+        style.color.hex()
+    )
+}
+
+fn swatch(results: &Results, init: &str) -> String {
+    format!(
+        "<span class=\"init\">{}{}</span>",
+        line_sample(super::plots::styles(results).get(init)),
         escape(init)
     )
 }
 
-fn summary_table(rows: &[SummaryRow], out: &mut String) {
+fn summary_table(results: &Results, rows: &[SummaryRow], out: &mut String) {
     let has_test = rows
         .iter()
         .any(|r| r.final_test_loss_mean.is_some() || r.final_test_accuracy_mean.is_some());
@@ -136,7 +149,7 @@ fn summary_table(rows: &[SummaryRow], out: &mut String) {
             out,
             "<tr{cls}><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\"><span{div_cls}>{}</span></td><td class=\"n\"><span{}>{}</span></td><td class=\"n\">{}</td>",
             escape(&r.activation),
-            swatch(&r.init),
+            swatch(results, &r.init),
             r.runs,
             r.diverged,
             best(&best_train, r.final_train_loss_mean),
@@ -180,7 +193,7 @@ h1{margin:.2em 0}h2{margin-top:1.6em;border-bottom:1px solid #ddd;padding-bottom
 table{border-collapse:collapse;font-size:.92em}th,td{padding:4px 10px;border-bottom:1px solid #e4e4e4;text-align:left}\
 th{background:#f3f3f3;font-weight:600}td.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}\
 tr.group td{border-top:2px solid #bbb}.best{background:#fff1a8;font-weight:600;padding:1px 4px;border-radius:3px}\
-.bad{color:#b00020;font-weight:600}.init{white-space:nowrap}.sw{display:inline-block;width:12px;height:12px;border-radius:2px;margin-right:6px;vertical-align:-1px}\
+.bad{color:#b00020;font-weight:600}.init{white-space:nowrap}.sw{display:inline-block;margin-right:6px;vertical-align:0}\
 figure{margin:1em 0 2em}figure svg{max-width:100%;height:auto;display:block;border:1px solid #eee}\
 figcaption{margin-top:.5em;color:#333;max-width:900px}\
 pre{background:#f7f7f7;border:1px solid #e4e4e4;padding:10px;overflow:auto;font-size:.88em}\
@@ -228,7 +241,7 @@ pub fn render(results: &Results, pictures: &[Picture], formulas: &[(String, Stri
 
     out.push_str("<h2>Summary</h2>\n");
     match results.summary.as_deref() {
-        Some(rows) if !rows.is_empty() => summary_table(rows, &mut out),
+        Some(rows) if !rows.is_empty() => summary_table(results, rows, &mut out),
         _ => out.push_str("<p class=\"note\">No summary.csv in this results directory.</p>\n"),
     }
 
@@ -243,7 +256,7 @@ pub fn render(results: &Results, pictures: &[Picture], formulas: &[(String, Stri
             let _ = writeln!(
                 out,
                 "<li>{} — <code>{}</code></li>",
-                swatch(init),
+                swatch(results, init),
                 escape(f)
             );
         }

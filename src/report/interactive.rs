@@ -5,9 +5,10 @@
 //! The JSON, compact so that the page stays small:
 //!
 //! ```text
-//! { inits: [name], colors: ["#rrggbb"], activations: [name], seeds: [seed],
+//! { inits: [name], colors: ["#rrggbb"], dashes: [SVG dash array, "" if solid],
+//!   activations: [name], seeds: [seed],
 //!   quantities: [name], layers: L, epochs: [histogram epoch], statEpochs: [logged epoch],
-//!   axes: [{q, act, out, bins: [[low, high]]}],
+//!   axes: [{q, act, out, bins: [[low, high]], ticks: [[bin position, label]]}],
 //!   hists: [[init, activation, seed, epoch, layer, quantity, axis, [bin, count, …]]],
 //!   stats: [[init, activation, seed, epoch, layer, activation_std, gradient_std,
 //!            saturated_fraction, dead_fraction]] }
@@ -15,11 +16,13 @@
 //!
 //! Names are given by index into the lists; bins by index into their axis; non-finite
 //! bin edges as the strings `"Infinity"`, `"-Infinity"`, `"NaN"` (JSON has no such numbers).
+//! The starts' colours and dashes are the pictures' ([`super::plots::styles`]), and the
+//! histogram axes' ticks theirs too ([`super::plots::bin_ticks`]).
 
 use std::fmt::Write as _;
 
 use super::histograms::Histograms;
-use super::palette::init_color;
+use super::plots::{bin_ticks, styles};
 use super::read::Results;
 use crate::nn::histogram::Quantity;
 
@@ -114,12 +117,16 @@ pub fn data_json(results: &Results) -> Option<String> {
     stat_epochs.sort_unstable();
     stat_epochs.dedup();
 
+    let styles = styles(results);
     let mut out = String::new();
     let _ = write!(
         out,
-        "{{\"inits\":{},\"colors\":{},\"activations\":{},\"seeds\":{},\"quantities\":{},\"layers\":{layers},\"epochs\":{},\"statEpochs\":{},",
+        "{{\"inits\":{},\"colors\":{},\"dashes\":{},\"activations\":{},\"seeds\":{},\"quantities\":{},\"layers\":{layers},\"epochs\":{},\"statEpochs\":{},",
         list(&results.inits, |s| json_str(s)),
-        list(&results.inits, |s| json_str(&init_color(s).hex())),
+        list(&results.inits, |s| json_str(&styles.get(s).color.hex())),
+        list(&results.inits, |s| json_str(
+            styles.get(s).dash.dasharray().unwrap_or("")
+        )),
         list(&results.activations, |s| json_str(s)),
         list(&seeds, |s| s.to_string()),
         list(&Quantity::ALL, |q| json_str(q.name())),
@@ -130,11 +137,15 @@ pub fn data_json(results: &Results) -> Option<String> {
         out,
         "\"axes\":{},",
         list(&h.axes, |a| format!(
-            "{{\"q\":{},\"act\":{},\"out\":{},\"bins\":{}}}",
+            "{{\"q\":{},\"act\":{},\"out\":{},\"bins\":{},\"ticks\":{}}}",
             json_str(a.quantity.name()),
             json_str(&a.activation),
             a.output,
-            list(&a.bins, |(lo, hi)| format!("[{},{}]", edge(*lo), edge(*hi)))
+            list(&a.bins, |(lo, hi)| format!("[{},{}]", edge(*lo), edge(*hi))),
+            list(&bin_ticks(&a.bins), |(p, t)| format!(
+                "[{p},{}]",
+                json_str(t)
+            ))
         ))
     );
     let _ = write!(

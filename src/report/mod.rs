@@ -11,7 +11,9 @@
 //!   explorer: the per-layer histograms and statistics as embedded JSON, drawn by a small
 //!   script (`explorer.js`) with an epoch slider; the static pictures stay for readers
 //!   without scripts.
-//! - [`palette`] gives each init the same colour in every chart.
+//! - [`palette`] gives each start one colour and dash pattern (Okabe–Ito colours), distinct
+//!   within a figure and the same in every picture and in the explorer; [`chart`] labels
+//!   every axis at round numbers (steps of 1, 2, 5 × 10^k).
 //! - Data with named classes (`classes = [...]` in `config.toml`) are shown by name: a
 //!   `classes: 0 = setosa, ...` line under the report's title and in the boundary legend.
 

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use plotters::prelude::*;
 
 use super::chart::{self, Area, Axis, LEGEND_W, Legend, rgb};
-use super::palette::{class_color, init_color};
+use super::palette::{Styles, class_color};
 use super::read::{LayerRow, MetricRow, Results};
 
 /// One drawn picture.
@@ -67,14 +67,20 @@ fn grid_for(n: usize) -> (usize, usize) {
     (n.div_ceil(cols).max(1), cols)
 }
 
+/// The styles of the starts: one assignment for every picture of a results directory.
+pub fn styles(results: &Results) -> Styles {
+    Styles::new(&results.inits)
+}
+
 fn init_legend(results: &Results, inits: &[String]) -> Vec<Legend> {
+    let styles = styles(results);
     let mut v = vec![Legend::Heading("init".into())];
     v.extend(
         results
             .inits
             .iter()
             .filter(|i| inits.contains(i))
-            .map(|i| Legend::Line(i.clone(), rgb(init_color(i)))),
+            .map(|i| Legend::Start(i.clone(), styles.get(i))),
     );
     v
 }
@@ -164,6 +170,7 @@ fn curves_picture(
     let x = epoch_axis(m);
     let (rows, cols) = grid_for(results.activations.len());
     let any_diverged = m.iter().any(|r| r.row.diverged);
+    let styles = styles(results);
     picture(
         file,
         title,
@@ -176,12 +183,14 @@ fn curves_picture(
                 let mut all = Vec::new();
                 for init in &results.inits {
                     let (mean, range, crosses) = seed_curves(m, init, act, field, &y);
-                    let c = rgb(init_color(init));
+                    let style = styles.get(init);
+                    let c = rgb(style.color);
                     chart::band(&mut ch, &range, c, 0.15)?;
-                    all.push((mean, crosses, c));
+                    all.push((mean, crosses, style));
                 }
-                for (mean, crosses, c) in all {
-                    chart::line(&mut ch, &mean, c, 2)?;
+                for (mean, crosses, style) in all {
+                    let c = rgb(style.color);
+                    chart::styled_line(&mut ch, &mean, style, 2)?;
                     ch.draw_series(
                         crosses
                             .into_iter()
@@ -288,6 +297,7 @@ pub fn signal(results: &Results) -> anyhow::Result<Option<Picture>> {
         nlayers as f64,
         "layer (1 = first hidden, last = output)",
     );
+    let styles = styles(results);
     let cols = results.activations.len().max(1);
     let title = if epoch == 0 {
         "Signal propagation at initialization (epoch 0)".to_string()
@@ -312,11 +322,12 @@ pub fn signal(results: &Results) -> anyhow::Result<Option<Picture>> {
                     let mut ch =
                         chart::panel(&panels[row * cols + col], &format!("{act}: {what}"), &x, &y)?;
                     for init in &results.inits {
-                        let c = rgb(init_color(init));
+                        let style = styles.get(init);
+                        let c = rgb(style.color);
                         let means = per_layer(layers, init, act, epoch, *field);
                         let pts: Vec<(f64, Option<f64>)> =
                             means.iter().map(|(l, v)| (*l as f64, y.map(*v))).collect();
-                        chart::line(&mut ch, &pts, c, 2)?;
+                        chart::styled_line(&mut ch, &pts, style, 2)?;
                         ch.draw_series(
                             pts.iter().filter_map(|(l, v)| {
                                 v.map(|v| Circle::new((*l, v), 3, c.filled()))
@@ -375,6 +386,7 @@ pub fn saturation(results: &Results) -> anyhow::Result<Option<Picture>> {
     let x = Axis::integers(a, b, "epoch (passes over the training set)");
     let y = Axis::linear(0.0, 100.0, "");
     let cols = results.activations.len().max(1);
+    let styles = styles(results);
     let pic = picture(
         "saturation.svg",
         "Saturated and dead units during training",
@@ -422,9 +434,9 @@ pub fn saturation(results: &Results) -> anyhow::Result<Option<Picture>> {
                                 range.push((e as f64, Some(lo), Some(hi)));
                             }
                         }
-                        let c = rgb(init_color(init));
-                        chart::band(&mut ch, &range, c, 0.12)?;
-                        chart::line(&mut ch, &mean, c, 2)?;
+                        let style = styles.get(init);
+                        chart::band(&mut ch, &range, rgb(style.color), 0.12)?;
+                        chart::styled_line(&mut ch, &mean, style, 2)?;
                     }
                     if !drew {
                         chart::note(&mut ch, &x, &y, &format!("not measured for {act}"))?;
@@ -480,6 +492,7 @@ pub fn update_ratio(results: &Results) -> anyhow::Result<Option<Picture>> {
         "log10(|update| / |weight|)",
     );
     let cols = results.activations.len().max(1);
+    let styles = styles(results);
     let pic = picture(
         "update-ratio.svg",
         "Relative size of weight updates per layer",
@@ -515,7 +528,7 @@ pub fn update_ratio(results: &Results) -> anyhow::Result<Option<Picture>> {
                             .into_iter()
                             .map(|(e, v)| (e as f64, chart::stats(v).map(|s| s.0)))
                             .collect();
-                        chart::line(&mut ch, &pts, rgb(init_color(init)), 2)?;
+                        chart::styled_line(&mut ch, &pts, styles.get(init), 2)?;
                     }
                 }
             }
@@ -754,47 +767,111 @@ pub fn depth_color(layer: usize, layers: usize) -> RGBColor {
     RGBColor(mix(253.0, 45.0), mix(174.0, 0.0), mix(97.0, 75.0))
 }
 
-/// An axis of bin positions 0..n−1 for `bins`, labelled at round bin edges: the decades
-/// of signed-log bins and 0, or the quarter points of linear ones, at most about 7 labels.
+/// An axis of bin positions 0..n−1 for `bins`, with the round ticks of [`bin_ticks`].
 pub fn bin_axis(bins: &[(f64, f64)], label: &str) -> Axis {
-    let n = bins.len();
-    // Linear bins all have one width; signed-log ones grow with |v|.
-    let widths: Vec<f64> = bins
-        .iter()
-        .filter(|(a, b)| a.is_finite() && b.is_finite() && b > a)
-        .map(|(a, b)| b - a)
-        .collect();
-    let linear = widths
-        .first()
-        .is_some_and(|w0| widths.iter().all(|w| (w - w0).abs() < 1e-9));
-    let mut marks: Vec<(f64, String)> = Vec::new();
-    for (i, &(lo, hi)) in bins.iter().enumerate() {
-        if lo == 0.0 && hi == 0.0 {
-            marks.push((i as f64, "0".into()));
-        } else if lo.is_finite() && lo != 0.0 {
-            let m = lo.abs().log10();
-            let round = if linear {
-                (lo * 2.0).fract() == 0.0
-            } else {
-                (m - m.round()).abs() < 1e-9
-            };
-            if round {
-                marks.push((i as f64 - 0.5, chart::fmt_num(lo)));
-            }
-        }
-    }
-    let step = marks.len().div_ceil(7).max(1);
-    let zero = marks.iter().position(|(_, t)| t == "0");
-    let kept: Vec<(f64, String)> = marks
-        .iter()
-        .enumerate()
-        .filter(|(k, _)| Some(*k) == zero || k % step == zero.unwrap_or(0) % step)
-        .map(|(_, m)| m.clone())
-        .collect();
-    let mut axis = Axis::linear(-0.5, n as f64 - 0.5, label);
+    let kept = bin_ticks(bins);
+    let mut axis = Axis::linear(-0.5, bins.len() as f64 - 0.5, label);
     axis.ticks = kept.iter().map(|(p, _)| *p).collect();
     axis.names = kept;
     axis
+}
+
+/// Where value `v` lies on an axis of bin positions (bin `i` spans `i − 0.5 .. i + 0.5`),
+/// linearly within its bin; `None` if no finite bin holds it.
+fn bin_position(bins: &[(f64, f64)], v: f64) -> Option<f64> {
+    bins.iter().enumerate().find_map(|(i, &(lo, hi))| {
+        let eps = 1e-9 * (hi - lo);
+        (lo.is_finite() && hi.is_finite() && hi > lo && v >= lo - eps && v <= hi + eps)
+            .then(|| i as f64 - 0.5 + ((v - lo) / (hi - lo)).clamp(0.0, 1.0))
+    })
+}
+
+/// The label of ±10^e.
+fn decade_label(negative: bool, e: i32) -> String {
+    let magnitude = match e {
+        -2 => "0.01".to_string(),
+        -1 => "0.1".to_string(),
+        0 => "1".to_string(),
+        1 => "10".to_string(),
+        2 => "100".to_string(),
+        _ => format!("1e{e}"),
+    };
+    if negative {
+        format!("-{magnitude}")
+    } else {
+        magnitude
+    }
+}
+
+/// Round tick marks `(position, label)` for an axis of histogram bins (bin `i` centred at
+/// `i`), the same in `distributions.svg` and the explorer. Linear bins (all one width): the
+/// multiples of a 1, 2, 5 × 10^k step ([`chart::nice_ticks`]), about five. Signed-log bins:
+/// 0 (the zero bin) and the decades ±10^e at bin edges, every 1, 2, 5, 10, … decades so
+/// that at most seven marks remain.
+pub fn bin_ticks(bins: &[(f64, f64)]) -> Vec<(f64, String)> {
+    let spans: Vec<(f64, f64)> = bins
+        .iter()
+        .copied()
+        .filter(|(a, b)| a.is_finite() && b.is_finite() && b > a)
+        .collect();
+    let Some(&(w_lo, w_hi)) = spans.first() else {
+        return bins
+            .iter()
+            .position(|&(a, b)| a == 0.0 && b == 0.0)
+            .map(|i| vec![(i as f64, "0".to_string())])
+            .unwrap_or_default();
+    };
+    let w0 = w_hi - w_lo;
+    let linear = spans
+        .iter()
+        .all(|(a, b)| ((b - a) - w0).abs() <= 1e-9 * w0.max(1e-300));
+    if linear {
+        let lo = spans.iter().map(|s| s.0).fold(f64::INFINITY, f64::min);
+        let hi = spans.iter().map(|s| s.1).fold(f64::NEG_INFINITY, f64::max);
+        return chart::nice_ticks(lo, hi, 5, 0.0)
+            .into_iter()
+            .filter_map(|t| bin_position(bins, t).map(|p| (p, chart::fmt_num(t))))
+            .collect();
+    }
+    // (position, exponent, negative); the zero bin separately.
+    let decade = |v: f64| {
+        let e = v.abs().log10();
+        (v != 0.0 && v.is_finite() && (e - e.round()).abs() < 1e-9).then(|| e.round() as i32)
+    };
+    let mut marks: Vec<(f64, i32, bool)> = Vec::new();
+    let mut zero = None;
+    for (i, &(lo, hi)) in bins.iter().enumerate() {
+        if lo == 0.0 && hi == 0.0 {
+            zero = Some(i as f64);
+            continue;
+        }
+        if let Some(e) = decade(lo) {
+            marks.push((i as f64 - 0.5, e, lo < 0.0));
+        }
+        // An upper edge that no bin starts at (the last bin before a gap).
+        if let Some(e) = decade(hi)
+            && !bins.iter().any(|b| b.0 == hi)
+        {
+            marks.push((i as f64 + 0.5, e, hi < 0.0));
+        }
+    }
+    let room = 7 - usize::from(zero.is_some());
+    let mut every = 1;
+    for _ in 0..8 {
+        let n = marks.iter().filter(|m| m.1 % every == 0).count();
+        if n <= room {
+            break;
+        }
+        every = chart::nice_step(f64::from(every) * 1.5, 1, 1.0) as i32;
+    }
+    let mut out: Vec<(f64, String)> = marks
+        .into_iter()
+        .filter(|m| m.1 % every == 0)
+        .map(|(p, e, neg)| (p, decade_label(neg, e)))
+        .chain(zero.map(|p| (p, "0".to_string())))
+        .collect();
+    out.sort_by(|a, b| a.0.total_cmp(&b.0));
+    out
 }
 
 /// `distributions.svg`, after Glorot & Bengio 2010, Figures 6 and 7: for each activation ×
@@ -936,6 +1013,54 @@ mod tests {
         assert_eq!(index_of(&v, 1.6), 2);
         assert_eq!(index_of(&v, 9.0), 2);
         assert_eq!(index_of(&v, -9.0), 0);
+    }
+
+    #[test]
+    fn bin_ticks_are_round_numbers() {
+        // tanh outputs: 40 linear bins over [−1, 1] (the explorer read −0.65, −0.3, 0.05, 0.4).
+        let linear: Vec<(f64, f64)> = (0..40)
+            .map(|k| (-1.0 + 0.05 * k as f64, -1.0 + 0.05 * (k + 1) as f64))
+            .collect();
+        let t = bin_ticks(&linear);
+        let labels: Vec<&str> = t.iter().map(|(_, l)| l.as_str()).collect();
+        assert_eq!(labels, ["-1", "-0.5", "0", "0.5", "1"]);
+        let pos: Vec<f64> = t.iter().map(|(p, _)| (p * 1e6).round() / 1e6).collect();
+        assert_eq!(pos, [-0.5, 9.5, 19.5, 29.5, 39.5]);
+        // Only part of [0, 1] occupied (sigmoid): ticks inside, round.
+        let part: Vec<(f64, f64)> = (8..14)
+            .map(|k| (0.025 * k as f64, 0.025 * (k + 1) as f64))
+            .collect();
+        let labels: Vec<String> = bin_ticks(&part).into_iter().map(|(_, l)| l).collect();
+        assert_eq!(labels, ["0.2", "0.25", "0.3", "0.35"]);
+        // Signed log bins, 4 per decade from 1e-9 to 1e3, with the zero bin: 0 and decades
+        // every 5, at most seven labels.
+        let mut log = vec![(f64::NEG_INFINITY, -1e3)];
+        let edges: Vec<f64> = (0..=48)
+            .map(|k| 10f64.powf(-9.0 + k as f64 / 4.0))
+            .collect();
+        for w in edges.windows(2).rev() {
+            log.push((-w[1], -w[0]));
+        }
+        log.push((0.0, 0.0));
+        for w in edges.windows(2) {
+            log.push((w[0], w[1]));
+        }
+        let labels: Vec<String> = bin_ticks(&log).into_iter().map(|(_, l)| l).collect();
+        assert_eq!(labels, ["-1", "-1e-5", "0", "1e-5", "1"]);
+        // Gradients between 1e-6 and 1e-2 on both sides: every second decade.
+        let narrow: Vec<(f64, f64)> = log
+            .iter()
+            .copied()
+            .filter(|(a, b)| {
+                (*a == 0.0 && *b == 0.0)
+                    || (a.abs().min(b.abs()) >= 1e-6 && a.abs().max(b.abs()) <= 1e-2)
+            })
+            .collect();
+        let labels: Vec<String> = bin_ticks(&narrow).into_iter().map(|(_, l)| l).collect();
+        assert_eq!(
+            labels,
+            ["-0.01", "-1e-4", "-1e-6", "0", "1e-6", "1e-4", "0.01"]
+        );
     }
 
     #[test]
