@@ -277,7 +277,7 @@ fn run_cells<T: Float, E>(
     let epochs = shared.spec.training.epochs;
     let counter = EpochCounter {
         done: AtomicUsize::new(0),
-        total: len * epochs,
+        total: len.saturating_mul(epochs),
         report: progress,
     };
     let window = ReorderWindow::<RunResult<T>>::new(len, WINDOW_PER_THREAD * threads);

@@ -341,7 +341,10 @@ impl TrainingSpec {
     /// quantities each), between 2 and [`TrainingSpec::DEFAULT_HISTOGRAM_EPOCHS`].
     pub fn histogram_count(&self, runs: usize, layers: usize) -> usize {
         self.histogram_epochs.unwrap_or_else(|| {
-            let per_epoch = (runs * layers * crate::nn::histogram::Quantity::ALL.len()).max(1);
+            let per_epoch = runs
+                .saturating_mul(layers)
+                .saturating_mul(crate::nn::histogram::Quantity::ALL.len())
+                .max(1);
             (Self::HISTOGRAM_BUDGET / per_epoch).clamp(2, Self::DEFAULT_HISTOGRAM_EPOCHS)
         })
     }
@@ -352,7 +355,11 @@ impl ExperimentSpec {
     /// and [`crate::experiment::stats::histogram_epochs`]), the same for every run and
     /// shard of the grid.
     pub fn histogram_epoch_list(&self) -> Vec<usize> {
-        let runs = self.inits.len() * self.network.activations.len() * self.seeds;
+        let runs = self
+            .inits
+            .len()
+            .saturating_mul(self.network.activations.len())
+            .saturating_mul(self.seeds);
         let layers = self.network.hidden.len() + 1;
         let t = &self.training;
         super::stats::histogram_epochs(t.epochs, t.log_every, t.histogram_count(runs, layers))
