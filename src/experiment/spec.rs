@@ -520,9 +520,14 @@ impl ExperimentSpec {
     /// Parses TOML text; `origin` (a file path or `built-in NAME`) prefixes every error.
     pub fn from_toml(text: &str, origin: &str) -> Result<Self, ConfigError> {
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-        let spec: ExperimentSpec =
-            toml::from_str(text).map_err(|e| ConfigError(toml_error(&e, text, origin)))?;
-        Ok(spec)
+        // On a thread with a large stack, which also drops whatever nests too deep for
+        // the rest of the program (see `untrusted::check_value_depth`).
+        super::untrusted::on_parse_stack(|| {
+            let spec: ExperimentSpec =
+                toml::from_str(text).map_err(|e| ConfigError(toml_error(&e, text, origin)))?;
+            super::untrusted::check_value_depth(&spec, origin).map_err(ConfigError)?;
+            Ok(spec)
+        })
     }
 
     /// Checks every value and resolves the inits; errors name the key and what was expected.
