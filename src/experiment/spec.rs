@@ -484,8 +484,10 @@ impl InitEntry {
             .into_iter()
             .map(|(k, v)| {
                 let value = match v.parse::<f64>() {
-                    Ok(f) => toml::Value::Float(f),
-                    Err(_) => toml::Value::String(v),
+                    // A formula that reads as an infinite number ("11e308") stays text:
+                    // written as `inf`, it would no longer parse as a formula.
+                    Ok(f) if f.is_finite() => toml::Value::Float(f),
+                    _ => toml::Value::String(v),
                 };
                 (k, value)
             })
