@@ -1,7 +1,8 @@
 //! The command line: clap derive for the raw arguments, then validated calls into the
 //! library. Every user error becomes one message and an exit code (also in the README): 0 success, 1 runtime or output failure, 2 usage or configuration error,
 //! 3 a run diverged under `--fail-on-divergence`, 4 an expectation does not hold
-//! (`initlab check`, or an experiment's `[[expect]]` tables), 130 interrupted.
+//! (`initlab check`, or an experiment's `[[expect]]` tables), 5 stopped by `--max-seconds`
+//! or `--max-runs`, 130 interrupted.
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -170,6 +171,119 @@ pub struct ExperimentArgs {
     /// [default: the memory available].
     #[arg(long, value_name = "SIZE", value_parser = crate::memory::parse_size)]
     pub max_memory: Option<u64>,
+    /// Stop the experiment after this many seconds (from the start of the command): the
+    /// runs under way stop at their next training step, the finished ones are written,
+    /// marked partial, and the exit code is 5.
+    #[arg(long, value_name = "SECONDS")]
+    pub max_seconds: Option<f64>,
+    /// Run at most N runs, the first of the grid in its order; the rest are left out, the
+    /// results are marked partial and the exit code is 5.
+    #[arg(long, value_name = "N")]
+    pub max_runs: Option<usize>,
+    /// Treat the experiment file as untrusted (grading): every data file it names must be
+    /// inside a --data-root directory once symbolic links are followed, and no error quotes
+    /// the contents of a data file.
+    #[arg(long)]
+    pub untrusted: bool,
+    /// With --untrusted: a directory the experiment's data files may come from (may be
+    /// given several times); initlab's built-in data sets are always allowed.
+    #[arg(long, value_name = "DIR", requires = "untrusted")]
+    pub data_root: Vec<PathBuf>,
+}
+
+/// Exit code of an experiment stopped by `--max-seconds` or `--max-runs` before it
+/// completed (its finished runs written, marked partial).
+pub const BUDGET_STOPPED: u8 = 5;
+
+/// Why an experiment's stop flag was raised.
+const STOP_NONE: u8 = 0;
+const STOP_SIGNAL: u8 = 1;
+const STOP_TIME: u8 = 2;
+
+/// Checks `--max-seconds` and `--max-runs`; the time limit as a duration.
+fn budget_args(args: &ExperimentArgs) -> Result<Option<std::time::Duration>, CliError> {
+    if args.max_runs == Some(0) {
+        return Err(CliError::usage("--max-runs must be at least 1, got 0"));
+    }
+    args.max_seconds
+        .map(|s| {
+            std::time::Duration::try_from_secs_f64(s)
+                .ok()
+                .filter(|d| !d.is_zero())
+                .ok_or_else(|| {
+                    CliError::usage(format!(
+                        "--max-seconds must be a number of seconds > 0, got {s}"
+                    ))
+                })
+        })
+        .transpose()
+}
+
+/// Raises `stop` (noting why in `reason`) once `limit` has passed since `started`; runs
+/// on a thread of its own, which ends with the process.
+fn start_timer(
+    started: std::time::Instant,
+    limit: std::time::Duration,
+    stop: Arc<AtomicBool>,
+    reason: Arc<std::sync::atomic::AtomicU8>,
+) {
+    // A limit past what an Instant can hold never comes.
+    let Some(deadline) = started.checked_add(limit) else {
+        return;
+    };
+    std::thread::spawn(move || {
+        loop {
+            let now = std::time::Instant::now();
+            if now >= deadline {
+                let _ = reason.compare_exchange(
+                    STOP_NONE,
+                    STOP_TIME,
+                    Ordering::SeqCst,
+                    Ordering::SeqCst,
+                );
+                stop.store(true, Ordering::SeqCst);
+                return;
+            }
+            std::thread::sleep((deadline - now).min(std::time::Duration::from_millis(50)));
+        }
+    });
+}
+
+/// The message of an experiment stopped before it completed: by a signal (exit code
+/// 130), `--max-seconds` or `--max-runs` (exit code [`BUDGET_STOPPED`]).
+fn stopped_error(reason: u8, args: &ExperimentArgs, outcome: &experiment::Outcome) -> CliError {
+    let (code, why) = match reason {
+        STOP_SIGNAL => (130, "interrupted".to_string()),
+        STOP_TIME => (
+            BUDGET_STOPPED,
+            format!(
+                "stopped by --max-seconds {}",
+                args.max_seconds.unwrap_or_default()
+            ),
+        ),
+        _ => (
+            BUDGET_STOPPED,
+            format!(
+                "stopped by --max-runs {}",
+                args.max_runs.unwrap_or_default()
+            ),
+        ),
+    };
+    let message = if outcome.written {
+        format!(
+            "{why}: {} of {} runs finished and were written to {} (marked partial in summary.csv)",
+            outcome.runs_done,
+            outcome.runs_total,
+            outcome.out.display()
+        )
+    } else {
+        format!(
+            "{why} before any of the {} runs finished: nothing written, {} left as it was",
+            outcome.runs_total,
+            outcome.out.display()
+        )
+    };
+    CliError { code, message }
 }
 
 /// Options of `initlab inspect`.
@@ -307,7 +421,13 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
 }
 
 fn run_experiment(args: ExperimentArgs) -> Result<(), CliError> {
-    let exp = Experiment::load(&args.experiment).map_err(|e| CliError::usage(e.0))?;
+    let started = std::time::Instant::now();
+    let time_limit = budget_args(&args)?;
+    let mut exp = Experiment::load(&args.experiment).map_err(|e| CliError::usage(e.0))?;
+    if args.untrusted {
+        exp.data_policy =
+            Some(experiment::untrusted::DataPolicy::new(&args.data_root).map_err(CliError::usage)?);
+    }
     let overrides = Overrides {
         seeds: args.seeds,
         epochs: args.epochs,
@@ -373,10 +493,18 @@ fn run_experiment(args: ExperimentArgs) -> Result<(), CliError> {
             .map_err(CliError::usage)?;
     }
     let stop = Arc::new(AtomicBool::new(false));
+    let reason = Arc::new(std::sync::atomic::AtomicU8::new(STOP_NONE));
     {
-        let stop = Arc::clone(&stop);
+        let (stop, reason) = (Arc::clone(&stop), Arc::clone(&reason));
         // Ctrl-C / SIGTERM: finish writing what is done, then exit non-zero.
-        let _ = ctrlc::set_handler(move || stop.store(true, Ordering::SeqCst));
+        let _ = ctrlc::set_handler(move || {
+            let _ =
+                reason.compare_exchange(STOP_NONE, STOP_SIGNAL, Ordering::SeqCst, Ordering::SeqCst);
+            stop.store(true, Ordering::SeqCst);
+        });
+    }
+    if let Some(limit) = time_limit {
+        start_timer(started, limit, Arc::clone(&stop), Arc::clone(&reason));
     }
     let show_progress = !args.quiet && std::io::stderr().is_terminal();
     let bar = show_progress.then(|| {
@@ -401,7 +529,8 @@ fn run_experiment(args: ExperimentArgs) -> Result<(), CliError> {
             }
         }
     };
-    let outcome = experiment::execute_within(&exp, &options, &budget, &stop, &progress)?;
+    let outcome =
+        experiment::execute_limited(&exp, &options, &budget, args.max_runs, &stop, &progress)?;
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
@@ -431,21 +560,11 @@ fn run_experiment(args: ExperimentArgs) -> Result<(), CliError> {
         }
     }
     if outcome.interrupted {
-        let message = if outcome.written {
-            format!(
-                "interrupted: {} of {} runs finished and were written to {} (marked partial in summary.csv)",
-                outcome.runs_done,
-                outcome.runs_total,
-                outcome.out.display()
-            )
-        } else {
-            format!(
-                "interrupted before any of the {} runs finished: nothing written, {} left as it was",
-                outcome.runs_total,
-                outcome.out.display()
-            )
-        };
-        return Err(CliError { code: 130, message });
+        return Err(stopped_error(
+            reason.load(Ordering::SeqCst),
+            &args,
+            &outcome,
+        ));
     }
     if !expectations.is_empty() && outcome.written {
         check::check_and_print(&outcome.out, &expectations, &exp.origin)?;

@@ -324,7 +324,45 @@ const BOUNDARY_BYTES: u64 = 40 * 40 * 32;
 /// Logged epochs of a run (epoch 0, every `log_every`-th, and the last).
 fn logged_epochs(spec: &ExperimentSpec) -> u64 {
     let t = &spec.training;
-    (t.epochs / t.log_every.max(1)) as u64 + 2
+    ((t.epochs / t.log_every.max(1)) as u64).saturating_add(2)
+}
+
+/// Most non-empty bins of one histogram: the signed log bins (4 a decade over 12 decades,
+/// both signs), the zero, NaN, underflow and overflow bins (the linear bins of bounded
+/// outputs are fewer).
+const HISTOGRAM_BINS: u64 = 2
+    * (crate::nn::histogram::LOG_BINS_PER_DECADE
+        * (crate::nn::histogram::LOG_MAX_EXPONENT - crate::nn::histogram::LOG_MIN_EXPONENT))
+        as u64
+    + 6;
+
+/// What one run keeps in memory until it is written, growing with its length: a metrics
+/// row and a `layers.csv` row per layer at every logged epoch, and the histograms of its
+/// histogram epochs (five quantities per layer). Returns the bytes and the logged epochs.
+fn logged_rows_bytes(spec: &ExperimentSpec) -> (u64, u64) {
+    use std::mem::size_of;
+    let logged = logged_epochs(spec);
+    let layers = spec.network.hidden.len() as u64 + 1;
+    let row = size_of::<crate::nn::EpochRecord>() as u64
+        + layers * size_of::<crate::nn::stats::LayerStats>() as u64;
+    let runs = spec
+        .inits
+        .len()
+        .saturating_mul(spec.network.activations.len())
+        .saturating_mul(spec.seeds);
+    let histogram_epochs =
+        (spec.training.histogram_count(runs, layers as usize) as u64).min(logged);
+    let histogram = layers
+        * crate::nn::histogram::Quantity::ALL.len() as u64
+        * HISTOGRAM_BINS
+        * size_of::<crate::nn::histogram::HistogramBin>() as u64
+        + size_of::<usize>() as u64;
+    (
+        logged
+            .saturating_mul(row)
+            .saturating_add(histogram_epochs.saturating_mul(histogram)),
+        logged,
+    )
 }
 
 /// The layer sizes of `spec`'s network on data of shape `data`, inputs first.
@@ -338,9 +376,11 @@ fn layer_sizes(spec: &ExperimentSpec, data: DataShape) -> Vec<usize> {
 /// What running the grid of `spec` needs: `threads` runs at once, each with its network
 /// and optimizer state, its copy of the data split, the buffers of its mini-batch, of the
 /// whole-set evaluation and of the probe, plus the finished runs waiting in the reorder
-/// window (`window` of them) and the summary's values of one start × activation. The
-/// number of runs in the grid does not appear: results are streamed to disk. Nor do the
-/// rows a run logs as it trains (they grow with its epochs, not at its start).
+/// window (`window` of them) and the summary's values of one start × activation, and the
+/// rows each of those runs logs as it trains until it is written (they grow with
+/// `training.epochs / training.log_every`, so a run too long to hold is refused before it
+/// starts rather than failing an allocation hours later). The number of runs in the grid
+/// does not appear: results are streamed to disk.
 pub fn grid_estimate(
     spec: &ExperimentSpec,
     data: DataShape,
@@ -396,9 +436,8 @@ pub fn grid_estimate(
         .unwrap_or(usize::MAX)
         .min(data.rows);
     let eval = data.rows.clamp(1, EVAL_ROWS);
-    // A finished run's rows grow as it trains (64 + 120 × layers bytes per logged epoch)
-    // and are not counted: a run may be meant to be stopped (Ctrl-C writes what finished),
-    // and a run long enough to log millions of epochs still starts.
+    let (rows, logged) = logged_rows_bytes(spec);
+    let t = &spec.training;
     let result = BOUNDARY_BYTES.saturating_add(if save_weights { 2 * params * e } else { 0 });
     let batch_setting = match spec.training.batch_size {
         Some(b) => format!("training.batch_size = {b}"),
@@ -451,6 +490,18 @@ pub fn grid_estimate(
                     "the weights and boundaries of {window} finished runs waiting to be written"
                 ),
                 result.saturating_mul(window as u64),
+            ),
+            Part::new(
+                format!(
+                    "training.epochs = {} with training.log_every = {}",
+                    t.epochs, t.log_every
+                ),
+                format!(
+                    "the rows of {} logged epochs a run holds until it is written (metrics, per-layer statistics, histograms), × {} runs training or waiting",
+                    grouped(logged as usize),
+                    threads as usize + window
+                ),
+                rows.saturating_mul(threads + window as u64),
             ),
             Part::new(
                 format!("--seeds {}", spec.seeds),

@@ -1,12 +1,21 @@
 //! Property tests of the experiment parser and validator (`Experiment::from_text`): any
-//! text gives `Ok` or `Err`, never a panic; and an accepted experiment's resolved
-//! `config.toml` is itself accepted and resolves to the same experiment.
+//! text gives `Ok` or `Err`, never a panic, an abort (stack overflow) or a hang; and an
+//! accepted experiment's resolved `config.toml` is itself accepted and resolves to the
+//! same experiment. The start-formula parser (`Formula::parse`, and the same through a
+//! TOML file) and deeply nested TOML are fuzzed too.
 //!
-//! 3,000 cases per property by default (CI); the long run is
+//! 3,000 cases per property by default (CI); the long run (10⁵ cases each) is
 //! `PROPTEST_CASES=100000 cargo test --release --test fuzz_experiment`.
 
+use std::time::{Duration, Instant};
+
 use initlab::experiment::{BUILTINS, Experiment};
+use initlab::nn::init::{Formula, LayerPlace};
+use initlab::nn::{Activation, Fan};
 use proptest::prelude::*;
+
+/// Longest a case may take: far beyond any parse, so only a hang trips it.
+const HANG: Duration = Duration::from_secs(5);
 
 fn config() -> ProptestConfig {
     // `ProptestConfig::default()` reads PROPTEST_CASES; only replace its built-in default.
@@ -160,8 +169,157 @@ fn apply(text: &str, edits: &[Edit]) -> String {
     lines.join("\n")
 }
 
+/// Formula-ish text: the grammar's tokens in random order, deep nesting of every kind
+/// (parentheses, calls, minus signs, powers) and arbitrary text.
+fn formulaish() -> impl Strategy<Value = String> {
+    let token = prop_oneof![
+        Just("("),
+        Just(")"),
+        Just("-"),
+        Just("+"),
+        Just("*"),
+        Just("/"),
+        Just("^"),
+        Just(","),
+        Just("sqrt("),
+        Just("min("),
+        Just("pow("),
+        Just("exp("),
+        Just("ln("),
+        Just("fan_in"),
+        Just("fan_out"),
+        Just("gain"),
+        Just("layer"),
+        Just("depth"),
+        Just("pi"),
+        Just("1"),
+        Just("0"),
+        Just("2.5"),
+        Just("1e308"),
+        Just("1e-320"),
+        Just(".5e"),
+        Just(" "),
+        Just("nan"),
+        Just("x"),
+        Just("é"),
+    ];
+    let opener = prop_oneof![
+        Just("("),
+        Just("-"),
+        Just("sqrt("),
+        Just("2^"),
+        Just("abs(-"),
+        Just("min(1,"),
+        Just("1+"),
+        Just("- -"),
+    ];
+    prop_oneof![
+        prop::collection::vec(token, 0..80).prop_map(|t| t.concat()),
+        (opener, 0usize..3000, 0usize..3000).prop_map(|(open, n, m)| format!(
+            "{}1{}",
+            open.repeat(n),
+            ")".repeat(m)
+        )),
+        "\\PC{0,60}",
+    ]
+}
+
+/// Layers a formula is evaluated for.
+fn places() -> Vec<LayerPlace> {
+    [(1, 3, 2, 5), (2, 3, 5, 5), (3, 3, 5, 1)]
+        .into_iter()
+        .map(|(layer, depth, fan_in, fan_out)| LayerPlace {
+            layer,
+            depth,
+            fan: Fan { fan_in, fan_out },
+            activation: if layer < depth {
+                Activation::Tanh
+            } else {
+                Activation::Identity
+            },
+        })
+        .collect()
+}
+
+/// An experiment whose only start is `{ name = "formula", std = FORMULA }`.
+fn with_formula(formula: &str) -> String {
+    format!(
+        "name = \"f\"\nseeds = 1\ninits = [{{ name = \"formula\", std = {} }}]\n\n[data]\nsource = \"xor\"\n\n[network]\nhidden = [4]\nactivations = [\"tanh\"]\nloss = \"bce\"\n\n[training]\nepochs = 1\nlearning_rate = 0.1\n",
+        toml::Value::String(formula.to_string())
+    )
+}
+
+/// Deeply nested TOML: arrays, inline tables, dotted keys and table headers, alone and
+/// combined, under keys the schema reads as free-form values (`expect`, init parameters)
+/// and under others.
+fn deep_toml() -> impl Strategy<Value = String> {
+    let open = prop_oneof![
+        Just("["),
+        Just("{a="),
+        Just("{a.b.c.d.e.f.g.h="),
+        Just("[{a="),
+        Just("{ name = \"huge\", bias = "),
+    ];
+    let close = prop_oneof![Just("]"), Just("}"), Just("}]"), Just("")];
+    let at = prop_oneof![
+        Just("[[expect]]\nx"),
+        Just("inits"),
+        Just("bias"),
+        Just("x"),
+        Just("inits = [{ name = \"huge\", std = 1, p"),
+    ];
+    (at, 0usize..200, open, 0usize..300, close, 0usize..300).prop_map(
+        |(at, keys, open, n, close, m)| {
+            let dotted = vec!["k"; keys].join(".");
+            let key = if dotted.is_empty() {
+                at.to_string()
+            } else {
+                format!("{at}.{dotted}")
+            };
+            format!(
+                "name = \"d\"\n[table.{dotted}]\n{key} = {}1{}\n",
+                open.repeat(n),
+                close.repeat(m)
+            )
+        },
+    )
+}
+
 proptest! {
     #![proptest_config(config())]
+
+    /// The formula parser: `Ok` or a short `Err`, never a panic, an overflow or a hang;
+    /// an accepted formula evaluates (to any number) for every layer.
+    #[test]
+    fn formulas_never_panic(text in formulaish()) {
+        let started = Instant::now();
+        match Formula::parse(&text) {
+            Ok(f) => {
+                prop_assert!(text.chars().count() <= 1000);
+                for place in places() {
+                    let _ = f.eval(place);
+                }
+            }
+            Err(e) => prop_assert!(e.len() < 1500, "{} bytes of error", e.len()),
+        }
+        prop_assert!(started.elapsed() < HANG);
+    }
+
+    /// Formulas through an experiment file (validation resolves every start).
+    #[test]
+    fn formula_starts_never_panic(text in formulaish()) {
+        let started = Instant::now();
+        check(&with_formula(&text));
+        prop_assert!(started.elapsed() < HANG);
+    }
+
+    /// Deep nesting in TOML is an error, not a stack overflow.
+    #[test]
+    fn deeply_nested_toml_never_overflows(text in deep_toml()) {
+        let started = Instant::now();
+        check(&text);
+        prop_assert!(started.elapsed() < HANG);
+    }
 
     /// Arbitrary text.
     #[test]
@@ -200,6 +358,15 @@ proptest! {
             text.insert(0, '\u{feff}');
         }
         check(&text);
+    }
+}
+
+/// Found by `formula_starts_never_panic` at 10⁵ cases: a formula that reads as an infinite
+/// number was written to `config.toml` as `std = inf`, which no longer parsed.
+#[test]
+fn a_formula_reading_as_an_infinite_number_round_trips() {
+    for formula in ["11e308", "1e400", "-1e999"] {
+        check(&with_formula(formula));
     }
 }
 

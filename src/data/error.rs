@@ -209,4 +209,95 @@ pub enum DataError {
         /// Number of labels.
         n_labels: u64,
     },
+
+    /// One of the errors above with the file's contents left out (see
+    /// [`DataError::without_contents`]): what is wrong and where, but no cell, column name,
+    /// header or byte of the file.
+    #[error(
+        "{}{}: {problem} (the file's contents are not shown in --untrusted mode)",
+        .path.display(),
+        .line.map(|l| format!(", line {l}")).unwrap_or_default()
+    )]
+    ContentsHidden {
+        /// The file.
+        path: PathBuf,
+        /// The line, where there is one.
+        line: Option<u64>,
+        /// What is wrong, in words that quote nothing from the file.
+        problem: String,
+    },
+}
+
+impl DataError {
+    /// The same error, but quoting nothing from the file (`--untrusted` mode, where a
+    /// message may end up in front of whoever wrote the experiment file): cells, column
+    /// names, a would-be header and the magic number are replaced by a description of
+    /// the problem, and so are the numbers an IDX header holds. Errors that quote nothing are
+    /// kept: I/O errors, a CSV row's field count, the file's size.
+    pub fn without_contents(self) -> DataError {
+        let hidden = |path: PathBuf, line: Option<u64>, problem: &str| DataError::ContentsHidden {
+            path,
+            line,
+            problem: problem.to_string(),
+        };
+        match self {
+            DataError::MissingHeader { path, line, .. } => hidden(
+                path,
+                Some(line),
+                "expected a header line with column names such as `x1,x2,label`",
+            ),
+            DataError::EmptyCell { path, line, .. } => hidden(
+                path,
+                Some(line),
+                "a cell is empty; every feature cell must be a finite number and every label a class index or name",
+            ),
+            DataError::BadValue { path, line, .. } => hidden(
+                path,
+                Some(line),
+                "a cell does not hold what its column needs: a finite number for a feature (no nan or inf), a class index 0, 1, 2, ... or a class name for the label (not both in one column), a finite number for a regression target",
+            ),
+            DataError::MissingLabelColumn { path, name, .. } => DataError::ContentsHidden {
+                path,
+                line: Some(1),
+                problem: format!(
+                    "no column named {name:?} in the header, expected a label column (`data.label`)"
+                ),
+            },
+            DataError::NoFeatures { path, .. } => hidden(
+                path,
+                Some(1),
+                "the only column is the label column, expected at least one feature column besides it",
+            ),
+            DataError::IdxMagic { path, kind, .. } => DataError::ContentsHidden {
+                path,
+                line: None,
+                problem: format!(
+                    "not an IDX {kind} file (wrong magic number; were the image and label paths swapped?)"
+                ),
+            },
+            DataError::IdxDims { path, .. } => hidden(
+                path,
+                None,
+                "an image dimension is 0, expected both at least 1",
+            ),
+            DataError::IdxSize {
+                path, what, found, ..
+            } => DataError::ContentsHidden {
+                path,
+                line: None,
+                problem: format!(
+                    "{what} is {found} bytes, not the size its header says (truncated file or incomplete download?)"
+                ),
+            },
+            DataError::IdxCountMismatch { images, labels, .. } => DataError::ContentsHidden {
+                path: images,
+                line: None,
+                problem: format!(
+                    "holds a different number of images than {} holds labels, expected the same count",
+                    labels.display()
+                ),
+            },
+            other => other,
+        }
+    }
 }

@@ -72,6 +72,8 @@ struct Job<'a> {
     options: &'a ExecOptions,
     shared: runner::Shared<'a>,
     grid: runner::Grid,
+    /// Runs of the whole grid (or shard): more than `grid` holds under `--max-runs`.
+    runs_total: usize,
     /// The training points of 2-D data, for `points.csv`.
     points: Option<Vec<PointRow>>,
     stop: &'a AtomicBool,
@@ -101,8 +103,23 @@ pub fn execute_within(
     stop: &AtomicBool,
     progress: &(dyn Fn(usize, usize) + Sync),
 ) -> Result<Outcome, ExecError> {
+    execute_limited(exp, options, budget, None, stop, progress)
+}
+
+/// Like [`execute_within`], running at most `max_runs` runs (`--max-runs`): the first ones
+/// of the grid (or shard), in grid order. When that leaves runs out, the results are
+/// partial as after an interrupt ([`Outcome::interrupted`], `partial=true` in
+/// `summary.csv`, written beside complete previous results).
+pub fn execute_limited(
+    exp: &Experiment,
+    options: &ExecOptions,
+    budget: &Budget,
+    max_runs: Option<usize>,
+    stop: &AtomicBool,
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> Result<Outcome, ExecError> {
     let spec = &exp.spec;
-    let dataset = prepare::load(&spec.data, exp.base_dir.as_deref()).map_err(|e| match e {
+    let (dataset, _) = exp.load_data().map_err(|e| match e {
         prepare::PrepareError::Data(d) => ExecError::Data(d),
         prepare::PrepareError::Config(c) => ExecError::Config(c),
     })?;
@@ -133,6 +150,7 @@ pub fn execute_within(
     budget
         .check(&needs)
         .map_err(|m| ConfigError(format!("{}: {m}", exp.origin)))?;
+    let full_grid = runner::Grid::new(spec, exp.inits.len(), options.shard);
     let points = (dataset.n_features() == 2).then(|| {
         // The first replicate's training split, as its runs saw it.
         let mut split_rng = rand::SeedableRng::seed_from_u64(runner::derive_seed(spec.seed, 1));
@@ -147,7 +165,8 @@ pub fn execute_within(
             dataset: &dataset,
             outputs,
         },
-        grid: runner::Grid::new(spec, exp.inits.len(), options.shard),
+        grid: full_grid.first(max_runs.unwrap_or(usize::MAX)),
+        runs_total: full_grid.len(),
         points,
         stop,
         progress,
@@ -227,7 +246,7 @@ fn execute_typed<T: Float + ndarray_npy::WritableElement>(
             unscaled - MAX_LSUV_WARNINGS
         ));
     }
-    let interrupted = runs_done < job.grid.len();
+    let interrupted = runs_done < job.runs_total;
     let summary = writer.finish(interrupted, job.points.as_deref())?;
     let config = toml::to_string(&exp.resolved_spec())
         .context("cannot serialize the resolved experiment")?;
@@ -235,7 +254,7 @@ fn execute_typed<T: Float + ndarray_npy::WritableElement>(
     Ok(Outcome {
         summary,
         runs_done,
-        runs_total: job.grid.len(),
+        runs_total: job.runs_total,
         diverged,
         interrupted,
         out: job.options.out.clone(),

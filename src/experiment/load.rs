@@ -4,10 +4,11 @@
 use std::path::{Path, PathBuf};
 
 use super::build::{NormSpec, OptimizerSpec};
-
+use super::prepare::PrepareError;
 use super::record::RunKey;
 use super::runner::RunSpec;
-use super::spec::{ConfigError, ExperimentSpec, InitEntry, Precision, ResolvedInit};
+use super::spec::{ConfigError, DataSpec, ExperimentSpec, InitEntry, Precision, ResolvedInit};
+use super::untrusted::DataPolicy;
 
 /// The experiments that ship with initlab, embedded so their names work from any directory.
 pub const BUILTINS: &[(&str, &str)] = &[
@@ -51,6 +52,8 @@ pub struct Experiment {
     pub origin: String,
     /// Directory relative data paths are resolved against (the TOML file's directory).
     pub base_dir: Option<PathBuf>,
+    /// `--untrusted`: where data files may come from; `None` trusts the file.
+    pub data_policy: Option<DataPolicy>,
 }
 
 /// Changes to an experiment from the command line.
@@ -152,6 +155,7 @@ impl Experiment {
             inits,
             origin: origin.to_string(),
             base_dir,
+            data_policy: None,
         })
     }
 
@@ -251,9 +255,49 @@ impl Experiment {
         if d.source != "csv" || d.task.as_deref() == Some("regression") {
             return None;
         }
-        super::prepare::load_named(d, self.base_dir.as_deref())
-            .ok()
-            .and_then(|(_, names)| names)
+        self.load_data().ok().and_then(|(_, names)| names)
+    }
+
+    /// The data section as it is loaded: as written, or under `--untrusted`
+    /// ([`Experiment::data_policy`]) with every data file checked to be inside the data root
+    /// and replaced by its canonical path.
+    pub fn data_to_load(&self) -> Result<DataSpec, ConfigError> {
+        let mut d = self.spec.data.clone();
+        let Some(policy) = &self.data_policy else {
+            return Ok(d);
+        };
+        let base = self.base_dir.as_deref();
+        let check = |key: &str, path: &mut Option<PathBuf>| -> Result<(), ConfigError> {
+            if let Some(given) = path.take() {
+                let inside = policy
+                    .check(key, &given, base)
+                    .map_err(|e| ConfigError(format!("{}: {e}", self.origin)))?;
+                *path = Some(inside);
+            }
+            Ok(())
+        };
+        match d.source.as_str() {
+            "csv" => check("data.path", &mut d.path)?,
+            "idx" => {
+                check("data.images", &mut d.images)?;
+                check("data.labels", &mut d.labels)?;
+            }
+            // Generated data read no file; a path left beside them is not read either.
+            _ => {}
+        }
+        Ok(d)
+    }
+
+    /// Loads (or generates) the experiment's data with its class names, within
+    /// [`Experiment::data_policy`]: under `--untrusted`, a file outside the data root is
+    /// refused and an error about a file's content quotes none of it.
+    pub fn load_data(&self) -> Result<(crate::data::Dataset, Option<Vec<String>>), PrepareError> {
+        let d = self.data_to_load()?;
+        let loaded = super::prepare::load_named(&d, self.base_dir.as_deref());
+        match (loaded, &self.data_policy) {
+            (Err(PrepareError::Data(e)), Some(_)) => Err(PrepareError::Data(e.without_contents())),
+            (other, _) => other,
+        }
     }
 
     /// (label, formula) of every start, for the report.

@@ -7,7 +7,8 @@
 //! - [`execute()`]: data, grid, results directory (with [`runner`], [`prepare`],
 //!   [`output`], [`reorder`]);
 //! - [`record`]: the rows of every CSV file (written and read by [`crate::csvfile`]);
-//! - [`merge`]: shard results directories → one.
+//! - [`merge`]: shard results directories → one;
+//! - [`untrusted`]: the data files an untrusted experiment file may read.
 
 pub mod build;
 pub mod execute;
@@ -20,7 +21,10 @@ pub mod reorder;
 pub mod runner;
 pub mod spec;
 pub mod stats;
+pub mod untrusted;
 
-pub use execute::{ExecError, ExecOptions, Outcome, execute, execute_within, partial_path};
+pub use execute::{
+    ExecError, ExecOptions, Outcome, execute, execute_limited, execute_within, partial_path,
+};
 pub use load::{BUILTINS, Experiment, Overrides, builtin_names};
 pub use spec::{ConfigError, ExperimentSpec, Precision, ResolvedInit};

@@ -125,6 +125,8 @@ pub struct Grid {
     cells: usize,
     /// `(part, count)`: this shard takes the cells whose index is `part` mod `count`.
     shard: (usize, usize),
+    /// At most this many runs, the first ones (`--max-runs`, see [`Grid::first`]).
+    limit: usize,
 }
 
 impl Grid {
@@ -135,15 +137,29 @@ impl Grid {
             activations,
             seeds: spec.seeds,
             seed: spec.seed,
-            cells: n_inits * activations * spec.seeds,
+            cells: n_inits
+                .saturating_mul(activations)
+                .saturating_mul(spec.seeds),
             shard: shard.unwrap_or((0, 1)),
+            limit: usize::MAX,
+        }
+    }
+
+    /// Only the first `runs` runs of this grid (or shard), in its order (`--max-runs`).
+    pub fn first(self, runs: usize) -> Self {
+        Grid {
+            limit: runs,
+            ..self
         }
     }
 
     /// Number of runs (in the shard).
     pub fn len(&self) -> usize {
         let (part, count) = self.shard;
-        self.cells.saturating_sub(part).div_ceil(count)
+        self.cells
+            .saturating_sub(part)
+            .div_ceil(count)
+            .min(self.limit)
     }
 
     /// Whether there are no runs.
@@ -286,7 +302,7 @@ fn run_cells<T: Float, E>(
     let epochs = shared.spec.training.epochs;
     let counter = EpochCounter {
         done: AtomicUsize::new(0),
-        total: len * epochs,
+        total: len.saturating_mul(epochs),
         report: progress,
     };
     let window = ReorderWindow::<RunResult<T>>::new(len, WINDOW_PER_THREAD * threads);

@@ -422,7 +422,10 @@ impl TrainingSpec {
     /// quantities each), between 2 and [`TrainingSpec::DEFAULT_HISTOGRAM_EPOCHS`].
     pub fn histogram_count(&self, runs: usize, layers: usize) -> usize {
         self.histogram_epochs.unwrap_or_else(|| {
-            let per_epoch = (runs * layers * crate::nn::histogram::Quantity::ALL.len()).max(1);
+            let per_epoch = runs
+                .saturating_mul(layers)
+                .saturating_mul(crate::nn::histogram::Quantity::ALL.len())
+                .max(1);
             (Self::HISTOGRAM_BUDGET / per_epoch).clamp(2, Self::DEFAULT_HISTOGRAM_EPOCHS)
         })
     }
@@ -433,7 +436,11 @@ impl ExperimentSpec {
     /// and [`crate::experiment::stats::histogram_epochs`]), the same for every run and
     /// shard of the grid.
     pub fn histogram_epoch_list(&self) -> Vec<usize> {
-        let runs = self.inits.len() * self.network.activations.len() * self.seeds;
+        let runs = self
+            .inits
+            .len()
+            .saturating_mul(self.network.activations.len())
+            .saturating_mul(self.seeds);
         let layers = self.network.hidden.len() + 1;
         let t = &self.training;
         super::stats::histogram_epochs(t.epochs, t.log_every, t.histogram_count(runs, layers))
@@ -555,8 +562,10 @@ impl InitEntry {
             .into_iter()
             .map(|(k, v)| {
                 let value = match v.parse::<f64>() {
-                    Ok(f) => toml::Value::Float(f),
-                    Err(_) => toml::Value::String(v),
+                    // A formula that reads as an infinite number ("11e308") stays text:
+                    // written as `inf`, it would no longer parse as a formula.
+                    Ok(f) if f.is_finite() => toml::Value::Float(f),
+                    _ => toml::Value::String(v),
                 };
                 (k, value)
             })
@@ -591,9 +600,14 @@ impl ExperimentSpec {
     /// Parses TOML text; `origin` (a file path or `built-in NAME`) prefixes every error.
     pub fn from_toml(text: &str, origin: &str) -> Result<Self, ConfigError> {
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-        let spec: ExperimentSpec =
-            toml::from_str(text).map_err(|e| ConfigError(toml_error(&e, text, origin)))?;
-        Ok(spec)
+        // On a thread with a large stack, which also drops whatever nests too deep for
+        // the rest of the program (see `untrusted::check_value_depth`).
+        super::untrusted::on_parse_stack(|| {
+            let spec: ExperimentSpec =
+                toml::from_str(text).map_err(|e| ConfigError(toml_error(&e, text, origin)))?;
+            super::untrusted::check_value_depth(&spec, origin).map_err(ConfigError)?;
+            Ok(spec)
+        })
     }
 
     /// Checks every value and resolves the inits; errors name the key and what was expected.

@@ -278,19 +278,18 @@ fn stages<T: Float>(network: &Network<T>) -> Vec<Stage> {
 /// the first to the last (both included when `count` ≥ 2; only epoch 0 when `count` = 1;
 /// none when 0; every logged epoch when `count` is at least their number).
 pub fn histogram_epochs(epochs: usize, log_every: usize, count: usize) -> Vec<usize> {
-    let mut logged: Vec<usize> = (0..=epochs).step_by(log_every.max(1)).collect();
-    if logged.last() != Some(&epochs) {
-        logged.push(epochs);
-    }
-    let n = logged.len();
+    // The logged epochs are computed, not listed: a long run logs millions of them, and
+    // only `count` are wanted.
+    let step = log_every.max(1);
+    let n = (epochs / step) as u128 + 1 + u128::from(epochs % step != 0);
+    let logged = |k: u128| (k.saturating_mul(step as u128)).min(epochs as u128) as usize;
     match count {
         0 => Vec::new(),
         1 => vec![0],
-        c if c >= n => logged,
+        c if c as u128 >= n => (0..n).map(logged).collect(),
         c => {
-            let mut picked: Vec<usize> = (0..c)
-                .map(|i| logged[(i * (n - 1) + (c - 1) / 2) / (c - 1)])
-                .collect();
+            let (n, c) = (n - 1, (c - 1) as u128);
+            let mut picked: Vec<usize> = (0..=c).map(|i| logged((i * n + c / 2) / c)).collect();
             picked.dedup();
             picked
         }
@@ -377,6 +376,11 @@ mod tests {
         // The last epoch is logged even off the log_every grid.
         assert_eq!(histogram_epochs(10, 4, 9), vec![0, 4, 8, 10]);
         assert_eq!(histogram_epochs(10, 4, 3), vec![0, 8, 10]);
+        // Without listing the logged epochs: 2⁴⁰ of them would not fit in memory.
+        let e = 1usize << 40;
+        assert_eq!(histogram_epochs(e, 1, 3), vec![0, e / 2, e]);
+        assert_eq!(histogram_epochs(usize::MAX, 1, 2), vec![0, usize::MAX]);
+        assert_eq!(histogram_epochs(usize::MAX, 7, 1), vec![0]);
     }
 
     #[test]

@@ -25,6 +25,12 @@
 //! `expr = term (("+" | "-") term)*`, `term = unary (("*" | "/") unary)*`,
 //! `unary = "-" unary | power`, `power = atom ("^" unary)?`,
 //! `atom = number | name | name "(" expr ("," expr)* ")" | "(" expr ")"`.
+//!
+//! Limits, so that no text can exhaust the stack (the parser, the evaluation and the
+//! dropping of an expression all recurse): a formula is at most [`MAX_FORMULA_CHARS`]
+//! characters long and nests at most [`MAX_FORMULA_NESTING`] levels deep (parentheses,
+//! function calls, minus signs and the right side of `^` each open a level). Longer or
+//! deeper text is refused with an error that says so.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -36,6 +42,14 @@ use crate::nn::activation::Activation;
 
 /// The variables a formula may use, in the order error messages list them.
 pub const FORMULA_VARIABLES: [&str; 5] = ["fan_in", "fan_out", "gain", "layer", "depth"];
+
+/// The longest formula accepted, in characters: far more than any rule of a start needs
+/// (`sqrt(2 / (fan_in + fan_out))` is 28), and it bounds the depth of the expression tree.
+pub const MAX_FORMULA_CHARS: usize = 1000;
+
+/// The deepest nesting accepted: parentheses, function calls, unary minus signs and
+/// right-hand sides of `^`, each one level.
+pub const MAX_FORMULA_NESTING: usize = 64;
 
 /// The functions a formula may call, with their number of arguments.
 const FUNCTIONS: [(&str, usize); 8] = [
@@ -171,6 +185,8 @@ fn tokenize(text: &str) -> Result<Vec<(Token, usize)>, (String, usize)> {
 struct Parser {
     tokens: Vec<(Token, usize)>,
     at: usize,
+    /// Levels of [`Parser::unary`] under way (every nesting passes through it).
+    depth: usize,
 }
 
 type ParseResult = Result<Expr, (String, usize)>;
@@ -236,10 +252,22 @@ impl Parser {
     }
 
     fn unary(&mut self) -> ParseResult {
-        if self.eat('-') {
-            return Ok(Expr::Negate(Box::new(self.unary()?)));
+        if self.depth >= MAX_FORMULA_NESTING {
+            return Err((
+                format!(
+                    "nested more than {MAX_FORMULA_NESTING} levels deep (parentheses, function calls, minus signs and powers count)"
+                ),
+                self.column(),
+            ));
         }
-        self.power()
+        self.depth += 1;
+        let result = if self.eat('-') {
+            self.unary().map(|e| Expr::Negate(Box::new(e)))
+        } else {
+            self.power()
+        };
+        self.depth -= 1;
+        result
     }
 
     fn power(&mut self) -> ParseResult {
@@ -342,8 +370,19 @@ impl Formula {
             Some((what, hint)) => format!("formula `{text}`: {what} at column {column}; {hint}"),
             None => format!("formula `{text}`: {message} at column {column}"),
         };
+        let length = text.chars().count();
+        if length > MAX_FORMULA_CHARS {
+            let start: String = text.chars().take(30).collect();
+            return Err(format!(
+                "formula `{start}...` is {length} characters long; at most {MAX_FORMULA_CHARS} are accepted"
+            ));
+        }
         let tokens = tokenize(text).map_err(located)?;
-        let mut parser = Parser { tokens, at: 0 };
+        let mut parser = Parser {
+            tokens,
+            at: 0,
+            depth: 0,
+        };
         let expr = parser.expr().map_err(located)?;
         if *parser.peek() != Token::End {
             return Err(located(parser.unexpected("an operator or the end")));
@@ -613,6 +652,31 @@ mod tests {
             let e = Formula::parse(text).unwrap_err();
             assert!(e.contains(wanted), "{text}: {e}");
         }
+    }
+
+    #[test]
+    fn deep_or_long_formulas_are_refused_not_overflowing() {
+        for text in [
+            format!("{}1{}", "(".repeat(100_000), ")".repeat(100_000)),
+            format!("{}1", "-".repeat(100_000)),
+            format!("{}1{}", "sqrt(".repeat(100_000), ")".repeat(100_000)),
+            "2^".repeat(100_000) + "2",
+            "1+".repeat(100_000) + "1",
+        ] {
+            let e = Formula::parse(&text).unwrap_err();
+            assert!(e.contains("characters long; at most 1000"), "{e}");
+            assert!(e.len() < 200, "{e}");
+        }
+        let deep = format!("{}1{}", "(".repeat(65), ")".repeat(65));
+        let e = Formula::parse(&deep).unwrap_err();
+        assert!(e.contains("nested more than 64 levels deep"), "{e}");
+        assert!(e.contains("at column 65"), "{e}");
+        let ok = format!("{}1{}", "(".repeat(60), ")".repeat(60));
+        assert_eq!(Formula::parse(&ok).unwrap().eval(place(1, 1)), 1.0);
+        assert_eq!(value(&("-".repeat(62) + "1")), 1.0);
+        // The longest chain the length allows evaluates and drops without trouble.
+        let chain = "1+".repeat(499) + "1";
+        assert_eq!(Formula::parse(&chain).unwrap().eval(place(1, 1)), 500.0);
     }
 
     #[test]
