@@ -5,8 +5,10 @@
 //! huge, Xavier, He (and more) starts, with every loss curve and per-layer statistic logged.
 //!
 //! Modules:
-//! - [`nn`] — the engine: activations, initializers, dense layers, the MLP with hand-written
-//!   backprop, losses, the SGD optimizer and the training loop. It knows nothing of files.
+//! - [`nn`] — the engine: activations, initializers, layers (dense, LayerNorm, BatchNorm,
+//!   residual blocks) with hand-written backprop, the network as a sequence of layers and the
+//!   fused fast path for plain chains, losses, optimizers (SGD, Adam, AdamW, RMSprop) over
+//!   one parameter list, and the training loop. It knows nothing of files.
 //! - [`data`] — data sets: generators, CSV and IDX loaders, splitting and standardization.
 //! - [`experiment`] — experiment specs (TOML), the runner over the grid, CSV records.
 //! - [`csvfile`] — every CSV file written and read back by one serde definition per row.
@@ -20,6 +22,7 @@
 
 pub mod check;
 pub mod claims;
+#[cfg(feature = "cli")]
 pub mod cli;
 pub mod csvfile;
 pub mod data;

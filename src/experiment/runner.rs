@@ -430,7 +430,10 @@ fn run_one<T: Float>(
                 checkpoint.weights_before_step,
                 checkpoint.record.epoch,
             ));
-            if histogram_epochs.contains(&checkpoint.record.epoch) {
+            if histogram_epochs
+                .binary_search(&checkpoint.record.epoch)
+                .is_ok()
+            {
                 histograms.extend(probe.histograms(checkpoint.model, checkpoint.record.epoch));
             }
             ControlFlow::Continue(())

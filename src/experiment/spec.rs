@@ -5,6 +5,7 @@
 //! description = "One line on what this shows"
 //! seeds = 5            # replicates; seed values are seed, seed+1, ...
 //! seed = 0
+//! inits = ["zeros", "tiny", { name = "huge", std = 10.0 }, "xavier-normal", "he-normal"]
 //!
 //! [data]
 //! source = "xor"       # xor | circles | moons | spiral | blobs | csv | idx
@@ -21,9 +22,9 @@
 //! learning_rate = 0.5
 //! log_every = 20
 //! target_loss = 0.1
-//!
-//! inits = ["zeros", "tiny", { name = "huge", std = 10.0 }, "xavier-normal", "he-normal"]
 //! ```
+//!
+//! The example is the test `module_example_parses` below.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -848,5 +849,27 @@ pub fn parse_delimiter(text: &str) -> Result<u8, String> {
         t => Err(format!(
             "`data.delimiter` = {t:?} is not valid; expected one ASCII character such as \",\" or \";\", or \"tab\""
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The TOML example of this module's documentation is a valid experiment.
+    #[test]
+    fn module_example_parses() {
+        let source = include_str!("spec.rs");
+        let example: String = source
+            .lines()
+            .skip_while(|l| *l != "//! ```toml")
+            .skip(1)
+            .take_while(|l| *l != "//! ```")
+            .map(|l| l.strip_prefix("//!").unwrap_or(l).trim_start_matches(' '))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        let spec = ExperimentSpec::from_toml(&example, "example").unwrap();
+        assert_eq!(spec.inits.len(), 5);
+        spec.validate("example").unwrap();
     }
 }

@@ -183,9 +183,11 @@ impl Activation {
         }
     }
 
-    /// Whether units can be "dead" (output exactly 0 over a whole batch): ReLU only.
+    /// Whether units can be "dead" (output exactly 0 over a whole batch): ReLU, and leaky
+    /// ReLU with slope 0 (which is ReLU).
     pub fn can_die(&self) -> bool {
         matches!(self, Activation::Relu)
+            || matches!(self, Activation::LeakyRelu { slope } if *slope == 0.0)
     }
 
     /// Replaces pre-activations `z` by `f(z)`, in place.

@@ -527,7 +527,7 @@ impl<T: Float> Mlp<T> {
     }
 
     /// Mean loss and number of correct predictions over a whole data set, in chunks of
-    /// the workspace's capacity. `labels` is `None` for regression targets.
+    /// the workspace's capacity; the count is `None` for regression targets.
     pub fn evaluate(
         &self,
         x: ArrayView2<T>,

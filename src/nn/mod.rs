@@ -1,13 +1,26 @@
-//! The engine: activations, initializers, dense layers, the MLP with hand-written
-//! backprop (a reference path and the fused fast one), losses, the SGD optimizer, the
+//! The engine: activations, initializers, layers with hand-written backprop, the network
+//! as a sequence of layers, the fused fast path for plain chains, losses, optimizers, the
 //! training loop and per-layer measurements.
+//!
+//! | concept | file |
+//! |---|---|
+//! | a layer kind and its forward beside its backward | `dense.rs`, `activation.rs`, `layer_norm.rs`, `batch_norm.rs`, `residual.rs` |
+//! | the closed set of layers ([`Layer`]) | `layer.rs` |
+//! | a network as a sequence of layers, its reference loop and workspace path ([`Network`]) | `network.rs` |
+//! | the fused, data-parallel fast path for dense + activation chains ([`Mlp`]) | `mlp.rs`, `mlp/data_parallel.rs`, `gemm/` |
+//! | parameters as one ordered list of named tensors ([`ParamSet`]) | `param.rs` |
+//! | optimizers: state plus an update over that list | `optim/` (`sgd.rs`, `adam.rs`, `rmsprop.rs`) |
+//! | losses fused with the output non-linearity | `loss.rs` |
+//! | the training loop over any [`Model`] | `train.rs` |
+//! | starts | `init/` |
 //!
 //! It knows nothing of files, terminals or the command line. Shapes follow PyTorch: a
 //! weight is `(out, in)`, a batch `x` is `(batch, in)`, and `z = x · Wᵀ + b`.
 //!
 //! To learn backprop from it, read [`Dense::forward`] and [`Dense::backward`] (one layer,
-//! the chain rule in the doc comments), then [`Mlp::reference_gradients`] (the loop over
-//! layers), then [`Mlp::backward_from_output`], the fused version training uses.
+//! the chain rule in the doc comments), then [`LayerNorm`] and [`BatchNorm`] (the same with
+//! statistics), then [`Network::reference_gradients`] (the loop over layers), then
+//! [`Mlp::backward_from_output`], the fused version plain chains train with.
 //!
 //! For courses: [`gradcheck`] checks any `Mlp`'s (or a student's own layer's) gradient by
 //! finite differences, and [`moments`] tests any start's mean, variance and bound.
@@ -23,7 +36,6 @@ pub mod init;
 pub mod layer;
 pub mod layer_norm;
 pub mod loss;
-pub mod math;
 pub mod mlp;
 pub mod moments;
 pub mod network;

@@ -296,9 +296,11 @@ pub fn train<T: Float, M: Model<T>, R: Rng + ?Sized>(
     optimizer.prepare_for(mlp);
     let mut history = History::default();
     // Room for every record, so that logging between steps does not grow the vector.
-    history
-        .records
-        .reserve((config.epochs / config.log_every + 2).min(1 << 16));
+    history.records.reserve(
+        (config.epochs / config.log_every)
+            .saturating_add(2)
+            .min(1 << 16),
+    );
     let stopped = || stop.is_some_and(|s| s.load(Ordering::Relaxed));
 
     // Epoch 0 takes no step: it records the untrained network.

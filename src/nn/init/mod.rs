@@ -13,7 +13,7 @@
 //! truncated schemes the same truncated normals. Their weights for one replicate are exact
 //! multiples of each other: a comparison between them is about variance, not luck.
 //!
-//! The module has three parts:
+//! The module has four parts:
 //! - `schemes.rs`: what the schemes are. [`Init`] (each variant's comment gives its rule and
 //!   source) and the catalogue [`SCHEMES`], one row per scheme with its parameters,
 //!   defaults, formulas and constructor; the bias a scheme sets by default; gains.
