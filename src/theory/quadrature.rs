@@ -16,7 +16,7 @@
 //! real axis once scaled by √q), and a jump of φ′ at 0 (SELU) costs about 1e-2 in χ₁. So
 //! the theory does not use it.
 //!
-//! **Accuracy** (checked in `tests/theory.rs`): one-dimensional expectations to ≤ 1e-9
+//! **Accuracy** (checked in `tests/suite/theory.rs`): one-dimensional expectations to ≤ 1e-9
 //! relative against a 20,000-panel reference for every activation and q from 1e-4 to 1e4
 //! (1e-7 at q = 1e6, where the reference itself is coarse);
 //! ReLU's E[φ(√q z)²] = q/2 and χ₁ = σ_w²/2 to ≤ 1e-12; the two-dimensional rule within

@@ -3,7 +3,7 @@
 //! `config.toml` is itself accepted and resolves to the same experiment.
 //!
 //! 3,000 cases per property by default (CI); the long run is
-//! `PROPTEST_CASES=100000 cargo test --release --test fuzz_experiment`.
+//! `PROPTEST_CASES=100000 cargo test --release --test suite -- fuzz_experiment::`.
 
 use initlab::experiment::{BUILTINS, Experiment};
 use proptest::prelude::*;
