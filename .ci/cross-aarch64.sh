@@ -32,7 +32,7 @@ native=target/release/initlab
 arm="qemu-aarch64 -L $SYSROOT target/$TARGET/release/initlab"
 
 echo "== float_mode test under qemu-aarch64"
-cargo test --release --quiet --target "$TARGET" --test float_mode
+cargo test --release --quiet --target "$TARGET" --test suite -- float_mode::
 
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT

@@ -31,7 +31,7 @@
 //! point q* = 1, see [`crate::theory`]). For ReLU E[f(z)²] = 1/2 at every scale. For GELU the
 //! integral has a closed form, E[(zΦ(z))²] = 1/3 + 1/(2√3·π) (expand Φ² and integrate
 //! z²·φ(z)·Φ(z)² by parts), so its gain is 1.533530…; for gelu-tanh and SiLU it is the
-//! Gaussian integral evaluated numerically (tests/theory.rs checks all three against
+//! Gaussian integral evaluated numerically (tests/suite/theory.rs checks all three against
 //! Gauss–Hermite quadrature). Unlike ReLU's, these gains hold the variance at 1 only: GELU
 //! and SiLU are not homogeneous, so at other scales the map drifts (towards q* = 1 or away;
 //! `initlab inspect` shows it).
@@ -104,7 +104,7 @@ pub fn gelu_gain() -> f64 {
 }
 
 /// gelu-tanh's gain, 1/√E[f(z)²] for z ~ N(0, 1) (Simpson's rule on [−14, 14], 200,000
-/// intervals; checked against Gauss–Hermite quadrature in tests/theory.rs).
+/// intervals; checked against Gauss–Hermite quadrature in tests/suite/theory.rs).
 pub const GELU_TANH_GAIN: f64 = 1.533_580_521_666_189_3;
 
 /// SiLU's gain, 1/√E[(z·σ(z))²] for z ~ N(0, 1) (computed as [`GELU_TANH_GAIN`]).

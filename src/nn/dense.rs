@@ -4,7 +4,7 @@
 //! layer, allocating, each with its shapes and its chain rule, in the style of CS231n's
 //! `affine_forward` / `affine_backward`. [`Dense::forward_activate_into`] is the fast path
 //! the training loop uses: it writes into a workspace buffer and applies the activation in
-//! the same pass. `tests/reference_backprop.rs` checks that both give the same gradients.
+//! the same pass. `tests/suite/reference_backprop.rs` checks that both give the same gradients.
 
 use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut2};
 

@@ -111,7 +111,7 @@ pub fn sigmoid_f64(x: f64) -> f64 {
 /// so every element's result is the same whichever copy runs and on every CPU (x86-64 or
 /// aarch64): outputs do not depend on the vector width.
 ///
-/// Error bounds (tested in `tests/kernels.rs` against `f64` references over the whole
+/// Error bounds (tested in `tests/suite/kernels.rs` against `f64` references over the whole
 /// range): `exp` relative error below 4e-7; `tanh` absolute and relative error below 4e-7; `sigmoid` relative error below 5e-7 for inputs in [-87, 87] (outputs
 /// below that saturate to the smallest normal range and above it to 1).
 pub mod fast {
@@ -386,7 +386,7 @@ impl Drop for DenormalGuard {
 /// The result passes through [`std::hint::black_box`] before the mode is restored: the
 /// optimizer, believing the mode cannot matter, would otherwise be free to compute a result
 /// held in registers (say, a quotient of two floats) after the restore, where it does not
-/// flush (`tests/float_mode.rs` caught exactly that for an `f64` division).
+/// flush (`tests/suite/float_mode.rs` caught exactly that for an `f64` division).
 pub fn with_flushed_denormals<R>(work: impl FnOnce() -> R) -> R {
     let _mode = DenormalMode::Flush.enter();
     std::hint::black_box(work())

@@ -1,7 +1,7 @@
 //! Moment tests for any start, for a course to test an initializer with: draw a layer's
 //! weights, and compare their sample mean and variance with the intended ones within `z`
 //! standard errors, and their largest magnitude with a bound (uniform and truncated
-//! starts). initlab's own starts are tested this way (`tests/init_statistics.rs`).
+//! starts). initlab's own starts are tested this way (`tests/suite/init_statistics.rs`).
 //!
 //! The standard errors are the sample's own: `SE(mean) = s / √n` and
 //! `SE(variance) = √((m₄ − s⁴) / n)`, with `m₄` the fourth central moment (for a normal

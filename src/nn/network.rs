@@ -11,7 +11,7 @@
 //!   products run on the workspace's threads.
 //!
 //! A plain chain of dense layers and output-derivative activations trains faster still as
-//! an [`crate::nn::Mlp`] (the fused, data-parallel fast path); `tests/network.rs` checks
+//! an [`crate::nn::Mlp`] (the fused, data-parallel fast path); `tests/suite/network.rs` checks
 //! that the two give the same bits on such chains.
 //!
 //! Parameters are one ordered list ([`ParamSet`]): layer by layer, each layer's tensors in

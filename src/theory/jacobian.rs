@@ -3,7 +3,7 @@
 //!
 //! J = D_L W_L ⋯ D_1 W_1 with D_l = diag φ′(h^l): a `(width_L, inputs)` matrix, built layer
 //! by layer in `f64` with the exact φ′ of [`super::phi`]. Its singular values come from
-//! `faer`'s SVD. At criticality the mean of s² is 1 whatever the depth; what differs between
+//! a one-sided Jacobi SVD ([`super::linalg`]). At criticality the mean of s² is 1 whatever the depth; what differs between
 //! starts is the spread: an isometric network has every s near 1.
 
 use ndarray::{Array1, Array2, ArrayView1};
@@ -38,15 +38,9 @@ pub fn hidden_jacobian(mlp: &Mlp<f64>, x: ArrayView1<f64>) -> Array2<f64> {
     jacobian
 }
 
-/// The singular values of `m`, largest first (faer's SVD).
+/// The singular values of `m`, largest first (one-sided Jacobi, [`super::linalg`]).
 pub fn singular_values(m: &Array2<f64>) -> Vec<f64> {
-    let (rows, cols) = m.dim();
-    let mat = faer::Mat::<f64>::from_fn(rows, cols, |i, j| m[(i, j)]);
-    let mut s = mat
-        .singular_values()
-        .expect("the SVD of a finite matrix converges");
-    s.sort_by(|a, b| b.total_cmp(a));
-    s
+    super::linalg::singular_values(m)
 }
 
 /// A spectrum in four numbers.

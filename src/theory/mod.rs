@@ -8,7 +8,8 @@
 //!   ξ_c, and the phase (ordered / critical / chaotic);
 //! - [`layers`]: per-layer predictions of activation and gradient std for a given input;
 //! - [`scales`]: σ_w² and σ_b² of a named start;
-//! - [`jacobian`]: the input–output Jacobian and its singular values (dynamical isometry).
+//! - [`jacobian`]: the input–output Jacobian and its singular values (dynamical isometry);
+//! - [`linalg`]: the one-sided Jacobi SVD and the symmetric Jacobi eigen-solver they use.
 //!
 //! Conventions (as in Poole et al. 2016 and Schoenholz et al. 2017): σ_w² = Var(w) · fan_in
 //! (He: 2, LeCun: 1, Xavier on a square layer: 1), σ_b² = Var(b).
@@ -24,6 +25,7 @@
 
 pub mod jacobian;
 pub mod layers;
+pub mod linalg;
 pub mod maps;
 pub mod phi;
 pub mod quadrature;

@@ -9,14 +9,14 @@
 //! map) integrate over z₁ with panels split at z₁ = 0 and, for each z₁, over z₂ with panels
 //! split where the second pre-activation crosses 0.
 //!
-//! **Gauss–Hermite** ([`gauss_hermite`], Golub–Welsch with `faer`'s symmetric eigen-solver)
-//! is here as the textbook rule and a cross-check. It is exact for polynomials of degree
+//! **Gauss–Hermite** ([`gauss_hermite`], Golub–Welsch with the Jacobi eigen-solver of
+//! [`super::linalg`]) is here as the textbook rule and a cross-check. It is exact for polynomials of degree
 //! ≤ 2n − 1, but measured against the reference it converges slowly for the activations:
 //! 96 nodes leave an error of 6e-6 in E[tanh(2z)²] (tanh's poles at ±iπ/2 sit close to the
 //! real axis once scaled by √q), and a jump of φ′ at 0 (SELU) costs about 1e-2 in χ₁. So
 //! the theory does not use it.
 //!
-//! **Accuracy** (checked in `tests/theory.rs`): one-dimensional expectations to ≤ 1e-9
+//! **Accuracy** (checked in `tests/suite/theory.rs`): one-dimensional expectations to ≤ 1e-9
 //! relative against a 20,000-panel reference for every activation and q from 1e-4 to 1e4
 //! (1e-7 at q = 1e6, where the reference itself is coarse);
 //! ReLU's E[φ(√q z)²] = q/2 and χ₁ = σ_w²/2 to ≤ 1e-12; the two-dimensional rule within
@@ -60,17 +60,14 @@ impl Rule {
 /// If `n` is 0.
 pub fn gauss_hermite(n: usize) -> Rule {
     assert!(n > 0, "a quadrature rule needs at least one node");
-    let jacobi = faer::Mat::<f64>::from_fn(n, n, |i, j| {
+    let jacobi = ndarray::Array2::from_shape_fn((n, n), |(i, j)| {
         if i.abs_diff(j) == 1 {
             (i.max(j) as f64).sqrt()
         } else {
             0.0
         }
     });
-    let eigen = jacobi
-        .self_adjoint_eigen(faer::Side::Lower)
-        .expect("the symmetric eigen-solver converges on a tridiagonal matrix");
-    let (values, vectors) = (eigen.S(), eigen.U());
+    let (values, vectors) = super::linalg::symmetric_eigen(&jacobi);
     let mut pairs: Vec<(f64, f64)> = (0..n)
         .map(|i| (values[i], vectors[(0, i)] * vectors[(0, i)]))
         .collect();

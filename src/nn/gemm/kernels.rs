@@ -11,7 +11,7 @@ use super::GemmScalar;
 /// over k in the same order, and the skinny dot kernel reduces its 8 partial sums with the
 /// same tree. So a result does not depend on which kernels ran, nor on the CPU: x86-64 with
 /// AVX2, x86-64 without it and aarch64 (whose `mul_add` is one `fmadd` instruction) give the
-/// same bits (`tests/portable_identity.rs`, and `.ci/cross-aarch64.sh` for aarch64).
+/// same bits (`tests/suite/portable_identity.rs`, and `.ci/cross-aarch64.sh` for aarch64).
 ///
 /// Setting the environment variable `INITLAB_PORTABLE_KERNELS=1` (read once, at the first
 /// product) makes [`Kernels::Best`] mean the portable kernels for the whole process, so that

@@ -160,7 +160,7 @@ impl fmt::Display for Value {
 
 /// Every parameter of one scheme, checked, defaults filled in: what a [`SCHEMES`] row's
 /// constructor receives. The getters panic on a key or kind the row does not declare — a
-/// mistake in the row, which `tests/init_parse.rs` would catch for every scheme.
+/// mistake in the row, which `tests/suite/init_parse.rs` would catch for every scheme.
 pub(super) struct Values(Vec<(&'static str, Value)>);
 
 impl Values {

@@ -313,3 +313,33 @@ fn bad_scales_are_refused_by_name() {
     }
     assert_eq!(expect_scaled(0.0, |u| u + 1.0), 1.0);
 }
+
+/// GELU's, gelu-tanh's and SiLU's gains are 1/√E[f(z)²], z ~ N(0, 1) (src/nn/activation.rs):
+/// checked by Gauss–Hermite quadrature and by the adaptive rule of `expect_scaled`, two
+/// independent integrations; and the mean-field length map with σ_w² = gain² keeps q = 1.
+#[test]
+fn gelu_and_silu_gains_hold_unit_variance() {
+    let rule = gauss_hermite(120);
+    for a in initlab::nn::activation::INPUT_DERIVATIVE_ACTIVATIONS {
+        let f = |z: f64| a.value(z);
+        let second_moment = rule.expect(|z| f(z) * f(z));
+        let adaptive = expect_scaled(1.0, |z| f(z) * f(z));
+        assert!(
+            (second_moment - adaptive).abs() < 1e-10,
+            "{a}: {second_moment} {adaptive}"
+        );
+        let gain = 1.0 / second_moment.sqrt();
+        assert!(
+            (a.gain() - gain).abs() < 1e-10,
+            "{a}: gain {} vs {gain}",
+            a.gain()
+        );
+        // One layer of the length map at q = 1 with σ_w² = gain², σ_b² = 0.
+        let q_next = a.gain() * a.gain() * expect_scaled(1.0, |z| f(z) * f(z));
+        assert!((q_next - 1.0).abs() < 1e-9, "{a}: q → {q_next}");
+    }
+    // GELU's closed form, E[(zΦ(z))²] = 1/3 + 1/(2√3·π).
+    let closed = 1.0 / 3.0 + 1.0 / (2.0 * 3f64.sqrt() * std::f64::consts::PI);
+    let gelu = Activation::Gelu;
+    assert!((rule.expect(|z| gelu.value(z).powi(2)) - closed).abs() < 1e-12);
+}

@@ -2,7 +2,7 @@
 //! hang; and an error with the file's contents hidden (`--untrusted`) quotes nothing of it.
 //!
 //! 2,000 cases per property by default; the long run (10⁵ cases each) is
-//! `PROPTEST_CASES=100000 cargo test --release --test data_fuzz`.
+//! `PROPTEST_CASES=100000 cargo test --release --test suite -- data_fuzz::`.
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};

@@ -5,7 +5,7 @@
 //! TOML file) and deeply nested TOML are fuzzed too.
 //!
 //! 3,000 cases per property by default (CI); the long run (10⁵ cases each) is
-//! `PROPTEST_CASES=100000 cargo test --release --test fuzz_experiment`.
+//! `PROPTEST_CASES=100000 cargo test --release --test suite -- fuzz_experiment::`.
 
 use std::time::{Duration, Instant};
 
