@@ -401,17 +401,7 @@ fn run_one<T: Float>(
     let initial = options.save_weights.then(|| Snapshot::start(&mlp));
 
     let t = &spec.training;
-    let config = TrainConfig {
-        epochs: t.epochs,
-        batch_size: t.batch_size.unwrap_or(usize::MAX),
-        log_every: t.log_every,
-        threads: gemm_threads,
-    };
-    let mut optimizer = t
-        .optimizer
-        .build::<T>(t.learning_rate, t.momentum, t.weight_decay)
-        .expect("the experiment was validated");
-    let mut batch_rng = ChaCha8Rng::seed_from_u64(derive_seed(run.seed, BATCHES));
+    let (config, mut optimizer, mut batch_rng) = training_setup::<T>(t, run, gemm_threads);
     let mut layers = Vec::new();
     let histogram_epochs = spec.histogram_epoch_list();
     let mut histograms = Vec::new();
@@ -498,17 +488,7 @@ fn run_network<T: Float>(
     let initial = options.save_weights.then(|| Snapshot::start(&network));
     let mut probe = NetworkProbe::new(&network, data.train.x.view(), data.train.targets.view());
     let t = &spec.training;
-    let config = TrainConfig {
-        epochs: t.epochs,
-        batch_size: t.batch_size.unwrap_or(usize::MAX),
-        log_every: t.log_every,
-        threads: gemm_threads,
-    };
-    let mut optimizer = t
-        .optimizer
-        .build::<T>(t.learning_rate, t.momentum, t.weight_decay)
-        .expect("the experiment was validated");
-    let mut batch_rng = ChaCha8Rng::seed_from_u64(derive_seed(run.seed, BATCHES));
+    let (config, mut optimizer, mut batch_rng) = training_setup::<T>(t, run, gemm_threads);
     let mut layers = Vec::new();
     let history = train(
         &mut network,
@@ -553,6 +533,26 @@ fn run_network<T: Float>(
         }),
         lsuv_stuck: Vec::new(),
     })
+}
+
+/// A run's training settings, optimizer and mini-batch order, the same for both engines.
+fn training_setup<T: Float>(
+    t: &super::spec::TrainingSpec,
+    run: &RunSpec,
+    gemm_threads: usize,
+) -> (TrainConfig, crate::nn::Optimizer<T>, ChaCha8Rng) {
+    let config = TrainConfig {
+        epochs: t.epochs,
+        batch_size: t.batch_size.unwrap_or(usize::MAX),
+        log_every: t.log_every,
+        threads: gemm_threads,
+    };
+    let optimizer = t
+        .optimizer
+        .build::<T>(t.learning_rate, t.momentum, t.weight_decay)
+        .expect("the experiment was validated");
+    let batch_rng = ChaCha8Rng::seed_from_u64(derive_seed(run.seed, BATCHES));
+    (config, optimizer, batch_rng)
 }
 
 /// Predictions on a regular grid covering the training points with a 10 % margin.

@@ -11,7 +11,7 @@
 //!
 //! Each layer has two ways to run, with the same arithmetic: the allocating reference
 //! [`Layer::forward`] / [`Layer::backward`] (the readable specification, `(y, cache)` and
-//! `(dx, gradients)`), and [`Layer::forward_into`] / [`Layer::backward_into`], which write
+//! `(dx, gradients)`), and `Layer::forward_into` / `Layer::backward_into` (crate-internal), which write
 //! into a workspace made once so that a training step allocates nothing.
 
 use ndarray::{Array2, ArrayView2, ArrayViewMut2};

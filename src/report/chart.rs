@@ -302,14 +302,14 @@ pub fn fmt_num(v: f64) -> String {
 /// one per dash.
 const DASH_CODE: u32 = 1000;
 
-/// The stroke of a line of `style` and `width` pixels (see [`DASH_CODE`]).
+/// The stroke of a line of `style` and `width` pixels (see `DASH_CODE`).
 pub fn stroke(style: Style, width: u32) -> ShapeStyle {
     rgb(style.color).stroke_width(width + DASH_CODE * style.dash.index() as u32)
 }
 
 /// Shrinks plotters' SVG output: drops attributes that only restate SVG defaults and
 /// rounds font sizes to one decimal; writes the dash patterns of coded stroke widths
-/// ([`DASH_CODE`]).
+/// (`DASH_CODE`).
 pub fn compact(svg: &str) -> String {
     let s = svg
         .replace(" opacity=\"1\"", "")
@@ -444,7 +444,7 @@ pub fn line(
     styled_line(chart, points, solid, width)
 }
 
-/// [`line`] in a start's colour and dash pattern.
+/// [`line()`] in a start's colour and dash pattern.
 pub fn styled_line(
     chart: &mut Chart,
     points: &[(f64, Option<f64>)],

@@ -163,7 +163,6 @@ pub fn update_tensors<T, P, G>(
         "one gradient per parameter tensor"
     );
     assert!(state.len() <= 2, "at most two state tensors per parameter");
-    let mode = DenormalMode::current();
     for i in 0..params.tensor_count() {
         let w = params.tensor_mut(i);
         let g = grads.tensor(i);
@@ -174,7 +173,12 @@ pub fn update_tensors<T, P, G>(
             [a, b] => (a.tensor_mut(i), b.tensor_mut(i)),
             _ => unreachable!(),
         };
-        split_apply(w, g, s0, s1, threads.max(1), mode, update);
+        if threads < 2 || w.len() < 2 * PAR_BLOCK {
+            // Small tensors (every tensor of a small network): no thread, no mode to pass.
+            update.apply(w, g, s0, s1);
+        } else {
+            split_apply(w, g, s0, s1, threads, DenormalMode::current(), update);
+        }
     }
 }
 
