@@ -80,6 +80,35 @@ struct Job<'a> {
     progress: &'a (dyn Fn(usize, usize) + Sync),
 }
 
+/// For a network on the layer engine, `config.toml`'s closing comment: the layers each
+/// compared activation resolved to on this data (nothing for plain networks, whose files
+/// keep their old form).
+fn resolved_layers(job: &Job<'_>) -> String {
+    let spec = job.shared.spec;
+    if spec.network.shape().is_plain()
+        && spec
+            .network
+            .activations
+            .iter()
+            .all(|a| a.derivative_from_output())
+    {
+        return String::new();
+    }
+    let mut text = String::from(
+        "\n# The network each activation resolved to, input to output (the layer engine):\n",
+    );
+    for &a in &spec.network.activations {
+        let features = job.shared.dataset.n_features();
+        if let Ok(plan) =
+            super::build::network_plan(&spec.network.shape(), features, job.shared.outputs, a)
+        {
+            let layers: Vec<String> = plan.iter().map(|p| p.build::<f32>().describe()).collect();
+            text.push_str(&format!("# {a}: {}\n", layers.join(", ")));
+        }
+    }
+    text
+}
+
 /// Loads the data, runs the grid and writes the results directory (replacing any previous
 /// one only once everything is written). `progress(epochs_done, epochs_total)` is called
 /// as the runs train (see [`runner::run_grid_in_order`]). Refuses a grid whose runs would
@@ -248,8 +277,9 @@ fn execute_typed<T: Float + ndarray_npy::WritableElement>(
     }
     let interrupted = runs_done < job.runs_total;
     let summary = writer.finish(interrupted, job.points.as_deref())?;
-    let config = toml::to_string(&exp.resolved_spec())
+    let mut config = toml::to_string(&exp.resolved_spec())
         .context("cannot serialize the resolved experiment")?;
+    config.push_str(&resolved_layers(job));
     output::write_file(dir, "config.toml", |w| w.write_all(config.as_bytes()))?;
     Ok(Outcome {
         summary,

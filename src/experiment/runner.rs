@@ -490,6 +490,8 @@ fn run_network<T: Float>(
     let t = &spec.training;
     let (config, mut optimizer, mut batch_rng) = training_setup::<T>(t, run, gemm_threads);
     let mut layers = Vec::new();
+    let histogram_epochs = spec.histogram_epoch_list();
+    let mut histograms = Vec::new();
     let history = train(
         &mut network,
         &mut optimizer,
@@ -505,6 +507,12 @@ fn run_network<T: Float>(
                 checkpoint.weights_before_step,
                 checkpoint.record.epoch,
             ));
+            if histogram_epochs
+                .binary_search(&checkpoint.record.epoch)
+                .is_ok()
+            {
+                histograms.extend(probe.histograms(checkpoint.model, checkpoint.record.epoch));
+            }
             ControlFlow::Continue(())
         },
     );
@@ -525,7 +533,7 @@ fn run_network<T: Float>(
         records: history.records,
         layers,
         boundary,
-        histograms: Vec::new(),
+        histograms,
         snapshot: initial.map(|(infos, initial)| Snapshot {
             infos,
             initial,

@@ -7,7 +7,7 @@
 
 use ndarray::{Array2, ArrayView2, Axis};
 
-use crate::nn::histogram::HistogramBin;
+use crate::nn::histogram::{HistogramBin, Quantity};
 use crate::nn::stats::mean_std_f64;
 pub use crate::nn::stats::{LayerStats, SATURATION_MARGIN, dead, mean_std, saturated};
 use crate::nn::stats::{measure_histograms, measure_layers, update_ratio};
@@ -142,6 +142,7 @@ pub struct NetworkProbe<T> {
 /// One stage: its top-level layers `first..=last`, its weight tensors, and the activation
 /// its output comes from (if it ends in one).
 struct Stage {
+    first: usize,
     last: usize,
     weights: Vec<usize>,
     activation: Option<Activation>,
@@ -233,6 +234,64 @@ impl<T: Float> NetworkProbe<T> {
     }
 }
 
+impl<T: Float> NetworkProbe<T> {
+    /// The per-stage histograms (`histograms.csv`) of the network [`NetworkProbe::measure`]
+    /// last measured, from the same pass: call it right after `measure` at the same `epoch`.
+    /// A stage's `pre_activation` is the input of its final activation (for a stage that
+    /// ends in a residual block or is the output layer, its output, as the logits are for a
+    /// plain network); `activation` and `gradient` are the stage's output and dL/d(output)
+    /// per row, `weight` and `weight_gradient` pool its dense weights (the gradient of the
+    /// mean probe loss).
+    pub fn histograms(&mut self, network: &Network<T>, epoch: usize) -> Vec<HistogramBin> {
+        let rows = self.x.nrows().max(1) as f64;
+        let count = self.stages.len();
+        let mut out = Vec::new();
+        for (i, stage) in self.stages.iter().enumerate() {
+            let hidden = i + 1 < count;
+            let activation = stage
+                .activation
+                .filter(|_| hidden)
+                .unwrap_or(Activation::Identity);
+            let output = self.workspace.output(stage.last);
+            let pre = if stage.activation.is_some() && stage.last > stage.first {
+                self.workspace.output(stage.last - 1)
+            } else {
+                output
+            };
+            let gradient = self.workspace.output_gradient(stage.last);
+            for quantity in Quantity::ALL {
+                let bins = quantity.bins(Some(activation));
+                let weights = stage.weights.iter();
+                let counts = match quantity {
+                    Quantity::PreActivation => bins.count(pre.iter().map(|v| v.f64())),
+                    Quantity::Activation => bins.count(output.iter().map(|v| v.f64())),
+                    Quantity::Gradient => bins.count(gradient.iter().map(|v| v.f64())),
+                    Quantity::Weight => {
+                        bins.count(weights.flat_map(|&k| network.tensor(k).iter().map(|v| v.f64())))
+                    }
+                    Quantity::WeightGradient => bins.count(weights.flat_map(|&k| {
+                        self.gradients.tensor(k).iter().map(move |v| v.f64() / rows)
+                    })),
+                };
+                out.extend(counts.iter().enumerate().filter(|(_, c)| **c > 0).map(
+                    |(b, &count)| {
+                        let (bin_low, bin_high) = bins.range(b);
+                        HistogramBin {
+                            epoch,
+                            layer: i + 1,
+                            quantity,
+                            bin_low,
+                            bin_high,
+                            count,
+                        }
+                    },
+                ));
+            }
+        }
+        out
+    }
+}
+
 /// The stages of `network` (see [`NetworkProbe`]).
 fn stages<T: Float>(network: &Network<T>) -> Vec<Stage> {
     let infos = network.infos();
@@ -265,6 +324,7 @@ fn stages<T: Float>(network: &Network<T>) -> Vec<Stage> {
                 _ => None,
             };
             Stage {
+                first,
                 last,
                 weights,
                 activation,

@@ -86,6 +86,25 @@ fn check(network: &str, training: &str, stages: usize) {
         .filter(|r| r[1] == "xavier-normal" && r[2] == first_activation && r[4] == "0")
         .count();
     assert_eq!(rows_epoch0, stages, "{layers}");
+    // histograms.csv: every stage has all five quantities, and the per-row quantities
+    // count the same number of values (rows × units).
+    let histograms = read(dir, "one/histograms.csv");
+    let mut sums: std::collections::BTreeMap<(String, String), u64> = Default::default();
+    for line in histograms.lines().skip(1) {
+        let r: Vec<&str> = line.split(',').collect();
+        if r[1] == "xavier-normal" && r[2] == first_activation && r[4] == "0" {
+            *sums
+                .entry((r[5].to_string(), r[6].to_string()))
+                .or_default() += r[9].parse::<u64>().unwrap();
+        }
+    }
+    assert_eq!(sums.len(), 5 * stages, "{sums:?}");
+    for stage in 1..=stages {
+        let of = |q: &str| sums[&(stage.to_string(), q.to_string())];
+        assert_eq!(of("activation"), of("gradient"), "stage {stage}");
+        assert_eq!(of("activation"), of("pre_activation"), "stage {stage}");
+        assert_eq!(of("weight"), of("weight_gradient"), "stage {stage}");
+    }
     // The resolved experiment reruns to the same bytes.
     fs::copy(dir.join("one/config.toml"), dir.join("again.toml")).unwrap();
     Command::cargo_bin("initlab")
