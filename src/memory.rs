@@ -313,11 +313,15 @@ pub struct DataShape {
 
 /// Rows the engine evaluates at once (the training loop's evaluation chunk and the
 /// probe's batch are both at most this many rows).
-const EVAL_ROWS: usize = 2048;
-/// Parameter-sized buffers of one training run: the weights, the step's gradient, the
-/// optimizer's velocity (Adam: one more, for its two moments), the weights before the step
-/// (for the update ratio), the evaluation's two gradient sums and the probe's gradient.
-const PARAMETER_COPIES: u64 = 7;
+const EVAL_ROWS: usize = if crate::nn::train::EVAL_CHUNK > crate::experiment::stats::PROBE_ROWS {
+    crate::nn::train::EVAL_CHUNK
+} else {
+    crate::experiment::stats::PROBE_ROWS
+};
+/// Parameter-sized buffers of one training run besides the optimizer's state: the weights,
+/// the step's gradient, the weights before the step (for the update ratio), the
+/// evaluation's two gradient sums and the probe's gradient.
+const PARAMETER_COPIES: u64 = 6;
 /// Decision-boundary points of a run on 2-D data, 32 bytes each.
 const BOUNDARY_BYTES: u64 = 40 * 40 * 32;
 
@@ -414,7 +418,14 @@ pub fn grid_estimate(
         None => batch_bytes(&sizes, rows, element),
     };
     // Adam keeps two moment buffers where SGD keeps one velocity.
-    let copies = PARAMETER_COPIES + u64::from(spec.training.optimizer.name().starts_with("adam"));
+    // The optimizer says how many copies of the parameters its state holds (SGD with
+    // momentum one, Adam two; a configuration that does not build counts as plain SGD).
+    let t = &spec.training;
+    let state = t
+        .optimizer
+        .build::<f32>(t.learning_rate, t.momentum, t.weight_decay)
+        .map_or(0, |o| o.state_copies()) as u64;
+    let copies = PARAMETER_COPIES + state.max(1);
     let threads = threads.max(1) as u64;
     let at_once = if threads == 1 {
         "one run at a time (--threads 1)".to_string()

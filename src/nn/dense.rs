@@ -73,10 +73,12 @@ impl<T: Float> Dense<T> {
         dz: ArrayView2<T>,
         cache: &DenseCache<T>,
     ) -> (Array2<T>, Array2<T>, Array1<T>) {
-        let dx = matmul(dz, self.weight.view());
+        // Any layout of dz (a transposed or sliced view too): the row sums need rows in order.
+        let dz = dz.as_standard_layout();
+        let dx = matmul(dz.view(), self.weight.view());
         let dw = matmul(dz.t(), cache.x.view());
         let mut db = Array1::zeros(self.outputs());
-        sum_rows_into(dz, db.as_slice_mut().expect("a new array is contiguous"));
+        sum_rows_into(dz.view(), db.as_slice_mut().expect("a new array is contiguous"));
         (dx, dw, db)
     }
 

@@ -407,7 +407,7 @@ struct Evaluator<T: Float, M: Model<T>> {
 }
 
 /// Rows per evaluation chunk.
-const EVAL_CHUNK: usize = 2048;
+pub const EVAL_CHUNK: usize = 2048;
 
 impl<T: Float, M: Model<T>> Evaluator<T, M> {
     fn new(mlp: &M, rows: usize, threads: usize) -> Self {
