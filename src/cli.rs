@@ -37,7 +37,7 @@ pub struct Cli {
 pub enum Command {
     /// Train the same network under each start, for each activation and seed; write CSVs,
     /// pictures and a report.
-    Experiment(ExperimentArgs),
+    Experiment(Box<ExperimentArgs>),
     /// List initialization schemes, activations with their gains, losses and built-in
     /// experiments.
     List,
@@ -406,7 +406,7 @@ impl From<ExecError> for CliError {
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> Result<(), CliError> {
     match cli.command {
-        Command::Experiment(args) => run_experiment(args),
+        Command::Experiment(args) => run_experiment(*args),
         Command::List => {
             print!("{}", list_text());
             Ok(())
