@@ -13,10 +13,12 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::experiment::{self, ExecError, ExecOptions, Experiment, Overrides, Precision};
 
+mod autograder;
 mod check;
 mod phase;
 mod summary;
 
+pub use autograder::AutograderArgs;
 pub use check::{CheckArgs, CheckFormat, EXPECTATION_FAILED};
 pub use phase::PhaseArgs;
 
@@ -63,6 +65,10 @@ pub enum Command {
     /// directory: a table, JSON, Gradescope results.json or JUnit XML; exit code 4 if any
     /// does not hold.
     Check(CheckArgs),
+    /// Build an assignment's autograder: Gradescope's autograder.zip (setup.sh,
+    /// run_autograder, an initlab binary, the expectations and the data) or, with
+    /// --github-classroom, a GitHub Classroom template with its autograding workflow.
+    Autograder(AutograderArgs),
 }
 
 /// Options of `initlab merge`.
@@ -417,6 +423,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Claims(args) => claims(&args),
         Command::Check(args) => check::run(args),
         Command::Phase(args) => phase::run(args),
+        Command::Autograder(args) => autograder::run(args),
     }
 }
 
