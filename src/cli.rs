@@ -13,10 +13,12 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::experiment::{self, ExecError, ExecOptions, Experiment, Overrides, Precision};
 
+mod autograder;
 mod check;
 mod phase;
 mod summary;
 
+pub use autograder::AutograderArgs;
 pub use check::{CheckArgs, CheckFormat, EXPECTATION_FAILED};
 pub use phase::PhaseArgs;
 
@@ -38,7 +40,7 @@ pub struct Cli {
 pub enum Command {
     /// Train the same network under each start, for each activation and seed; write CSVs,
     /// pictures and a report.
-    Experiment(ExperimentArgs),
+    Experiment(Box<ExperimentArgs>),
     /// List initialization schemes, activations with their gains, losses and built-in
     /// experiments.
     List,
@@ -64,6 +66,10 @@ pub enum Command {
     /// directory: a table, JSON, Gradescope results.json or JUnit XML; exit code 4 if any
     /// does not hold.
     Check(CheckArgs),
+    /// Build an assignment's autograder: Gradescope's autograder.zip (setup.sh,
+    /// run_autograder, an initlab binary, the expectations and the data) or, with
+    /// --github-classroom, a GitHub Classroom template with its autograding workflow.
+    Autograder(AutograderArgs),
 }
 
 /// Options of `initlab merge`.
@@ -407,7 +413,7 @@ impl From<ExecError> for CliError {
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> Result<(), CliError> {
     match cli.command {
-        Command::Experiment(args) => run_experiment(args),
+        Command::Experiment(args) => run_experiment(*args),
         Command::List => {
             print!("{}", list_text());
             Ok(())
@@ -418,6 +424,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Claims(args) => claims(&args),
         Command::Check(args) => check::run(args),
         Command::Phase(args) => phase::run(args),
+        Command::Autograder(args) => autograder::run(args),
     }
 }
 

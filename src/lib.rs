@@ -14,12 +14,15 @@
 //! - [`csvfile`] — every CSV file written and read back by one serde definition per row.
 //! - [`report`] — SVG plots and the self-contained HTML report.
 //! - [`check`] — expectations (TOML) checked against a results directory, for grading.
+//! - [`autograder`] — an assignment turned into Gradescope's autograder bundle or a GitHub
+//!   Classroom template.
 //! - [`theory`] — mean-field signal propagation: length and correlation maps, χ₁, depth
 //!   scales, per-layer predictions and Jacobian spectra.
 //! - [`claims`] — the guide's claims measured, with computed verdicts (`initlab claims`).
 
 #![warn(missing_docs)]
 
+pub mod autograder;
 pub mod check;
 pub mod claims;
 #[cfg(feature = "cli")]
