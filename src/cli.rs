@@ -36,7 +36,6 @@ pub struct Cli {
 
 /// The subcommands.
 #[derive(Debug, Subcommand)]
-#[allow(clippy::large_enum_variant)] // parsed once per process; boxing would only add noise
 pub enum Command {
     /// Train the same network under each start, for each activation and seed; write CSVs,
     /// pictures and a report.

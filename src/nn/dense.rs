@@ -78,7 +78,10 @@ impl<T: Float> Dense<T> {
         let dx = matmul(dz.view(), self.weight.view());
         let dw = matmul(dz.t(), cache.x.view());
         let mut db = Array1::zeros(self.outputs());
-        sum_rows_into(dz.view(), db.as_slice_mut().expect("a new array is contiguous"));
+        sum_rows_into(
+            dz.view(),
+            db.as_slice_mut().expect("a new array is contiguous"),
+        );
         (dx, dw, db)
     }
 

@@ -13,6 +13,7 @@
 //! grows with the epoch count).
 
 mod assignments;
+mod autograder;
 mod browser_report;
 mod check;
 mod claims;
