@@ -198,7 +198,7 @@ impl Dataset {
 
 /// Number of test samples for a split of `n` samples: the rounded fraction, clamped so that
 /// both parts are non-empty when `fraction > 0` and `n >= 2`.
-fn test_count(n: usize, fraction: f64) -> usize {
+pub fn test_count(n: usize, fraction: f64) -> usize {
     if fraction <= 0.0 || n < 2 {
         return 0;
     }

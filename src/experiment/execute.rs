@@ -179,6 +179,7 @@ pub fn execute_limited(
     budget
         .check(&needs)
         .map_err(|m| ConfigError(format!("{}: {m}", exp.origin)))?;
+    prepare::check_layer_engine(exp, &dataset, outputs)?;
     let full_grid = runner::Grid::new(spec, exp.inits.len(), options.shard);
     let points = (dataset.n_features() == 2).then(|| {
         // The first replicate's training split, as its runs saw it.

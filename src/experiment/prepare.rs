@@ -207,6 +207,62 @@ pub fn prepare<T: Float>(ds: &Dataset, spec: &DataSpec, split_rng: &mut ChaCha8R
     }
 }
 
+/// What the layer engine ([`crate::nn::Network`]) needs of an experiment on these data, for
+/// each compared activation that runs on it: every start valid at every dense layer's place,
+/// no data-dependent start (LSUV rescales the fast path's layers only), and, with BatchNorm,
+/// no training batch of a single row (the full batch, or the last mini-batch of an epoch).
+/// Builds each network once: call it after the memory guard.
+pub fn check_layer_engine(
+    exp: &super::Experiment,
+    ds: &Dataset,
+    outputs: usize,
+) -> Result<(), ConfigError> {
+    let spec = &exp.spec;
+    let network = &spec.network;
+    let err = |m: String| ConfigError(format!("{}: {m}", exp.origin));
+    for &activation in &network.activations {
+        if network.runs_as_mlp(activation) {
+            continue;
+        }
+        let built = super::build::network_layers::<f32>(
+            &network.shape(),
+            ds.n_features(),
+            outputs,
+            activation,
+            network.loss,
+        )
+        .map_err(err)?;
+        for (i, start) in exp.inits.iter().enumerate() {
+            if start.init.is_data_dependent() {
+                return Err(err(format!(
+                    "inits[{i}] (`{}`) with {activation}: a data-dependent start rescales \
+                     the layers of plain networks only (dense layers with identity, sigmoid, \
+                     tanh, relu, leaky-relu, selu or softsign), not this one",
+                    start.label
+                )));
+            }
+            built.check_start(&start.init).map_err(|e| {
+                err(format!(
+                    "inits[{i}] (`{}`) with {activation}: {e}",
+                    start.label
+                ))
+            })?;
+        }
+        if built.has_batch_norm() {
+            let rows = ds.len() - crate::data::test_count(ds.len(), spec.data.test_fraction);
+            let batch = spec.training.batch_size.unwrap_or(usize::MAX).min(rows);
+            if rows % batch == 1 || batch == 1 {
+                return Err(err(format!(
+                    "BatchNorm needs at least 2 rows in every training batch, but the \
+                     {rows} training rows in batches of `training.batch_size` = {batch} \
+                     leave one row in a batch; choose another batch_size"
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Checks every start against the network the data give (input width `ds.n_features()`,
 /// the hidden widths, `outputs`), for each activation: a formula start must give every
 /// layer a finite std > 0. The error names the start, the activation and the layer.
@@ -216,6 +272,11 @@ pub fn check_starts(
     outputs: usize,
 ) -> Result<(), ConfigError> {
     let network = &exp.spec.network;
+    if !network.shape().is_plain() {
+        // Checked by `check_layer_engine` once the memory guard has passed (it builds the
+        // networks to find each dense layer's place).
+        return Ok(());
+    }
     let mut sizes = vec![ds.n_features()];
     sizes.extend(&network.hidden);
     sizes.push(outputs);

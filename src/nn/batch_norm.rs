@@ -113,8 +113,11 @@ impl<T: Float> BatchNorm<T> {
     /// y_j = γ_j (x_j − μ_j) / √(σ²_j + eps) + β_j
     /// ```
     ///
-    /// x: (batch, n) → y: (batch, n). Sums in `f64`. Panics in training with one row
-    /// (a variance over one value; PyTorch refuses it too; experiments check `batch_size`).
+    /// x: (batch, n) → y: (batch, n). Sums in `f64`. In training a single row has variance
+    /// 0, so x̂ = 0 and y = β: defined, but useless to train on, which is why PyTorch refuses
+    /// it and experiments refuse a `batch_size` that leaves a one-row batch (the whole-set
+    /// gradient at logged epochs, taken in chunks, may still meet one; it does not touch the
+    /// running statistics).
     pub fn forward_into(
         &self,
         x: ArrayView2<T>,
@@ -128,10 +131,6 @@ impl<T: Float> BatchNorm<T> {
         stats.mode = mode;
         match mode {
             Mode::Train => {
-                assert!(
-                    rows > 1,
-                    "BatchNorm in training needs more than one row per batch"
-                );
                 for j in 0..n {
                     let column = x.column(j);
                     let mu = column.iter().map(|v| v.f64()).sum::<f64>() / rows as f64;

@@ -110,30 +110,56 @@ impl<T: Float> Network<T> {
         any(&self.layers)
     }
 
-    /// The dense layers in order (residual branches and projections included, depth first),
-    /// each with the activation that follows it in its sequence (identity if none).
-    pub fn dense_layers_mut(&mut self) -> Vec<(&mut Dense<T>, Activation)> {
-        fn walk<'a, T>(layers: &'a mut [Layer<T>], out: &mut Vec<(&'a mut Dense<T>, Activation)>) {
-            let next_activation: Vec<Activation> = (0..layers.len())
-                .map(|i| {
-                    layers[i + 1..]
-                        .iter()
-                        .take_while(|l| !matches!(l, Layer::Dense(_) | Layer::Residual(_)))
-                        .find_map(|l| match l {
-                            Layer::Activation(a) => Some(*a),
-                            _ => None,
-                        })
-                        .unwrap_or(Activation::Identity)
-                })
-                .collect();
-            for (layer, activation) in layers.iter_mut().zip(next_activation) {
+    /// Where each dense layer sits, in order (residual branches and projections included,
+    /// depth first): its place among the dense layers and its fans, with the activation that
+    /// follows it in its sequence (identity if none) — what a start is drawn for.
+    pub fn dense_places(&self) -> Vec<LayerPlace> {
+        fn walk<T: Float>(layers: &[Layer<T>], out: &mut Vec<(Fan, Activation)>) {
+            for (i, layer) in layers.iter().enumerate() {
+                let next_activation = layers[i + 1..]
+                    .iter()
+                    .take_while(|l| !matches!(l, Layer::Dense(_) | Layer::Residual(_)))
+                    .find_map(|l| match l {
+                        Layer::Activation(a) => Some(*a),
+                        _ => None,
+                    })
+                    .unwrap_or(Activation::Identity);
                 match layer {
-                    Layer::Dense(d) => out.push((d, activation)),
+                    Layer::Dense(d) => out.push((fan_of(d), next_activation)),
+                    Layer::Residual(r) => {
+                        walk(&r.body, out);
+                        if let Some(p) = &r.projection {
+                            out.push((fan_of(p), Activation::Identity));
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        let mut found = Vec::new();
+        walk(&self.layers, &mut found);
+        let depth = found.len();
+        found
+            .into_iter()
+            .enumerate()
+            .map(|(k, (fan, activation))| LayerPlace {
+                layer: k + 1,
+                depth,
+                fan,
+                activation,
+            })
+            .collect()
+    }
+
+    /// The dense layers in the order of [`Network::dense_places`], writable.
+    fn dense_layers_mut(&mut self) -> Vec<&mut Dense<T>> {
+        fn walk<'a, T>(layers: &'a mut [Layer<T>], out: &mut Vec<&'a mut Dense<T>>) {
+            for layer in layers {
+                match layer {
+                    Layer::Dense(d) => out.push(d),
                     Layer::Residual(r) => {
                         walk(&mut r.body, out);
-                        if let Some(p) = &mut r.projection {
-                            out.push((p, Activation::Identity));
-                        }
+                        out.extend(r.projection.as_mut());
                     }
                     _ => {}
                 }
@@ -144,32 +170,32 @@ impl<T: Float> Network<T> {
         out
     }
 
+    /// Whether `init` gives every dense layer a valid start (a formula start a finite std
+    /// > 0 at each place); the error names the layer. [`Network::initialize`] needs it.
+    pub fn check_start(&self, init: &Init) -> Result<(), String> {
+        for place in self.dense_places() {
+            init.at_layer(place)?;
+        }
+        Ok(())
+    }
+
     /// Initializes every dense layer as [`Mlp::initialize`] does (dense layer k, counted
     /// depth first, draws from [`layer_rng`]`(seed, k, ..)`, with the gain of the activation
     /// that follows it), so a plain chain starts exactly as the same [`Mlp`]. Norm layers
     /// keep γ = 1, β = 0; residual α keeps the value the network was built with.
     ///
     /// # Panics
-    /// If a formula start gives some layer a std that is not a finite number > 0.
+    /// If a formula start gives some layer a std that is not a finite number > 0
+    /// ([`Network::check_start`] reports that as an error; the runner calls it first).
     pub fn initialize(&mut self, init: &Init, bias: Option<&Init>, seed: u64) {
-        let mut dense = self.dense_layers_mut();
-        let depth = dense.len();
-        for (k, (layer, activation)) in dense.iter_mut().enumerate() {
-            let fan = Fan {
-                fan_in: layer.inputs(),
-                fan_out: layer.outputs(),
-            };
-            let place = LayerPlace {
-                layer: k + 1,
-                depth,
-                fan,
-                activation: *activation,
-            };
+        let places = self.dense_places();
+        for (k, (layer, place)) in self.dense_layers_mut().into_iter().zip(places).enumerate() {
+            let (fan, activation) = (place.fan, place.activation);
             let init = init.at_layer(place).unwrap_or_else(|e| panic!("{e}"));
-            layer.weight = init.sample(fan, *activation, &mut layer_rng(seed, k, false));
+            layer.weight = init.sample(fan, activation, &mut layer_rng(seed, k, false));
             let mut bias_rng = layer_rng(seed, k, true);
             layer.bias = match bias {
-                Some(b) => b.sample_bias(fan, *activation, &mut bias_rng),
+                Some(b) => b.sample_bias(fan, activation, &mut bias_rng),
                 None => init.default_bias(fan, &mut bias_rng),
             };
         }
@@ -408,6 +434,13 @@ impl<T: Float> Parameters<T> for Network<T> {
     fn info(&self, i: usize) -> ParamInfo {
         let (l, j) = self.locate(i);
         self.layers[l].info(j, &l.to_string())
+    }
+}
+
+fn fan_of<T: Float>(d: &Dense<T>) -> Fan {
+    Fan {
+        fan_in: d.inputs(),
+        fan_out: d.outputs(),
     }
 }
 

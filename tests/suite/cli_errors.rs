@@ -869,6 +869,49 @@ fn cases() -> Vec<Case> {
                 .into_bytes();
             c
         },
+        {
+            let mut c = toml_case(
+                "BatchNorm whose last mini-batch has one row",
+                "learning_rate = 0.1",
+                "learning_rate = 0.1\nbatch_size = 3",
+                &["BatchNorm", "4 training rows", "`training.batch_size` = 3"],
+            );
+            c.files[1].1 = String::from_utf8(c.files[1].1.clone())
+                .unwrap()
+                .replacen("hidden = [3]", "hidden = [3]\nnorm = \"batchnorm\"", 1)
+                .into_bytes();
+            c
+        },
+        {
+            let mut c = toml_case(
+                "LSUV on a network with norm layers",
+                "hidden = [3]",
+                "hidden = [3]\nnorm = \"layernorm\"",
+                &["inits[0] (`lsuv`)", "plain networks only"],
+            );
+            c.files[1].1 = String::from_utf8(c.files[1].1.clone())
+                .unwrap()
+                .replacen("inits = [\"xavier-normal\"]", "inits = [\"lsuv\"]", 1)
+                .into_bytes();
+            c
+        },
+        {
+            let mut c = toml_case(
+                "formula start invalid at a layer of `network.layers`",
+                "hidden = [3]",
+                "layers = [{ dense = 3 }, \"activation\", { dense = 3 }, \"activation\"]",
+                &["inits[0] (`formula`)", "std = inf", "depth = 3"],
+            );
+            c.files[1].1 = String::from_utf8(c.files[1].1.clone())
+                .unwrap()
+                .replacen(
+                    "inits = [\"xavier-normal\"]",
+                    "inits = [{ name = \"formula\", std = \"1 / (depth - 3)\" }]",
+                    1,
+                )
+                .into_bytes();
+            c
+        },
         flag_case(
             "`--norm` with an unknown name",
             &["--norm", "weightnorm"],
