@@ -9,19 +9,21 @@
 use std::ops::ControlFlow;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-use ndarray::Array2;
+use ndarray::{Array2, ArrayView2};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 use crate::data::Dataset;
 use crate::nn::float::DenormalMode;
-use crate::nn::{EpochRecord, Float, Mlp, ParamInfo, ParamList, Parameters, TrainConfig, train};
+use crate::nn::{
+    EpochRecord, Float, Mlp, Model, Network, ParamInfo, ParamList, Parameters, TrainConfig, train,
+};
 
 use super::build;
 use super::prepare::{Prepared, prepare};
 use super::reorder::ReorderWindow;
 use super::spec::{ExperimentSpec, ResolvedInit};
-use super::stats::{LayerStats, NetworkProbe, Probe};
+use super::stats::{LayerStats, NetworkProbe, Probe, RunProbe};
 use crate::nn::histogram::HistogramBin;
 
 /// Resolution of the decision-boundary grid (points per axis).
@@ -389,7 +391,7 @@ fn run_one<T: Float>(
         init.bias.as_ref(),
         derive_seed(run.seed, WEIGHTS),
     );
-    let mut probe = Probe::new(&mlp, data.train.x.view(), data.train.targets.view());
+    let probe = Probe::new(&mlp, data.train.x.view(), data.train.targets.view());
     let mut lsuv_stuck = Vec::new();
     if let crate::nn::Init::Lsuv {
         tolerance,
@@ -398,58 +400,23 @@ fn run_one<T: Float>(
     {
         lsuv_stuck = mlp.lsuv(probe.inputs(), tolerance, max_iterations);
     }
-    let initial = options.save_weights.then(|| Snapshot::start(&mlp));
-
-    let t = &spec.training;
-    let (config, mut optimizer, mut batch_rng) = training_setup::<T>(t, run, gemm_threads);
-    let mut layers = Vec::new();
-    let histogram_epochs = spec.histogram_epoch_list();
-    let mut histograms = Vec::new();
-    let history = train(
-        &mut mlp,
-        &mut optimizer,
-        data.train.view(),
-        data.test.as_ref().map(|t| t.view()),
-        &config,
-        &mut batch_rng,
-        Some(stop),
-        |checkpoint| {
-            at_epoch(checkpoint.record.epoch);
-            layers.extend(probe.measure(
-                checkpoint.model,
-                checkpoint.weights_before_step,
-                checkpoint.record.epoch,
-            ));
-            if histogram_epochs
-                .binary_search(&checkpoint.record.epoch)
-                .is_ok()
-            {
-                histograms.extend(probe.histograms(checkpoint.model, checkpoint.record.epoch));
-            }
-            ControlFlow::Continue(())
-        },
-    );
-    if history.interrupted {
-        return None;
-    }
-    let boundary = if run.replicate == 0 && dataset.n_features() == 2 {
-        decision_grid(&mlp, &data.train_f64)
-    } else {
-        Vec::new()
-    };
-    Some(RunResult {
-        spec: run.clone(),
-        records: history.records,
-        layers,
-        boundary,
-        histograms,
-        snapshot: initial.map(|(infos, initial)| Snapshot {
-            infos,
-            initial,
-            final_: ParamList::copy_of(&mlp),
-        }),
+    let trained = Trained {
+        probe,
         lsuv_stuck,
-    })
+        predict: |m: &Mlp<T>, x: ArrayView2<T>| m.predict(x),
+        loss: spec.network.loss,
+    };
+    train_and_measure(
+        mlp,
+        trained,
+        shared,
+        run,
+        options,
+        gemm_threads,
+        stop,
+        at_epoch,
+        &data,
+    )
 }
 
 /// [`run_one`] for a network the fused fast path does not run (norm layers, residual
@@ -485,15 +452,71 @@ fn run_network<T: Float>(
         init.bias.as_ref(),
         derive_seed(run.seed, WEIGHTS),
     );
-    let initial = options.save_weights.then(|| Snapshot::start(&network));
-    let mut probe = NetworkProbe::new(&network, data.train.x.view(), data.train.targets.view());
-    let t = &spec.training;
-    let (config, mut optimizer, mut batch_rng) = training_setup::<T>(t, run, gemm_threads);
+    let probe = NetworkProbe::new(&network, data.train.x.view(), data.train.targets.view());
+    let trained = Trained {
+        probe,
+        lsuv_stuck: Vec::new(),
+        predict: |m: &Network<T>, x: ArrayView2<T>| m.predict(x),
+        loss: spec.network.loss,
+    };
+    train_and_measure(
+        network,
+        trained,
+        shared,
+        run,
+        options,
+        gemm_threads,
+        stop,
+        at_epoch,
+        &data,
+    )
+}
+
+/// What [`train_and_measure`] needs besides the model: its probe, the layers LSUV could not
+/// rescale, how it predicts (for the decision boundary) and its loss.
+struct Trained<P, F> {
+    probe: P,
+    lsuv_stuck: Vec<usize>,
+    predict: F,
+    loss: crate::nn::Loss,
+}
+
+/// Trains a run's initialized model (either engine) with the experiment's optimizer,
+/// measuring it with the probe at every logged epoch (histograms at the spec's histogram
+/// epochs), and gathers what the run produced.
+#[allow(clippy::too_many_arguments)] // the run's model and context, as `run_one` receives them
+fn train_and_measure<T, M, P, F>(
+    mut model: M,
+    trained: Trained<P, F>,
+    shared: Shared<'_>,
+    run: &RunSpec,
+    options: &RunOptions,
+    gemm_threads: usize,
+    stop: &AtomicBool,
+    at_epoch: &mut dyn FnMut(usize),
+    data: &Prepared<T>,
+) -> Option<RunResult<T>>
+where
+    T: Float,
+    M: Model<T> + Parameters<T>,
+    P: RunProbe<T, M>,
+    F: Fn(&M, ArrayView2<T>) -> Array2<T>,
+{
+    let Trained {
+        mut probe,
+        lsuv_stuck,
+        predict,
+        loss,
+    } = trained;
+    let spec = shared.spec;
+    let initial = options.save_weights.then(|| Snapshot::start(&model));
+    let (config, mut optimizer, mut batch_rng) =
+        training_setup::<T>(&spec.training, run, gemm_threads);
     let mut layers = Vec::new();
     let histogram_epochs = spec.histogram_epoch_list();
     let mut histograms = Vec::new();
     let history = train(
-        &mut network,
+        &mut model,
         &mut optimizer,
         data.train.view(),
         data.test.as_ref().map(|t| t.view()),
@@ -519,12 +542,9 @@ fn run_network<T: Float>(
     if history.interrupted {
         return None;
     }
-    let boundary = if run.replicate == 0 && dataset.n_features() == 2 {
-        boundary_points(
-            &network.predict(grid_points::<T>(&data.train_f64).view()),
-            network.loss,
-            &data.train_f64,
-        )
+    let boundary = if run.replicate == 0 && shared.dataset.n_features() == 2 {
+        let points = grid_points::<T>(&data.train_f64);
+        boundary_points(&predict(&model, points.view()), loss, &data.train_f64)
     } else {
         Vec::new()
     };
@@ -537,9 +557,9 @@ fn run_network<T: Float>(
         snapshot: initial.map(|(infos, initial)| Snapshot {
             infos,
             initial,
-            final_: ParamList::copy_of(&network),
+            final_: ParamList::copy_of(&model),
         }),
-        lsuv_stuck: Vec::new(),
+        lsuv_stuck,
     })
 }
 

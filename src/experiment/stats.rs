@@ -116,6 +116,49 @@ impl<T: Float> Probe<T> {
     }
 }
 
+/// What a run's probe does at a logged epoch, for either engine: the per-layer statistics
+/// (`layers.csv`) and, right after, the histograms (`histograms.csv`) of the same pass.
+pub trait RunProbe<T, M> {
+    /// Per-layer statistics of `model` at `epoch`; `before` (the parameters before the last
+    /// step) gives the update ratio.
+    fn measure(
+        &mut self,
+        model: &M,
+        before: Option<&ParamList<T>>,
+        epoch: usize,
+    ) -> Vec<LayerStats>;
+    /// The histograms of the pass [`RunProbe::measure`] just made.
+    fn histograms(&mut self, model: &M, epoch: usize) -> Vec<HistogramBin>;
+}
+
+impl<T: Float> RunProbe<T, Mlp<T>> for Probe<T> {
+    fn measure(
+        &mut self,
+        model: &Mlp<T>,
+        before: Option<&ParamList<T>>,
+        epoch: usize,
+    ) -> Vec<LayerStats> {
+        Probe::measure(self, model, before, epoch)
+    }
+    fn histograms(&mut self, model: &Mlp<T>, epoch: usize) -> Vec<HistogramBin> {
+        Probe::histograms(self, model, epoch)
+    }
+}
+
+impl<T: Float> RunProbe<T, Network<T>> for NetworkProbe<T> {
+    fn measure(
+        &mut self,
+        model: &Network<T>,
+        before: Option<&ParamList<T>>,
+        epoch: usize,
+    ) -> Vec<LayerStats> {
+        NetworkProbe::measure(self, model, before, epoch)
+    }
+    fn histograms(&mut self, model: &Network<T>, epoch: usize) -> Vec<HistogramBin> {
+        NetworkProbe::histograms(self, model, epoch)
+    }
+}
+
 /// The probe of a run on the layer engine ([`Network`]): the same measurements as
 /// [`Probe`], one `layers.csv` row per *stage* of the network. A stage starts at each
 /// top-level dense layer or residual block and runs to the next one, so its row measures
