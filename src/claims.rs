@@ -37,7 +37,7 @@ use rand_distr::{Distribution, StandardNormal};
 
 use crate::experiment::spec::{DataSpec, ExperimentSpec, InitEntry, NetworkSpec, TrainingSpec};
 use crate::experiment::{Experiment, prepare, runner};
-use crate::inspect::{InspectConfig, LayerRow, inspect};
+use crate::inspect::{InspectConfig, InspectRow, inspect};
 use crate::nn::gemm::{GemmScratch, gemm};
 use crate::nn::{Activation, Fan, Init, Loss};
 use crate::theory::{Length, MeanField, Phase};
@@ -321,7 +321,7 @@ fn balanced(f: f64) -> bool {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Propagation {
     /// The per-layer rows from [`inspect`].
-    pub rows: Vec<LayerRow>,
+    pub rows: Vec<InspectRow>,
     /// Activation std of the top hidden layer / of the first.
     pub forward_overall: f64,
     /// Geometric-mean forward change per layer.
@@ -426,7 +426,7 @@ fn train_runs(spec: ExperimentSpec, threads: usize) -> Vec<(String, Vec<runner::
         threads: threads.max(1),
         save_weights: true,
     };
-    let shared = runner::Shared {
+    let shared = runner::RunContext {
         spec: &exp.spec,
         inits: &exp.inits,
         dataset: &dataset,

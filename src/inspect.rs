@@ -8,11 +8,11 @@
 //! layer, one per unit and row, seeded) is back-propagated with the engine's
 //! [`Mlp::backward_from`]: the same backprop that trains.
 //!
-//! Per hidden layer `l` (1-based, as in `layers.csv`) a [`LayerRow`] holds what
+//! Per hidden layer `l` (1-based, as in `layers.csv`) a [`InspectRow`] holds what
 //! [`measure_layer`](crate::nn::stats::measure_layer) measures for `layers.csv`:
 //! - the mean and standard deviation of the activations, over all units and rows;
 //! - the saturated fraction for bounded activations (sigmoid, tanh, softsign): outputs within
-//!   [`SATURATION_MARGIN`] of a bound (sigmoid: a < 0.03 or a > 0.97; tanh: |a| > 0.97);
+//!   [`SATURATION_MARGIN`](crate::nn::stats::SATURATION_MARGIN) of a bound (sigmoid: a < 0.03 or a > 0.97; tanh: |a| > 0.97);
 //! - the dead fraction for ReLU: units whose output is exactly 0 on every row of the batch;
 //! - the standard deviation of dL/da, the back-propagated gradient with respect to the
 //!   layer's output, per row;
@@ -31,7 +31,6 @@ use rand_distr::{Distribution, StandardNormal};
 use serde::{Deserialize, Serialize, Serializer};
 
 use crate::csvfile::{ReadError, read_split, write_rows};
-pub use crate::nn::stats::SATURATION_MARGIN;
 use crate::nn::stats::{LayerStats, mean_std, measure_layers};
 use crate::nn::{Activation, Float, Gradients, Init, Loss, Mlp, Workspace};
 
@@ -77,7 +76,7 @@ impl InspectConfig {
 /// The statistics of one hidden layer under one init: the engine's measurement, as in
 /// `layers.csv`, and the gradient of the batch mean.
 #[derive(Clone, Debug, PartialEq)]
-pub struct LayerRow {
+pub struct InspectRow {
     /// The init's label ([`Init::label`]).
     pub init: String,
     /// What [`measure_layer`](crate::nn::stats::measure_layer) measures, at epoch 0 (no
@@ -99,7 +98,7 @@ const OWN_COLUMNS: [&str; 2] = ["init", "weight_gradient_std"];
 
 /// Written as the pair (own columns, layer stats), as `layers.csv` writes (run key, layer
 /// stats): the `csv` crate cannot flatten a nested struct.
-impl Serialize for LayerRow {
+impl Serialize for InspectRow {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let own = OwnColumns {
             init: self.init.clone(),
@@ -120,7 +119,7 @@ fn standard_normal<T: Float>(rows: usize, cols: usize, seed: u64, stream: u64) -
 }
 
 /// The rows of one init: one per hidden layer, input side first.
-fn inspect_one<T: Float>(config: &InspectConfig, init: &Init) -> Vec<LayerRow> {
+fn inspect_one<T: Float>(config: &InspectConfig, init: &Init) -> Vec<InspectRow> {
     let (depth, width) = (config.depth, config.width);
     let mut sizes = vec![config.inputs];
     sizes.extend(std::iter::repeat_n(width, depth + 1));
@@ -147,7 +146,7 @@ fn inspect_one<T: Float>(config: &InspectConfig, init: &Init) -> Vec<LayerRow> {
         .into_iter()
         .zip(&grads.layers)
         .take(depth)
-        .map(|(stats, grad)| LayerRow {
+        .map(|(stats, grad)| InspectRow {
             init: init.label(),
             stats,
             weight_gradient_std: mean_std(grad.weight.iter()).1 / rows,
@@ -155,12 +154,12 @@ fn inspect_one<T: Float>(config: &InspectConfig, init: &Init) -> Vec<LayerRow> {
         .collect()
 }
 
-/// Signal propagation at initialization for every init of `config`: one [`LayerRow`] per
+/// Signal propagation at initialization for every init of `config`: one [`InspectRow`] per
 /// init and hidden layer, init by init, input side first. See the module docs.
 ///
 /// # Panics
 /// If `depth`, `width`, `batch` or `inputs` is 0 (check user input before calling).
-pub fn inspect<T: Float>(config: &InspectConfig) -> Vec<LayerRow> {
+pub fn inspect<T: Float>(config: &InspectConfig) -> Vec<InspectRow> {
     assert!(
         config.depth > 0 && config.width > 0 && config.batch > 0 && config.inputs > 0,
         "inspect needs depth, width, batch and inputs ≥ 1: {config:?}"
@@ -196,7 +195,7 @@ fn percent(v: Option<f64>) -> String {
 /// A table for people: one row per layer, one column group per init (activation std,
 /// gradient std, and saturated % or dead % when they apply). Two inits fit in about 70
 /// columns, five in about 160.
-pub fn format_table(rows: &[LayerRow]) -> String {
+pub fn format_table(rows: &[InspectRow]) -> String {
     let mut inits: Vec<&str> = Vec::new();
     for r in rows {
         if !inits.contains(&r.init.as_str()) {
@@ -281,16 +280,16 @@ pub fn format_table(rows: &[LayerRow]) -> String {
 /// `weight_gradient_std`, then those of `layers.csv`'s measurement ([`LayerStats`]); a
 /// value that does not apply is an empty cell. Numbers are written exactly (shortest
 /// round-trip form), by the same writer as the experiments' CSV files.
-pub fn write_csv(rows: &[LayerRow], w: &mut dyn Write) -> io::Result<()> {
+pub fn write_csv(rows: &[InspectRow], w: &mut dyn Write) -> io::Result<()> {
     write_rows(w, rows)
 }
 
 /// Reads what [`write_csv`] wrote (columns matched by name).
-pub fn read_csv(path: &Path) -> Result<Vec<LayerRow>, ReadError> {
+pub fn read_csv(path: &Path) -> Result<Vec<InspectRow>, ReadError> {
     let pairs = read_split::<OwnColumns, LayerStats>(path, &OWN_COLUMNS)?;
     Ok(pairs
         .into_iter()
-        .map(|(own, stats)| LayerRow {
+        .map(|(own, stats)| InspectRow {
             init: own.init,
             stats,
             weight_gradient_std: own.weight_gradient_std,
@@ -411,7 +410,7 @@ pub fn format_summary_line(t: &TheoryOfStart) -> String {
 
 /// Measured beside predicted, per init: the summary line, then one row per layer with the
 /// activation std and the gradient std, measured and predicted.
-pub fn format_theory(rows: &[LayerRow], theory: &[TheoryOfStart]) -> String {
+pub fn format_theory(rows: &[InspectRow], theory: &[TheoryOfStart]) -> String {
     const W: usize = 10;
     let mut out = String::new();
     for t in theory {

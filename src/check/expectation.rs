@@ -32,7 +32,7 @@ struct Raw {
 
 /// The quantities an expectation can measure, with where they come from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Quantity {
+pub enum Metric {
     /// Mean training loss at the epoch (`metrics.csv`).
     TrainLoss,
     /// Training accuracy, a fraction in [0, 1].
@@ -70,29 +70,29 @@ pub enum Quantity {
 }
 
 /// Every quantity's key, in the order the error lists them.
-pub const QUANTITIES: [(&str, Quantity); 16] = [
-    ("train_loss", Quantity::TrainLoss),
-    ("train_accuracy", Quantity::TrainAccuracy),
-    ("test_loss", Quantity::TestLoss),
-    ("test_accuracy", Quantity::TestAccuracy),
-    ("gradient_norm", Quantity::GradientNorm),
-    ("epochs_to_target", Quantity::EpochsToTarget),
-    ("diverged", Quantity::Diverged),
-    ("activation_mean", Quantity::ActivationMean),
-    ("activation_std", Quantity::ActivationStd),
-    ("gradient_std", Quantity::GradientStd),
-    ("saturated_fraction", Quantity::SaturatedFraction),
-    ("dead_fraction", Quantity::DeadFraction),
-    ("weight_std", Quantity::WeightStd),
-    ("update_ratio", Quantity::UpdateRatio),
-    ("activation_std_factor", Quantity::ActivationStdFactor),
-    ("distinct_units", Quantity::DistinctUnits),
+pub const METRICS: [(&str, Metric); 16] = [
+    ("train_loss", Metric::TrainLoss),
+    ("train_accuracy", Metric::TrainAccuracy),
+    ("test_loss", Metric::TestLoss),
+    ("test_accuracy", Metric::TestAccuracy),
+    ("gradient_norm", Metric::GradientNorm),
+    ("epochs_to_target", Metric::EpochsToTarget),
+    ("diverged", Metric::Diverged),
+    ("activation_mean", Metric::ActivationMean),
+    ("activation_std", Metric::ActivationStd),
+    ("gradient_std", Metric::GradientStd),
+    ("saturated_fraction", Metric::SaturatedFraction),
+    ("dead_fraction", Metric::DeadFraction),
+    ("weight_std", Metric::WeightStd),
+    ("update_ratio", Metric::UpdateRatio),
+    ("activation_std_factor", Metric::ActivationStdFactor),
+    ("distinct_units", Metric::DistinctUnits),
 ];
 
-impl Quantity {
+impl Metric {
     /// The key users write.
     pub fn key(self) -> &'static str {
-        QUANTITIES
+        METRICS
             .iter()
             .find(|(_, q)| *q == self)
             .map(|(k, _)| *k)
@@ -101,7 +101,7 @@ impl Quantity {
 
     /// Whether the quantity is measured per layer (needs `layer`).
     pub fn is_per_layer(self) -> bool {
-        use Quantity::*;
+        use Metric::*;
         matches!(
             self,
             ActivationMean
@@ -253,7 +253,7 @@ pub struct Expectation {
     /// The two layers of `activation_std_factor`.
     pub layers: Option<(usize, usize)>,
     /// What is measured.
-    pub quantity: Quantity,
+    pub quantity: Metric,
     /// The target loss of `epochs_to_target` (default: the experiment's `target_loss`).
     pub target: Option<f64>,
     /// Over seeds.
@@ -347,11 +347,11 @@ pub fn from_tables(tables: &[toml::Value], origin: &str) -> Result<Vec<Expectati
 }
 
 fn check(raw: Raw) -> Result<Expectation, String> {
-    let names: Vec<&str> = QUANTITIES.iter().map(|(k, _)| *k).collect();
+    let names: Vec<&str> = METRICS.iter().map(|(k, _)| *k).collect();
     let quantity_key = raw
         .quantity
         .ok_or_else(|| format!("missing `quantity`; one of: {}", names.join(", ")))?;
-    let quantity = QUANTITIES
+    let quantity = METRICS
         .iter()
         .find(|(k, _)| *k == quantity_key.trim())
         .map(|(_, q)| *q)
@@ -371,13 +371,13 @@ fn check(raw: Raw) -> Result<Expectation, String> {
             ));
         }
     };
-    if matches!(quantity, Quantity::EpochsToTarget | Quantity::Diverged) && epoch != Epoch::Final {
+    if matches!(quantity, Metric::EpochsToTarget | Metric::Diverged) && epoch != Epoch::Final {
         return Err(format!(
             "`epoch` does not apply to `{}` (it looks at the whole run); remove it",
             quantity.key()
         ));
     }
-    if raw.target.is_some() && quantity != Quantity::EpochsToTarget {
+    if raw.target.is_some() && quantity != Metric::EpochsToTarget {
         return Err("`target` applies only to quantity = \"epochs_to_target\"".into());
     }
     if let Some(t) = raw.target
@@ -387,7 +387,7 @@ fn check(raw: Raw) -> Result<Expectation, String> {
     }
     let layers = match raw.layers {
         None => None,
-        Some(v) if quantity == Quantity::ActivationStdFactor => match v[..] {
+        Some(v) if quantity == Metric::ActivationStdFactor => match v[..] {
             [a, b] if a >= 1 && b > a => Some((a, b)),
             _ => {
                 return Err(format!(
@@ -399,7 +399,7 @@ fn check(raw: Raw) -> Result<Expectation, String> {
             return Err("`layers` applies only to quantity = \"activation_std_factor\"".into());
         }
     };
-    if quantity == Quantity::ActivationStdFactor && layers.is_none() {
+    if quantity == Metric::ActivationStdFactor && layers.is_none() {
         return Err("quantity `activation_std_factor` needs `layers = [a, b]`".into());
     }
     if raw.layer == Some(0) {
@@ -413,13 +413,13 @@ fn check(raw: Raw) -> Result<Expectation, String> {
             quantity.key()
         ));
     }
-    if raw.layer.is_some() && !(quantity.is_per_layer() || quantity == Quantity::DistinctUnits) {
+    if raw.layer.is_some() && !(quantity.is_per_layer() || quantity == Metric::DistinctUnits) {
         return Err(format!(
             "`layer` does not apply to quantity `{}`",
             quantity.key()
         ));
     }
-    if quantity == Quantity::DistinctUnits && !matches!(epoch, Epoch::Final | Epoch::At(0)) {
+    if quantity == Metric::DistinctUnits && !matches!(epoch, Epoch::Final | Epoch::At(0)) {
         return Err(
             "`distinct_units` is counted on the saved weights: `epoch` must be \"final\" or 0"
                 .into(),

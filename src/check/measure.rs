@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use crate::experiment::record::{LayerRow, MetricRow, read_keyed};
 use crate::experiment::{Experiment, ExperimentSpec};
 
-use super::expectation::{Epoch, Expectation, Quantity};
+use super::expectation::{Epoch, Expectation, Metric};
 
 /// A results directory, read once for every expectation.
 pub struct Results {
@@ -145,7 +145,7 @@ impl Results {
             ));
         }
         let q = e.quantity;
-        use Quantity::*;
+        use Metric::*;
         match q {
             TrainLoss | TrainAccuracy | TestLoss | TestAccuracy | GradientNorm => {
                 let mut out = Vec::new();
@@ -266,14 +266,14 @@ impl Results {
             };
             let stats = at(wanted[0]).expect("picked from these rows");
             let v = match q {
-                Quantity::ActivationMean => Some(stats.activation_mean),
-                Quantity::ActivationStd => Some(stats.activation_std),
-                Quantity::GradientStd => Some(stats.gradient_std),
-                Quantity::WeightStd => Some(stats.weight_std),
-                Quantity::SaturatedFraction => stats.saturated_fraction,
-                Quantity::DeadFraction => stats.dead_fraction,
-                Quantity::UpdateRatio => stats.update_ratio,
-                Quantity::ActivationStdFactor => {
+                Metric::ActivationMean => Some(stats.activation_mean),
+                Metric::ActivationStd => Some(stats.activation_std),
+                Metric::GradientStd => Some(stats.gradient_std),
+                Metric::WeightStd => Some(stats.weight_std),
+                Metric::SaturatedFraction => stats.saturated_fraction,
+                Metric::DeadFraction => stats.dead_fraction,
+                Metric::UpdateRatio => stats.update_ratio,
+                Metric::ActivationStdFactor => {
                     let (a, b) = (wanted[0], wanted[1]);
                     let last =
                         at(b).ok_or_else(|| format!("layer {b} has no row at epoch {epoch}"))?;
@@ -285,11 +285,11 @@ impl Results {
                 Some(v) => v,
                 None => {
                     return Err(match q {
-                        Quantity::SaturatedFraction => format!(
+                        Metric::SaturatedFraction => format!(
                             "quantity `saturated_fraction` does not exist for layer {} with {activation}: it is measured for hidden layers of sigmoid, tanh and softsign",
                             wanted[0]
                         ),
-                        Quantity::DeadFraction => format!(
+                        Metric::DeadFraction => format!(
                             "quantity `dead_fraction` does not exist for layer {} with {activation}: it is measured for hidden ReLU layers",
                             wanted[0]
                         ),
@@ -304,9 +304,9 @@ impl Results {
         Ok(out)
     }
 
-    fn missing(&self, q: Quantity) -> String {
+    fn missing(&self, q: Metric) -> String {
         match q {
-            Quantity::TestLoss | Quantity::TestAccuracy if self.spec.data.test_fraction == 0.0 => {
+            Metric::TestLoss | Metric::TestAccuracy if self.spec.data.test_fraction == 0.0 => {
                 format!(
                     "quantity `{}` does not exist for experiment `{}`: it has no test set (data.test_fraction = 0)",
                     q.key(),

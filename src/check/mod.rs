@@ -34,7 +34,7 @@ pub mod verdict;
 use std::path::Path;
 
 pub use expectation::{
-    Epoch, Expectation, Predicate, Quantifier, Quantity, Visibility, parse_expectations,
+    Epoch, Expectation, Metric, Predicate, Quantifier, Visibility, parse_expectations,
 };
 pub use verdict::Verdict;
 
@@ -59,5 +59,5 @@ pub fn check_dir(dir: &Path, expectations: &[Expectation]) -> Result<Vec<Verdict
 pub fn needs_weights(expectations: &[Expectation]) -> bool {
     expectations
         .iter()
-        .any(|e| e.quantity == Quantity::DistinctUnits)
+        .any(|e| e.quantity == Metric::DistinctUnits)
 }

@@ -70,7 +70,7 @@ pub enum ExecError {
 struct Job<'a> {
     exp: &'a Experiment,
     options: &'a ExecOptions,
-    shared: runner::Shared<'a>,
+    shared: runner::RunContext<'a>,
     grid: runner::Grid,
     /// Runs of the whole grid (or shard): more than `grid` holds under `--max-runs`.
     runs_total: usize,
@@ -189,7 +189,7 @@ pub fn execute_limited(
     let job = Job {
         exp,
         options,
-        shared: runner::Shared {
+        shared: runner::RunContext {
             spec,
             inits: &exp.inits,
             dataset: &dataset,

@@ -25,8 +25,8 @@ use crate::nn::EpochRecord;
 use super::Experiment;
 pub use super::runner::BoundaryPoint;
 use super::runner::{RunResult, RunSpec};
-pub use super::stats::LayerStats;
 pub use crate::nn::histogram::HistogramBin;
+pub use crate::nn::stats::LayerStats;
 
 /// Identifies a run: the first four columns of every per-run file.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -23,8 +23,9 @@ use super::build;
 use super::prepare::{Prepared, prepare};
 use super::reorder::ReorderWindow;
 use super::spec::{ExperimentSpec, ResolvedInit};
-use super::stats::{LayerStats, NetworkProbe, Probe, RunProbe};
+use super::stats::{NetworkProbe, Probe, RunProbe};
 use crate::nn::histogram::HistogramBin;
+use crate::nn::stats::LayerStats;
 
 /// Resolution of the decision-boundary grid (points per axis).
 pub const BOUNDARY_GRID: usize = 40;
@@ -197,7 +198,7 @@ pub fn grid(spec: &ExperimentSpec, n_inits: usize, shard: Option<(usize, usize)>
 
 /// What every run of an experiment shares.
 #[derive(Clone, Copy)]
-pub struct Shared<'a> {
+pub struct RunContext<'a> {
     /// The experiment.
     pub spec: &'a ExperimentSpec,
     /// Its starts.
@@ -236,7 +237,7 @@ pub const WINDOW_PER_THREAD: usize = 4;
 /// small enough to hold (the claims); an experiment streams its runs with
 /// [`run_grid_in_order`].
 pub fn run_grid<T: Float>(
-    shared: Shared<'_>,
+    shared: RunContext<'_>,
     runs: &[RunSpec],
     options: &RunOptions,
     stop: &AtomicBool,
@@ -271,7 +272,7 @@ pub fn run_grid<T: Float>(
 /// If `consume` fails, no further run is started, the runs under way finish, and its
 /// error is returned.
 pub fn run_grid_in_order<T: Float, E>(
-    shared: Shared<'_>,
+    shared: RunContext<'_>,
     grid: &Grid,
     options: &RunOptions,
     stop: &AtomicBool,
@@ -289,7 +290,7 @@ pub fn run_grid_in_order<T: Float, E>(
 /// [`ReorderWindow`], and this thread, outside the pool, takes the results in order and
 /// consumes them.
 fn run_cells<T: Float, E>(
-    shared: Shared<'_>,
+    shared: RunContext<'_>,
     len: usize,
     cell: &(dyn Fn(usize) -> RunSpec + Sync),
     options: &RunOptions,
@@ -355,7 +356,7 @@ fn run_cells<T: Float, E>(
 
 /// One run; `None` if it was interrupted.
 fn run_one<T: Float>(
-    shared: Shared<'_>,
+    shared: RunContext<'_>,
     run: &RunSpec,
     options: &RunOptions,
     gemm_threads: usize,
@@ -365,7 +366,7 @@ fn run_one<T: Float>(
     if stop.load(Ordering::Relaxed) {
         return None;
     }
-    let Shared {
+    let RunContext {
         spec,
         inits,
         dataset,
@@ -423,7 +424,7 @@ fn run_one<T: Float>(
 /// blocks, GELU/SiLU, an explicit layer list): the layer engine, [`Network`], with the same
 /// data, split, batch order and start as an [`Mlp`] of the same dense layers would get.
 fn run_network<T: Float>(
-    shared: Shared<'_>,
+    shared: RunContext<'_>,
     run: &RunSpec,
     options: &RunOptions,
     gemm_threads: usize,
@@ -431,7 +432,7 @@ fn run_network<T: Float>(
     at_epoch: &mut dyn FnMut(usize),
     data: Prepared<T>,
 ) -> Option<RunResult<T>> {
-    let Shared {
+    let RunContext {
         spec,
         inits,
         dataset,
@@ -488,7 +489,7 @@ struct Trained<P, F> {
 fn train_and_measure<T, M, P, F>(
     mut model: M,
     trained: Trained<P, F>,
-    shared: Shared<'_>,
+    shared: RunContext<'_>,
     run: &RunSpec,
     options: &RunOptions,
     gemm_threads: usize,

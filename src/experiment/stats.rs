@@ -1,6 +1,6 @@
 //! The probe: per-layer statistics of a run on a fixed batch of training rows at every
 //! logged epoch (`layers.csv`). The measurements themselves live in the engine
-//! ([`crate::nn::stats`]); they are re-exported here under their old paths.
+//! ([`crate::nn::stats`]); this file only decides which rows to measure and when.
 //!
 //! Computed only at logged epochs, with buffers made once per run, so the training step
 //! itself stays allocation-free.
@@ -9,7 +9,7 @@ use ndarray::{Array2, ArrayView2, Axis};
 
 use crate::nn::histogram::{HistogramBin, Quantity};
 use crate::nn::stats::mean_std_f64;
-pub use crate::nn::stats::{LayerStats, SATURATION_MARGIN, dead, mean_std, saturated};
+use crate::nn::stats::{LayerStats, dead, mean_std, saturated};
 use crate::nn::stats::{measure_histograms, measure_layers, update_ratio};
 use crate::nn::{
     Activation, Float, Gradients, Layer, Mlp, Mode, Network, NetworkWorkspace, ParamKind,

@@ -2,20 +2,20 @@
 
 use std::path::{Path, PathBuf};
 
-use initlab::inspect::{InspectConfig, LayerRow, format_table, inspect, read_csv, write_csv};
+use initlab::inspect::{InspectConfig, InspectRow, format_table, inspect, read_csv, write_csv};
 use initlab::nn::{Activation, Init};
 
-fn run(inits: &str, activation: Activation, depth: usize, width: usize) -> Vec<LayerRow> {
+fn run(inits: &str, activation: Activation, depth: usize, width: usize) -> Vec<InspectRow> {
     let inits = inits.split(',').map(|s| s.parse().unwrap()).collect();
     inspect::<f64>(&InspectConfig::new(inits, activation, depth, width))
 }
 
-fn of<'a>(rows: &'a [LayerRow], init: &str) -> Vec<&'a LayerRow> {
+fn of<'a>(rows: &'a [InspectRow], init: &str) -> Vec<&'a InspectRow> {
     rows.iter().filter(|r| r.init == init).collect()
 }
 
 /// Least-squares slope of ln(activation std) against the layer index.
-fn log_slope(rows: &[&LayerRow]) -> f64 {
+fn log_slope(rows: &[&InspectRow]) -> f64 {
     let pts: Vec<(f64, f64)> = rows
         .iter()
         .map(|r| (r.stats.layer as f64, r.stats.activation_std.ln()))
@@ -151,7 +151,7 @@ fn same_seed_same_rows_and_f32_agrees() {
 }
 
 /// Writes `rows` with `write_csv` into `dir/name`; returns the path and the text.
-fn write(rows: &[LayerRow], dir: &Path, name: &str) -> (PathBuf, String) {
+fn write(rows: &[InspectRow], dir: &Path, name: &str) -> (PathBuf, String) {
     let path = dir.join(name);
     let mut buf = Vec::new();
     write_csv(rows, &mut buf).unwrap();

@@ -96,7 +96,7 @@ fn the_window_bounds_the_runs_held_for_a_slow_consumer() {
     let exp = Experiment::from_text(&spec(25), "stream test", None).unwrap();
     let dataset = prepare::load(&exp.spec.data, None).unwrap();
     let outputs = prepare::output_width(&dataset, exp.spec.network.loss).unwrap();
-    let shared = runner::Shared {
+    let shared = runner::RunContext {
         spec: &exp.spec,
         inits: &exp.inits,
         dataset: &dataset,

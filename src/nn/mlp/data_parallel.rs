@@ -57,22 +57,22 @@ fn part_rows(p: usize, parts: usize, rows: usize) -> Range<usize> {
 /// rows, in phase 2 the per-row buffers are only read and each gradient element is written
 /// by one item.
 #[derive(Clone, Copy, Debug)]
-pub(super) struct Shared<T> {
+pub(super) struct SharedBuffer<T> {
     ptr: *mut T,
     rows: usize,
     width: usize,
 }
 
-// SAFETY: a `Shared` is only a pointer to a buffer the step owns (borrowed mutably for the
+// SAFETY: a `SharedBuffer` is only a pointer to a buffer the step owns (borrowed mutably for the
 // whole step); the rules above keep the threads' accesses disjoint.
-unsafe impl<T: Send> Send for Shared<T> {}
+unsafe impl<T: Send> Send for SharedBuffer<T> {}
 // SAFETY: as above.
-unsafe impl<T: Sync> Sync for Shared<T> {}
+unsafe impl<T: Sync> Sync for SharedBuffer<T> {}
 
-impl<T> Shared<T> {
+impl<T> SharedBuffer<T> {
     fn of(a: &mut Array2<T>) -> Self {
         assert!(a.is_standard_layout(), "step buffers are row-major");
-        Shared {
+        SharedBuffer {
             ptr: a.as_mut_ptr(),
             rows: a.nrows(),
             width: a.ncols(),
@@ -118,11 +118,11 @@ impl<T> Shared<T> {
 /// One layer's buffers as the threads of a step see them.
 #[derive(Clone, Copy, Debug)]
 pub(super) struct LayerBuffers<T> {
-    output: Shared<T>,
-    delta: Shared<T>,
-    grad_w: Shared<T>,
+    output: SharedBuffer<T>,
+    delta: SharedBuffer<T>,
+    grad_w: SharedBuffer<T>,
     /// The bias gradient, as one row.
-    grad_b: Shared<T>,
+    grad_b: SharedBuffer<T>,
 }
 
 /// One item of phase 2.
@@ -169,10 +169,10 @@ pub(super) fn loss_and_gradients<T: Float>(
     {
         let bias = grad.bias.as_slice_mut().expect("contiguous bias gradient");
         ws.shared.push(LayerBuffers {
-            output: Shared::of(output),
-            delta: Shared::of(delta),
-            grad_w: Shared::of(&mut grad.weight),
-            grad_b: Shared {
+            output: SharedBuffer::of(output),
+            delta: SharedBuffer::of(delta),
+            grad_w: SharedBuffer::of(&mut grad.weight),
+            grad_b: SharedBuffer {
                 ptr: bias.as_mut_ptr(),
                 rows: 1,
                 width: bias.len(),
@@ -242,7 +242,7 @@ struct Step<'a, 'x, 't, T> {
     layers: &'a [LayerBuffers<T>],
 }
 
-// SAFETY: the buffers behind `layers` are accessed by the rules of `Shared`; the rest is
+// SAFETY: the buffers behind `layers` are accessed by the rules of `SharedBuffer`; the rest is
 // shared read-only.
 unsafe impl<T: Sync> Sync for Step<'_, '_, '_, T> {}
 
