@@ -496,7 +496,9 @@ fn run_experiment(args: ExperimentArgs) -> Result<(), CliError> {
     if !args.no_plots {
         let runs = experiment::runner::Grid::new(&exp.spec, exp.inits.len(), shard).len();
         budget
-            .check(&crate::memory::report_estimate(&exp.spec, runs))
+            .check(&crate::experiment::footprint::report_estimate(
+                &exp.spec, runs,
+            ))
             .map_err(CliError::usage)?;
     }
     let stop = Arc::new(AtomicBool::new(false));

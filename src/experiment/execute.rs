@@ -8,14 +8,14 @@ use std::sync::atomic::AtomicBool;
 
 use anyhow::{Context, Result};
 
-use crate::memory::{self, Budget};
+use crate::memory::Budget;
 use crate::nn::Float;
 
 use super::output;
 use super::record::{self, PointRow, SummaryRow};
 use super::runner::{self, RunResult};
 use super::spec::{ConfigError, Precision};
-use super::{Experiment, prepare};
+use super::{Experiment, footprint, prepare};
 
 /// How to execute an experiment.
 #[derive(Clone, Debug)]
@@ -123,7 +123,7 @@ pub fn execute(
 }
 
 /// Like [`execute`], within `budget`: once the data are loaded, and before any run
-/// allocates, the memory the grid needs is estimated ([`memory::grid_estimate`]) and a
+/// allocates, the memory the grid needs is estimated ([`footprint::grid_estimate`]) and a
 /// grid that does not fit is refused with an error naming the setting and the estimate.
 pub fn execute_within(
     exp: &Experiment,
@@ -158,7 +158,7 @@ pub fn execute_limited(
     if exp.inits.iter().any(|i| i.init.is_data_dependent()) && dataset.is_empty() {
         return Err(ConfigError(format!("{}: lsuv needs training data", exp.origin)).into());
     }
-    let shape = memory::DataShape {
+    let shape = footprint::DataShape {
         rows: dataset.len(),
         features: dataset.n_features(),
         outputs,
@@ -168,7 +168,7 @@ pub fn execute_limited(
         Precision::F64 => 8,
     };
     let threads = options.threads.max(1);
-    let needs = memory::grid_estimate(
+    let needs = footprint::grid_estimate(
         spec,
         shape,
         threads,

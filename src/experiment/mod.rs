@@ -12,6 +12,7 @@
 
 pub mod build;
 pub mod execute;
+pub mod footprint;
 pub mod load;
 pub mod merge;
 pub mod output;

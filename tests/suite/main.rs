@@ -37,6 +37,7 @@ mod init_statistics;
 mod inspect;
 mod kernels;
 mod losses;
+mod memory_estimate;
 mod network;
 mod phase;
 mod portable_identity;

@@ -146,7 +146,7 @@ fn the_window_bounds_the_runs_held_for_a_slow_consumer() {
 /// Peak resident memory of a child process, polled from `/proc/PID/status` (`VmHWM`, the
 /// high-water mark) until it exits.
 #[cfg(target_os = "linux")]
-fn peak_rss_kib(mut child: std::process::Child) -> u64 {
+pub(crate) fn peak_rss_kib(mut child: std::process::Child) -> u64 {
     let status = format!("/proc/{}/status", child.id());
     let mut peak = 0;
     loop {
