@@ -31,7 +31,9 @@ use rand_distr::{Distribution, StandardNormal};
 use serde::{Deserialize, Serialize, Serializer};
 
 use crate::csvfile::{ReadError, read_split, write_rows};
-use crate::nn::stats::{LayerStats, mean_std, measure_layers};
+use crate::nn::stats::{
+    LAYER_COLUMNS, LayerColumn, LayerStats, Scale, column, mean_std, measure_layers,
+};
 use crate::nn::{Activation, Float, Gradients, Init, Loss, Mlp, Workspace};
 
 /// The RNG stream of the input batch (far from the layer streams `2l`, `2l + 1`).
@@ -209,16 +211,16 @@ pub fn format_table(rows: &[InspectRow]) -> String {
         rows.iter()
             .find(|r| r.init == init && r.stats.layer == layer)
     };
-    // The third column of a group, if any row of the init has one.
+    let (act, grad) = (column("activation_std"), column("gradient_std"));
+    // The third column of a group: the first fraction of layers.csv (saturated, dead) that
+    // a row of the init has.
     let extra = |init: &str| {
-        let of = rows.iter().filter(|r| r.init == init);
-        if of.clone().any(|r| r.stats.saturated_fraction.is_some()) {
-            Some("sat %")
-        } else if of.clone().any(|r| r.stats.dead_fraction.is_some()) {
-            Some("dead %")
-        } else {
-            None
-        }
+        LAYER_COLUMNS.iter().find(|c| {
+            c.scale == Scale::Fraction
+                && rows
+                    .iter()
+                    .any(|r| r.init == init && (c.value)(&r.stats).is_some())
+        })
     };
     const W: usize = 8;
     let group_width = |init: &str| {
@@ -234,9 +236,9 @@ pub fn format_table(rows: &[InspectRow]) -> String {
     for &init in &inits {
         let gw = group_width(init).max(init.chars().count());
         head1.push_str(&format!(" │ {init:^gw$}"));
-        let mut cols = format!("{:>W$} {:>W$}", "act std", "grad std");
+        let mut cols = format!("{:>W$} {:>W$}", act.short, grad.short);
         if let Some(e) = extra(init) {
-            cols.push_str(&format!(" {e:>W$}"));
+            cols.push_str(&format!(" {:>W$}", e.short));
         }
         head2.push_str(&format!(" │ {cols:>gw$}"));
     }
@@ -252,17 +254,10 @@ pub fn format_table(rows: &[InspectRow]) -> String {
             let gw = group_width(init).max(init.chars().count());
             let cells = match find(init, layer) {
                 Some(r) => {
-                    let mut c = format!(
-                        "{:>W$} {:>W$}",
-                        short(r.stats.activation_std),
-                        short(r.stats.gradient_std)
-                    );
-                    match extra(init) {
-                        Some("sat %") => {
-                            c.push_str(&format!(" {:>W$}", percent(r.stats.saturated_fraction)))
-                        }
-                        Some(_) => c.push_str(&format!(" {:>W$}", percent(r.stats.dead_fraction))),
-                        None => {}
+                    let value = |c: &LayerColumn| (c.value)(&r.stats).unwrap_or(f64::NAN);
+                    let mut c = format!("{:>W$} {:>W$}", short(value(act)), short(value(grad)));
+                    if let Some(e) = extra(init) {
+                        c.push_str(&format!(" {:>W$}", percent((e.value)(&r.stats))));
                     }
                     c
                 }

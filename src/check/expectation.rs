@@ -5,6 +5,8 @@
 
 use serde::Deserialize;
 
+use crate::nn::stats::LAYER_COLUMNS;
+
 /// One `[[expect]]` table as written (unknown keys are rejected by name).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -47,20 +49,9 @@ pub enum Metric {
     EpochsToTarget,
     /// 1 if the run diverged, else 0.
     Diverged,
-    /// Per-layer mean of the activations (`layers.csv`).
-    ActivationMean,
-    /// Per-layer standard deviation of the activations.
-    ActivationStd,
-    /// Per-layer standard deviation of dL/da.
-    GradientStd,
-    /// Per-layer saturated fraction (bounded activations).
-    SaturatedFraction,
-    /// Per-layer dead fraction (ReLU).
-    DeadFraction,
-    /// Per-layer standard deviation of the weights.
-    WeightStd,
-    /// Per-layer update ratio of the last step.
-    UpdateRatio,
+    /// A measured column of `layers.csv`, by its key (one of
+    /// [`LAYER_COLUMNS`](crate::nn::stats::LAYER_COLUMNS), which says what it means).
+    Layer(&'static str),
     /// The per-layer factor of the activation std between `layers = [a, b]`:
     /// (std_b / std_a)^(1/(b − a)).
     ActivationStdFactor,
@@ -69,8 +60,8 @@ pub enum Metric {
     DistinctUnits,
 }
 
-/// Every quantity's key, in the order the error lists them.
-pub const METRICS: [(&str, Metric); 16] = [
+/// The quantities of whole runs, each with its key.
+const RUN_METRICS: [(&str, Metric); 7] = [
     ("train_loss", Metric::TrainLoss),
     ("train_accuracy", Metric::TrainAccuracy),
     ("test_loss", Metric::TestLoss),
@@ -78,40 +69,35 @@ pub const METRICS: [(&str, Metric); 16] = [
     ("gradient_norm", Metric::GradientNorm),
     ("epochs_to_target", Metric::EpochsToTarget),
     ("diverged", Metric::Diverged),
-    ("activation_mean", Metric::ActivationMean),
-    ("activation_std", Metric::ActivationStd),
-    ("gradient_std", Metric::GradientStd),
-    ("saturated_fraction", Metric::SaturatedFraction),
-    ("dead_fraction", Metric::DeadFraction),
-    ("weight_std", Metric::WeightStd),
-    ("update_ratio", Metric::UpdateRatio),
-    ("activation_std_factor", Metric::ActivationStdFactor),
-    ("distinct_units", Metric::DistinctUnits),
 ];
+
+/// Every quantity's key, in the order the error lists them: the quantities of whole runs,
+/// the columns of `layers.csv` (from their registry), then the two derived ones.
+pub fn metrics() -> impl Iterator<Item = (&'static str, Metric)> {
+    RUN_METRICS
+        .into_iter()
+        .chain(LAYER_COLUMNS.iter().map(|c| (c.key, Metric::Layer(c.key))))
+        .chain([
+            ("activation_std_factor", Metric::ActivationStdFactor),
+            ("distinct_units", Metric::DistinctUnits),
+        ])
+}
 
 impl Metric {
     /// The key users write.
     pub fn key(self) -> &'static str {
-        METRICS
-            .iter()
-            .find(|(_, q)| *q == self)
-            .map(|(k, _)| *k)
-            .expect("every quantity has a key")
+        match self {
+            Metric::Layer(key) => key,
+            _ => metrics()
+                .find(|(_, q)| *q == self)
+                .map(|(k, _)| k)
+                .expect("every quantity has a key"),
+        }
     }
 
     /// Whether the quantity is measured per layer (needs `layer`).
     pub fn is_per_layer(self) -> bool {
-        use Metric::*;
-        matches!(
-            self,
-            ActivationMean
-                | ActivationStd
-                | GradientStd
-                | SaturatedFraction
-                | DeadFraction
-                | WeightStd
-                | UpdateRatio
-        )
+        matches!(self, Metric::Layer(_))
     }
 }
 
@@ -347,14 +333,13 @@ pub fn from_tables(tables: &[toml::Value], origin: &str) -> Result<Vec<Expectati
 }
 
 fn check(raw: Raw) -> Result<Expectation, String> {
-    let names: Vec<&str> = METRICS.iter().map(|(k, _)| *k).collect();
+    let names: Vec<&str> = metrics().map(|(k, _)| k).collect();
     let quantity_key = raw
         .quantity
         .ok_or_else(|| format!("missing `quantity`; one of: {}", names.join(", ")))?;
-    let quantity = METRICS
-        .iter()
+    let quantity = metrics()
         .find(|(k, _)| *k == quantity_key.trim())
-        .map(|(_, q)| *q)
+        .map(|(_, q)| q)
         .ok_or_else(|| {
             format!(
                 "unknown `quantity` = \"{quantity_key}\"; one of: {}",

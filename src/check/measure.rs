@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use crate::experiment::record::{LayerRow, MetricRow, read_keyed};
 use crate::experiment::{Experiment, ExperimentSpec};
+use crate::nn::stats::layer_column;
 
 use super::expectation::{Epoch, Expectation, Metric};
 
@@ -266,13 +267,7 @@ impl Results {
             };
             let stats = at(wanted[0]).expect("picked from these rows");
             let v = match q {
-                Metric::ActivationMean => Some(stats.activation_mean),
-                Metric::ActivationStd => Some(stats.activation_std),
-                Metric::GradientStd => Some(stats.gradient_std),
-                Metric::WeightStd => Some(stats.weight_std),
-                Metric::SaturatedFraction => stats.saturated_fraction,
-                Metric::DeadFraction => stats.dead_fraction,
-                Metric::UpdateRatio => stats.update_ratio,
+                Metric::Layer(key) => layer_column(key).and_then(|c| (c.value)(stats)),
                 Metric::ActivationStdFactor => {
                     let (a, b) = (wanted[0], wanted[1]);
                     let last =
@@ -284,19 +279,16 @@ impl Results {
             let v = match v {
                 Some(v) => v,
                 None => {
-                    return Err(match q {
-                        Metric::SaturatedFraction => format!(
-                            "quantity `saturated_fraction` does not exist for layer {} with {activation}: it is measured for hidden layers of sigmoid, tanh and softsign",
-                            wanted[0]
-                        ),
-                        Metric::DeadFraction => format!(
-                            "quantity `dead_fraction` does not exist for layer {} with {activation}: it is measured for hidden ReLU layers",
-                            wanted[0]
-                        ),
-                        _ => format!(
-                            "quantity `update_ratio` has no value at epoch {epoch} (none before the first step, nor for all-zero weights)"
-                        ),
-                    });
+                    let why = match q {
+                        Metric::Layer(key) => layer_column(key).and_then(|c| c.only),
+                        _ => None,
+                    };
+                    return Err(format!(
+                        "quantity `{}` has no value for layer {} with {activation} at epoch {epoch}: {}",
+                        q.key(),
+                        wanted[0],
+                        why.unwrap_or("it was not measured")
+                    ));
                 }
             };
             out.push((seed, v));

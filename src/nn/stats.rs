@@ -48,6 +48,117 @@ pub struct LayerStats {
     pub update_ratio: Option<f64>,
 }
 
+/// One measured column of `layers.csv`, described once for everything that shows it: the
+/// expectations of `initlab check` (the column's key is a `quantity`), the pictures, the
+/// `inspect` table and the report's explorer all read this table instead of naming fields.
+#[derive(Clone, Copy, Debug)]
+pub struct LayerColumn {
+    /// The CSV header, which is also the `quantity` key of an expectation.
+    pub key: &'static str,
+    /// What it measures, one sentence.
+    pub meaning: &'static str,
+    /// A label for an axis or a legend.
+    pub label: &'static str,
+    /// A heading of at most 8 characters for a terminal table (fractions in %).
+    pub short: &'static str,
+    /// How a picture draws it.
+    pub scale: Scale,
+    /// Where it exists, when not for every layer (the reason a value is missing).
+    pub only: Option<&'static str>,
+    /// Its value in a row (`None` where it does not exist).
+    pub value: fn(&LayerStats) -> Option<f64>,
+}
+
+/// How a column of `layers.csv` is drawn.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scale {
+    /// On a linear axis.
+    Linear,
+    /// On a log axis: it spans decades.
+    Log,
+    /// A fraction in [0, 1], drawn as 0–100 %.
+    Fraction,
+}
+
+/// The measured columns of `layers.csv`, in the file's order (after `epoch` and `layer`).
+pub static LAYER_COLUMNS: [LayerColumn; 7] = [
+    LayerColumn {
+        key: "activation_mean",
+        meaning: "mean of the layer's outputs over units and rows",
+        label: "activation mean",
+        short: "act mean",
+        scale: Scale::Linear,
+        only: None,
+        value: |s| Some(s.activation_mean),
+    },
+    LayerColumn {
+        key: "activation_std",
+        meaning: "standard deviation of the layer's outputs over units and rows",
+        label: "activation std",
+        short: "act std",
+        scale: Scale::Log,
+        only: None,
+        value: |s| Some(s.activation_std),
+    },
+    LayerColumn {
+        key: "saturated_fraction",
+        meaning: "fraction of outputs within 3 % of a bound of the activation",
+        label: "saturated units",
+        short: "sat %",
+        scale: Scale::Fraction,
+        only: Some("it is measured for hidden layers of sigmoid, tanh and softsign"),
+        value: |s| s.saturated_fraction,
+    },
+    LayerColumn {
+        key: "dead_fraction",
+        meaning: "fraction of units that output 0 for every row",
+        label: "dead units",
+        short: "dead %",
+        scale: Scale::Fraction,
+        only: Some("it is measured for hidden ReLU layers"),
+        value: |s| s.dead_fraction,
+    },
+    LayerColumn {
+        key: "gradient_std",
+        meaning: "standard deviation of dL/da, the back-propagated gradient of each row's loss with respect to the layer's output",
+        label: "back-prop gradient std",
+        short: "grad std",
+        scale: Scale::Log,
+        only: None,
+        value: |s| Some(s.gradient_std),
+    },
+    LayerColumn {
+        key: "weight_std",
+        meaning: "standard deviation of the layer's weights",
+        label: "weight std",
+        short: "w std",
+        scale: Scale::Log,
+        only: None,
+        value: |s| Some(s.weight_std),
+    },
+    LayerColumn {
+        key: "update_ratio",
+        meaning: "the last step relative to the weights, std(W_after − W_before) / std(W_before)",
+        label: "update ratio",
+        short: "upd/w",
+        scale: Scale::Log,
+        only: Some("it has no value before the first step, nor for all-zero weights"),
+        value: |s| s.update_ratio,
+    },
+];
+
+/// The column named `key`, for names fixed in the code (the pictures' and tables' choice
+/// of columns; the unit tests below show each of them exists). A user's key goes through
+/// [`layer_column`].
+pub fn column(key: &str) -> &'static LayerColumn {
+    layer_column(key).unwrap_or_else(|| panic!("`{key}` is not a column of layers.csv"))
+}
+
+/// The column of `layers.csv` whose header is `key`.
+pub fn layer_column(key: &str) -> Option<&'static LayerColumn> {
+    LAYER_COLUMNS.iter().find(|c| c.key == key)
+}
+
 /// Measures layer `l` of `mlp` from its output `a` (rows, out_l) and the per-row gradient
 /// `output_gradient` = dL/da of the same shape (see [`Mlp::output_gradient`]). The update
 /// ratio is left `None`: it needs the weights before a step ([`update_ratio`]).
@@ -232,6 +343,42 @@ pub fn dead<T: Float>(a: ArrayView2<T>) -> f64 {
 mod tests {
     use super::*;
     use ndarray::array;
+
+    /// The registry is the file's header: `epoch`, `layer`, then its keys in order, so a
+    /// field added to [`LayerStats`] without its row (or the other way round) fails here.
+    #[test]
+    fn the_column_registry_is_the_csv_header() {
+        let row = LayerStats {
+            epoch: 3,
+            layer: 1,
+            activation_mean: 0.5,
+            activation_std: 1.5,
+            saturated_fraction: Some(0.25),
+            dead_fraction: None,
+            gradient_std: 2.5,
+            weight_std: 3.5,
+            update_ratio: Some(0.001),
+        };
+        let mut w = csv::Writer::from_writer(Vec::new());
+        w.serialize(&row).unwrap();
+        let text = String::from_utf8(w.into_inner().unwrap()).unwrap();
+        let mut lines = text.lines();
+        let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+        let keys: Vec<&str> = LAYER_COLUMNS.iter().map(|c| c.key).collect();
+        assert_eq!(header[..2], ["epoch", "layer"]);
+        assert_eq!(header[2..], keys[..]);
+        // Each reader returns its own field: the values written in the row, in order.
+        let values: Vec<&str> = lines.next().unwrap().split(',').skip(2).collect();
+        for (c, written) in LAYER_COLUMNS.iter().zip(values) {
+            let read = (c.value)(&row).map(|v| v.to_string()).unwrap_or_default();
+            assert_eq!(read, written, "{}", c.key);
+        }
+        for c in &LAYER_COLUMNS {
+            assert!(c.short.chars().count() <= 8, "{}", c.short);
+            assert!(std::ptr::eq(column(c.key), c));
+        }
+        assert!(layer_column("weight").is_none());
+    }
 
     #[test]
     fn mean_std_matches_direct_formula() {

@@ -15,12 +15,12 @@
   var SVG = "http://www.w3.org/2000/svg";
   var data = JSON.parse(document.getElementById("initlab-data").textContent);
   var root = document.getElementById("explorer");
-  var STATS = {
-    activation_std: { label: "activation std", col: 5, log: true },
-    gradient_std: { label: "back-prop gradient std", col: 6, log: true },
-    saturated_fraction: { label: "saturated units (fraction)", col: 7, log: false },
-    dead_fraction: { label: "dead units (fraction)", col: 8, log: false }
-  };
+  // The statistics of layers.csv, as the page's data names them (its statColumns, in the
+  // order of each stats row's values after init, activation, seed, epoch and layer).
+  var STATS = {};
+  data.statColumns.forEach(function (c, i) {
+    STATS[c.key] = { label: c.label, col: 5 + i, log: c.log };
+  });
   // The epochs the slider moves through: every logged epoch with statistics, else the
   // epochs with histograms.
   var epochs = data.statEpochs.length ? data.statEpochs : data.epochs;
@@ -372,7 +372,8 @@
     }
     var lo = Math.min.apply(null, all), hi = Math.max.apply(null, all);
     if (st.log) { lo = Math.floor(lo); hi = Math.ceil(hi); }
-    if (!st.log) { lo = 0; hi = Math.max(hi, 1e-3); }
+    // A linear axis starts at 0 unless the values go below it (an activation mean can).
+    if (!st.log) { lo = Math.min(lo, 0); hi = Math.max(hi, lo + 1e-3); }
     if (hi <= lo) hi = lo + 1;
     var x = function (layer) {
       return M.l + ((layer - 1) / Math.max(data.layers - 1, 1)) * (w - M.l - M.r);

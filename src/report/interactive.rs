@@ -10,9 +10,13 @@
 //!   quantities: [name], layers: L, epochs: [histogram epoch], statEpochs: [logged epoch],
 //!   axes: [{q, act, out, bins: [[low, high]], ticks: [[bin position, label]]}],
 //!   hists: [[init, activation, seed, epoch, layer, quantity, axis, [bin, count, …]]],
-//!   stats: [[init, activation, seed, epoch, layer, activation_std, gradient_std,
-//!            saturated_fraction, dead_fraction]] }
+//!   statColumns: [{key, label, log}],
+//!   stats: [[init, activation, seed, epoch, layer, value of each stat column…]] }
 //! ```
+//!
+//! The statistics are the measured columns of `layers.csv` in their registry's order
+//! ([`LAYER_COLUMNS`]): the script learns their names, labels and scales from `statColumns`
+//! rather than by position.
 //!
 //! Names are given by index into the lists; bins by index into their axis; non-finite
 //! bin edges as the strings `"Infinity"`, `"-Infinity"`, `"NaN"` (JSON has no such numbers).
@@ -25,6 +29,7 @@ use super::histograms::Histograms;
 use super::plots::{bin_ticks, styles};
 use super::read::Results;
 use crate::nn::histogram::Quantity;
+use crate::nn::stats::{LAYER_COLUMNS, Scale};
 
 /// The script, included verbatim.
 pub const SCRIPT: &str = include_str!("explorer.js");
@@ -166,22 +171,41 @@ pub fn data_json(results: &Results) -> Option<String> {
             )
         })
     );
+    let _ = write!(
+        out,
+        "\"statColumns\":{},",
+        list(&LAYER_COLUMNS, |c| {
+            let label = match c.scale {
+                Scale::Fraction => format!("{} (fraction)", c.label),
+                _ => c.label.to_string(),
+            };
+            format!(
+                "{{\"key\":{},\"label\":{},\"log\":{}}}",
+                json_str(c.key),
+                json_str(&label),
+                c.scale == Scale::Log
+            )
+        })
+    );
     let stats = results.layers.as_deref().unwrap_or(&[]);
     let _ = write!(
         out,
         "\"stats\":{}}}",
-        list(stats, |r| format!(
-            "[{},{},{},{},{},{},{},{},{}]",
-            pos(&results.inits, &r.run.init),
-            pos(&results.activations, &r.run.activation),
-            seed_pos(r.run.seed),
-            r.row.epoch,
-            r.row.layer,
-            stat(Some(r.row.activation_std)),
-            stat(Some(r.row.gradient_std)),
-            stat(r.row.saturated_fraction),
-            stat(r.row.dead_fraction)
-        ))
+        list(stats, |r| {
+            let values: Vec<String> = LAYER_COLUMNS
+                .iter()
+                .map(|c| stat((c.value)(&r.row)))
+                .collect();
+            format!(
+                "[{},{},{},{},{},{}]",
+                pos(&results.inits, &r.run.init),
+                pos(&results.activations, &r.run.activation),
+                seed_pos(r.run.seed),
+                r.row.epoch,
+                r.row.layer,
+                values.join(",")
+            )
+        })
     );
     Some(out)
 }

@@ -7,6 +7,7 @@ use plotters::prelude::*;
 use super::chart::{self, Area, Axis, LEGEND_W, Legend, rgb};
 use super::palette::{Styles, class_color};
 use super::read::{LayerRow, MetricRow, Results};
+use crate::nn::stats::{LayerColumn, column};
 
 /// One drawn picture.
 #[derive(Debug, Clone)]
@@ -19,8 +20,10 @@ pub struct Picture {
     pub svg: String,
 }
 
-/// A per-layer quantity: panel caption, y-axis label, and how to read it from a row.
-type LayerField = (&'static str, &'static str, fn(&LayerRow) -> Option<f64>);
+/// A per-layer quantity: the panel's caption and the column of `layers.csv` it shows (whose
+/// label names the y axis and whose reader takes it from a row).
+type LayerField = (&'static str, &'static LayerColumn);
+
 /// A picture drawer.
 type Drawer = fn(&Results) -> anyhow::Result<Option<Picture>>;
 
@@ -258,14 +261,14 @@ fn per_layer(
     init: &str,
     act: &str,
     epoch: usize,
-    field: fn(&LayerRow) -> Option<f64>,
+    column: &LayerColumn,
 ) -> BTreeMap<usize, f64> {
     let mut by_layer: BTreeMap<usize, Vec<f64>> = BTreeMap::new();
     for r in layers
         .iter()
         .filter(|r| r.run.init == init && r.run.activation == act && r.row.epoch == epoch)
     {
-        if let Some(v) = field(r) {
+        if let Some(v) = (column.value)(&r.row) {
             by_layer.entry(r.row.layer).or_default().push(v);
         }
     }
@@ -284,12 +287,8 @@ pub fn signal(results: &Results) -> anyhow::Result<Option<Picture>> {
         return Ok(None);
     };
     let fields: [LayerField; 2] = [
-        ("activations", "activation std (log scale)", |r| {
-            Some(r.row.activation_std)
-        }),
-        ("gradients", "back-prop gradient std (log scale)", |r| {
-            Some(r.row.gradient_std)
-        }),
+        ("activations", column("activation_std")),
+        ("gradients", column("gradient_std")),
     ];
     let nlayers = layers.iter().map(|r| r.row.layer).max().unwrap_or(1);
     let x = Axis::integers(
@@ -311,20 +310,20 @@ pub fn signal(results: &Results) -> anyhow::Result<Option<Picture>> {
         cols,
         (PANEL_W - 40, PANEL_H - 20),
         |panels, side| {
-            for (row, (what, ylabel, field)) in fields.iter().enumerate() {
+            for (row, (what, column)) in fields.iter().enumerate() {
                 let all: Vec<f64> = layers
                     .iter()
                     .filter(|r| r.row.epoch == epoch)
-                    .filter_map(field)
+                    .filter_map(|r| (column.value)(&r.row))
                     .collect();
-                let y = Axis::log_fit(all, ylabel);
+                let y = Axis::log_fit(all, &format!("{} (log scale)", column.label));
                 for (col, act) in results.activations.iter().enumerate() {
                     let mut ch =
                         chart::panel(&panels[row * cols + col], &format!("{act}: {what}"), &x, &y)?;
                     for init in &results.inits {
                         let style = styles.get(init);
                         let c = rgb(style.color);
-                        let means = per_layer(layers, init, act, epoch, *field);
+                        let means = per_layer(layers, init, act, epoch, column);
                         let pts: Vec<(f64, Option<f64>)> =
                             means.iter().map(|(l, v)| (*l as f64, y.map(*v))).collect();
                         chart::styled_line(&mut ch, &pts, style, 2)?;
@@ -370,14 +369,16 @@ pub fn saturation(results: &Results) -> anyhow::Result<Option<Picture>> {
         return Ok(None);
     };
     let metrics: [LayerField; 2] = [
-        ("saturated units", "saturated units (%)", |r| {
-            r.row.saturated_fraction
-        }),
-        ("dead units", "dead units (%)", |r| r.row.dead_fraction),
+        ("saturated units", column("saturated_fraction")),
+        ("dead units", column("dead_fraction")),
     ];
     let present: Vec<_> = metrics
         .iter()
-        .filter(|(_, _, f)| layers.iter().any(|r| f(r).is_some_and(f64::is_finite)))
+        .filter(|(_, c)| {
+            layers
+                .iter()
+                .any(|r| (c.value)(&r.row).is_some_and(f64::is_finite))
+        })
         .collect();
     if present.is_empty() {
         return Ok(None);
@@ -394,9 +395,9 @@ pub fn saturation(results: &Results) -> anyhow::Result<Option<Picture>> {
         cols,
         (PANEL_W, PANEL_H - 20),
         |panels, side| {
-            for (row, (what, ylabel, field)) in present.iter().enumerate() {
+            for (row, (what, column)) in present.iter().enumerate() {
                 let y = Axis {
-                    label: ylabel.to_string(),
+                    label: format!("{} (%)", column.label),
                     ..y.clone()
                 };
                 for (col, act) in results.activations.iter().enumerate() {
@@ -410,7 +411,7 @@ pub fn saturation(results: &Results) -> anyhow::Result<Option<Picture>> {
                             .iter()
                             .filter(|r| &r.run.init == init && &r.run.activation == act)
                         {
-                            if let Some(v) = field(r).filter(|v| v.is_finite()) {
+                            if let Some(v) = (column.value)(&r.row).filter(|v| v.is_finite()) {
                                 acc.entry(r.row.epoch)
                                     .or_default()
                                     .entry(r.row.layer)
@@ -470,9 +471,9 @@ pub fn update_ratio(results: &Results) -> anyhow::Result<Option<Picture>> {
     let Some(layers) = results.layers.as_deref() else {
         return Ok(None);
     };
+    let ratio = column("update_ratio");
     let logs = |r: &LayerRow| {
-        r.row
-            .update_ratio
+        (ratio.value)(&r.row)
             .filter(|v| v.is_finite() && *v > 0.0)
             .map(f64::log10)
     };

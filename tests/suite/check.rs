@@ -238,7 +238,7 @@ fn bad_expectations_are_errors_naming_the_expectation_and_key() {
         ),
         (
             "start = \"zeros\"\nquantity = \"dead_fraction\"\nlayer = 1\nat_most = 1",
-            "quantity `dead_fraction` does not exist for layer 1 with tanh: it is measured for hidden ReLU layers",
+            "quantity `dead_fraction` has no value for layer 1 with tanh at epoch 400: it is measured for hidden ReLU layers",
         ),
         // Malformed predicates and keys.
         (
