@@ -208,8 +208,8 @@ pub fn prepare<T: Float>(ds: &Dataset, spec: &DataSpec, split_rng: &mut ChaCha8R
 }
 
 /// What the layer engine ([`crate::nn::Network`]) needs of an experiment on these data, for
-/// each compared activation that runs on it: every start valid at every dense layer's place,
-/// no data-dependent start (LSUV rescales the fast path's layers only), and, with BatchNorm,
+/// each compared activation that runs on it: every start valid at every dense layer's place
+/// and, with BatchNorm,
 /// no training batch of a single row (the full batch, or the last mini-batch of an epoch).
 /// Builds each network once: call it after the memory guard.
 pub fn check_layer_engine(
@@ -233,14 +233,6 @@ pub fn check_layer_engine(
         )
         .map_err(err)?;
         for (i, start) in exp.inits.iter().enumerate() {
-            if start.init.is_data_dependent() {
-                return Err(err(format!(
-                    "inits[{i}] (`{}`) with {activation}: a data-dependent start rescales \
-                     the layers of plain networks only (dense layers with identity, sigmoid, \
-                     tanh, relu, leaky-relu, selu or softsign), not this one",
-                    start.label
-                )));
-            }
             built.check_start(&start.init).map_err(|e| {
                 err(format!(
                     "inits[{i}] (`{}`) with {activation}: {e}",

@@ -454,9 +454,17 @@ fn run_network<T: Float>(
         derive_seed(run.seed, WEIGHTS),
     );
     let probe = NetworkProbe::new(&network, data.train.x.view(), data.train.targets.view());
+    let mut lsuv_stuck = Vec::new();
+    if let crate::nn::Init::Lsuv {
+        tolerance,
+        max_iterations,
+    } = init.init
+    {
+        lsuv_stuck = network.lsuv(probe.inputs(), tolerance, max_iterations);
+    }
     let trained = Trained {
         probe,
-        lsuv_stuck: Vec::new(),
+        lsuv_stuck,
         predict: |m: &Network<T>, x: ArrayView2<T>| m.predict(x),
         loss: spec.network.loss,
     };

@@ -192,6 +192,11 @@ struct Stage {
 }
 
 impl<T: Float> NetworkProbe<T> {
+    /// The probe's rows, (rows, features): what LSUV rescales on, as for [`Probe`].
+    pub fn inputs(&self) -> ArrayView2<'_, T> {
+        self.x.view()
+    }
+
     /// A probe of the rows [`probe_rows`] picks from the training data.
     pub fn new(network: &Network<T>, x: ArrayView2<T>, targets: TargetsView<T>) -> Self {
         let rows = probe_rows(x.nrows());

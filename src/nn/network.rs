@@ -398,6 +398,28 @@ impl<T: Float> Network<T> {
         out
     }
 
+    /// LSUV (Mishkin & Matas 2016, "All you need is a good init") on any network: each
+    /// dense layer, in the order of [`Network::dense_places`], has its weights scaled until
+    /// the variance of its output on the batch `x` is within `tolerance` of 1 (at most
+    /// `max_iterations` rescalings), on the signal the layers before it produce *after*
+    /// their own rescaling, as [`Mlp::lsuv`] does for a plain chain. Norm layers normalize
+    /// with the batch's statistics (training mode) and keep their running statistics; a
+    /// residual block's branch is fixed first, then its projection, then the block's output
+    /// x + α·F(x) feeds what follows.
+    ///
+    /// Returns the places (0-based, as in [`Network::dense_places`]) whose output has zero
+    /// variance on the batch: they cannot be rescaled and are left as they are.
+    pub fn lsuv(&mut self, x: ArrayView2<T>, tolerance: f64, max_iterations: usize) -> Vec<usize> {
+        let mut lsuv = Lsuv {
+            tolerance,
+            max_iterations,
+            next: 0,
+            stuck: Vec::new(),
+        };
+        lsuv.sequence(&mut self.layers, x.to_owned());
+        lsuv.stuck
+    }
+
     /// Whether every parameter and running statistic is finite.
     pub fn is_finite(&self) -> bool {
         self.layers.iter().all(Layer::is_finite)
@@ -698,5 +720,57 @@ pub(crate) fn backward_sequence<T: Float>(
             gemm,
             threads,
         );
+    }
+}
+
+/// The walk of [`Network::lsuv`]: its settings, the next dense place, and the places that
+/// could not be rescaled.
+struct Lsuv {
+    tolerance: f64,
+    max_iterations: usize,
+    next: usize,
+    stuck: Vec<usize>,
+}
+
+impl Lsuv {
+    /// Rescales the dense layers of `layers` in order on the input `h`; returns the
+    /// sequence's output with the rescaled weights.
+    fn sequence<T: Float>(&mut self, layers: &mut [Layer<T>], mut h: Array2<T>) -> Array2<T> {
+        for layer in layers {
+            h = match layer {
+                Layer::Dense(d) => self.dense(d, h.view()),
+                Layer::Residual(r) => {
+                    self.sequence(&mut r.body, h.clone());
+                    if let Some(p) = &mut r.projection {
+                        self.dense(p, h.view());
+                    }
+                    r.forward(h.view(), Mode::Train).0
+                }
+                other => other.forward(h.view(), Mode::Train).0,
+            };
+        }
+        h
+    }
+
+    /// Scales `d`'s weights by 1/std of its output on `x` until the variance is within the
+    /// tolerance of 1; returns the output.
+    fn dense<T: Float>(&mut self, d: &mut Dense<T>, x: ArrayView2<T>) -> Array2<T> {
+        let place = self.next;
+        self.next += 1;
+        let mut z = d.forward(x).0;
+        for _ in 0..self.max_iterations {
+            let var = crate::nn::stats::mean_std(z.iter()).1.powi(2);
+            if !var.is_finite() || var <= 0.0 {
+                self.stuck.push(place);
+                break;
+            }
+            if (var - 1.0).abs() < self.tolerance {
+                break;
+            }
+            let factor = T::of(1.0 / var.sqrt());
+            d.weight.mapv_inplace(|w| w * factor);
+            z = d.forward(x).0;
+        }
+        z
     }
 }

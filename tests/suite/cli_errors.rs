@@ -884,19 +884,6 @@ fn cases() -> Vec<Case> {
         },
         {
             let mut c = toml_case(
-                "LSUV on a network with norm layers",
-                "hidden = [3]",
-                "hidden = [3]\nnorm = \"layernorm\"",
-                &["inits[0] (`lsuv`)", "plain networks only"],
-            );
-            c.files[1].1 = String::from_utf8(c.files[1].1.clone())
-                .unwrap()
-                .replacen("inits = [\"xavier-normal\"]", "inits = [\"lsuv\"]", 1)
-                .into_bytes();
-            c
-        },
-        {
-            let mut c = toml_case(
                 "formula start invalid at a layer of `network.layers`",
                 "hidden = [3]",
                 "layers = [{ dense = 3 }, \"activation\", { dense = 3 }, \"activation\"]",

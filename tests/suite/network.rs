@@ -357,3 +357,80 @@ fn parameters_are_one_named_list() {
         (12 + 4) + (4 + 4) + (20 + 5) + (20 + 5) + (15 + 3)
     );
 }
+
+/// LSUV on the layer engine: on a plain chain it rescales as [`Mlp::lsuv`] does (to
+/// rounding: the two compute the variance in different orders); on every other network
+/// each dense layer's output, in order, ends with unit variance on the batch, measured
+/// independently here by walking the layers with the reference forward pass.
+#[test]
+fn lsuv_gives_every_dense_layer_unit_variance_on_any_network() {
+    let lsuv: Init = "lsuv".parse().unwrap();
+    let x = inputs(64, 3);
+    // A plain chain: the same weights as the fast path's LSUV.
+    let mut mlp = Mlp::<f64>::new(&[3, 8, 8, 2], &[Activation::Tanh; 2], Loss::Mse);
+    mlp.initialize(&lsuv, None, 5);
+    let mut network = Network::from_mlp(&mlp);
+    assert_eq!(mlp.lsuv(x.view(), 1e-9, 20), Vec::<usize>::new());
+    assert_eq!(network.lsuv(x.view(), 1e-9, 20), Vec::<usize>::new());
+    for (l, layer) in network.layers.iter().enumerate() {
+        if let Layer::Dense(d) = layer {
+            let fast = &mlp.layers[l / 2].weight;
+            let diff = (&d.weight - fast)
+                .mapv(f64::abs)
+                .fold(0.0_f64, |m, v| m.max(*v));
+            assert!(diff < 1e-12, "dense layer {l}: {diff}");
+        }
+    }
+    // Every other shape: the variance of each dense output, in dense_places order.
+    fn dense_variances(
+        layers: &[Layer<f64>],
+        mut h: Array2<f64>,
+        out: &mut Vec<f64>,
+    ) -> Array2<f64> {
+        for layer in layers {
+            h = match layer {
+                Layer::Dense(d) => {
+                    let z = d.forward(h.view()).0;
+                    let mean = z.mean().unwrap();
+                    out.push(z.mapv(|v| (v - mean) * (v - mean)).mean().unwrap());
+                    z
+                }
+                Layer::Residual(r) => {
+                    dense_variances(&r.body, h.clone(), out);
+                    if let Some(p) = &r.projection {
+                        let z = p.forward(h.view()).0;
+                        let mean = z.mean().unwrap();
+                        out.push(z.mapv(|v| (v - mean) * (v - mean)).mean().unwrap());
+                    }
+                    r.forward(h.view(), Mode::Train).0
+                }
+                other => other.forward(h.view(), Mode::Train).0,
+            };
+        }
+        h
+    }
+    for a in [Activation::Relu, Activation::Gelu, Activation::Tanh] {
+        for (name, layers) in networks(a, 2) {
+            let mut network = Network::new(3, layers, Loss::Mse).unwrap();
+            fill(&mut network, 3);
+            let places = network.dense_places().len();
+            assert_eq!(
+                network.lsuv(x.view(), 1e-6, 50),
+                Vec::<usize>::new(),
+                "{name}"
+            );
+            let mut variances = Vec::new();
+            dense_variances(&network.layers, x.clone(), &mut variances);
+            assert_eq!(variances.len(), places, "{name}");
+            for (k, v) in variances.iter().enumerate() {
+                assert!(
+                    (v - 1.0).abs() < 1e-6,
+                    "{a} {name}: dense {k} has variance {v}"
+                );
+            }
+        }
+    }
+    // A layer whose input is all zeros cannot be rescaled: its place is reported.
+    let mut zeros = Network::new(3, networks(Activation::Relu, 2).remove(0).1, Loss::Mse).unwrap();
+    assert_eq!(zeros.lsuv(x.view(), 1e-6, 50), vec![0, 1]);
+}
