@@ -594,7 +594,10 @@ fn run_experiment(args: ExperimentArgs) -> Result<(), CliError> {
 
 fn inspect(args: InspectArgs) -> Result<(), CliError> {
     use crate::inspect::{InspectConfig, format_table, inspect as run_inspect, write_csv};
-    let activation = fast_path_activation(&args.activation)?;
+    let activation: crate::nn::Activation = args
+        .activation
+        .parse()
+        .map_err(|e: String| CliError::usage(format!("--activation: {e}")))?;
     let mut inits = Vec::new();
     for name in &args.init {
         if name == "all" {
@@ -716,28 +719,6 @@ fn plot(dir: &Path) -> Result<(), CliError> {
         println!("{}", p.display());
     }
     Ok(())
-}
-
-/// An activation for the commands that measure plain networks on the fused fast path
-/// (`inspect`, `phase`): one whose derivative comes from its output.
-pub(crate) fn fast_path_activation(text: &str) -> Result<crate::nn::Activation, CliError> {
-    let activation: crate::nn::Activation = text
-        .parse()
-        .map_err(|e: String| CliError::usage(format!("--activation: {e}")))?;
-    if !activation.derivative_from_output() {
-        return Err(CliError::usage(format!(
-            "--activation {activation}: this command measures plain networks on the fast path, \
-             which takes each derivative from the activation's output; {activation} needs its \
-             input, so it runs in experiments (the layer engine) and in `initlab theory`-style \
-             mean-field numbers, not here; expected one of: {}",
-            crate::nn::activation::ALL_ACTIVATIONS
-                .iter()
-                .map(|a| a.name())
-                .collect::<Vec<_>>()
-                .join(", ")
-        )));
-    }
-    Ok(activation)
 }
 
 /// The text of `initlab list`.

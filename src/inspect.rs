@@ -24,7 +24,7 @@
 use std::io::{self, Write};
 use std::path::Path;
 
-use ndarray::Array2;
+use ndarray::{Array2, ArrayView2};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
@@ -32,9 +32,12 @@ use serde::{Deserialize, Serialize, Serializer};
 
 use crate::csvfile::{ReadError, read_split, write_rows};
 use crate::nn::stats::{
-    LAYER_COLUMNS, LayerColumn, LayerStats, Scale, column, mean_std, measure_layers,
+    LAYER_COLUMNS, LayerColumn, LayerStats, Scale, column, mean_std, measure_layer, measure_layers,
 };
-use crate::nn::{Activation, Float, Gradients, Init, Loss, Mlp, Workspace};
+use crate::nn::{
+    Activation, Float, Gradients, Init, Layer, Loss, Mlp, Network, NetworkWorkspace, ParamList,
+    ParamSet, Workspace,
+};
 
 /// The RNG stream of the input batch (far from the layer streams `2l`, `2l + 1`).
 const INPUT_STREAM: u64 = u64::MAX;
@@ -133,25 +136,81 @@ fn inspect_one<T: Float>(config: &InspectConfig, init: &Init) -> Vec<InspectRow>
         tolerance,
         max_iterations,
     } = init
+        && config.activation.derivative_from_output()
     {
         mlp.lsuv(x.view(), *tolerance, *max_iterations);
     }
-    let mut ws = Workspace::new(&mlp, config.batch);
-    mlp.forward(x.view(), &mut ws);
     let delta_out = standard_normal::<T>(config.batch, width, config.seed, GRADIENT_STREAM);
-    let mut grads = Gradients::zeros_like(&mlp);
-    mlp.backward_from(delta_out.view(), x.view(), &mut ws, &mut grads);
     // The injected gradient is per row: dW summed over the rows, divided by n, is the
     // gradient of the mean.
     let rows = config.batch as f64;
+    let row = |stats, weight_gradient: &[T]| InspectRow {
+        init: init.label(),
+        stats,
+        weight_gradient_std: mean_std(weight_gradient.iter()).1 / rows,
+    };
+    if !config.activation.derivative_from_output() {
+        return inspect_on_layer_engine(mlp, x.view(), delta_out.view(), init, depth)
+            .into_iter()
+            .map(|(stats, grad)| row(stats, &grad))
+            .collect();
+    }
+    let mut ws = Workspace::new(&mlp, config.batch);
+    mlp.forward(x.view(), &mut ws);
+    let mut grads = Gradients::zeros_like(&mlp);
+    mlp.backward_from(delta_out.view(), x.view(), &mut ws, &mut grads);
     measure_layers(&mlp, &mut ws, 0)
         .into_iter()
         .zip(&grads.layers)
         .take(depth)
-        .map(|(stats, grad)| InspectRow {
-            init: init.label(),
-            stats,
-            weight_gradient_std: mean_std(grad.weight.iter()).1 / rows,
+        .map(|(stats, grad)| row(stats, grad.weight.as_slice().expect("contiguous weights")))
+        .collect()
+}
+
+/// [`inspect_one`] for an activation whose derivative needs its input (GELU, SiLU): the
+/// same network, start and batch on the layer engine ([`Network`]), where the fused path
+/// cannot run. LSUV, if it is the start, rescales there; the per-layer measurement is the
+/// same [`measure_layer`], on the layer engine's outputs and output gradients. Returns each
+/// hidden layer's statistics and its summed weight gradient.
+fn inspect_on_layer_engine<T: Float>(
+    mut mlp: Mlp<T>,
+    x: ArrayView2<T>,
+    delta_out: ArrayView2<T>,
+    init: &Init,
+    depth: usize,
+) -> Vec<(LayerStats, Vec<T>)> {
+    let mut network = Network::from_mlp(&mlp);
+    if let Init::Lsuv {
+        tolerance,
+        max_iterations,
+    } = init
+    {
+        network.lsuv(x, *tolerance, *max_iterations);
+        // The measurement reads the weights from the chain: give it the rescaled ones.
+        let dense = network.layers.iter().filter_map(|l| match l {
+            Layer::Dense(d) => Some(d),
+            _ => None,
+        });
+        for (layer, d) in mlp.layers.iter_mut().zip(dense) {
+            layer.weight.assign(&d.weight);
+        }
+    }
+    let mut ws = NetworkWorkspace::new(&network, x.nrows());
+    network.forward(x, &mut ws);
+    let mut grads = ParamList::zeros_like(&network);
+    network.backward_from(delta_out, x, &mut ws, &mut grads);
+    // Layer l of the chain is the network's dense layer 2l followed by its activation
+    // 2l + 1, whose output is what the row measures; its weight is parameter tensor 2l.
+    (0..depth)
+        .map(|l| {
+            let stats = measure_layer(
+                &mlp,
+                l,
+                ws.output(2 * l + 1),
+                ws.output_gradient(2 * l + 1),
+                0,
+            );
+            (stats, grads.tensor(2 * l).to_vec())
         })
         .collect()
 }
@@ -500,4 +559,60 @@ pub fn format_spectra(config: &InspectConfig) -> String {
         ));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The layer-engine measurement (what GELU and SiLU get) equals the fused path's where
+    /// both can run: the same statistics and weight gradients, to rounding, for every layer
+    /// and for LSUV's rescaled weights. This pins its layer and tensor indices.
+    #[test]
+    fn the_layer_engine_measures_as_the_fast_path() {
+        for activation in [Activation::Tanh, Activation::Relu, Activation::Sigmoid] {
+            for init in ["he-normal", "lsuv"] {
+                let init: Init = init.parse().unwrap();
+                let config = InspectConfig {
+                    inits: vec![init.clone()],
+                    activation,
+                    depth: 4,
+                    width: 16,
+                    batch: 32,
+                    seed: 3,
+                    inputs: 16,
+                };
+                let fast = inspect::<f64>(&config);
+                let mut sizes = vec![16];
+                sizes.extend([16; 5]);
+                let mut mlp = Mlp::<f64>::new(&sizes, &[activation; 4], Loss::Mse);
+                mlp.initialize(&init, None, 3);
+                let x = standard_normal::<f64>(32, 16, 3, INPUT_STREAM);
+                let delta = standard_normal::<f64>(32, 16, 3, GRADIENT_STREAM);
+                let slow = inspect_on_layer_engine(mlp, x.view(), delta.view(), &init, 4);
+                assert_eq!(fast.len(), slow.len());
+                for (f, (s, grad)) in fast.iter().zip(&slow) {
+                    let close = |a: f64, b: f64| (a - b).abs() <= 1e-12 * a.abs().max(1.0);
+                    for c in &LAYER_COLUMNS {
+                        let (a, b) = ((c.value)(&f.stats), (c.value)(s));
+                        assert_eq!(a.is_some(), b.is_some(), "{activation} {}", c.key);
+                        if let (Some(a), Some(b)) = (a, b) {
+                            assert!(
+                                close(a, b),
+                                "{activation} {} layer {}: {a} vs {b}",
+                                c.key,
+                                s.layer
+                            );
+                        }
+                    }
+                    let g = mean_std(grad.iter()).1 / 32.0;
+                    assert!(
+                        close(f.weight_gradient_std, g),
+                        "{activation}: {} vs {g}",
+                        f.weight_gradient_std
+                    );
+                }
+            }
+        }
+    }
 }

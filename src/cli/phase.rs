@@ -96,8 +96,11 @@ pub enum Diagram {
     },
 }
 
+/// Any activation: the diagrams are mean-field theory and Jacobians of [`crate::theory`],
+/// which know every activation's φ and φ′ (GELU and SiLU included).
 fn activation(text: &str) -> Result<Activation, CliError> {
-    super::fast_path_activation(text)
+    text.parse()
+        .map_err(|e: String| CliError::usage(format!("--activation: {e}")))
 }
 
 fn io_error(path: &Path, e: impl std::fmt::Display) -> CliError {
