@@ -431,6 +431,7 @@ fn train_runs(spec: ExperimentSpec, threads: usize) -> Vec<(String, Vec<runner::
         inits: &exp.inits,
         dataset: &dataset,
         outputs,
+        class_names: &[],
     };
     let results =
         runner::run_grid::<f64>(shared, &runs, &options, &AtomicBool::new(false), &|_, _| {});

@@ -566,6 +566,11 @@ fn run_experiment(args: ExperimentArgs) -> Result<(), CliError> {
         );
         if let Some(names) = exp.class_names() {
             let _ = write!(stdout, "{}", summary::format_classes(&names));
+            let _ = write!(
+                stdout,
+                "{}",
+                summary::format_class_summary(&outcome.class_summary)
+            );
         }
     }
     if outcome.interrupted {

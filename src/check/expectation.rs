@@ -1,4 +1,5 @@
-//! What an expectation says, read from TOML: a selector (start, activation, epoch, layer),
+//! What an expectation says, read from TOML: a selector (start, activation, epoch, layer,
+//! class),
 //! a quantity, a predicate, a quantifier over seeds, and how it is graded (name, points,
 //! visibility, message). Every key is checked here, before any result is read, so a
 //! malformed expectation is an error naming it and the key, never a silent pass.
@@ -21,6 +22,7 @@ struct Raw {
     epoch: Option<toml::Value>,
     layer: Option<usize>,
     layers: Option<Vec<usize>>,
+    class: Option<toml::Value>,
     quantity: Option<String>,
     target: Option<f64>,
     seeds: Option<toml::Value>,
@@ -93,6 +95,13 @@ impl Metric {
                 .map(|(k, _)| k)
                 .expect("every quantity has a key"),
         }
+    }
+
+    /// Whether the quantity is also measured per class (`class` applies): the accuracies
+    /// and losses of the training and test sets, from `classes.csv`.
+    pub fn is_per_class(self) -> bool {
+        use Metric::*;
+        matches!(self, TrainAccuracy | TestAccuracy | TrainLoss | TestLoss)
     }
 
     /// Whether the quantity is measured per layer (needs `layer`).
@@ -238,6 +247,9 @@ pub struct Expectation {
     pub layer: Option<usize>,
     /// The two layers of `activation_std_factor`.
     pub layers: Option<(usize, usize)>,
+    /// The class of a per-class accuracy or loss: its name (`setosa`) or, for data whose
+    /// classes have no names, its index written as text (`0`).
+    pub class: Option<String>,
     /// What is measured.
     pub quantity: Metric,
     /// The target loss of `epochs_to_target` (default: the experiment's `target_loss`).
@@ -263,11 +275,14 @@ impl Expectation {
             Epoch::Final => "final".to_string(),
             Epoch::At(e) => format!("epoch {e}"),
         };
-        let place = match (self.layers, self.layer) {
+        let mut place = match (self.layers, self.layer) {
             (Some((a, b)), _) => format!(" layers {a}→{b}"),
             (None, Some(l)) => format!(" layer {l}"),
             (None, None) => String::new(),
         };
+        if let Some(c) = &self.class {
+            place.push_str(&format!(" of class {c}"));
+        }
         let over = match self.quantifier {
             Quantifier::All => "all seeds".to_string(),
             Quantifier::Any => "any seed".to_string(),
@@ -404,6 +419,22 @@ fn check(raw: Raw) -> Result<Expectation, String> {
             quantity.key()
         ));
     }
+    let class = match raw.class {
+        None => None,
+        Some(_) if !quantity.is_per_class() => {
+            return Err(format!(
+                "`class` does not apply to quantity `{}`; it selects one class of train_accuracy, test_accuracy, train_loss or test_loss",
+                quantity.key()
+            ));
+        }
+        Some(toml::Value::String(s)) if !s.trim().is_empty() => Some(s.trim().to_string()),
+        Some(toml::Value::Integer(n)) if n >= 0 => Some(n.to_string()),
+        Some(other) => {
+            return Err(format!(
+                "`class` must be a class name such as \"setosa\" or, for data whose classes have no names, a class number ≥ 0, got {other}"
+            ));
+        }
+    };
     if quantity == Metric::DistinctUnits && !matches!(epoch, Epoch::Final | Epoch::At(0)) {
         return Err(
             "`distinct_units` is counted on the saved weights: `epoch` must be \"final\" or 0"
@@ -479,6 +510,7 @@ fn check(raw: Raw) -> Result<Expectation, String> {
         epoch,
         layer: raw.layer,
         layers,
+        class,
         quantity,
         target: raw.target,
         quantifier,

@@ -1,13 +1,14 @@
 //! From a results directory to the per-seed values an expectation is about: the
 //! directory's `config.toml` (starts, activations, seeds, target loss, test set),
-//! `metrics.csv`, `layers.csv` and, for `distinct_units`, `weights/`. A selector that
+//! `metrics.csv`, `layers.csv`, `classes.csv` (for a `class` selector) and, for
+//! `distinct_units`, `weights/`. A selector that
 //! matches nothing or a quantity the experiment does not have is an error naming the
 //! expectation and the key.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use crate::experiment::record::{LayerRow, MetricRow, read_keyed};
+use crate::experiment::record::{ClassRow, DataSplit, LayerRow, MetricRow, read_keyed};
 use crate::experiment::{Experiment, ExperimentSpec};
 use crate::nn::stats::layer_column;
 
@@ -22,6 +23,7 @@ pub struct Results {
     pub starts: Vec<String>,
     metrics: Vec<MetricRow>,
     layers: Option<Vec<LayerRow>>,
+    classes: Option<Vec<ClassRow>>,
 }
 
 /// The values of one start × activation, one per seed in seed order (NaN = no value:
@@ -52,6 +54,7 @@ impl Results {
             spec: exp.spec,
             metrics,
             layers: None,
+            classes: None,
         })
     }
 
@@ -61,6 +64,21 @@ impl Results {
             self.layers = Some(rows);
         }
         Ok(self.layers.as_deref().expect("just read"))
+    }
+
+    fn classes(&mut self) -> Result<&[ClassRow], String> {
+        if self.classes.is_none() {
+            let path = self.dir.join("classes.csv");
+            if !path.exists() {
+                return Err(format!(
+                    "`class` needs the per-class results {}, which is missing: initlab writes it for data with class labels (regression has no classes); results written before initlab measured classes have none: run the experiment again",
+                    path.display()
+                ));
+            }
+            let rows = read_keyed(&path).map_err(|e| e.to_string())?;
+            self.classes = Some(rows);
+        }
+        Ok(self.classes.as_deref().expect("just read"))
     }
 
     /// The activation an expectation selects: its own, or the experiment's only one.
@@ -147,6 +165,9 @@ impl Results {
         }
         let q = e.quantity;
         use Metric::*;
+        if let Some(class) = &e.class {
+            return self.class_values(e, class, &runs_of(&self.metrics, start, activation));
+        }
         match q {
             TrainLoss | TrainAccuracy | TestLoss | TestAccuracy | GradientNorm => {
                 let mut out = Vec::new();
@@ -218,6 +239,75 @@ impl Results {
             }
             _ => self.layer_values(e, start, activation),
         }
+    }
+
+    /// The per-class accuracy or loss of `class`, per seed, at the expectation's epoch
+    /// (picked among the run's `metrics.csv` rows, as for the overall quantity).
+    fn class_values(
+        &mut self,
+        e: &Expectation,
+        class: &str,
+        runs: &BTreeMap<u64, Vec<(usize, bool)>>,
+    ) -> Result<SeedValues, String> {
+        let q = e.quantity;
+        let split = match q {
+            Metric::TrainAccuracy | Metric::TrainLoss => DataSplit::Train,
+            _ => DataSplit::Test,
+        };
+        let (start, activation) = (self.start(e.start.as_ref(), "start")?, self.activation(e)?);
+        let missing_test = self.missing(q);
+        let rows = self.classes()?;
+        let mut known: Vec<&str> = Vec::new();
+        for r in rows {
+            if !known.contains(&r.row.class.as_str()) {
+                known.push(&r.row.class);
+            }
+        }
+        if !known.contains(&class) {
+            return Err(format!(
+                "`class` = \"{class}\" matches no class; the data's classes are: {}",
+                known.join(", ")
+            ));
+        }
+        let mut out = Vec::new();
+        for (&seed, logged) in runs {
+            let (epoch, diverged) =
+                *pick_epoch(&logged.iter().collect::<Vec<_>>(), e.epoch, |r| r.0)?;
+            if diverged {
+                out.push((seed, f64::NAN));
+                continue;
+            }
+            let row = rows.iter().find(|r| {
+                r.row.epoch == epoch
+                    && r.row.split == split
+                    && r.row.class == class
+                    && r.run.seed == seed
+                    && r.run.init == start
+                    && r.run.activation == activation
+            });
+            let Some(row) = row else {
+                if split == DataSplit::Test {
+                    return Err(missing_test);
+                }
+                return Err(format!(
+                    "no row of class `{class}` for `{start}` with {activation}, seed {seed}, epoch {epoch} in {}/classes.csv",
+                    self.dir.display()
+                ));
+            };
+            let v = match q {
+                Metric::TrainAccuracy | Metric::TestAccuracy => row.row.accuracy,
+                _ => row.row.loss,
+            };
+            let Some(v) = v else {
+                return Err(format!(
+                    "class `{class}` has no rows in the {} set of seed {seed}, so it has no `{}`",
+                    split.name(),
+                    q.key()
+                ));
+            };
+            out.push((seed, v));
+        }
+        Ok(out)
     }
 
     fn layer_values(
@@ -312,6 +402,24 @@ impl Results {
             ),
         }
     }
+}
+
+/// The logged epochs of each seed of one start × activation, with whether the run had
+/// diverged there, from `metrics.csv`.
+fn runs_of(
+    metrics: &[MetricRow],
+    start: &str,
+    activation: &str,
+) -> BTreeMap<u64, Vec<(usize, bool)>> {
+    let mut runs: BTreeMap<u64, Vec<(usize, bool)>> = BTreeMap::new();
+    for row in metrics {
+        if row.run.init == start && row.run.activation == activation {
+            runs.entry(row.run.seed)
+                .or_default()
+                .push((row.row.epoch, row.row.diverged));
+        }
+    }
+    runs
 }
 
 /// The row of a run at the expectation's epoch: its last one for `final`, else the row

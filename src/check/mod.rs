@@ -19,8 +19,8 @@
 //! ```
 //!
 //! - [`expectation`]: the keys, checked before anything is read;
-//! - [`measure`]: the per-seed values of a quantity from `metrics.csv`, `layers.csv` and
-//!   `weights/`;
+//! - [`measure`]: the per-seed values of a quantity from `metrics.csv`, `layers.csv`,
+//!   `classes.csv` (a `class = "setosa"` selector) and `weights/`;
 //! - [`verdict`]: the quantifier and predicate applied;
 //! - [`format`](mod@format): the table, JSON, Gradescope `results.json` and JUnit XML.
 //!

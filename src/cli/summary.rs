@@ -1,11 +1,10 @@
 //! The summary table `initlab experiment` prints when it is done.
 
-use crate::experiment::record::SummaryRow;
+use crate::experiment::record::{ClassSummaryRow, DataSplit, SummaryRow};
 
 /// The summary as a table for the terminal: grouped by activation, best final loss first,
 /// the best start of each activation marked with `*`.
 pub fn format_summary(rows: &[SummaryRow], target: Option<f64>) -> String {
-    use std::fmt::Write as _;
     let pm = |p: Option<(f64, f64)>, pct: bool| match p {
         Some((m, s)) if pct => format!("{:.1} ± {:.1} %", 100.0 * m, 100.0 * s),
         Some((m, s)) => format!("{m:.4} ± {s:.4}"),
@@ -74,6 +73,12 @@ pub fn format_summary(rows: &[SummaryRow], target: Option<f64>) -> String {
             table.push(line);
         }
     }
+    out_table(&table)
+}
+
+/// The rows of a table, columns padded to their widest cell, a rule under the header.
+fn out_table(table: &[Vec<String>]) -> String {
+    use std::fmt::Write as _;
     let widths: Vec<usize> = (0..table[0].len())
         .map(|c| {
             table
@@ -97,6 +102,71 @@ pub fn format_summary(rows: &[SummaryRow], target: Option<f64>) -> String {
         }
     }
     out
+}
+
+/// The per-class table printed under the summary for data with named classes: for each
+/// start × activation (in the summary's order), the final accuracy of every class on the
+/// test set (the training set when there is no test set), mean ± std over the seeds that
+/// did not diverge, as scikit-learn's `classification_report` gives a class's recall.
+/// Empty when there are no per-class rows.
+pub fn format_class_summary(rows: &[ClassSummaryRow]) -> String {
+    let split = if rows.iter().any(|r| r.split == DataSplit::Test) {
+        DataSplit::Test
+    } else {
+        DataSplit::Train
+    };
+    let rows: Vec<&ClassSummaryRow> = rows.iter().filter(|r| r.split == split).collect();
+    let mut classes: Vec<&str> = Vec::new();
+    let mut groups: Vec<(&str, &str)> = Vec::new();
+    for r in &rows {
+        if !classes.contains(&r.class.as_str()) {
+            classes.push(&r.class);
+        }
+        if !groups.contains(&(r.activation.as_str(), r.init.as_str())) {
+            groups.push((&r.activation, &r.init));
+        }
+    }
+    if rows.is_empty() {
+        return String::new();
+    }
+    let mut header = vec!["activation".to_string(), "init".to_string()];
+    header.extend(classes.iter().map(|c| c.to_string()));
+    let mut table = vec![header];
+    // Grouped by activation, as the summary is.
+    let mut activations: Vec<&str> = Vec::new();
+    for (a, _) in &groups {
+        if !activations.contains(a) {
+            activations.push(a);
+        }
+    }
+    for act in activations {
+        for (i, (_, init)) in groups.iter().filter(|(a, _)| *a == act).enumerate() {
+            let mut line = vec![
+                if i == 0 {
+                    act.to_string()
+                } else {
+                    String::new()
+                },
+                init.to_string(),
+            ];
+            for class in &classes {
+                let cell = rows
+                    .iter()
+                    .find(|r| r.activation == act && r.init == *init && r.class == *class)
+                    .and_then(|r| Some((r.accuracy_mean?, r.accuracy_std?)))
+                    .map_or("—".to_string(), |(m, s)| {
+                        format!("{:.1} ± {:.1} %", 100.0 * m, 100.0 * s)
+                    });
+                line.push(cell);
+            }
+            table.push(line);
+        }
+    }
+    format!(
+        "final {} accuracy per class (classes.csv):\n{}",
+        split.name(),
+        out_table(&table)
+    )
 }
 
 /// The line under the summary for data with named classes: `classes: 0 = setosa, 1 =

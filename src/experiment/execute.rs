@@ -12,7 +12,7 @@ use crate::memory::Budget;
 use crate::nn::Float;
 
 use super::output;
-use super::record::{self, PointRow, SummaryRow};
+use super::record::{self, ClassSummaryRow, PointRow, SummaryRow};
 use super::runner::{self, RunResult};
 use super::spec::{ConfigError, Precision};
 use super::{Experiment, footprint, prepare};
@@ -35,6 +35,9 @@ pub struct ExecOptions {
 pub struct Outcome {
     /// The summary rows, in experiment order.
     pub summary: Vec<SummaryRow>,
+    /// The final per-class accuracies of each start × activation (classification only),
+    /// in experiment order.
+    pub class_summary: Vec<ClassSummaryRow>,
     /// Runs finished and written.
     pub runs_done: usize,
     /// Runs in the grid (or shard).
@@ -148,7 +151,7 @@ pub fn execute_limited(
     progress: &(dyn Fn(usize, usize) + Sync),
 ) -> Result<Outcome, ExecError> {
     let spec = &exp.spec;
-    let (dataset, _) = exp.load_data().map_err(|e| match e {
+    let (dataset, class_names) = exp.load_data().map_err(|e| match e {
         prepare::PrepareError::Data(d) => ExecError::Data(d),
         prepare::PrepareError::Config(c) => ExecError::Config(c),
     })?;
@@ -194,6 +197,7 @@ pub fn execute_limited(
             inits: &exp.inits,
             dataset: &dataset,
             outputs,
+            class_names: class_names.as_deref().unwrap_or(&[]),
         },
         grid: full_grid.first(max_runs.unwrap_or(usize::MAX)),
         runs_total: full_grid.len(),
@@ -277,13 +281,14 @@ fn execute_typed<T: Float + ndarray_npy::WritableElement>(
         ));
     }
     let interrupted = runs_done < job.runs_total;
-    let summary = writer.finish(interrupted, job.points.as_deref())?;
+    let (summary, class_summary) = writer.finish(interrupted, job.points.as_deref())?;
     let mut config = toml::to_string(&exp.resolved_spec())
         .context("cannot serialize the resolved experiment")?;
     config.push_str(&resolved_layers(job));
     output::write_file(dir, "config.toml", |w| w.write_all(config.as_bytes()))?;
     Ok(Outcome {
         summary,
+        class_summary,
         runs_done,
         runs_total: job.runs_total,
         diverged,

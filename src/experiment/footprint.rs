@@ -159,6 +159,12 @@ pub fn grid_estimate(
         .min(data.rows);
     let eval = data.rows.clamp(1, EVAL_ROWS);
     let (rows, logged) = logged_rows_bytes(spec);
+    // classes.csv's rows: every class of both splits at every logged epoch (counted for
+    // regression too, where there are none: a few bytes per epoch).
+    let classes = data.outputs.max(2) as u64;
+    let class_row =
+        std::mem::size_of::<crate::experiment::record::ClassStats>() as u64 + CLASS_NAME_BYTES;
+    let rows = rows.saturating_add(logged.saturating_mul(2 * classes * class_row));
     let t = &spec.training;
     let result = BOUNDARY_BYTES.saturating_add(if save_weights { 2 * params * e } else { 0 });
     let batch_setting = match spec.training.batch_size {
@@ -219,7 +225,7 @@ pub fn grid_estimate(
                     t.epochs, t.log_every
                 ),
                 format!(
-                    "the rows of {} logged epochs a run holds until it is written (metrics, per-layer statistics, histograms), × {} runs training or waiting",
+                    "the rows of {} logged epochs a run holds until it is written (metrics, per-layer statistics, histograms, per-class accuracies), × {} runs training or waiting",
                     grouped(logged as usize),
                     threads as usize + window
                 ),
@@ -227,12 +233,16 @@ pub fn grid_estimate(
             ),
             Part::new(
                 format!("--seeds {}", spec.seeds),
-                "the final values of one start × activation's runs, for summary.csv",
-                (spec.seeds as u64).saturating_mul(32),
+                "the final values of one start × activation's runs, for summary.csv and the per-class summary",
+                (spec.seeds as u64).saturating_mul(32 + 2 * classes * 8),
             ),
         ],
     }
 }
+
+/// Heap bytes of a class name held in a `classes.csv` row (a short name or index; longer
+/// names are rare and few).
+const CLASS_NAME_BYTES: u64 = 16;
 
 /// Bytes of one row of `metrics.csv`, `layers.csv` or `boundary.csv` once the report has
 /// read it back (the run key's strings included): `initlab plot` of xor at 500 seeds

@@ -6,7 +6,8 @@
 //! back through the results schema ([`super::record`]), put back in the grid order of an unsharded
 //! run (start, then activation, then seed) and written by the same code as an unsharded
 //! run's, the summary recomputed from the merged metrics: `metrics.csv`, `layers.csv`,
-//! `summary.csv`, `boundary.csv`, `points.csv` and `histograms.csv` are byte-identical to the unsharded run's
+//! `summary.csv`, `boundary.csv`, `points.csv`, `histograms.csv` and `classes.csv` are
+//! byte-identical to the unsharded run's
 //! (every number is written in its shortest round-trip form, so it reads back exactly and
 //! is written again the same).
 
@@ -207,7 +208,9 @@ pub fn merge(out: &Path, dirs: &[PathBuf]) -> Result<MergeOutcome, ExecError> {
     // rows cannot fit (in memory a row takes about 3× its text).
     let text: u64 = shards
         .iter()
-        .flat_map(|(dir, ..)| ["metrics.csv", "layers.csv", "boundary.csv"].map(|f| dir.join(f)))
+        .flat_map(|(dir, ..)| {
+            ["metrics.csv", "layers.csv", "boundary.csv", "classes.csv"].map(|f| dir.join(f))
+        })
         .filter_map(|p| fs::metadata(p).ok())
         .map(|m| m.len())
         .sum();
@@ -227,6 +230,7 @@ pub fn merge(out: &Path, dirs: &[PathBuf]) -> Result<MergeOutcome, ExecError> {
     let mut layers = HashMap::new();
     let mut boundary = HashMap::new();
     let mut histograms = HashMap::new();
+    let mut classes = HashMap::new();
     let mut points: Option<Vec<PointRow>> = None;
     for (dir, part, _, _) in &shards {
         let summary: Vec<SummaryRow> = read_rows(&dir.join("summary.csv")).map_err(read_err)?;
@@ -256,6 +260,7 @@ pub fn merge(out: &Path, dirs: &[PathBuf]) -> Result<MergeOutcome, ExecError> {
             &dir.join("histograms.csv"),
             &spec.name,
         )?);
+        classes.extend(read_runs_if_present(&dir.join("classes.csv"), &spec.name)?);
         let path = dir.join("points.csv");
         if points.is_none() && path.exists() {
             points = Some(read_rows(&path).map_err(read_err)?);
@@ -281,6 +286,7 @@ pub fn merge(out: &Path, dirs: &[PathBuf]) -> Result<MergeOutcome, ExecError> {
             layers: layers.remove(&key).unwrap_or_default(),
             boundary: boundary.remove(&key).unwrap_or_default(),
             histograms: histograms.remove(&key).unwrap_or_default(),
+            classes: classes.remove(&key).unwrap_or_default(),
             spec: run,
             snapshot: None,
             lsuv_stuck: Vec::new(),

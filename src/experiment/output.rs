@@ -15,7 +15,7 @@ use crate::fsutil::write_atomic_with;
 use crate::nn::Float;
 
 use super::Experiment;
-use super::record::{Keyed, Metrics, PointRow, RunKey, Summarizer, SummaryRow};
+use super::record::{ClassSummaryRow, Keyed, Metrics, PointRow, RunKey, Summarizer, SummaryRow};
 use super::runner::{RunResult, Snapshot};
 use crate::csvfile::{CsvFile, write_rows};
 use crate::nn::ParamSet;
@@ -123,7 +123,8 @@ pub fn write_file(
 }
 
 /// The files of a results directory, written as the runs arrive in grid order: one
-/// writer per per-run file (`metrics.csv`, `layers.csv`, `boundary.csv`, `histograms.csv`, and the weights),
+/// writer per per-run file (`metrics.csv`, `layers.csv`, `boundary.csv`, `histograms.csv`,
+/// `classes.csv`, and the weights),
 /// each fed run by run, so nothing but the run being written is held in memory; then,
 /// at [`ResultsWriter::finish`], `summary.csv` (from a [`Summarizer`] fed alongside) and
 /// `points.csv`. The bytes are those of writing every run's rows at once, in grid order.
@@ -136,6 +137,8 @@ pub struct ResultsWriter<'a> {
     boundary: Option<CsvFile>,
     /// Created with the first histogram row: `--no-histograms` runs have none.
     histograms: Option<CsvFile>,
+    /// Created with the first per-class row: only classification runs have any.
+    classes: Option<CsvFile>,
     summary: Summarizer<'a>,
     /// `weights/`, when the weights are written.
     weights: Option<PathBuf>,
@@ -169,6 +172,7 @@ impl<'a> ResultsWriter<'a> {
             layers: open("layers.csv")?,
             boundary: None,
             histograms: None,
+            classes: None,
             summary: Summarizer::new(experiment),
             weights,
         })
@@ -200,23 +204,38 @@ impl<'a> ResultsWriter<'a> {
         if let Some(h) = &mut self.histograms {
             write_keyed(h, &key, &run.histograms)?;
         }
+        if !run.classes.is_empty() && self.classes.is_none() {
+            let path = self.dir.join("classes.csv");
+            self.classes = Some(CsvFile::create(&path).with_context(|| cannot_write(&path))?);
+        }
+        if let Some(c) = &mut self.classes {
+            write_keyed(c, &key, &run.classes)?;
+        }
         if let (Some(wdir), Some(snapshot)) = (&self.weights, &run.snapshot) {
             write_run_weights(wdir, &key, snapshot)?;
         }
         self.summary.add(&run.spec, &run.records);
+        self.summary
+            .add_classes(&run.spec, &run.records, &run.classes);
         Ok(())
     }
 
     /// Completes the files: flushes the per-run files, writes `summary.csv` (every row
     /// marked `partial` or not) and, when there is a `boundary.csv`, `points.csv`; returns
-    /// the summary rows.
-    pub fn finish(self, partial: bool, points: Option<&[PointRow]>) -> Result<Vec<SummaryRow>> {
+    /// the summary rows and the per-class summary rows (not written: `classes.csv` holds
+    /// every run's).
+    pub fn finish(
+        self,
+        partial: bool,
+        points: Option<&[PointRow]>,
+    ) -> Result<(Vec<SummaryRow>, Vec<ClassSummaryRow>)> {
         let has_boundary = self.boundary.is_some();
         for file in [
             Some(self.metrics),
             Some(self.layers),
             self.boundary,
             self.histograms,
+            self.classes,
         ]
         .into_iter()
         .flatten()
@@ -224,12 +243,12 @@ impl<'a> ResultsWriter<'a> {
             let path = file.path().to_path_buf();
             file.finish().with_context(|| cannot_write(&path))?;
         }
-        let summary = self.summary.finish(partial);
+        let (summary, class_summary) = self.summary.finish_with_classes(partial);
         write_file(&self.dir, "summary.csv", |w| write_rows(w, &summary))?;
         if let (true, Some(points)) = (has_boundary, points) {
             write_file(&self.dir, "points.csv", |w| write_rows(w, points))?;
         }
-        Ok(summary)
+        Ok((summary, class_summary))
     }
 }
 

@@ -8,6 +8,7 @@
 //! | `layers.csv`   | [`LayerRow`]     | [`RunKey`], then [`LayerStats`]           |
 //! | `boundary.csv` | [`BoundaryRow`]  | [`RunKey`], then [`BoundaryPoint`]        |
 //! | `histograms.csv` | [`HistogramRow`] | [`RunKey`], then [`HistogramBin`]       |
+//! | `classes.csv`  | [`ClassRow`]     | [`RunKey`], then [`ClassStats`]           |
 //! | `summary.csv`  | [`SummaryRow`]   | its own (one start × activation)          |
 //! | `points.csv`   | [`PointRow`]     | its own (one training point)              |
 //!
@@ -117,8 +118,52 @@ impl From<&Metrics> for EpochRecord {
     }
 }
 
+/// Which part of the data a per-class row measures.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DataSplit {
+    /// The training set (as `train_accuracy` and `train_loss` measure it).
+    Train,
+    /// The test set (as `test_accuracy` and `test_loss` measure it).
+    Test,
+}
+
+impl DataSplit {
+    /// The name in `classes.csv`: `train` or `test`.
+    pub fn name(self) -> &'static str {
+        match self {
+            DataSplit::Train => "train",
+            DataSplit::Test => "test",
+        }
+    }
+}
+
+/// The columns of `classes.csv` after the key: one class of one split of one run at one
+/// logged epoch, from the same evaluation pass (the same predictions) as `metrics.csv`'s
+/// accuracy and loss of that split, so that
+/// `Σ_class count · accuracy / Σ_class count` is the split's accuracy.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ClassStats {
+    /// Epochs completed (0 = the untrained network), as in `metrics.csv`.
+    pub epoch: usize,
+    /// `train` or `test`.
+    pub split: DataSplit,
+    /// The class: its name for data whose label column names the classes (`setosa`),
+    /// else its index (`0`, `1`, ...), the network's output of that number.
+    pub class: String,
+    /// Rows of the split with this label (its support).
+    pub count: usize,
+    /// Fraction of those rows predicted as this class (its recall); empty when the
+    /// class has no rows in the split.
+    pub accuracy: Option<f64>,
+    /// Mean loss over those rows; empty when the class has no rows in the split.
+    pub loss: Option<f64>,
+}
+
 /// One row of `metrics.csv`.
 pub type MetricRow = Keyed<Metrics>;
+/// One row of `classes.csv`: one class of one split of one run at one logged epoch.
+pub type ClassRow = Keyed<ClassStats>;
 /// One row of `layers.csv`: one layer of one run at one logged epoch.
 pub type LayerRow = Keyed<LayerStats>;
 /// One row of `boundary.csv`: one grid point of one run's decision-boundary picture.
@@ -300,6 +345,8 @@ pub struct Summarizer<'a> {
     open: Option<((usize, usize), Group)>,
     /// The rows of the groups closed so far.
     rows: Vec<SummaryRow>,
+    /// The per-class rows of the groups closed so far.
+    class_rows: Vec<ClassSummaryRow>,
 }
 
 /// What one start × activation has gathered so far.
@@ -316,6 +363,9 @@ struct Group {
     reached: BTreeMap<usize, usize>,
     /// Runs that never reached it.
     never: usize,
+    /// Per split and class, in the order the first run listed them: the final accuracy of
+    /// each run that did not diverge (and had rows of the class).
+    classes: Vec<(DataSplit, String, Vec<f64>)>,
 }
 
 impl Group {
@@ -408,6 +458,7 @@ impl<'a> Summarizer<'a> {
             exp,
             open: None,
             rows: Vec::new(),
+            class_rows: Vec::new(),
         }
     }
 
@@ -435,28 +486,93 @@ impl<'a> Summarizer<'a> {
         }
     }
 
+    /// Adds one run's per-class rows (`classes.csv`'s), after [`Summarizer::add`] of the
+    /// same run: the rows of its last logged epoch count, unless the run diverged.
+    pub fn add_classes(&mut self, run: &RunSpec, records: &[EpochRecord], classes: &[ClassStats]) {
+        let Some((key, group)) = &mut self.open else {
+            return;
+        };
+        if *key != (run.init, run.activation) || records.last().is_none_or(|r| r.diverged) {
+            return;
+        }
+        let last = classes.iter().map(|c| c.epoch).max();
+        for c in classes.iter().filter(|c| Some(c.epoch) == last) {
+            let at = match group
+                .classes
+                .iter()
+                .position(|(split, class, _)| *split == c.split && *class == c.class)
+            {
+                Some(at) => at,
+                None => {
+                    group.classes.push((c.split, c.class.clone(), Vec::new()));
+                    group.classes.len() - 1
+                }
+            };
+            group.classes[at].2.extend(c.accuracy);
+        }
+    }
+
     /// Summarizes the open group and frees its values.
     fn close(&mut self) {
         if let Some(((init, activation), group)) = self.open.take() {
             let spec = &self.exp.spec;
-            let row = group.row(
-                &spec.name,
+            let (init, activation) = (
                 &self.exp.inits[init].label,
-                &spec.network.activations[activation].name(),
-                spec.training.target_loss,
+                spec.network.activations[activation].name(),
             );
+            let row = group.row(&spec.name, init, &activation, spec.training.target_loss);
             self.rows.push(row);
+            for (split, class, values) in group.classes {
+                let (accuracy_mean, accuracy_std) = mean_and_std(&values).unzip();
+                self.class_rows.push(ClassSummaryRow {
+                    init: init.clone(),
+                    activation: activation.clone(),
+                    split,
+                    class,
+                    runs: values.len(),
+                    accuracy_mean,
+                    accuracy_std,
+                });
+            }
         }
     }
 
     /// The summary rows, in grid order, each marked `partial` or not.
-    pub fn finish(mut self, partial: bool) -> Vec<SummaryRow> {
+    pub fn finish(self, partial: bool) -> Vec<SummaryRow> {
+        self.finish_with_classes(partial).0
+    }
+
+    /// The summary rows (as [`Summarizer::finish`]) and the per-class summary rows, in grid
+    /// order, then split, then class.
+    pub fn finish_with_classes(mut self, partial: bool) -> (Vec<SummaryRow>, Vec<ClassSummaryRow>) {
         self.close();
-        self.rows
+        let rows = self
+            .rows
             .into_iter()
             .map(|row| SummaryRow { partial, ..row })
-            .collect()
+            .collect();
+        (rows, self.class_rows)
     }
+}
+
+/// The final per-class accuracy of one start × activation over its seeds (the runs that
+/// did not diverge), for the summary printed at the end of an experiment.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ClassSummaryRow {
+    /// Init label.
+    pub init: String,
+    /// Activation name.
+    pub activation: String,
+    /// `train` or `test`.
+    pub split: DataSplit,
+    /// The class, as in `classes.csv`.
+    pub class: String,
+    /// Runs with a final accuracy for the class.
+    pub runs: usize,
+    /// Mean final accuracy of the class (fraction), if any run has one.
+    pub accuracy_mean: Option<f64>,
+    /// Its sample standard deviation over the runs.
+    pub accuracy_std: Option<f64>,
 }
 
 /// Reads a bool leniently, for files edited by hand: `true`/`false` (any case), `1`/`0`,

@@ -16,11 +16,13 @@ use rand_chacha::ChaCha8Rng;
 use crate::data::Dataset;
 use crate::nn::float::DenormalMode;
 use crate::nn::{
-    EpochRecord, Float, Mlp, Model, Network, ParamInfo, ParamList, Parameters, TrainConfig, train,
+    ClassTally, EpochRecord, Float, Mlp, Model, Network, ParamInfo, ParamList, Parameters,
+    TrainConfig, train,
 };
 
 use super::build;
 use super::prepare::{Prepared, prepare};
+use super::record::{ClassStats, DataSplit};
 use super::reorder::ReorderWindow;
 use super::spec::{ExperimentSpec, ResolvedInit};
 use super::stats::{NetworkProbe, Probe, RunProbe};
@@ -88,6 +90,9 @@ pub struct RunResult<T> {
     pub boundary: Vec<BoundaryPoint>,
     /// Per-layer histograms at the spec's histogram epochs (non-empty bins only).
     pub histograms: Vec<HistogramBin>,
+    /// Per-class accuracy and loss of each split per logged epoch (class labels only),
+    /// `classes.csv`'s rows.
+    pub classes: Vec<ClassStats>,
     /// Weights, if asked for.
     pub snapshot: Option<Snapshot<T>>,
     /// Layers LSUV could not rescale (zero variance).
@@ -207,6 +212,9 @@ pub struct RunContext<'a> {
     pub dataset: &'a Dataset,
     /// Width of the output layer.
     pub outputs: usize,
+    /// The classes' names (class `i` is `class_names[i]`) for data that name them; empty
+    /// otherwise (classes are then called by their index).
+    pub class_names: &'a [String],
 }
 
 /// Counts the epochs trained across the runs of a grid, for a progress bar: `report(done,
@@ -371,6 +379,7 @@ fn run_one<T: Float>(
         inits,
         dataset,
         outputs,
+        ..
     } = shared;
     let mut split_rng = ChaCha8Rng::seed_from_u64(derive_seed(run.seed, SPLIT));
     let data: Prepared<T> = prepare(dataset, &spec.data, &mut split_rng);
@@ -437,6 +446,7 @@ fn run_network<T: Float>(
         inits,
         dataset,
         outputs,
+        ..
     } = shared;
     let activation = spec.network.activations[run.activation];
     let init = &inits[run.init];
@@ -524,6 +534,7 @@ where
     let mut layers = Vec::new();
     let histogram_epochs = spec.histogram_epoch_list();
     let mut histograms = Vec::new();
+    let mut classes = Vec::new();
     let history = train(
         &mut model,
         &mut optimizer,
@@ -545,6 +556,19 @@ where
             {
                 histograms.extend(probe.histograms(checkpoint.model, checkpoint.record.epoch));
             }
+            for (split, tally) in [
+                (DataSplit::Train, checkpoint.train_classes),
+                (DataSplit::Test, checkpoint.test_classes),
+            ] {
+                if let Some(tally) = tally {
+                    classes.extend(class_rows(
+                        checkpoint.record.epoch,
+                        split,
+                        tally,
+                        shared.class_names,
+                    ));
+                }
+            }
             ControlFlow::Continue(())
         },
     );
@@ -563,6 +587,7 @@ where
         layers,
         boundary,
         histograms,
+        classes,
         snapshot: initial.map(|(infos, initial)| Snapshot {
             infos,
             initial,
@@ -570,6 +595,28 @@ where
         }),
         lsuv_stuck,
     })
+}
+
+/// The `classes.csv` rows of one split at one logged epoch, in class order; a class is
+/// called by its name when the data name their classes, else by its index.
+fn class_rows<'a>(
+    epoch: usize,
+    split: DataSplit,
+    tally: &'a ClassTally,
+    names: &'a [String],
+) -> impl Iterator<Item = ClassStats> + 'a {
+    tally
+        .classes
+        .iter()
+        .enumerate()
+        .map(move |(i, count)| ClassStats {
+            epoch,
+            split,
+            class: names.get(i).cloned().unwrap_or_else(|| i.to_string()),
+            count: count.rows,
+            accuracy: count.accuracy(),
+            loss: count.mean_loss(),
+        })
 }
 
 /// A run's training settings, optimizer and mini-batch order, the same for both engines.

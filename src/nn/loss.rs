@@ -18,7 +18,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use ndarray::{ArrayView2, ArrayViewMut2};
+use ndarray::{ArrayView1, ArrayView2, ArrayViewMut2};
 use serde::{Deserialize, Serialize};
 
 use super::float::{Float, sigmoid_f64};
@@ -203,14 +203,20 @@ impl Loss {
     /// One output: class 1 when the output is past its midpoint (logit > 0, or raw output
     /// > 0.5 for `mse`); several outputs: the arg-max (first on ties).
     pub fn count_correct<T: Float>(&self, logits: ArrayView2<T>, labels: &[usize]) -> usize {
-        let width = logits.ncols();
-        let threshold = if *self == Loss::Mse { 0.5 } else { 0.0 };
         logits
             .rows()
             .into_iter()
             .zip(labels)
-            .filter(|(z, label)| predict(z, width, threshold) == **label)
+            .filter(|(z, label)| self.predicted_class(z.view()) == **label)
             .count()
+    }
+
+    /// The class a row of logits predicts, as [`Loss::count_correct`] reads it: one output
+    /// is class 1 past its midpoint (logit > 0, raw output > 0.5 for `mse`), several the
+    /// arg-max (first on ties).
+    pub fn predicted_class<T: Float>(&self, z: ArrayView1<T>) -> usize {
+        let threshold = if *self == Loss::Mse { 0.5 } else { 0.0 };
+        predict(&z, z.len(), threshold)
     }
 }
 

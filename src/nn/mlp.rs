@@ -5,6 +5,7 @@
 use ndarray::{Array2, ArrayView2, ArrayViewMut2, s};
 
 use super::activation::Activation;
+use super::classes::ClassTally;
 use super::dense::{Dense, DenseCache, matmul, matmul_into, sum_rows_into};
 use super::float::Float;
 use super::gemm::GemmScratch;
@@ -534,6 +535,18 @@ impl<T: Float> Mlp<T> {
         targets: TargetsView<T>,
         ws: &mut Workspace<T>,
     ) -> (f64, Option<usize>) {
+        self.evaluate_by_class(x, targets, ws, None)
+    }
+
+    /// [`Mlp::evaluate`], also adding each row to `classes` (class labels only): its
+    /// class's row count, correct count and loss, from the same logits.
+    pub fn evaluate_by_class(
+        &self,
+        x: ArrayView2<T>,
+        targets: TargetsView<T>,
+        ws: &mut Workspace<T>,
+        mut classes: Option<&mut ClassTally>,
+    ) -> (f64, Option<usize>) {
         let n = x.nrows();
         let mut loss_sum = 0.0;
         let mut correct = 0;
@@ -546,6 +559,9 @@ impl<T: Float> Mlp<T> {
             loss_sum += self.loss.evaluate(logits, tb, None, 1.0);
             if let TargetsView::Classes(labels) = tb {
                 correct += self.loss.count_correct(logits, labels);
+                if let Some(tally) = classes.as_deref_mut() {
+                    tally.add(self.loss, logits, labels);
+                }
             }
             start = end;
         }

@@ -27,6 +27,7 @@
 
 pub mod activation;
 pub mod batch_norm;
+pub mod classes;
 pub mod dense;
 pub mod float;
 pub mod gemm;
@@ -47,6 +48,7 @@ pub mod train;
 
 pub use activation::Activation;
 pub use batch_norm::{BatchNorm, Mode};
+pub use classes::{ClassCount, ClassTally};
 pub use dense::{Dense, DenseCache};
 pub use float::Float;
 pub use init::{Fan, Init};

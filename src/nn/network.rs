@@ -21,6 +21,7 @@ use ndarray::{Array2, ArrayView2, ArrayViewMut2, s};
 
 use super::activation::Activation;
 use super::batch_norm::{BatchStats, Mode};
+use super::classes::ClassTally;
 use super::dense::Dense;
 use super::float::Float;
 use super::gemm::GemmScratch;
@@ -363,6 +364,18 @@ impl<T: Float> Network<T> {
         targets: TargetsView<T>,
         ws: &mut NetworkWorkspace<T>,
     ) -> (f64, Option<usize>) {
+        self.evaluate_by_class(x, targets, ws, None)
+    }
+
+    /// [`Network::evaluate`], also adding each row to `classes` (class labels only): its
+    /// class's row count, correct count and loss, from the same logits.
+    pub fn evaluate_by_class(
+        &self,
+        x: ArrayView2<T>,
+        targets: TargetsView<T>,
+        ws: &mut NetworkWorkspace<T>,
+        mut classes: Option<&mut ClassTally>,
+    ) -> (f64, Option<usize>) {
         let mode = std::mem::replace(&mut ws.mode, Mode::Eval);
         let n = x.nrows();
         let mut loss_sum = 0.0;
@@ -375,6 +388,9 @@ impl<T: Float> Network<T> {
             loss_sum += self.loss.evaluate(logits, tb, None, 1.0);
             if let TargetsView::Classes(labels) = tb {
                 correct += self.loss.count_correct(logits, labels);
+                if let Some(tally) = classes.as_deref_mut() {
+                    tally.add(self.loss, logits, labels);
+                }
             }
             start = end;
         }

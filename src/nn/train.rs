@@ -10,6 +10,7 @@ use rand::Rng;
 use rand::seq::SliceRandom;
 
 use super::batch_norm::Mode;
+use super::classes::ClassTally;
 use super::float::Float;
 use super::loss::{Loss, TargetsView};
 use super::mlp::{Gradients, Mlp, Workspace, slice_targets};
@@ -72,6 +73,12 @@ pub struct Checkpoint<'a, T: Float, M: Model<T> = Mlp<T>> {
     /// taken (momentum, weight decay and adaptive scaling included). `None` at epoch 0 (no
     /// step yet) and when the epoch stopped before its last step (divergence).
     pub weights_before_step: Option<&'a ParamList<T>>,
+    /// Per-class counts of the training set at this epoch, from the same pass as the
+    /// record's training accuracy (class labels only).
+    pub train_classes: Option<&'a ClassTally>,
+    /// Per-class counts of the test set, from the same pass as the record's test accuracy
+    /// (class labels and a non-empty test set only).
+    pub test_classes: Option<&'a ClassTally>,
 }
 
 /// What the training loop needs of a model: the fast [`Mlp`] and the general [`Network`]
@@ -97,13 +104,17 @@ pub trait Model<T: Float>: ParamSet<T> {
         ws: &mut Self::Workspace,
         grads: &mut Self::Gradients,
     ) -> f64;
-    /// Mean evaluation-mode loss and correct count over a data set.
+    /// Mean evaluation-mode loss and correct count over a data set, each row also added
+    /// to `classes` when given (class labels only).
     fn evaluate_set(
         &self,
         x: ArrayView2<T>,
         targets: TargetsView<T>,
         ws: &mut Self::Workspace,
+        classes: Option<&mut ClassTally>,
     ) -> (f64, Option<usize>);
+    /// Width of the output layer (the logits' columns).
+    fn output_width(&self) -> usize;
     /// The logits of the workspace's last forward pass.
     fn last_logits(ws: &Self::Workspace) -> ArrayView2<'_, T>;
     /// The Euclidean norm of a gradient, in `f64`.
@@ -150,8 +161,12 @@ impl<T: Float> Model<T> for Mlp<T> {
         x: ArrayView2<T>,
         targets: TargetsView<T>,
         ws: &mut Workspace<T>,
+        classes: Option<&mut ClassTally>,
     ) -> (f64, Option<usize>) {
-        self.evaluate(x, targets, ws)
+        self.evaluate_by_class(x, targets, ws, classes)
+    }
+    fn output_width(&self) -> usize {
+        self.layers.last().map_or(0, |l| l.outputs())
     }
     fn last_logits(ws: &Workspace<T>) -> ArrayView2<'_, T> {
         ws.logits()
@@ -200,8 +215,12 @@ impl<T: Float> Model<T> for Network<T> {
         x: ArrayView2<T>,
         targets: TargetsView<T>,
         ws: &mut NetworkWorkspace<T>,
+        classes: Option<&mut ClassTally>,
     ) -> (f64, Option<usize>) {
-        self.evaluate(x, targets, ws)
+        self.evaluate_by_class(x, targets, ws, classes)
+    }
+    fn output_width(&self) -> usize {
+        self.outputs()
     }
     fn last_logits(ws: &NetworkWorkspace<T>) -> ArrayView2<'_, T> {
         ws.logits()
@@ -291,7 +310,12 @@ pub fn train<T: Float, M: Model<T>, R: Rng + ?Sized>(
         },
         weights_before_step: ParamList::zeros_like(mlp),
     };
-    let mut evaluator = Evaluator::new(mlp, n.max(test.map_or(0, |t| t.x.nrows())), config.threads);
+    let mut evaluator = Evaluator::new(
+        mlp,
+        n.max(test.map_or(0, |t| t.x.nrows())),
+        config.threads,
+        matches!(train.targets, TargetsView::Classes(_)),
+    );
 
     optimizer.prepare_for(mlp);
     let mut history = History::default();
@@ -350,6 +374,11 @@ pub fn train<T: Float, M: Model<T>, R: Rng + ?Sized>(
                 model: mlp,
                 gradients: &evaluator.total,
                 weights_before_step: stepped_from_copy.then_some(&buffers.weights_before_step),
+                train_classes: evaluator.train_classes.as_ref(),
+                test_classes: evaluator
+                    .test_classes
+                    .as_ref()
+                    .filter(|_| test.is_some_and(|t| t.x.nrows() > 0)),
             });
             let stop = record.diverged || flow.is_break();
             if record.diverged {
@@ -399,22 +428,28 @@ fn step_minibatch<T: Float, M: Model<T>>(
     )
 }
 
-/// Whole-set evaluation in chunks, with the full training gradient.
+/// Whole-set evaluation in chunks, with the full training gradient and, for class
+/// labels, the per-class counts of both sets (buffers made once per run).
 struct Evaluator<T: Float, M: Model<T>> {
     workspace: M::Workspace,
     chunk: M::Gradients,
     total: M::Gradients,
+    train_classes: Option<ClassTally>,
+    test_classes: Option<ClassTally>,
 }
 
 /// Rows per evaluation chunk.
 pub const EVAL_CHUNK: usize = 2048;
 
 impl<T: Float, M: Model<T>> Evaluator<T, M> {
-    fn new(mlp: &M, rows: usize, threads: usize) -> Self {
+    fn new(mlp: &M, rows: usize, threads: usize, classes: bool) -> Self {
+        let tally = classes.then(|| ClassTally::for_outputs(mlp.output_width()));
         Evaluator {
             workspace: mlp.workspace(rows.clamp(1, EVAL_CHUNK), threads),
             chunk: mlp.zero_gradients(),
             total: mlp.zero_gradients(),
+            test_classes: tally.clone(),
+            train_classes: tally,
         }
     }
 
@@ -428,13 +463,28 @@ impl<T: Float, M: Model<T>> Evaluator<T, M> {
     ) -> EpochRecord {
         let (mut train_loss, mut train_correct) = self.train_pass(mlp, train);
         if mlp.depends_on_mode() {
-            (train_loss, train_correct) =
-                mlp.evaluate_set(train.x, train.targets, &mut self.workspace);
+            if let Some(tally) = &mut self.train_classes {
+                tally.clear();
+            }
+            (train_loss, train_correct) = mlp.evaluate_set(
+                train.x,
+                train.targets,
+                &mut self.workspace,
+                self.train_classes.as_mut(),
+            );
         }
         let n = train.x.nrows() as f64;
         let (test_loss, test_accuracy) = match test {
             Some(t) if t.x.nrows() > 0 => {
-                let (loss, correct) = mlp.evaluate_set(t.x, t.targets, &mut self.workspace);
+                if let Some(tally) = &mut self.test_classes {
+                    tally.clear();
+                }
+                let (loss, correct) = mlp.evaluate_set(
+                    t.x,
+                    t.targets,
+                    &mut self.workspace,
+                    self.test_classes.as_mut(),
+                );
                 (Some(loss), correct.map(|c| c as f64 / t.x.nrows() as f64))
             }
             _ => (None, None),
@@ -460,6 +510,9 @@ impl<T: Float, M: Model<T>> Evaluator<T, M> {
         let mut correct = 0;
         let mut start = 0;
         let loss = mlp.loss_function();
+        if let Some(tally) = &mut self.train_classes {
+            tally.clear();
+        }
         while start < n {
             let end = (start + EVAL_CHUNK).min(n);
             let xb = train.x.slice(s![start..end, ..]);
@@ -468,7 +521,11 @@ impl<T: Float, M: Model<T>> Evaluator<T, M> {
             let weight = (end - start) as f64 / n as f64;
             loss_sum += chunk_loss * weight;
             if let TargetsView::Classes(labels) = tb {
-                correct += loss.count_correct(M::last_logits(&self.workspace), labels);
+                let logits = M::last_logits(&self.workspace);
+                correct += loss.count_correct(logits, labels);
+                if let Some(tally) = &mut self.train_classes {
+                    tally.add(loss, logits, labels);
+                }
             }
             M::accumulate(&mut self.total, T::of(weight), &self.chunk);
             start = end;

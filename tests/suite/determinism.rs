@@ -1,11 +1,11 @@
-//! Byte-exact determinism: `metrics.csv`, `layers.csv` and `summary.csv` are identical
-//! across `--threads 1`, `--threads 2` and a rerun, for every built-in experiment at
-//! reduced size, in f32 and f64.
+//! Byte-exact determinism: `metrics.csv`, `layers.csv`, `summary.csv` and `classes.csv`
+//! are identical across `--threads 1`, `--threads 2` and a rerun, for every built-in
+//! experiment at reduced size, in f32 and f64.
 
 use std::path::Path;
 use std::process::Command;
 
-const FILES: [&str; 3] = ["metrics.csv", "layers.csv", "summary.csv"];
+const FILES: [&str; 4] = ["metrics.csv", "layers.csv", "summary.csv", "classes.csv"];
 
 fn run(name: &str, precision: &str, threads: &str, out: &Path) {
     // digits (1,797 rows, 64-64-64-10) is the slow one: fewer starts, one epoch of 45 steps.

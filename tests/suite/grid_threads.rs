@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::process::Command;
 
-const FILES: [&str; 3] = ["metrics.csv", "layers.csv", "summary.csv"];
+const FILES: [&str; 4] = ["metrics.csv", "layers.csv", "summary.csv", "classes.csv"];
 
 /// One start, one seed, one activation; a full batch of 600 rows through 128-wide layers:
 /// 600 × 128 × 128 multiply-adds per product, past the threaded product's threshold.

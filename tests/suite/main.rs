@@ -17,6 +17,7 @@ mod autograder;
 mod browser_report;
 mod check;
 mod claims;
+mod classes;
 mod cli_divergence;
 mod cli_errors;
 mod cli_layers;

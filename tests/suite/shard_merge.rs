@@ -80,6 +80,8 @@ fn check_merge_matches(name: &str, extra: &[&str]) {
         "summary.csv",
         "boundary.csv",
         "points.csv",
+        "histograms.csv",
+        "classes.csv",
         "config.toml",
     ] {
         let a = dir.join("full").join(f);

@@ -101,6 +101,7 @@ fn the_window_bounds_the_runs_held_for_a_slow_consumer() {
         inits: &exp.inits,
         dataset: &dataset,
         outputs,
+        class_names: &[],
     };
     let grid = Grid::new(&exp.spec, exp.inits.len(), None);
     let threads = 2;
