@@ -148,6 +148,10 @@ pub struct ExperimentArgs {
     /// Keep no histograms (no histograms.csv); the same as --histogram-epochs 0.
     #[arg(long)]
     pub no_histograms: bool,
+    /// Write quantiles.csv: percentile bands of every layer's pre-activations and
+    /// activations at each logged epoch (`training.quantiles = true`).
+    #[arg(long)]
+    pub quantiles: bool,
     /// Results directory [default: results/NAME/].
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -448,6 +452,7 @@ fn run_experiment(args: ExperimentArgs) -> Result<(), CliError> {
         weight_decay: args.weight_decay,
         batch_size: args.batch_size,
         norm: args.norm.clone(),
+        quantiles: args.quantiles,
         histogram_epochs: if args.no_histograms {
             Some(0)
         } else {

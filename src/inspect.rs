@@ -9,7 +9,7 @@
 //! [`Mlp::backward_from`]: the same backprop that trains.
 //!
 //! Per hidden layer `l` (1-based, as in `layers.csv`) a [`InspectRow`] holds what
-//! [`measure_layer`](crate::nn::stats::measure_layer) measures for `layers.csv`:
+//! [`measure_layer`] measures for `layers.csv`:
 //! - the mean and standard deviation of the activations, over all units and rows;
 //! - the saturated fraction for bounded activations (sigmoid, tanh, softsign): outputs within
 //!   [`SATURATION_MARGIN`](crate::nn::stats::SATURATION_MARGIN) of a bound (sigmoid: a < 0.03 or a > 0.97; tanh: |a| > 0.97);
@@ -84,7 +84,7 @@ impl InspectConfig {
 pub struct InspectRow {
     /// The init's label ([`Init::label`]).
     pub init: String,
-    /// What [`measure_layer`](crate::nn::stats::measure_layer) measures, at epoch 0 (no
+    /// What [`measure_layer`] measures, at epoch 0 (no
     /// step taken, so no update ratio); `stats.layer` is the hidden layer, 1-based.
     pub stats: LayerStats,
     /// Standard deviation of dL/dW of this layer's weights, for the mean over the batch.

@@ -52,7 +52,7 @@ pub enum Metric {
     /// 1 if the run diverged, else 0.
     Diverged,
     /// A measured column of `layers.csv`, by its key (one of
-    /// [`LAYER_COLUMNS`](crate::nn::stats::LAYER_COLUMNS), which says what it means).
+    /// [`LAYER_COLUMNS`], which says what it means).
     Layer(&'static str),
     /// The per-layer factor of the activation std between `layers = [a, b]`:
     /// (std_b / std_a)^(1/(b − a)).

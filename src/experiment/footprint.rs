@@ -58,8 +58,11 @@ fn logged_rows_bytes(spec: &ExperimentSpec) -> (u64, u64) {
     use std::mem::size_of;
     let logged = logged_epochs(spec);
     let layers = spec.network.hidden.len() as u64 + 1;
+    // quantiles.csv: two quantities × (all units, unit 1) per layer, when asked for.
+    let quantile_rows = if spec.training.quantiles { 4 } else { 0 };
     let row = size_of::<crate::nn::EpochRecord>() as u64
-        + layers * size_of::<crate::nn::stats::LayerStats>() as u64;
+        + layers * size_of::<crate::nn::stats::LayerStats>() as u64
+        + layers * quantile_rows * size_of::<crate::nn::quantiles::LayerQuantiles>() as u64;
     let runs = spec
         .inits
         .len()

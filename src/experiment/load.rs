@@ -85,6 +85,8 @@ pub struct Overrides {
     pub batch_size: Option<usize>,
     /// `--norm`.
     pub norm: Option<String>,
+    /// `--quantiles`: write `quantiles.csv` (`training.quantiles = true`).
+    pub quantiles: bool,
 }
 
 impl Experiment {
@@ -199,6 +201,9 @@ impl Experiment {
             if let OptimizerSpec::Table(t) = &mut s.training.optimizer {
                 t.weight_decay = t.weight_decay.map(|_| v);
             }
+        }
+        if o.quantiles {
+            s.training.quantiles = true;
         }
         if let Some(v) = o.batch_size {
             s.training.batch_size = Some(v);

@@ -6,7 +6,7 @@
 //! back through the results schema ([`super::record`]), put back in the grid order of an unsharded
 //! run (start, then activation, then seed) and written by the same code as an unsharded
 //! run's, the summary recomputed from the merged metrics: `metrics.csv`, `layers.csv`,
-//! `summary.csv`, `boundary.csv`, `points.csv`, `histograms.csv` and `classes.csv` are
+//! `summary.csv`, `boundary.csv`, `points.csv`, `histograms.csv`, `classes.csv` and `quantiles.csv` are
 //! byte-identical to the unsharded run's
 //! (every number is written in its shortest round-trip form, so it reads back exactly and
 //! is written again the same).
@@ -209,7 +209,14 @@ pub fn merge(out: &Path, dirs: &[PathBuf]) -> Result<MergeOutcome, ExecError> {
     let text: u64 = shards
         .iter()
         .flat_map(|(dir, ..)| {
-            ["metrics.csv", "layers.csv", "boundary.csv", "classes.csv"].map(|f| dir.join(f))
+            [
+                "metrics.csv",
+                "layers.csv",
+                "boundary.csv",
+                "classes.csv",
+                "quantiles.csv",
+            ]
+            .map(|f| dir.join(f))
         })
         .filter_map(|p| fs::metadata(p).ok())
         .map(|m| m.len())
@@ -231,6 +238,7 @@ pub fn merge(out: &Path, dirs: &[PathBuf]) -> Result<MergeOutcome, ExecError> {
     let mut boundary = HashMap::new();
     let mut histograms = HashMap::new();
     let mut classes = HashMap::new();
+    let mut quantiles = HashMap::new();
     let mut points: Option<Vec<PointRow>> = None;
     for (dir, part, _, _) in &shards {
         let summary: Vec<SummaryRow> = read_rows(&dir.join("summary.csv")).map_err(read_err)?;
@@ -261,6 +269,10 @@ pub fn merge(out: &Path, dirs: &[PathBuf]) -> Result<MergeOutcome, ExecError> {
             &spec.name,
         )?);
         classes.extend(read_runs_if_present(&dir.join("classes.csv"), &spec.name)?);
+        quantiles.extend(read_runs_if_present(
+            &dir.join("quantiles.csv"),
+            &spec.name,
+        )?);
         let path = dir.join("points.csv");
         if points.is_none() && path.exists() {
             points = Some(read_rows(&path).map_err(read_err)?);
@@ -287,6 +299,7 @@ pub fn merge(out: &Path, dirs: &[PathBuf]) -> Result<MergeOutcome, ExecError> {
             boundary: boundary.remove(&key).unwrap_or_default(),
             histograms: histograms.remove(&key).unwrap_or_default(),
             classes: classes.remove(&key).unwrap_or_default(),
+            quantiles: quantiles.remove(&key).unwrap_or_default(),
             spec: run,
             snapshot: None,
             lsuv_stuck: Vec::new(),

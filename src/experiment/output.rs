@@ -124,7 +124,7 @@ pub fn write_file(
 
 /// The files of a results directory, written as the runs arrive in grid order: one
 /// writer per per-run file (`metrics.csv`, `layers.csv`, `boundary.csv`, `histograms.csv`,
-/// `classes.csv`, and the weights),
+/// `classes.csv`, `quantiles.csv`, and the weights),
 /// each fed run by run, so nothing but the run being written is held in memory; then,
 /// at [`ResultsWriter::finish`], `summary.csv` (from a [`Summarizer`] fed alongside) and
 /// `points.csv`. The bytes are those of writing every run's rows at once, in grid order.
@@ -139,6 +139,8 @@ pub struct ResultsWriter<'a> {
     histograms: Option<CsvFile>,
     /// Created with the first per-class row: only classification runs have any.
     classes: Option<CsvFile>,
+    /// Created with the first percentile row: only `training.quantiles` asks for them.
+    quantiles: Option<CsvFile>,
     summary: Summarizer<'a>,
     /// `weights/`, when the weights are written.
     weights: Option<PathBuf>,
@@ -173,6 +175,7 @@ impl<'a> ResultsWriter<'a> {
             boundary: None,
             histograms: None,
             classes: None,
+            quantiles: None,
             summary: Summarizer::new(experiment),
             weights,
         })
@@ -190,27 +193,23 @@ impl<'a> ResultsWriter<'a> {
             run.records.iter().map(Metrics::from),
         )?;
         write_keyed(&mut self.layers, &key, &run.layers)?;
-        if !run.boundary.is_empty() && self.boundary.is_none() {
-            let path = self.dir.join("boundary.csv");
-            self.boundary = Some(CsvFile::create(&path).with_context(|| cannot_write(&path))?);
-        }
-        if let Some(b) = &mut self.boundary {
-            write_keyed(b, &key, &run.boundary)?;
-        }
-        if !run.histograms.is_empty() && self.histograms.is_none() {
-            let path = self.dir.join("histograms.csv");
-            self.histograms = Some(CsvFile::create(&path).with_context(|| cannot_write(&path))?);
-        }
-        if let Some(h) = &mut self.histograms {
-            write_keyed(h, &key, &run.histograms)?;
-        }
-        if !run.classes.is_empty() && self.classes.is_none() {
-            let path = self.dir.join("classes.csv");
-            self.classes = Some(CsvFile::create(&path).with_context(|| cannot_write(&path))?);
-        }
-        if let Some(c) = &mut self.classes {
-            write_keyed(c, &key, &run.classes)?;
-        }
+        let dir = &self.dir;
+        write_optional(&mut self.boundary, dir, "boundary.csv", &key, &run.boundary)?;
+        write_optional(
+            &mut self.histograms,
+            dir,
+            "histograms.csv",
+            &key,
+            &run.histograms,
+        )?;
+        write_optional(&mut self.classes, dir, "classes.csv", &key, &run.classes)?;
+        write_optional(
+            &mut self.quantiles,
+            dir,
+            "quantiles.csv",
+            &key,
+            &run.quantiles,
+        )?;
         if let (Some(wdir), Some(snapshot)) = (&self.weights, &run.snapshot) {
             write_run_weights(wdir, &key, snapshot)?;
         }
@@ -236,6 +235,7 @@ impl<'a> ResultsWriter<'a> {
             self.boundary,
             self.histograms,
             self.classes,
+            self.quantiles,
         ]
         .into_iter()
         .flatten()
@@ -253,6 +253,26 @@ impl<'a> ResultsWriter<'a> {
 }
 
 /// Appends `rows` to `file`, each with the run's key.
+/// Writes a run's rows of a file that only some runs have rows for (`boundary.csv` for 2-D
+/// data, `histograms.csv`, `classes.csv`, `quantiles.csv`): the file is created with the
+/// first row, so a results directory has no empty files.
+fn write_optional<R: serde::Serialize>(
+    file: &mut Option<CsvFile>,
+    dir: &Path,
+    name: &str,
+    key: &RunKey,
+    rows: &[R],
+) -> Result<()> {
+    if !rows.is_empty() && file.is_none() {
+        let path = dir.join(name);
+        *file = Some(CsvFile::create(&path).with_context(|| cannot_write(&path))?);
+    }
+    match file {
+        Some(f) => write_keyed(f, key, rows),
+        None => Ok(()),
+    }
+}
+
 fn write_keyed<R: serde::Serialize>(
     file: &mut CsvFile,
     key: &RunKey,

@@ -9,6 +9,7 @@
 //! | `boundary.csv` | [`BoundaryRow`]  | [`RunKey`], then [`BoundaryPoint`]        |
 //! | `histograms.csv` | [`HistogramRow`] | [`RunKey`], then [`HistogramBin`]       |
 //! | `classes.csv`  | [`ClassRow`]     | [`RunKey`], then [`ClassStats`]           |
+//! | `quantiles.csv` | [`QuantileRow`] | [`RunKey`], then [`LayerQuantiles`]       |
 //! | `summary.csv`  | [`SummaryRow`]   | its own (one start × activation)          |
 //! | `points.csv`   | [`PointRow`]     | its own (one training point)              |
 //!
@@ -27,6 +28,7 @@ use super::Experiment;
 pub use super::runner::BoundaryPoint;
 use super::runner::{RunResult, RunSpec};
 pub use crate::nn::histogram::HistogramBin;
+pub use crate::nn::quantiles::LayerQuantiles;
 pub use crate::nn::stats::LayerStats;
 
 /// Identifies a run: the first four columns of every per-run file.
@@ -164,6 +166,9 @@ pub struct ClassStats {
 pub type MetricRow = Keyed<Metrics>;
 /// One row of `classes.csv`: one class of one split of one run at one logged epoch.
 pub type ClassRow = Keyed<ClassStats>;
+/// One row of `quantiles.csv`: the percentile bands of one layer's pre-activations or
+/// activations (all units, or one) of one run at one logged epoch.
+pub type QuantileRow = Keyed<LayerQuantiles>;
 /// One row of `layers.csv`: one layer of one run at one logged epoch.
 pub type LayerRow = Keyed<LayerStats>;
 /// One row of `boundary.csv`: one grid point of one run's decision-boundary picture.

@@ -27,6 +27,7 @@ use super::reorder::ReorderWindow;
 use super::spec::{ExperimentSpec, ResolvedInit};
 use super::stats::{NetworkProbe, Probe, RunProbe};
 use crate::nn::histogram::HistogramBin;
+use crate::nn::quantiles::LayerQuantiles;
 use crate::nn::stats::LayerStats;
 
 /// Resolution of the decision-boundary grid (points per axis).
@@ -93,6 +94,9 @@ pub struct RunResult<T> {
     /// Per-class accuracy and loss of each split per logged epoch (class labels only),
     /// `classes.csv`'s rows.
     pub classes: Vec<ClassStats>,
+    /// Percentile bands of each layer per logged epoch when `training.quantiles` asks for
+    /// them, `quantiles.csv`'s rows.
+    pub quantiles: Vec<LayerQuantiles>,
     /// Weights, if asked for.
     pub snapshot: Option<Snapshot<T>>,
     /// Layers LSUV could not rescale (zero variance).
@@ -535,6 +539,7 @@ where
     let histogram_epochs = spec.histogram_epoch_list();
     let mut histograms = Vec::new();
     let mut classes = Vec::new();
+    let mut quantiles = Vec::new();
     let history = train(
         &mut model,
         &mut optimizer,
@@ -555,6 +560,9 @@ where
                 .is_ok()
             {
                 histograms.extend(probe.histograms(checkpoint.model, checkpoint.record.epoch));
+            }
+            if spec.training.quantiles {
+                quantiles.extend(probe.quantiles(checkpoint.model, checkpoint.record.epoch));
             }
             for (split, tally) in [
                 (DataSplit::Train, checkpoint.train_classes),
@@ -588,6 +596,7 @@ where
         boundary,
         histograms,
         classes,
+        quantiles,
         snapshot: initial.map(|(infos, initial)| Snapshot {
             infos,
             initial,

@@ -388,6 +388,11 @@ pub struct TrainingSpec {
     /// results made before histograms existed keep their config).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub histogram_epochs: Option<usize>,
+    /// Whether to write `quantiles.csv`: at every logged epoch, percentile bands of each
+    /// layer's pre-activation and activation on the probe rows (TensorBoard's distribution
+    /// view; off by default, as it costs a selection over the probe's values per layer).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub quantiles: bool,
 }
 
 impl TrainingSpec {
@@ -406,6 +411,7 @@ impl TrainingSpec {
             target_loss: None,
             precision: default_precision(),
             histogram_epochs: None,
+            quantiles: false,
         }
     }
 

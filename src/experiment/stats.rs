@@ -7,7 +7,9 @@
 
 use ndarray::{Array2, ArrayView2, Axis};
 
+use crate::nn::gemm::GemmScratch;
 use crate::nn::histogram::{HistogramBin, Quantity};
+use crate::nn::quantiles::{LayerQuantiles, layer_rows};
 use crate::nn::stats::mean_std_f64;
 use crate::nn::stats::{LayerStats, dead, mean_std, saturated};
 use crate::nn::stats::{measure_histograms, measure_layers, update_ratio};
@@ -40,6 +42,11 @@ pub struct Probe<T> {
     /// dL/dz of the output layer, per row.
     delta_out: Array2<T>,
     gradients: Gradients<T>,
+    /// Each layer's recomputed pre-activation, for the percentile bands (empty until the
+    /// first call asks for them).
+    pre_activation: Vec<Array2<T>>,
+    gemm: GemmScratch<T>,
+    scratch: Vec<f64>,
 }
 
 impl<T: Float> Probe<T> {
@@ -58,6 +65,9 @@ impl<T: Float> Probe<T> {
             workspace: Workspace::new(mlp, rows.len().max(1)),
             delta_out: Array2::zeros((rows.len(), outputs)),
             gradients: Gradients::zeros_like(mlp),
+            pre_activation: Vec::new(),
+            gemm: GemmScratch::default(),
+            scratch: Vec::new(),
         }
     }
 
@@ -116,6 +126,56 @@ impl<T: Float> Probe<T> {
     }
 }
 
+impl<T: Float> Probe<T> {
+    /// The percentile bands (`quantiles.csv`) of every layer's pre-activation z and
+    /// activation a from the pass [`Probe::measure`] just made at `epoch`. z is not kept by
+    /// the fused forward pass (it activates in place), so it is recomputed with the same
+    /// kernel and bias pass, as for the histograms, into a buffer kept from call to call.
+    pub fn quantiles(&mut self, mlp: &Mlp<T>, epoch: usize) -> Vec<LayerQuantiles> {
+        let rows = self.x.nrows();
+        if self.pre_activation.is_empty() {
+            self.pre_activation = mlp
+                .layers
+                .iter()
+                .map(|layer| Array2::zeros((rows, layer.outputs())))
+                .collect();
+        }
+        let mut out = Vec::with_capacity(4 * mlp.layers.len());
+        for (l, layer) in mlp.layers.iter().enumerate() {
+            let input = if l == 0 {
+                self.x.view()
+            } else {
+                self.workspace.output(l - 1)
+            };
+            let z = &mut self.pre_activation[l];
+            layer.forward_activate_into(
+                input,
+                z.slice_mut(ndarray::s![..rows, ..]),
+                Activation::Identity,
+                &mut self.gemm,
+                1,
+            );
+            let z = z.slice(ndarray::s![..rows, ..]);
+            out.extend(layer_rows(
+                z,
+                epoch,
+                l + 1,
+                Quantity::PreActivation,
+                &mut self.scratch,
+            ));
+            let a = self.workspace.output(l);
+            out.extend(layer_rows(
+                a,
+                epoch,
+                l + 1,
+                Quantity::Activation,
+                &mut self.scratch,
+            ));
+        }
+        out
+    }
+}
+
 /// What a run's probe does at a logged epoch, for either engine: the per-layer statistics
 /// (`layers.csv`) and, right after, the histograms (`histograms.csv`) of the same pass.
 pub trait RunProbe<T, M> {
@@ -129,6 +189,8 @@ pub trait RunProbe<T, M> {
     ) -> Vec<LayerStats>;
     /// The histograms of the pass [`RunProbe::measure`] just made.
     fn histograms(&mut self, model: &M, epoch: usize) -> Vec<HistogramBin>;
+    /// The percentile bands of the pass [`RunProbe::measure`] just made.
+    fn quantiles(&mut self, model: &M, epoch: usize) -> Vec<LayerQuantiles>;
 }
 
 impl<T: Float> RunProbe<T, Mlp<T>> for Probe<T> {
@@ -143,6 +205,9 @@ impl<T: Float> RunProbe<T, Mlp<T>> for Probe<T> {
     fn histograms(&mut self, model: &Mlp<T>, epoch: usize) -> Vec<HistogramBin> {
         Probe::histograms(self, model, epoch)
     }
+    fn quantiles(&mut self, model: &Mlp<T>, epoch: usize) -> Vec<LayerQuantiles> {
+        Probe::quantiles(self, model, epoch)
+    }
 }
 
 impl<T: Float> RunProbe<T, Network<T>> for NetworkProbe<T> {
@@ -156,6 +221,9 @@ impl<T: Float> RunProbe<T, Network<T>> for NetworkProbe<T> {
     }
     fn histograms(&mut self, model: &Network<T>, epoch: usize) -> Vec<HistogramBin> {
         NetworkProbe::histograms(self, model, epoch)
+    }
+    fn quantiles(&mut self, _: &Network<T>, epoch: usize) -> Vec<LayerQuantiles> {
+        NetworkProbe::quantiles(self, epoch)
     }
 }
 
@@ -180,6 +248,8 @@ pub struct NetworkProbe<T> {
     delta_out: Array2<T>,
     gradients: ParamList<T>,
     stages: Vec<Stage>,
+    /// Values being selected for the percentile bands (grown once, kept).
+    scratch: Vec<f64>,
 }
 
 /// One stage: its top-level layers `first..=last`, its weight tensors, and the activation
@@ -214,6 +284,7 @@ impl<T: Float> NetworkProbe<T> {
             delta_out: Array2::zeros((rows.len(), network.outputs())),
             gradients: ParamList::zeros_like(network),
             stages: stages(network),
+            scratch: Vec::new(),
         }
     }
 
@@ -333,6 +404,36 @@ impl<T: Float> NetworkProbe<T> {
                             count,
                         }
                     },
+                ));
+            }
+        }
+        out
+    }
+}
+
+impl<T: Float> NetworkProbe<T> {
+    /// The percentile bands (`quantiles.csv`) of every stage's pre-activation (the input of
+    /// its final activation, as in [`NetworkProbe::histograms`]) and output, from the pass
+    /// [`NetworkProbe::measure`] just made at `epoch`.
+    pub fn quantiles(&mut self, epoch: usize) -> Vec<LayerQuantiles> {
+        let mut out = Vec::with_capacity(4 * self.stages.len());
+        for (i, stage) in self.stages.iter().enumerate() {
+            let output = self.workspace.output(stage.last);
+            let pre = if stage.activation.is_some() && stage.last > stage.first {
+                self.workspace.output(stage.last - 1)
+            } else {
+                output
+            };
+            for (quantity, values) in [
+                (Quantity::PreActivation, pre),
+                (Quantity::Activation, output),
+            ] {
+                out.extend(layer_rows(
+                    values,
+                    epoch,
+                    i + 1,
+                    quantity,
+                    &mut self.scratch,
                 ));
             }
         }

@@ -42,6 +42,7 @@ pub mod moments;
 pub mod network;
 pub mod optim;
 pub mod param;
+pub mod quantiles;
 pub mod residual;
 pub mod stats;
 pub mod train;

@@ -52,6 +52,14 @@ fn caption(file: &str) -> &'static str {
             Around −3 (dashed line) is a common rule of thumb; far below, the layer barely moves (often the vanishing-gradient layers); \
             far above, training is unstable."
         }
+        "quantiles.svg" => {
+            "How the last hidden layer's pre-activations (the inputs of its activation) are distributed as training goes on, \
+            one panel per start, each on its own scale: the line is the median over every unit and probe row, the darker band \
+            spans the 15.87th to the 84.13th percentile (±1σ of a normal; Ioffe & Szegedy 2015, Figure 1, draw the 15th, 50th \
+            and 85th), the paler one the 6.68th to the 93.32th. A band that drifts or widens means the layers above keep seeing \
+            a different input distribution; BatchNorm holds it in place. Every layer, every percentile and one unit alone are \
+            in quantiles.csv."
+        }
         "distributions.svg" => {
             "For each activation and start, the histogram of every hidden layer's activations and of the gradient             back-propagated into them (dL/da), one line per layer, darker = deeper, seeds summed; at the first and the last             epoch with histograms. Glorot & Bengio 2010 (Figures 6 and 7): under the standard start the tanh activations of             the higher layers pile up at 0 and the gradients narrow toward the lower layers; under Xavier every layer looks             much the same. A spike at 0 is an exact zero (dead ReLU units, a zero start); unbounded quantities use             signed log bins (4 per decade), so a narrower distribution sits closer to the middle."
         }
@@ -326,6 +334,7 @@ mod tests {
             "signal.svg",
             "saturation.svg",
             "update-ratio.svg",
+            "quantiles.svg",
             "boundary.svg",
             "distributions.svg",
         ] {

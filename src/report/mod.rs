@@ -2,10 +2,10 @@
 //! a results directory alone (so a report can be redrawn at any time without rerunning).
 //!
 //! - [`read`] loads `metrics.csv` (required), `layers.csv`, `summary.csv`, `config.toml`,
-//!   `boundary.csv`, `points.csv` and `histograms.csv` (each optional: what is missing is
+//!   `boundary.csv`, `points.csv`, `histograms.csv` and `quantiles.csv` (each optional: what is missing is
 //!   skipped); [`histograms`] regroups the histogram rows for drawing.
 //! - [`plots`] draws `loss.svg`, `accuracy.svg`, `signal.svg`, `saturation.svg`,
-//!   `update-ratio.svg`, `boundary.svg` and `distributions.svg` with plotters' SVG backend (no fonts needed: the
+//!   `update-ratio.svg`, `quantiles.svg`, `boundary.svg` and `distributions.svg` with plotters' SVG backend (no fonts needed: the
 //!   text is written as SVG `<text>` and laid out by whatever shows the picture).
 //! - [`html`] builds `report.html` with every picture inline, and [`interactive`] its
 //!   explorer: the per-layer histograms and statistics as embedded JSON, drawn by a small

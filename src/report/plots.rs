@@ -7,6 +7,7 @@ use plotters::prelude::*;
 use super::chart::{self, Area, Axis, LEGEND_W, Legend, rgb};
 use super::palette::{Styles, class_color};
 use super::read::{LayerRow, MetricRow, Results};
+use crate::nn::histogram::Quantity;
 use crate::nn::stats::{LayerColumn, column};
 
 /// One drawn picture.
@@ -968,14 +969,99 @@ pub fn distributions(results: &Results) -> anyhow::Result<Option<Picture>> {
     Ok(Some(pic))
 }
 
+/// `quantiles.svg` (when `quantiles.csv` exists): the distribution of the last hidden
+/// layer's pre-activations over training, TensorBoard's distribution view and Ioffe &
+/// Szegedy's Figure 1. One panel per start × activation, each on its own scale (a huge
+/// start's values would flatten everyone else's): the median (line), the band from the
+/// 15.87th to the 84.13th percentile (±1σ of a normal) and a paler one from the 6.68th to
+/// the 93.32th (±1.5σ), over every unit and probe row, for the first seed.
+pub fn quantiles(results: &Results) -> anyhow::Result<Option<Picture>> {
+    let Some(rows) = results.quantiles.as_deref() else {
+        return Ok(None);
+    };
+    let Some(seed) = rows.iter().map(|r| r.run.seed).min() else {
+        return Ok(None);
+    };
+    let output = rows.iter().map(|r| r.row.layer).max().unwrap_or(1);
+    if output < 2 {
+        return Ok(None);
+    }
+    let layer = output - 1;
+    let rows: Vec<_> = rows
+        .iter()
+        .filter(|r| {
+            r.run.seed == seed
+                && r.row.unit.is_none()
+                && r.row.quantity == Quantity::PreActivation
+                && r.row.layer == layer
+        })
+        .collect();
+    let (a, b) = chart::min_max(rows.iter().map(|r| r.row.epoch as f64)).unwrap_or((0.0, 1.0));
+    let x = Axis::integers(a, b, "epoch (passes over the training set)");
+    let cols = results.activations.len().max(1);
+    let styles = styles(results);
+    let pic = picture(
+        "quantiles.svg",
+        &format!("Layer {layer}'s pre-activations over training (percentiles, seed {seed})"),
+        results.inits.len(),
+        cols,
+        (PANEL_W, PANEL_H - 60),
+        |panels, side| {
+            for (row, init) in results.inits.iter().enumerate() {
+                let style = styles.get(init);
+                for (col, act) in results.activations.iter().enumerate() {
+                    let mut line: Vec<_> = rows
+                        .iter()
+                        .filter(|r| &r.run.init == init && &r.run.activation == act)
+                        .map(|r| (r.row.epoch as f64, r.row.values()))
+                        .collect();
+                    line.sort_by(|p, q| p.0.total_cmp(&q.0));
+                    let y = Axis::linear_fit(
+                        line.iter()
+                            .flat_map(|(_, v)| [v[1], v[7]])
+                            .flatten()
+                            .filter(|v| v.is_finite()),
+                        (-1.0, 1.0),
+                        "pre-activation z",
+                    );
+                    let mut ch =
+                        chart::panel(&panels[row * cols + col], &format!("{act}: {init}"), &x, &y)?;
+                    if line.is_empty() {
+                        chart::note(&mut ch, &x, &y, "no rows")?;
+                        continue;
+                    }
+                    let clamp = |v: Option<f64>| v.map(|v| v.clamp(y.lo, y.hi));
+                    for ((lo, hi), alpha) in [((1, 7), 0.12), ((2, 6), 0.28)] {
+                        let band: Vec<_> = line
+                            .iter()
+                            .map(|(e, v)| (*e, clamp(v[lo]), clamp(v[hi])))
+                            .collect();
+                        chart::band(&mut ch, &band, rgb(style.color), alpha)?;
+                    }
+                    let median: Vec<_> = line.iter().map(|(e, v)| (*e, clamp(v[4]))).collect();
+                    chart::styled_line(&mut ch, &median, style, 2)?;
+                }
+            }
+            let mut leg = init_legend(results, &results.inits);
+            leg.push(Legend::Heading("".into()));
+            leg.push(Legend::Heading("line: median".into()));
+            leg.push(Legend::Band("15.87th–84.13th percentile".into()));
+            leg.push(Legend::Band("6.68th–93.32th (paler)".into()));
+            chart::legend(side, &leg)
+        },
+    )?;
+    Ok(Some(pic))
+}
+
 /// Every picture that applies, in report order.
 pub fn all(results: &Results) -> anyhow::Result<Vec<Picture>> {
-    let drawers: [Drawer; 7] = [
+    let drawers: [Drawer; 8] = [
         loss,
         accuracy,
         signal,
         saturation,
         update_ratio,
+        quantiles,
         distributions,
         boundary,
     ];

@@ -7,7 +7,7 @@ pub use crate::csvfile::ReadError;
 use crate::csvfile::read_rows;
 use crate::experiment::record::read_keyed;
 pub use crate::experiment::record::{
-    BoundaryRow, HistogramRow, LayerRow, MetricRow, PointRow, SummaryRow,
+    BoundaryRow, HistogramRow, LayerRow, MetricRow, PointRow, QuantileRow, SummaryRow,
 };
 
 /// Everything the report is drawn from: the files of one results directory.
@@ -29,6 +29,8 @@ pub struct Results {
     pub points: Option<Vec<PointRow>>,
     /// `histograms.csv`, if present.
     pub histograms: Option<Vec<HistogramRow>>,
+    /// `quantiles.csv`, if present.
+    pub quantiles: Option<Vec<QuantileRow>>,
     /// Init names in order of first appearance (metrics, then layers, summary, boundary).
     pub inits: Vec<String>,
     /// Activation names in order of first appearance.
@@ -46,6 +48,7 @@ impl Results {
         let points: Option<Vec<PointRow>> = optional(&dir.join("points.csv"), read_rows)?;
         let histograms: Option<Vec<HistogramRow>> =
             optional(&dir.join("histograms.csv"), read_keyed)?;
+        let quantiles: Option<Vec<QuantileRow>> = optional(&dir.join("quantiles.csv"), read_keyed)?;
         let config_path = dir.join("config.toml");
         let config = if config_path.exists() {
             Some(
@@ -93,6 +96,7 @@ impl Results {
             boundary,
             points,
             histograms,
+            quantiles,
             inits,
             activations,
         })

@@ -5,7 +5,13 @@
 use std::path::Path;
 use std::process::Command;
 
-const FILES: [&str; 4] = ["metrics.csv", "layers.csv", "summary.csv", "classes.csv"];
+const FILES: [&str; 5] = [
+    "metrics.csv",
+    "layers.csv",
+    "summary.csv",
+    "classes.csv",
+    "quantiles.csv",
+];
 
 /// One start, one seed, one activation; a full batch of 600 rows through 128-wide layers:
 /// 600 × 128 × 128 multiply-adds per product, past the threaded product's threshold.
@@ -29,6 +35,7 @@ loss = "cross-entropy"
 epochs = 4
 learning_rate = 0.5
 log_every = 1
+quantiles = true
 "#
     )
 }

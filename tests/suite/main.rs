@@ -44,6 +44,7 @@ mod phase;
 mod portable_identity;
 mod progress;
 mod pytorch_reference;
+mod quantiles;
 mod reference_backprop;
 mod report_classes;
 mod report_draw;

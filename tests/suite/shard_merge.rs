@@ -82,6 +82,7 @@ fn check_merge_matches(name: &str, extra: &[&str]) {
         "points.csv",
         "histograms.csv",
         "classes.csv",
+        "quantiles.csv",
         "config.toml",
     ] {
         let a = dir.join("full").join(f);
@@ -101,7 +102,7 @@ fn check_merge_matches(name: &str, extra: &[&str]) {
 #[test]
 fn three_shards_merge_into_the_unsharded_results() {
     check_merge_matches("xor", &[]);
-    check_merge_matches("iris", &["--log-every", "7"]);
+    check_merge_matches("iris", &["--log-every", "7", "--quantiles"]);
 }
 
 #[test]
