@@ -127,12 +127,8 @@ fn inspect_one<T: Float>(config: &InspectConfig, init: &Init) -> Vec<InspectRow>
     let mut mlp = Mlp::<T>::new(&sizes, &activations, Loss::Mse);
     mlp.initialize(init, None, config.seed);
     let x = standard_normal::<T>(config.batch, config.inputs, config.seed, INPUT_STREAM);
-    if let Init::Lsuv {
-        tolerance,
-        max_iterations,
-    } = init
-    {
-        mlp.lsuv(x.view(), *tolerance, *max_iterations);
+    if let Some((tolerance, max_iterations)) = init.lsuv_settings() {
+        mlp.lsuv(x.view(), tolerance, max_iterations);
     }
     let mut ws = Workspace::new(&mlp, config.batch);
     mlp.forward(x.view(), &mut ws);
@@ -466,12 +462,8 @@ pub fn spectra(config: &InspectConfig) -> Vec<Spectrum> {
         .map(|init| {
             let mut mlp = Mlp::<f64>::new(&sizes, &activations, Loss::Mse);
             mlp.initialize(init, None, config.seed);
-            if let Init::Lsuv {
-                tolerance,
-                max_iterations,
-            } = init
-            {
-                mlp.lsuv(x.view(), *tolerance, *max_iterations);
+            if let Some((tolerance, max_iterations)) = init.lsuv_settings() {
+                mlp.lsuv(x.view(), tolerance, max_iterations);
             }
             let mut all = Vec::new();
             for row in x.rows().into_iter().take(JACOBIAN_PROBES) {
