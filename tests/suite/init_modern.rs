@@ -350,3 +350,52 @@ fn critical_draws_mean_field_numbers_with_its_sigma_w2() {
         "{e}"
     );
 }
+
+#[test]
+fn a_run_records_the_sigma_w2_critical_picked_and_reruns_from_its_config() {
+    let dir = tempfile::tempdir().unwrap();
+    let toml = r#"name = "c"
+seeds = 1
+inits = ["critical", { name = "critical", sigma_b2 = 0.1, label = "critical-b" }, "fixup", "rezero"]
+
+[data]
+source = "moons"
+samples = 60
+
+[network]
+hidden = [6, 6, 6]
+residual = true
+activations = ["tanh"]
+loss = "cross-entropy"
+
+[training]
+epochs = 2
+learning_rate = 0.05
+"#;
+    std::fs::write(dir.path().join("e.toml"), toml).unwrap();
+    let run = |file: &str, out: &str| {
+        assert_cmd::Command::cargo_bin("initlab")
+            .unwrap()
+            .current_dir(dir.path())
+            .args(["experiment", file, "--out", out, "--quiet", "--no-plots"])
+            .assert()
+            .success();
+    };
+    run("e.toml", "out");
+    let config = std::fs::read_to_string(dir.path().join("out/config.toml")).unwrap();
+    let picked = |label: &str| -> f64 {
+        let line = config
+            .lines()
+            .find(|l| l.starts_with(&format!("# `{label}` picked σ_w²")))
+            .unwrap_or_else(|| panic!("no note for {label}:\n{config}"));
+        let after = line.split("tanh ").nth(1).unwrap();
+        after.split(';').next().unwrap().parse().unwrap()
+    };
+    assert!((picked("critical") - 1.0).abs() < 1e-12);
+    let biased = critical_sigma_w2(Activation::Tanh, 0.1).unwrap().sigma_w2;
+    assert_eq!(picked("critical-b"), biased);
+    // The recorded config reruns to the same numbers.
+    run("out/config.toml", "again");
+    let metrics = |d: &str| std::fs::read(dir.path().join(d).join("metrics.csv")).unwrap();
+    assert_eq!(metrics("out"), metrics("again"));
+}
