@@ -28,7 +28,7 @@
 //! recommendation.
 
 use super::maps::{MAX_LAYERS, MeanField};
-use super::phi::phi;
+use super::phi::{dphi, phi};
 use crate::nn::Activation;
 
 /// The critical point found for one activation and σ_b².
@@ -40,9 +40,11 @@ pub struct Critical {
     pub q_star: Option<f64>,
 }
 
-/// The smallest q looked at: "q → 0⁺" for the kinked activations, far below any scale that
-/// matters and far above underflow.
+/// Where the scan for a root of h starts: just above q = 0, far below any scale that matters
+/// and far above underflow.
 const Q_TINY: f64 = 1e-200;
+/// A pre-activation just off 0, on either side of a kink.
+const U_TINY: f64 = 1e-150;
 /// The largest q the scan for a root of h looks at.
 const Q_MAX: f64 = 1e8;
 
@@ -72,10 +74,13 @@ pub fn critical_sigma_w2(activation: Activation, sigma_b2: f64) -> Result<Critic
     };
     let phi0 = phi(activation, 0.0);
     if sigma_b2 == 0.0 && phi0 == 0.0 {
-        let critical = at(Q_TINY);
+        // 1/φ′(0)², the two one-sided derivatives averaged in square: in closed form, so that
+        // ReLU gives exactly 2 and tanh exactly 1.
+        let slope = |u: f64| dphi(activation, u).powi(2);
+        let mean_square = (slope(U_TINY) + slope(-U_TINY)) / 2.0;
         return Ok(Critical {
+            sigma_w2: 1.0 / mean_square,
             q_star: Some(0.0),
-            ..critical
         });
     }
     let h = |q: f64| field.second_moment(q) / field.derivative_second_moment(q) + sigma_b2 - q;

@@ -275,11 +275,24 @@ fn critical_sigma_w2_without_bias_is_one_over_phi_prime_at_zero_squared() {
             "{a}: σ_w² = {got}, want {want}"
         );
     }
-    // He and LeCun (Xavier on a square layer) are two cases of the one rule.
-    let he = critical_sigma_w2(Activation::Relu, 0.0).unwrap().sigma_w2;
-    assert!((he - 2.0).abs() < 1e-12, "{he}");
-    let lecun = critical_sigma_w2(Activation::Tanh, 0.0).unwrap().sigma_w2;
-    assert!((lecun - 1.0).abs() < 1e-12, "{lecun}");
+    // He and LeCun (Xavier on a square layer) are two cases of the one rule, exactly.
+    assert_eq!(
+        critical_sigma_w2(Activation::Relu, 0.0).unwrap().sigma_w2,
+        2.0
+    );
+    assert_eq!(
+        critical_sigma_w2(Activation::Tanh, 0.0).unwrap().sigma_w2,
+        1.0
+    );
+    // So `critical` draws he-normal's numbers for ReLU, bit for bit.
+    let fan = Fan {
+        fan_in: 30,
+        fan_out: 20,
+    };
+    assert_eq!(
+        init("critical").sample_f64(fan, Activation::Relu, &mut layer_rng(9, 2, false)),
+        init("he-normal").sample_f64(fan, Activation::Relu, &mut layer_rng(9, 2, false))
+    );
 }
 
 #[test]
@@ -391,7 +404,7 @@ learning_rate = 0.05
         let after = line.split("tanh ").nth(1).unwrap();
         after.split(';').next().unwrap().parse().unwrap()
     };
-    assert!((picked("critical") - 1.0).abs() < 1e-12);
+    assert_eq!(picked("critical"), 1.0);
     let biased = critical_sigma_w2(Activation::Tanh, 0.1).unwrap().sigma_w2;
     assert_eq!(picked("critical-b"), biased);
     // The recorded config reruns to the same numbers.

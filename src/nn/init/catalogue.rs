@@ -1,4 +1,5 @@
-//! The start catalogue: one row per built-in start, and nothing else. A row says everything
+//! The start catalogue: one row per built-in start (and the few formulas rows share). A row
+//! says everything
 //! about its start — name, parameters with defaults, formula, source, how it draws (its
 //! element-wise rule as a small function of the layer's fans and activation, a whole-matrix
 //! draw, or a rule by the layer's place), the bias it sets, and what it does to norm gains,
