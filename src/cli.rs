@@ -745,19 +745,38 @@ pub fn list_text() -> String {
         } else {
             format!(" [{}]", s.params)
         };
-        let _ = writeln!(out, "  {:<18} {}{}", s.name, s.formula, params);
+        let _ = writeln!(
+            out,
+            "  {:<18} {}{} — {}",
+            s.name, s.formula, params, s.source
+        );
     }
     let _ = writeln!(
         out,
         "  {:<18} std or variance as an expression of fan_in, fan_out, gain, layer, depth [std|variance, distribution=normal]",
         "formula"
     );
-    let _ = writeln!(out, "\nActivations (--activations) and their gains:");
+    let _ = writeln!(
+        out,
+        "\nActivations (--activations), their gains, and the σ_w² the `critical` start picks \
+         (χ₁ = 1; sigma_b2 = 0 and 0.1):"
+    );
     for a in crate::nn::activation::ALL_ACTIVATIONS
         .iter()
         .chain(&crate::nn::activation::INPUT_DERIVATIVE_ACTIVATIONS)
     {
-        let _ = writeln!(out, "  {:<18} gain {:.6}", a.name(), a.gain());
+        let critical = |sigma_b2: f64| match crate::theory::critical_sigma_w2(*a, sigma_b2) {
+            Ok(c) => format!("{:.4}", c.sigma_w2),
+            Err(_) => "none".to_string(),
+        };
+        let _ = writeln!(
+            out,
+            "  {:<18} gain {:.6}   critical σ_w² {} / {}",
+            a.name(),
+            a.gain(),
+            critical(0.0),
+            critical(0.1)
+        );
     }
     let _ = writeln!(
         out,

@@ -132,13 +132,10 @@ fn inspect_one<T: Float>(config: &InspectConfig, init: &Init) -> Vec<InspectRow>
     let mut mlp = Mlp::<T>::new(&sizes, &activations, Loss::Mse);
     mlp.initialize(init, None, config.seed);
     let x = standard_normal::<T>(config.batch, config.inputs, config.seed, INPUT_STREAM);
-    if let Init::Lsuv {
-        tolerance,
-        max_iterations,
-    } = init
+    if let Some((tolerance, max_iterations)) = init.lsuv_settings()
         && config.activation.derivative_from_output()
     {
-        mlp.lsuv(x.view(), *tolerance, *max_iterations);
+        mlp.lsuv(x.view(), tolerance, max_iterations);
     }
     let delta_out = standard_normal::<T>(config.batch, width, config.seed, GRADIENT_STREAM);
     // The injected gradient is per row: dW summed over the rows, divided by n, is the
@@ -180,12 +177,8 @@ fn inspect_on_layer_engine<T: Float>(
     depth: usize,
 ) -> Vec<(LayerStats, Vec<T>)> {
     let mut network = Network::from_mlp(&mlp);
-    if let Init::Lsuv {
-        tolerance,
-        max_iterations,
-    } = init
-    {
-        network.lsuv(x, *tolerance, *max_iterations);
+    if let Some((tolerance, max_iterations)) = init.lsuv_settings() {
+        network.lsuv(x, tolerance, max_iterations);
         // The measurement reads the weights from the chain: give it the rescaled ones.
         let dense = network.layers.iter().filter_map(|l| match l {
             Layer::Dense(d) => Some(d),
@@ -520,12 +513,8 @@ pub fn spectra(config: &InspectConfig) -> Vec<Spectrum> {
         .map(|init| {
             let mut mlp = Mlp::<f64>::new(&sizes, &activations, Loss::Mse);
             mlp.initialize(init, None, config.seed);
-            if let Init::Lsuv {
-                tolerance,
-                max_iterations,
-            } = init
-            {
-                mlp.lsuv(x.view(), *tolerance, *max_iterations);
+            if let Some((tolerance, max_iterations)) = init.lsuv_settings() {
+                mlp.lsuv(x.view(), tolerance, max_iterations);
             }
             let mut all = Vec::new();
             for row in x.rows().into_iter().take(JACOBIAN_PROBES) {

@@ -83,6 +83,42 @@ struct Job<'a> {
     progress: &'a (dyn Fn(usize, usize) + Sync),
 }
 
+/// For each `critical` start, a comment for `config.toml` with the σ_w² it picked for each
+/// compared activation (the hidden layers; the output layer, followed by no activation, gets
+/// 1). Nothing for experiments without one, whose files keep their old form.
+fn critical_scales(exp: &Experiment) -> String {
+    let mut text = String::new();
+    for start in &exp.inits {
+        if start.init.name() != "critical" {
+            continue;
+        }
+        let sigma_b2: f64 = start
+            .init
+            .params()
+            .into_iter()
+            .find(|(k, _)| k == "sigma_b2")
+            .and_then(|(_, v)| v.parse().ok())
+            .unwrap_or(0.0);
+        let picked: Vec<String> = exp
+            .spec
+            .network
+            .activations
+            .iter()
+            .map(|&a| match crate::theory::critical_sigma_w2(a, sigma_b2) {
+                Ok(c) => format!("{a} {}", c.sigma_w2),
+                Err(_) => format!("{a} none"),
+            })
+            .collect();
+        text.push_str(&format!(
+            "# `{}` picked σ_w² (χ₁ = 1 at q*, sigma_b2 = {sigma_b2}) for the hidden layers: \
+             {}; the output layer: 1\n",
+            start.label,
+            picked.join(", ")
+        ));
+    }
+    text
+}
+
 /// For a network on the layer engine, `config.toml`'s closing comment: the layers each
 /// compared activation resolved to on this data (nothing for plain networks, whose files
 /// keep their old form).
@@ -285,6 +321,7 @@ fn execute_typed<T: Float + ndarray_npy::WritableElement>(
     let mut config = toml::to_string(&exp.resolved_spec())
         .context("cannot serialize the resolved experiment")?;
     config.push_str(&resolved_layers(job));
+    config.push_str(&critical_scales(exp));
     output::write_file(dir, "config.toml", |w| w.write_all(config.as_bytes()))?;
     Ok(Outcome {
         summary,

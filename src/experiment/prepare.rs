@@ -255,6 +255,54 @@ pub fn check_layer_engine(
     Ok(())
 }
 
+/// Checks that every start gets the network it is made for ([`crate::nn::init::Needs`]):
+/// `fixup`, `rezero` and `skipinit` need residual blocks, and `skipinit`, which replaces
+/// normalization, a network without norm layers. The error names the start and says what to
+/// set in the experiment file.
+pub fn check_start_needs(exp: &super::Experiment) -> Result<(), ConfigError> {
+    use super::build::Plan;
+    use crate::nn::init::Needs;
+    fn any(plan: &[Plan], wanted: &dyn Fn(&Plan) -> bool) -> bool {
+        plan.iter()
+            .any(|p| wanted(p) || matches!(p, Plan::Residual { body, .. } if any(body, wanted)))
+    }
+    let network = &exp.spec.network;
+    let Some(&activation) = network.activations.first() else {
+        return Ok(());
+    };
+    // The layer structure does not depend on the activation or the data's widths.
+    let Ok(plan) = super::build::network_plan(&network.shape(), 1, 1, activation) else {
+        return Ok(());
+    };
+    let residual = any(&plan, &|p| matches!(p, Plan::Residual { .. }));
+    let norm = any(&plan, &|p| {
+        matches!(p, Plan::LayerNorm(_) | Plan::BatchNorm(_))
+    });
+    for (i, start) in exp.inits.iter().enumerate() {
+        let name = start.init.name();
+        let needs = start.init.other_params().needs;
+        let problem = match needs {
+            Needs::Residual | Needs::ResidualWithoutNorm if !residual => format!(
+                "`{name}` starts residual blocks (it sets their branches or their α), but this \
+                 network has none; set `network.residual = true` (with `network.block` dense \
+                 layers per branch) or list `{{ residual = [...] }}` blocks in `network.layers`"
+            ),
+            Needs::ResidualWithoutNorm if norm => format!(
+                "`{name}` replaces normalization (De & Smith 2020: α = 0 instead of \
+                 BatchNorm), but this network has norm layers; set `network.norm = \"none\"` \
+                 (and no \"layernorm\" or \"batchnorm\" in `network.layers`), or use \
+                 `rezero`, which keeps them"
+            ),
+            _ => continue,
+        };
+        return Err(ConfigError(format!(
+            "{}: inits[{i}] (`{}`): {problem}",
+            exp.origin, start.label
+        )));
+    }
+    Ok(())
+}
+
 /// Checks every start against the network the data give (input width `ds.n_features()`,
 /// the hidden widths, `outputs`), for each activation: a formula start must give every
 /// layer a finite std > 0. The error names the start, the activation and the layer.
@@ -264,6 +312,7 @@ pub fn check_starts(
     outputs: usize,
 ) -> Result<(), ConfigError> {
     let network = &exp.spec.network;
+    check_start_needs(exp)?;
     if !network.shape().is_plain() {
         // Checked by `check_layer_engine` once the memory guard has passed (it builds the
         // networks to find each dense layer's place).

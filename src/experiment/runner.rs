@@ -407,11 +407,7 @@ fn run_one<T: Float>(
     );
     let probe = Probe::new(&mlp, data.train.x.view(), data.train.targets.view());
     let mut lsuv_stuck = Vec::new();
-    if let crate::nn::Init::Lsuv {
-        tolerance,
-        max_iterations,
-    } = init.init
-    {
+    if let Some((tolerance, max_iterations)) = init.init.lsuv_settings() {
         lsuv_stuck = mlp.lsuv(probe.inputs(), tolerance, max_iterations);
     }
     let trained = Trained {
@@ -469,11 +465,7 @@ fn run_network<T: Float>(
     );
     let probe = NetworkProbe::new(&network, data.train.x.view(), data.train.targets.view());
     let mut lsuv_stuck = Vec::new();
-    if let crate::nn::Init::Lsuv {
-        tolerance,
-        max_iterations,
-    } = init.init
-    {
+    if let Some((tolerance, max_iterations)) = init.init.lsuv_settings() {
         lsuv_stuck = network.lsuv(probe.inputs(), tolerance, max_iterations);
     }
     let trained = Trained {

@@ -93,7 +93,7 @@ pub fn numeric_gradient(params: &mut [f64], mut loss: impl FnMut(&[f64]) -> f64)
 /// use initlab::nn::gradcheck::check_mlp;
 /// use ndarray::array;
 /// let mut mlp = Mlp::<f64>::new(&[2, 3, 1], &[Activation::Tanh], Loss::BinaryCrossEntropy);
-/// mlp.initialize(&Init::XavierNormal { gain: initlab::nn::init::Gain::Value(1.0) }, None, 0);
+/// mlp.initialize(&"xavier-normal".parse::<Init>().unwrap(), None, 0);
 /// let x = array![[0.5, -1.0], [1.5, 0.2], [-0.3, 0.8]];
 /// let report = check_mlp(&mlp, x.view(), TargetsView::Classes(&[1, 0, 1]));
 /// assert!(report.passes(1e-6, 1e-8), "{report:?}");
@@ -267,14 +267,8 @@ mod tests {
             Loss::SoftmaxCrossEntropy,
         );
         mlp.initialize(
-            &Init::Normal {
-                mean: 0.0,
-                std: 0.8,
-            },
-            Some(&Init::Normal {
-                mean: 0.1,
-                std: 0.3,
-            }),
+            &"normal:mean=0:std=0.8".parse::<Init>().unwrap(),
+            Some(&"normal:mean=0.1:std=0.3".parse::<Init>().unwrap()),
             3,
         );
         let x = array![[0.1, -0.5, 0.9], [1.2, 0.3, -0.7]];

@@ -293,13 +293,9 @@ impl<T: Float> Mlp<T> {
                 fan_in: layer.inputs(),
                 fan_out: layer.outputs(),
             };
-            // A formula start is resolved for this layer's place (other schemes are as is).
-            let place = LayerPlace {
-                layer: l + 1,
-                depth,
-                fan,
-                activation,
-            };
+            // A formula or place-dependent start is resolved for this layer's place (other
+            // schemes are as is).
+            let place = LayerPlace::plain(l + 1, depth, fan, activation);
             let init = init.at_layer(place).unwrap_or_else(|e| panic!("{e}"));
             layer.weight = init.sample(fan, activation, &mut layer_rng(seed, l, false));
             let mut bias_rng = layer_rng(seed, l, true);

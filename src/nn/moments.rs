@@ -85,9 +85,8 @@ pub struct MomentCheck {
 ///
 /// ```
 /// use initlab::nn::{Activation, Fan, Init};
-/// use initlab::nn::init::FanMode;
 /// use initlab::nn::moments::{Expected, check_start};
-/// let he = Init::HeNormal { mode: FanMode::FanIn, slope: 0.0 };
+/// let he: Init = "he-normal:mode=fan_in".parse().unwrap();
 /// let fan = Fan { fan_in: 200, fan_out: 100 };
 /// let right = Expected { mean: 0.0, std: (2.0f64 / 200.0).sqrt(), bound: None };
 /// assert!(check_start(&he, fan, Activation::Relu, 0, right, 4.0).unwrap().passes);
@@ -106,12 +105,7 @@ pub fn check_start(
     expected: Expected,
     z: f64,
 ) -> Result<MomentCheck, String> {
-    let place = LayerPlace {
-        layer: 1,
-        depth: 1,
-        fan,
-        activation,
-    };
+    let place = LayerPlace::plain(1, 1, fan, activation);
     let w =
         init.at_layer(place)?
             .try_sample_f64(fan, activation, &mut layer_rng(seed, 0, false))?;
@@ -148,7 +142,6 @@ pub fn check_values(values: &[f64], expected: Expected, z: f64) -> MomentCheck {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::nn::init::Gain;
 
     #[test]
     fn standard_errors_match_the_closed_forms() {
@@ -170,9 +163,7 @@ mod tests {
             fan_out: 100,
         };
         let std = (2.0f64 / 400.0).sqrt();
-        let init = Init::XavierUniform {
-            gain: Gain::Value(1.0),
-        };
+        let init: Init = "xavier-uniform:gain=1".parse().unwrap();
         let right = Expected {
             mean: 0.0,
             std,

@@ -25,12 +25,12 @@ use super::classes::ClassTally;
 use super::dense::Dense;
 use super::float::Float;
 use super::gemm::GemmScratch;
-use super::init::{Fan, Init, LayerPlace, layer_rng};
+use super::init::{AlphaStart, Branch, Fan, Init, LayerPlace, OtherParams, layer_rng};
 use super::layer::{Layer, LayerCache};
 use super::loss::{Loss, TargetsView};
 use super::mlp::{Mlp, rows_mut as prefix_mut, rows_of, slice_targets};
 use super::param::{ParamInfo, ParamList, ParamSet, Parameters};
-use super::residual::Residual;
+use super::residual::{Alpha, Residual};
 
 /// A feed-forward network: layers in sequence, then the loss.
 #[derive(Clone, Debug, PartialEq)]
@@ -113,9 +113,17 @@ impl<T: Float> Network<T> {
 
     /// Where each dense layer sits, in order (residual branches and projections included,
     /// depth first): its place among the dense layers and its fans, with the activation that
-    /// follows it in its sequence (identity if none) — what a start is drawn for.
+    /// follows it in its sequence (identity if none) and, inside a residual branch, its
+    /// position there — what a start is drawn for.
     pub fn dense_places(&self) -> Vec<LayerPlace> {
-        fn walk<T: Float>(layers: &[Layer<T>], out: &mut Vec<(Fan, Activation)>) {
+        /// (fan, activation after, (position in branch, dense layers in branch)).
+        type Found = (Fan, Activation, Option<(usize, usize)>);
+        fn walk<T: Float>(layers: &[Layer<T>], in_branch: bool, out: &mut Vec<Found>) {
+            let dense_count = layers
+                .iter()
+                .filter(|l| matches!(l, Layer::Dense(_)))
+                .count();
+            let mut position = 0;
             for (i, layer) in layers.iter().enumerate() {
                 let next_activation = layers[i + 1..]
                     .iter()
@@ -126,11 +134,15 @@ impl<T: Float> Network<T> {
                     })
                     .unwrap_or(Activation::Identity);
                 match layer {
-                    Layer::Dense(d) => out.push((fan_of(d), next_activation)),
+                    Layer::Dense(d) => {
+                        position += 1;
+                        let branch = in_branch.then_some((position, dense_count));
+                        out.push((fan_of(d), next_activation, branch));
+                    }
                     Layer::Residual(r) => {
-                        walk(&r.body, out);
+                        walk(&r.body, true, out);
                         if let Some(p) = &r.projection {
-                            out.push((fan_of(p), Activation::Identity));
+                            out.push((fan_of(p), Activation::Identity, None));
                         }
                     }
                     _ => {}
@@ -138,16 +150,26 @@ impl<T: Float> Network<T> {
             }
         }
         let mut found = Vec::new();
-        walk(&self.layers, &mut found);
+        walk(&self.layers, false, &mut found);
         let depth = found.len();
+        let branches = self
+            .layers
+            .iter()
+            .filter(|l| matches!(l, Layer::Residual(_)))
+            .count();
         found
             .into_iter()
             .enumerate()
-            .map(|(k, (fan, activation))| LayerPlace {
+            .map(|(k, (fan, activation, branch))| LayerPlace {
                 layer: k + 1,
                 depth,
                 fan,
                 activation,
+                branch: branch.map(|(position, layers)| Branch {
+                    position,
+                    layers,
+                    branches,
+                }),
             })
             .collect()
     }
@@ -182,8 +204,12 @@ impl<T: Float> Network<T> {
 
     /// Initializes every dense layer as [`Mlp::initialize`] does (dense layer k, counted
     /// depth first, draws from [`layer_rng`]`(seed, k, ..)`, with the gain of the activation
-    /// that follows it), so a plain chain starts exactly as the same [`Mlp`]. Norm layers
-    /// keep γ = 1, β = 0; residual α keeps the value the network was built with.
+    /// that follows it), so a plain chain starts exactly as the same [`Mlp`]. A start that
+    /// depends on the layer's place (Fixup, critical, a formula) is resolved for each
+    /// ([`Init::at_layer`]). The other parameters are as the start says
+    /// ([`Init::other_params`]): norm gains and shifts (1 and 0 unless it says otherwise), and
+    /// residual α (as the network was built, or a learnable α from the start's value for
+    /// ReZero and SkipInit).
     ///
     /// # Panics
     /// If a formula start gives some layer a std that is not a finite number > 0
@@ -200,6 +226,7 @@ impl<T: Float> Network<T> {
                 None => init.default_bias(fan, &mut bias_rng),
             };
         }
+        set_other_params(&mut self.layers, init.other_params());
     }
 
     /// The reference forward and backward pass: the mean loss over the batch and its
@@ -788,5 +815,29 @@ impl Lsuv {
             z = d.forward(x).0;
         }
         z
+    }
+}
+
+/// Sets what a start decides beyond the dense layers: every norm layer's gain and shift, and
+/// every residual block's α.
+fn set_other_params<T: Float>(layers: &mut [Layer<T>], other: OtherParams) {
+    for layer in layers {
+        match layer {
+            Layer::LayerNorm(n) => {
+                n.gain.fill(T::of(other.norm_gain));
+                n.shift.fill(T::of(other.norm_shift));
+            }
+            Layer::BatchNorm(n) => {
+                n.gain.fill(T::of(other.norm_gain));
+                n.shift.fill(T::of(other.norm_shift));
+            }
+            Layer::Residual(r) => {
+                if let AlphaStart::Learnable(a) = other.alpha {
+                    r.alpha = Alpha::Learnable(ndarray::Array1::from_elem(1, T::of(a)));
+                }
+                set_other_params(&mut r.body, other);
+            }
+            Layer::Dense(_) | Layer::Activation(_) => {}
+        }
     }
 }

@@ -4,7 +4,7 @@
 //!
 //! The start colours are Okabe & Ito's colour-blind-safe palette (*Color Universal Design*,
 //! 2008) without its yellow, which is too pale on white for a 2-pixel line: seven colours.
-//! Twenty built-in schemes need more than seven, so a style is a colour *and* a dash
+//! Twenty-five built-in schemes need more than seven, so a style is a colour *and* a dash
 //! pattern (solid, dashed, dotted, dash-dot: 28 pairs), and no two starts of one figure
 //! share both:
 //!
@@ -142,6 +142,11 @@ pub const KNOWN: &[(&str, Style)] = &[
     ("pytorch-default", style(ORANGE, Dash::Dashed)),
     ("lecun-normal", style(ORANGE, Dash::Dotted)),
     ("lecun-uniform", style(ORANGE, Dash::DashDot)),
+    ("critical", style(BLUISH_GREEN, Dash::DashDot)),
+    ("zero-hadamard", style(BLACK, Dash::Dotted)),
+    ("fixup", style(VERMILLION, Dash::Dashed)),
+    ("rezero", style(REDDISH_PURPLE, Dash::Dotted)),
+    ("skipinit", style(REDDISH_PURPLE, Dash::DashDot)),
 ];
 
 /// The fixed style of a built-in scheme's name (case-insensitive).

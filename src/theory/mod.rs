@@ -8,6 +8,8 @@
 //!   ξ_c, and the phase (ordered / critical / chaotic);
 //! - [`layers`]: per-layer predictions of activation and gradient std for a given input;
 //! - [`scales`]: σ_w² and σ_b² of a named start;
+//! - [`critical`]: the σ_w² on the edge of chaos (χ₁ = 1 at q*) for any activation and σ_b²,
+//!   what the `critical` start draws with;
 //! - [`jacobian`]: the input–output Jacobian and its singular values (dynamical isometry);
 //! - [`linalg`]: the one-sided Jacobi SVD and the symmetric Jacobi eigen-solver they use.
 //!
@@ -23,6 +25,7 @@
 //! assert_eq!(he.phase, Phase::Critical);
 //! ```
 
+pub mod critical;
 pub mod jacobian;
 pub mod layers;
 pub mod linalg;
@@ -31,6 +34,7 @@ pub mod phi;
 pub mod quadrature;
 pub mod scales;
 
+pub use critical::{Critical, critical_sigma_w2};
 pub use layers::{LayerPrediction, LayerScale, predict_layers};
 pub use maps::{
     Analysis, CRITICAL_TOLERANCE, Length, MeanField, Phase, SettingError, check_scales,

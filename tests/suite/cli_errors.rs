@@ -899,6 +899,25 @@ fn cases() -> Vec<Case> {
                 .into_bytes();
             c
         },
+        toml_case(
+            "`fixup` on a network without residual blocks",
+            "inits = [\"xavier-normal\"]",
+            "inits = [\"xavier-normal\", \"fixup\"]",
+            &["inits[1] (`fixup`)", "has none", "network.residual = true"],
+        ),
+        {
+            let mut c = toml_case(
+                "`skipinit` on a residual network with norm layers",
+                "hidden = [3]",
+                "hidden = [3, 3, 3]\nresidual = true\nnorm = \"layernorm\"",
+                &["inits[0] (`skipinit`)", "replaces normalization", "rezero"],
+            );
+            c.files[1].1 = String::from_utf8(c.files[1].1.clone())
+                .unwrap()
+                .replacen("inits = [\"xavier-normal\"]", "inits = [\"skipinit\"]", 1)
+                .into_bytes();
+            c
+        },
         flag_case(
             "`--norm` with an unknown name",
             &["--norm", "weightnorm"],

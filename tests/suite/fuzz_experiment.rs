@@ -228,15 +228,13 @@ fn formulaish() -> impl Strategy<Value = String> {
 fn places() -> Vec<LayerPlace> {
     [(1, 3, 2, 5), (2, 3, 5, 5), (3, 3, 5, 1)]
         .into_iter()
-        .map(|(layer, depth, fan_in, fan_out)| LayerPlace {
-            layer,
-            depth,
-            fan: Fan { fan_in, fan_out },
-            activation: if layer < depth {
+        .map(|(layer, depth, fan_in, fan_out)| {
+            let after = if layer < depth {
                 Activation::Tanh
             } else {
                 Activation::Identity
-            },
+            };
+            LayerPlace::plain(layer, depth, Fan { fan_in, fan_out }, after)
         })
         .collect()
 }

@@ -31,14 +31,8 @@ fn check(activation: Activation, loss: Loss, hidden: &[usize], seed: u64) {
     sizes.push(outputs);
     let mut mlp = Mlp::<f64>::new(&sizes, &vec![activation; hidden.len()], loss);
     mlp.initialize(
-        &Init::Normal {
-            mean: 0.0,
-            std: 0.8,
-        },
-        Some(&Init::Normal {
-            mean: 0.1,
-            std: 0.3,
-        }),
+        &"normal:mean=0:std=0.8".parse::<Init>().unwrap(),
+        Some(&"normal:mean=0.1:std=0.3".parse::<Init>().unwrap()),
         seed,
     );
     let x = Array2::from_shape_fn((rows, inputs), |_| rng.random::<f64>() * 2.0 - 1.0);

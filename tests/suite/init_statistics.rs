@@ -63,6 +63,8 @@ enum Expect {
     Truncated { mean: f64, s: f64 },
     /// Haar (semi-)orthogonal times gain.
     Orthogonal { gain: f64 },
+    /// Exactly this matrix (a deterministic start).
+    Matrix(Array2<f64>),
 }
 
 fn xavier_var(rows: usize, cols: usize) -> f64 {
@@ -84,7 +86,79 @@ fn gain_of(g: Gain, act: Activation) -> f64 {
     }
 }
 
-/// The distribution a scheme should draw from, from the papers' formulas.
+/// A parameter of a built-in start, as its resolved spec records it.
+fn param(init: &Init, key: &str) -> String {
+    init.params()
+        .into_iter()
+        .find(|(k, _)| k == key)
+        .unwrap_or_else(|| panic!("{init} has no parameter {key}"))
+        .1
+}
+
+fn num(init: &Init, key: &str) -> f64 {
+    param(init, key).parse().unwrap()
+}
+
+fn gain(init: &Init, act: Activation) -> f64 {
+    match param(init, "gain").as_str() {
+        "auto" => gain_of(Gain::Auto, act),
+        g => gain_of(Gain::Value(g.parse().unwrap()), act),
+    }
+}
+
+fn mode(init: &Init) -> FanMode {
+    match param(init, "mode").as_str() {
+        "fan_in" => FanMode::FanIn,
+        "fan_out" => FanMode::FanOut,
+        "fan_avg" => FanMode::FanAvg,
+        m => panic!("mode {m}"),
+    }
+}
+
+fn distribution(init: &Init) -> Distribution {
+    match param(init, "distribution").as_str() {
+        "normal" => Distribution::Normal,
+        "uniform" => Distribution::Uniform,
+        "truncated-normal" => Distribution::TruncatedNormal,
+        d => panic!("distribution {d}"),
+    }
+}
+
+/// The edge-of-chaos σ_w² without bias in closed form, 1/φ′(0)² (He: 2 for ReLU; tanh 1).
+fn critical_closed_form(act: Activation) -> f64 {
+    match act {
+        Activation::Relu => 2.0,
+        Activation::Tanh | Activation::Identity => 1.0,
+        a => panic!("no closed form here for {a}"),
+    }
+}
+
+/// ZerO's matrix built independently of the library: Sylvester's recursion
+/// H_{k+1} = [[H_k, H_k], [H_k, −H_k]], scaled by 2^(−(k−1)/2), its top-left block.
+fn zero_expected(rows: usize, cols: usize) -> Array2<f64> {
+    if rows <= cols {
+        return Array2::from_shape_fn((rows, cols), |(i, j)| if i == j { 1.0 } else { 0.0 });
+    }
+    let mut h = Array2::from_elem((1, 1), 1.0);
+    let mut k = 0;
+    while h.nrows() < rows {
+        let n = h.nrows();
+        let mut next = Array2::zeros((2 * n, 2 * n));
+        for ((i, j), &v) in h.indexed_iter() {
+            next[[i, j]] = v;
+            next[[i, j + n]] = v;
+            next[[i + n, j]] = v;
+            next[[i + n, j + n]] = -v;
+        }
+        h = next;
+        k += 1;
+    }
+    let c = 2f64.powf(-(k as f64 - 1.0) / 2.0);
+    Array2::from_shape_fn((rows, cols), |(i, j)| c * h[[i, j]])
+}
+
+/// The distribution a scheme should draw from, from the papers' formulas (for a start that
+/// depends on the layer's place: a hidden layer of a plain network).
 fn expected(init: &Init, rows: usize, cols: usize, act: Activation) -> Expect {
     let sym = |bound: f64| Expect::Uniform {
         low: -bound,
@@ -92,81 +166,80 @@ fn expected(init: &Init, rows: usize, cols: usize, act: Activation) -> Expect {
     };
     let fan_in = cols as f64;
     let tstd = truncated_moments().0.sqrt();
-    match init {
-        Init::Zeros => Expect::Exact(0.0),
-        Init::Constant { value } => Expect::Exact(*value),
-        Init::Tiny { std } | Init::Huge { std } => Expect::Normal {
+    let by_distribution = |d: Distribution, std: f64| match d {
+        Distribution::Uniform => sym(3f64.sqrt() * std),
+        Distribution::Normal => Expect::Normal { mean: 0.0, std },
+        Distribution::TruncatedNormal => Expect::Truncated {
             mean: 0.0,
-            std: *std,
+            s: std / tstd,
         },
-        Init::Normal { mean, std } => Expect::Normal {
-            mean: *mean,
-            std: *std,
-        },
-        Init::Uniform { low, high } => Expect::Uniform {
-            low: *low,
-            high: *high,
-        },
-        Init::TruncatedNormal { mean, std } => Expect::Truncated {
-            mean: *mean,
-            s: *std,
-        },
-        Init::XavierUniform { gain } => {
-            sym(gain_of(*gain, act) * (6.0 / (rows + cols) as f64).sqrt())
-        }
-        Init::XavierNormal { gain } => Expect::Normal {
+    };
+    let he = |slope: f64, fan: f64| (2.0 / ((1.0 + slope * slope) * fan)).sqrt();
+    match init.name().as_str() {
+        "zeros" => Expect::Exact(0.0),
+        "constant" => Expect::Exact(num(init, "value")),
+        "tiny" | "huge" => Expect::Normal {
             mean: 0.0,
-            std: gain_of(*gain, act) * xavier_var(rows, cols).sqrt(),
+            std: num(init, "std"),
         },
-        Init::HeUniform { mode, slope } => {
-            sym((6.0 / ((1.0 + slope * slope) * fan_of(*mode, rows, cols))).sqrt())
-        }
-        Init::HeNormal { mode, slope } => Expect::Normal {
+        "normal" => Expect::Normal {
+            mean: num(init, "mean"),
+            std: num(init, "std"),
+        },
+        "uniform" => Expect::Uniform {
+            low: num(init, "low"),
+            high: num(init, "high"),
+        },
+        "truncated-normal" => Expect::Truncated {
+            mean: num(init, "mean"),
+            s: num(init, "std"),
+        },
+        "xavier-uniform" => sym(gain(init, act) * (6.0 / (rows + cols) as f64).sqrt()),
+        "xavier-normal" => Expect::Normal {
             mean: 0.0,
-            std: (2.0 / ((1.0 + slope * slope) * fan_of(*mode, rows, cols))).sqrt(),
+            std: gain(init, act) * xavier_var(rows, cols).sqrt(),
         },
-        Init::LecunUniform => sym((3.0 / fan_in).sqrt()),
-        Init::LecunNormal => Expect::Normal {
+        "he-uniform" => sym(3f64.sqrt() * he(num(init, "slope"), fan_of(mode(init), rows, cols))),
+        "he-normal" => Expect::Normal {
+            mean: 0.0,
+            std: he(num(init, "slope"), fan_of(mode(init), rows, cols)),
+        },
+        "lecun-uniform" => sym((3.0 / fan_in).sqrt()),
+        "lecun-normal" => Expect::Normal {
             mean: 0.0,
             std: (1.0 / fan_in).sqrt(),
         },
-        Init::VarianceScaling {
-            scale,
-            mode,
-            distribution,
-        } => {
-            let std = (scale / fan_of(*mode, rows, cols)).sqrt();
-            match distribution {
-                Distribution::Uniform => sym(3f64.sqrt() * std),
-                Distribution::Normal => Expect::Normal { mean: 0.0, std },
-                Distribution::TruncatedNormal => Expect::Truncated {
-                    mean: 0.0,
-                    s: std / tstd,
-                },
-            }
-        }
-        Init::Orthogonal { gain } => Expect::Orthogonal {
-            gain: gain_of(*gain, act),
+        "variance-scaling" => by_distribution(
+            distribution(init),
+            (num(init, "scale") / fan_of(mode(init), rows, cols)).sqrt(),
+        ),
+        "orthogonal" => Expect::Orthogonal {
+            gain: gain(init, act),
         },
-        Init::GlorotStandard | Init::PytorchDefault => sym(1.0 / fan_in.sqrt()),
-        Init::KerasDefault => sym((6.0 / (rows + cols) as f64).sqrt()),
-        Init::Lsuv { .. } => Expect::Orthogonal { gain: 1.0 },
-        Init::MeanField {
-            sigma_w2,
-            distribution,
-            ..
-        } => {
-            let std = (sigma_w2 / fan_in).sqrt();
-            match distribution {
-                Distribution::Uniform => sym(3f64.sqrt() * std),
-                Distribution::Normal => Expect::Normal { mean: 0.0, std },
-                Distribution::TruncatedNormal => Expect::Truncated {
-                    mean: 0.0,
-                    s: std / tstd,
-                },
+        "glorot-standard" | "pytorch-default" => sym(1.0 / fan_in.sqrt()),
+        "keras-default" => sym((6.0 / (rows + cols) as f64).sqrt()),
+        "lsuv" => Expect::Orthogonal { gain: 1.0 },
+        "mean-field" => {
+            by_distribution(distribution(init), (num(init, "sigma_w2") / fan_in).sqrt())
+        }
+        "critical" => by_distribution(
+            distribution(init),
+            (critical_closed_form(act) / fan_in).sqrt(),
+        ),
+        // A hidden layer outside any residual branch: He normal.
+        "fixup" => Expect::Normal {
+            mean: 0.0,
+            std: he(0.0, fan_in),
+        },
+        "rezero" | "skipinit" => {
+            assert_eq!(param(init, "base"), "he-normal", "the default base");
+            Expect::Normal {
+                mean: 0.0,
+                std: he(0.0, fan_in),
             }
         }
-        Init::Custom(_) | Init::Formula(_) => unreachable!("no custom or formula scheme here"),
+        "zero-hadamard" => Expect::Matrix(zero_expected(rows, cols)),
+        other => unreachable!("no expectation written for `{other}`"),
     }
 }
 
@@ -181,6 +254,7 @@ fn moments(e: &Expect, rows: usize, cols: usize) -> (f64, f64, f64) {
             (mean, s * var.sqrt(), kurt)
         }
         Expect::Orthogonal { gain } => (0.0, gain / (rows.max(cols) as f64).sqrt(), 3.0),
+        Expect::Matrix(_) => (0.0, 0.0, 3.0),
     }
 }
 
@@ -191,6 +265,10 @@ fn check(spec: &str, init: &Init, rows: usize, cols: usize, act: Activation, see
     assert_eq!(w.dim(), (rows, cols), "{spec}: shape");
     let e = expected(init, rows, cols, act);
     let n = w.len() as f64;
+    if let Expect::Matrix(m) = &e {
+        assert_eq!(&w, m, "{spec} {rows}×{cols}: not ZerO's matrix");
+        return;
+    }
     let (mu, sigma, kurt) = moments(&e, rows, cols);
     let mean = w.mean().unwrap();
     let var = w.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0);
@@ -300,9 +378,7 @@ fn every_scheme_matches_its_moments_and_support_on_three_shapes() {
 #[test]
 fn the_moment_test_can_fail() {
     // A scheme drawing with 3% too much standard deviation must be caught on 256×256.
-    let init = Init::XavierNormal {
-        gain: Gain::Value(1.03),
-    };
+    let init = "xavier-normal:gain=1.03".parse::<Init>().unwrap();
     let w = draw(&init, 256, 256, Activation::Identity, 1);
     let sigma2 = xavier_var(256, 256);
     let var = w.var(1.0);
@@ -328,9 +404,7 @@ fn orthogonal_gram_matrix_is_gain_squared_identity() {
     for (rows, cols) in SHAPES.into_iter().chain([(3, 7), (7, 3), (1, 5), (64, 64)]) {
         for gain in [1.0, 0.5, 2.0] {
             let w = draw(
-                &Init::Orthogonal {
-                    gain: Gain::Value(gain),
-                },
+                &format!("orthogonal:gain={gain}").parse::<Init>().unwrap(),
                 rows,
                 cols,
                 Activation::Relu,
@@ -339,7 +413,7 @@ fn orthogonal_gram_matrix_is_gain_squared_identity() {
             assert_orthogonal(&w, gain, &format!("orthogonal gain {gain} {rows}×{cols}"));
         }
         let auto = draw(
-            &Init::Orthogonal { gain: Gain::Auto },
+            &"orthogonal:gain=auto".parse::<Init>().unwrap(),
             rows,
             cols,
             Activation::Tanh,
@@ -360,7 +434,7 @@ fn pytorch_default_bound_is_one_over_sqrt_fan_in_for_weight_and_bias() {
         &[Activation::Relu, Activation::Relu],
         Loss::SoftmaxCrossEntropy,
     );
-    mlp.initialize(&Init::PytorchDefault, None, 11);
+    mlp.initialize(&"pytorch-default".parse::<Init>().unwrap(), None, 11);
     for (l, layer) in mlp.layers.iter().enumerate() {
         let bound = 1.0 / (layer.inputs() as f64).sqrt();
         let max_w = layer.weight.iter().fold(0.0_f64, |m, v| m.max(v.abs()));
@@ -395,18 +469,12 @@ fn keras_default_bias_is_zero_and_weights_are_glorot_uniform() {
         &[Activation::Tanh],
         Loss::SoftmaxCrossEntropy,
     );
-    mlp.initialize(&Init::KerasDefault, None, 3);
+    mlp.initialize(&"keras-default".parse::<Init>().unwrap(), None, 3);
     for layer in &mlp.layers {
         assert!(layer.bias.iter().all(|&b| b == 0.0));
     }
     let mut xavier = mlp.clone();
-    xavier.initialize(
-        &Init::XavierUniform {
-            gain: Gain::Value(1.0),
-        },
-        None,
-        3,
-    );
+    xavier.initialize(&"xavier-uniform:gain=1".parse::<Init>().unwrap(), None, 3);
     assert_eq!(
         mlp, xavier,
         "keras-default = xavier-uniform weights + zero bias"
@@ -415,53 +483,48 @@ fn keras_default_bias_is_zero_and_weights_are_glorot_uniform() {
 
 #[test]
 fn variance_scaling_reproduces_xavier_he_and_lecun_element_for_element() {
-    let vs = |scale: f64, mode: FanMode, distribution: Distribution| Init::VarianceScaling {
-        scale,
-        mode,
-        distribution,
+    let vs = |scale: f64, mode: FanMode, distribution: Distribution| {
+        format!(
+            "variance-scaling:scale={scale}:mode={}:distribution={}",
+            mode.name(),
+            distribution.name()
+        )
+        .parse::<Init>()
+        .unwrap()
     };
-    let one = Gain::Value(1.0);
+    let one = "gain=1";
     let pairs = [
         (
             vs(1.0, FanMode::FanAvg, Distribution::Normal),
-            Init::XavierNormal { gain: one },
+            format!("xavier-normal:{one}").parse::<Init>().unwrap(),
         ),
         (
             vs(1.0, FanMode::FanAvg, Distribution::Uniform),
-            Init::XavierUniform { gain: one },
+            format!("xavier-uniform:{one}").parse::<Init>().unwrap(),
         ),
         (
             vs(2.0, FanMode::FanIn, Distribution::Normal),
-            Init::HeNormal {
-                mode: FanMode::FanIn,
-                slope: 0.0,
-            },
+            "he-normal:mode=fan_in:slope=0".parse::<Init>().unwrap(),
         ),
         (
             vs(2.0, FanMode::FanIn, Distribution::Uniform),
-            Init::HeUniform {
-                mode: FanMode::FanIn,
-                slope: 0.0,
-            },
+            "he-uniform:mode=fan_in:slope=0".parse::<Init>().unwrap(),
         ),
         (
             vs(2.0, FanMode::FanOut, Distribution::Normal),
-            Init::HeNormal {
-                mode: FanMode::FanOut,
-                slope: 0.0,
-            },
+            "he-normal:mode=fan_out:slope=0".parse::<Init>().unwrap(),
         ),
         (
             vs(1.0, FanMode::FanIn, Distribution::Normal),
-            Init::LecunNormal,
+            "lecun-normal".parse::<Init>().unwrap(),
         ),
         (
             vs(1.0, FanMode::FanIn, Distribution::Uniform),
-            Init::LecunUniform,
+            "lecun-uniform".parse::<Init>().unwrap(),
         ),
         (
             vs(1.0, FanMode::FanAvg, Distribution::Uniform),
-            Init::KerasDefault,
+            "keras-default".parse::<Init>().unwrap(),
         ),
     ];
     for (a, b) in &pairs {
@@ -534,20 +597,14 @@ fn uniform_family_shares_its_random_numbers() {
     );
     // An asymmetric U(low, high) is the same uniforms, shifted and scaled.
     let base = draw(
-        &Init::Uniform {
-            low: -1.0,
-            high: 1.0,
-        },
+        &"uniform:low=-1:high=1".parse::<Init>().unwrap(),
         100,
         400,
         Activation::Relu,
         21,
     );
     let shifted = draw(
-        &Init::Uniform {
-            low: 0.0,
-            high: 4.0,
-        },
+        &"uniform:low=0:high=4".parse::<Init>().unwrap(),
         100,
         400,
         Activation::Relu,
@@ -603,10 +660,7 @@ fn square_net(init: &Init, seed: u64) -> Mlp<f64> {
     );
     mlp.initialize(
         init,
-        Some(&Init::Normal {
-            mean: 0.0,
-            std: 1.0,
-        }),
+        Some(&"normal:mean=0:std=1".parse::<Init>().unwrap()),
         seed,
     );
     mlp
@@ -636,13 +690,7 @@ fn same_seed_same_weights_different_seed_different_weights() {
 
 #[test]
 fn layers_of_one_net_draw_different_numbers() {
-    let mlp = square_net(
-        &Init::HeNormal {
-            mode: FanMode::FanIn,
-            slope: 0.0,
-        },
-        3,
-    );
+    let mlp = square_net(&"he-normal:mode=fan_in:slope=0".parse::<Init>().unwrap(), 3);
     for i in 0..mlp.layers.len() {
         for j in 0..i {
             let (a, b) = (&mlp.layers[i], &mlp.layers[j]);
@@ -662,9 +710,7 @@ fn layers_of_one_net_draw_different_numbers() {
 #[test]
 fn a_layers_draws_do_not_depend_on_the_other_layers() {
     // Layer 1 (64→64) of a net with a different first layer gets the same numbers.
-    let init = Init::XavierNormal {
-        gain: Gain::Value(1.0),
-    };
+    let init = "xavier-normal:gain=1".parse::<Init>().unwrap();
     let mut a = Mlp::<f64>::new(&[64, 64, 64, 2], &[Activation::Tanh; 2], Loss::Mse);
     let mut b = Mlp::<f64>::new(&[5, 64, 64, 2], &[Activation::Tanh; 2], Loss::Mse);
     a.initialize(&init, None, 1);
@@ -749,10 +795,9 @@ fn lsuv_gives_unit_pre_activation_variance_on_its_batch() {
             let mut mlp = Mlp::<f64>::new(&sizes, &[act; 6], Loss::SoftmaxCrossEntropy);
             let tolerance = 0.05;
             mlp.initialize(
-                &Init::Lsuv {
-                    tolerance,
-                    max_iterations: 10,
-                },
+                &format!("lsuv:tolerance={tolerance}:max_iterations=10")
+                    .parse::<Init>()
+                    .unwrap(),
                 None,
                 4,
             );
@@ -782,10 +827,9 @@ fn lsuv_reports_dead_layers_instead_of_panicking_or_nan() {
     let sizes = [10, 32, 32, 32, 32, 3];
     let mut mlp = Mlp::<f64>::new(&sizes, &[Activation::Relu; 4], Loss::SoftmaxCrossEntropy);
     mlp.initialize(
-        &Init::Lsuv {
-            tolerance: 0.1,
-            max_iterations: 10,
-        },
+        &"lsuv:tolerance=0.1:max_iterations=10"
+            .parse::<Init>()
+            .unwrap(),
         None,
         1,
     );
@@ -804,10 +848,9 @@ fn lsuv_reports_dead_layers_instead_of_panicking_or_nan() {
     // one repeated row does not: LSUV's variance is over units and rows together.)
     let mut mlp = Mlp::<f64>::new(&sizes, &[Activation::Tanh; 4], Loss::SoftmaxCrossEntropy);
     mlp.initialize(
-        &Init::Lsuv {
-            tolerance: 0.1,
-            max_iterations: 10,
-        },
+        &"lsuv:tolerance=0.1:max_iterations=10"
+            .parse::<Init>()
+            .unwrap(),
         None,
         1,
     );
@@ -849,10 +892,7 @@ fn a_custom_closure_gives_exactly_what_it_returns() {
             Array2::from_shape_simple_fn((fan.fan_out, fan.fan_in), || StandardNormal.sample(rng))
         },
     ));
-    let normal = Init::Normal {
-        mean: 0.0,
-        std: 1.0,
-    };
+    let normal = "normal:mean=0:std=1".parse::<Init>().unwrap();
     let mut a = mlp.clone();
     a.initialize(&noisy, None, 5);
     mlp.initialize(&normal, None, 5);
@@ -917,15 +957,24 @@ fn bias_initializers_draw_fan_out_values_with_the_layers_scale() {
         (std - want).abs() < 5.0 * want / (2.0 * 4000.0_f64).sqrt(),
         "{std} vs {want}"
     );
-    let zero =
-        Init::KerasDefault.sample_bias::<f64>(f, Activation::Relu, &mut layer_rng(1, 0, true));
+    let zero = "keras-default".parse::<Init>().unwrap().sample_bias::<f64>(
+        f,
+        Activation::Relu,
+        &mut layer_rng(1, 0, true),
+    );
     assert!(zero.iter().all(|&v| v == 0.0));
-    let torch =
-        Init::PytorchDefault.sample_bias::<f64>(f, Activation::Relu, &mut layer_rng(1, 0, true));
+    let torch = "pytorch-default"
+        .parse::<Init>()
+        .unwrap()
+        .sample_bias::<f64>(f, Activation::Relu, &mut layer_rng(1, 0, true));
     assert!(torch.iter().all(|v| v.abs() <= 0.1) && torch.iter().any(|&v| v != 0.0));
     // Mean of a per-column statistic is what a Mlp stores: check through the Mlp too.
     let mut mlp = Mlp::<f64>::new(&[100, 4000, 2], &[Activation::Relu], Loss::Mse);
-    mlp.initialize(&Init::Zeros, Some(&Init::Constant { value: 0.25 }), 0);
+    mlp.initialize(
+        &"zeros".parse::<Init>().unwrap(),
+        Some(&"constant:value=0.25".parse::<Init>().unwrap()),
+        0,
+    );
     assert!(mlp.layers.iter().all(|l| l.bias.iter().all(|&v| v == 0.25)));
     assert!(
         mlp.layers[0]

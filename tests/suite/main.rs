@@ -33,6 +33,7 @@ mod gemm_correctness;
 mod gradient_check;
 mod grid_threads;
 mod histograms;
+mod init_modern;
 mod init_parse;
 mod init_statistics;
 mod inspect;

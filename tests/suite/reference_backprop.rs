@@ -59,14 +59,8 @@ fn network(
     sizes.push(outputs);
     let mut mlp = Mlp::new(&sizes, &vec![activation; depth], loss);
     mlp.initialize(
-        &Init::Normal {
-            mean: 0.0,
-            std: 0.7,
-        },
-        Some(&Init::Normal {
-            mean: 0.1,
-            std: 0.3,
-        }),
+        &"normal:mean=0:std=0.7".parse::<Init>().unwrap(),
+        Some(&"normal:mean=0.1:std=0.3".parse::<Init>().unwrap()),
         seed,
     );
     mlp

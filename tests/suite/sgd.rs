@@ -4,24 +4,12 @@ use initlab::nn::{Activation, Gradients, Init, Loss, Mlp, Sgd};
 
 fn net() -> (Mlp<f32>, Gradients<f32>) {
     let mut mlp = Mlp::<f32>::new(&[3, 4, 2], &[Activation::Tanh], Loss::SoftmaxCrossEntropy);
-    mlp.initialize(
-        &Init::XavierNormal {
-            gain: initlab::nn::init::Gain::Value(1.0),
-        },
-        None,
-        1,
-    );
+    mlp.initialize(&"xavier-normal:gain=1".parse::<Init>().unwrap(), None, 1);
     let mut grads = Gradients::zeros_like(&mlp);
     let mut other = mlp.clone();
     other.initialize(
-        &Init::Normal {
-            mean: 0.0,
-            std: 1.0,
-        },
-        Some(&Init::Normal {
-            mean: 0.0,
-            std: 1.0,
-        }),
+        &"normal:mean=0:std=1".parse::<Init>().unwrap(),
+        Some(&"normal:mean=0:std=1".parse::<Init>().unwrap()),
         99,
     );
     for (g, o) in grads.layers.iter_mut().zip(&other.layers) {

@@ -2,7 +2,6 @@
 
 use std::ops::ControlFlow;
 
-use initlab::nn::init::Gain;
 use initlab::nn::{Activation, Init, Loss, Mlp, Sgd, Split, TargetsView, TrainConfig, train};
 use ndarray::array;
 use rand::SeedableRng;
@@ -40,9 +39,7 @@ fn run(init: &Init, seed: u64, epochs: usize) -> (Mlp<f32>, initlab::nn::History
 fn xavier_reaches_full_accuracy_for_five_seeds() {
     for seed in 0..5 {
         let (_, history) = run(
-            &Init::XavierUniform {
-                gain: Gain::Value(1.0),
-            },
+            &"xavier-uniform:gain=1".parse::<Init>().unwrap(),
             seed,
             3000,
         );
@@ -55,7 +52,7 @@ fn xavier_reaches_full_accuracy_for_five_seeds() {
 
 #[test]
 fn zero_start_keeps_hidden_units_identical() {
-    let (mlp, history) = run(&Init::Zeros, 0, 2000);
+    let (mlp, history) = run(&"zeros".parse::<Init>().unwrap(), 0, 2000);
     let w = &mlp.layers[0].weight;
     for r in 1..w.nrows() {
         assert_eq!(w.row(r), w.row(0), "hidden unit {r} differs from unit 0");
@@ -70,7 +67,7 @@ fn zero_start_keeps_hidden_units_identical() {
 
 #[test]
 fn epoch_zero_is_the_untrained_network_and_logs_follow_the_interval() {
-    let (_, history) = run(&Init::Zeros, 0, 250);
+    let (_, history) = run(&"zeros".parse::<Init>().unwrap(), 0, 250);
     let epochs: Vec<_> = history.records.iter().map(|r| r.epoch).collect();
     assert_eq!(epochs, vec![0, 100, 200, 250]);
     // Zero weights: every logit is 0, so the loss is ln 2.
@@ -84,10 +81,7 @@ fn huge_learning_rate_diverges_and_stops() {
     let y = array![[0.0_f32], [1e30], [1e30], [0.0]];
     let mut mlp = Mlp::<f32>::new(&[2, 4, 1], &[Activation::Relu], Loss::Mse);
     mlp.initialize(
-        &Init::HeNormal {
-            mode: initlab::nn::init::FanMode::FanIn,
-            slope: 0.0,
-        },
+        &"he-normal:mode=fan_in:slope=0".parse::<Init>().unwrap(),
         None,
         3,
     );

@@ -36,8 +36,9 @@ use std::borrow::Cow;
 use std::fmt;
 
 use super::parsing::ParamValue;
+use super::placed::LayerPlace;
 use super::sampling::TRUNCATED_NORMAL_STD;
-use super::schemes::{Distribution, Fan, Init};
+use super::schemes::{Distribution, Fan, Init, Weights, builtin};
 use crate::nn::activation::Activation;
 
 /// The variables a formula may use, in the order error messages list them.
@@ -62,19 +63,6 @@ const FUNCTIONS: [(&str, usize); 8] = [
     ("max", 2),
     ("pow", 2),
 ];
-
-/// Where a layer sits in the network, and its shape: what a formula's variables stand for.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct LayerPlace {
-    /// 1-based position (1 = first hidden layer; `depth` = the output layer).
-    pub layer: usize,
-    /// Number of weight layers.
-    pub depth: usize,
-    /// The layer's fans.
-    pub fan: Fan,
-    /// The activation after the layer (identity for the output layer).
-    pub activation: Activation,
-}
 
 /// A parsed expression.
 #[derive(Clone, Debug, PartialEq)]
@@ -539,49 +527,55 @@ pub(super) fn parse_formula_init(params: &[(String, ParamValue)]) -> Result<Init
 }
 
 impl Init {
-    /// The scheme as it draws layer `place`: a formula start becomes the plain element-wise
+    /// The start as it draws layer `place`: a formula start becomes the plain element-wise
     /// scheme of its distribution with the formula's std for that layer (so it shares the
-    /// common random numbers of its family); every other scheme is itself.
+    /// common random numbers of its family); a start that depends on the place (`fixup`,
+    /// `critical`, `rezero`, …) becomes what its row's rule gives there; every other start
+    /// is itself. The error says why a layer has no valid start.
     pub fn at_layer(&self, place: LayerPlace) -> Result<Cow<'_, Init>, String> {
-        let Init::Formula(f) = self else {
-            return Ok(Cow::Borrowed(self));
+        let f = match self {
+            Init::Formula(f) => f,
+            Init::Scheme(s) => {
+                return match s.row.weights {
+                    Weights::Placed(rule) => rule(&s.values, &place).map(Cow::Owned).map_err(|e| {
+                        format!("init `{}` at layer {}: {e}", s.row.name, place.layer)
+                    }),
+                    _ => Ok(Cow::Borrowed(self)),
+                };
+            }
+            Init::Custom(_) => return Ok(Cow::Borrowed(self)),
         };
         let std = f.std_at(place)?;
         Ok(Cow::Owned(match f.distribution {
-            Distribution::Normal => Init::Normal { mean: 0.0, std },
+            Distribution::Normal => builtin("normal", &[("mean", 0.0), ("std", std)]),
             Distribution::Uniform => {
                 let bound = 3f64.sqrt() * std;
-                Init::Uniform {
-                    low: -bound,
-                    high: bound,
-                }
+                builtin("uniform", &[("low", -bound), ("high", bound)])
             }
-            Distribution::TruncatedNormal => Init::TruncatedNormal {
-                mean: 0.0,
-                std: std / TRUNCATED_NORMAL_STD,
-            },
+            Distribution::TruncatedNormal => builtin(
+                "truncated-normal",
+                &[("mean", 0.0), ("std", std / TRUNCATED_NORMAL_STD)],
+            ),
         }))
     }
 
-    /// Checks the scheme for every layer of a network of the given widths (input first)
-    /// whose hidden layers use `activation`: a formula start must give every layer a finite
-    /// std > 0. Other schemes always pass.
+    /// Checks the scheme for every layer of a plain network of the given widths (input
+    /// first) whose hidden layers use `activation`: a formula start must give every layer a
+    /// finite std > 0, a place-dependent start a value (`critical` needs an edge of chaos).
+    /// Other schemes always pass.
     pub fn check_layers(&self, sizes: &[usize], activation: Activation) -> Result<(), String> {
         let depth = sizes.len().saturating_sub(1);
         for l in 0..depth {
-            let place = LayerPlace {
-                layer: l + 1,
-                depth,
-                fan: Fan {
-                    fan_in: sizes[l],
-                    fan_out: sizes[l + 1],
-                },
-                activation: if l + 1 < depth {
-                    activation
-                } else {
-                    Activation::Identity
-                },
+            let fan = Fan {
+                fan_in: sizes[l],
+                fan_out: sizes[l + 1],
             };
+            let after = if l + 1 < depth {
+                activation
+            } else {
+                Activation::Identity
+            };
+            let place = LayerPlace::plain(l + 1, depth, fan, after);
             self.at_layer(place)?;
         }
         Ok(())
@@ -593,12 +587,7 @@ mod tests {
     use super::*;
 
     fn place(fan_in: usize, fan_out: usize) -> LayerPlace {
-        LayerPlace {
-            layer: 2,
-            depth: 5,
-            fan: Fan { fan_in, fan_out },
-            activation: Activation::Tanh,
-        }
+        LayerPlace::plain(2, 5, Fan { fan_in, fan_out }, Activation::Tanh)
     }
 
     fn value(text: &str) -> f64 {

@@ -10,8 +10,9 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Deserializer, de};
 
+use super::catalogue::SCHEMES;
 use super::schemes::{
-    Distribution, Family, FanMode, Gain, Init, SCHEMES, scheme_info, scheme_names,
+    Distribution, FanMode, Gain, Init, Scheme, SchemeInfo, scheme_info, scheme_names,
 };
 
 /// A parameter value as it comes from a TOML table or the command line.
@@ -87,6 +88,9 @@ pub(super) enum Kind {
     Mode,
     /// `uniform`, `normal` or `truncated-normal`.
     Distribution,
+    /// The name of a start that draws layer by layer on its own (not one that depends on
+    /// the layer's place or on data), with its default parameters: ReZero's branch start.
+    Base,
 }
 
 /// One parameter of a scheme: its key, its default as a user would type it, and its kind.
@@ -143,6 +147,7 @@ pub(super) enum Value {
     Gain(Gain),
     Mode(FanMode),
     Distribution(Distribution),
+    Base(&'static SchemeInfo),
 }
 
 impl fmt::Display for Value {
@@ -154,16 +159,32 @@ impl fmt::Display for Value {
             Value::Gain(Gain::Auto) => f.write_str("auto"),
             Value::Mode(m) => f.write_str(m.name()),
             Value::Distribution(d) => f.write_str(d.name()),
+            Value::Base(row) => f.write_str(row.name),
         }
     }
 }
 
-/// Every parameter of one scheme, checked, defaults filled in: what a [`SCHEMES`] row's
-/// constructor receives. The getters panic on a key or kind the row does not declare — a
-/// mistake in the row, which `tests/suite/init_parse.rs` would catch for every scheme.
-pub(super) struct Values(Vec<(&'static str, Value)>);
+/// Every parameter of one scheme, checked, defaults filled in, in the row's order: what a
+/// [`SCHEMES`] row's rules receive. The getters panic on a key or kind the row does not
+/// declare — a mistake in the row, which `tests/suite/init_parse.rs` would catch for every
+/// scheme.
+#[derive(Clone, Debug, PartialEq)]
+pub(super) struct Values(pub(super) Vec<(&'static str, Value)>);
 
 impl Values {
+    /// The values in the row's order.
+    pub(super) fn iter(&self) -> impl Iterator<Item = &(&'static str, Value)> {
+        self.0.iter()
+    }
+
+    /// The base start of a start that delegates its weights (ReZero, SkipInit).
+    pub(super) fn base(&self) -> &'static SchemeInfo {
+        match self.get("base") {
+            Value::Base(row) => row,
+            other => panic!("parameter `base` is {other:?}, not a start"),
+        }
+    }
+
     fn get(&self, key: &str) -> Value {
         self.0
             .iter()
@@ -251,6 +272,21 @@ fn check(scheme: &str, key: &str, kind: Kind, raw: &ParamValue) -> Result<Value,
                 raw.word()
             )),
         },
+        Kind::Base => {
+            let bases: Vec<&str> = SCHEMES
+                .iter()
+                .filter(|r| r.can_be_base())
+                .map(|r| r.name)
+                .collect();
+            match canonical_scheme_name(&raw.word()).and_then(scheme_info) {
+                Some(row) if row.can_be_base() => Ok(Value::Base(row)),
+                _ => Err(format!(
+                    "init `{scheme}`: `{key}` must be one of {}, got `{}`",
+                    bases.join(", "),
+                    raw.word()
+                )),
+            }
+        }
     }
 }
 
@@ -318,9 +354,10 @@ pub fn canonical_scheme_name(name: &str) -> Option<&'static str> {
 /// accepted. Errors name the scheme and the bad key or value and list what is valid.
 ///
 /// ```
-/// use initlab::nn::init::{parse_init, FanMode, Init, ParamValue};
+/// use initlab::nn::init::{parse_init, Init, ParamValue};
 /// let he = parse_init("he-normal", &[("mode".into(), ParamValue::Text("fan_out".into()))]).unwrap();
-/// assert_eq!(he, Init::HeNormal { mode: FanMode::FanOut, slope: 0.0 });
+/// assert_eq!(he, "he-normal:mode=fan_out:slope=0".parse::<Init>().unwrap());
+/// assert_eq!(he.params()[0], ("mode".to_string(), "fan_out".to_string()));
 /// assert!(parse_init("hee-normal", &[]).unwrap_err().contains("xavier-uniform"));
 /// ```
 pub fn parse_init(name: &str, params: &[(String, ParamValue)]) -> Result<Init, String> {
@@ -373,31 +410,45 @@ pub fn parse_init(name: &str, params: &[(String, ParamValue)]) -> Result<Init, S
             .map_or(&default, |(_, v)| *v);
         values.push((p.key, check(scheme, p.key, p.kind, raw)?));
     }
-    (row.build)(&Values(values))
+    let values = Values(values);
+    (row.check)(&values)?;
+    Ok(Init::Scheme(Scheme { row, values }))
 }
 
 /// Checks that `init` can initialize a bias vector. Every scheme can except the ones that
-/// draw a whole matrix at once (`orthogonal`, `lsuv`); the error lists the ones that can.
-/// TOML files and the command line both go through this check.
+/// draw a whole matrix at once (`orthogonal`, `lsuv`, `zero-hadamard`) and the ones that
+/// depend on the layer's place (`formula`, `fixup`, `critical`, ...); the error lists the
+/// ones that can. TOML files and the command line both go through this check.
 pub fn check_bias_init(init: &Init) -> Result<(), String> {
-    if matches!(init, Init::Formula(_)) {
-        return Err(
-            "init `formula` sets weights layer by layer and cannot initialize a bias; use a scheme such as zeros or normal for `bias`".to_string(),
-        );
-    }
-    let matrix_only = |i: &Init| i.family() == Family::Orthogonal;
-    if !matrix_only(init) {
+    let valid = || {
+        SCHEMES
+            .iter()
+            .filter(|s| s.can_set_bias())
+            .map(|s| s.name)
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let row = match init {
+        Init::Formula(_) => {
+            return Err(
+                "init `formula` sets weights layer by layer and cannot initialize a bias; use a scheme such as zeros or normal for `bias`".to_string(),
+            );
+        }
+        Init::Custom(_) => return Ok(()),
+        Init::Scheme(s) => s.row,
+    };
+    if row.can_set_bias() {
         return Ok(());
     }
-    let valid: Vec<&str> = SCHEMES
-        .iter()
-        .filter(|s| parse_init(s.name, &[]).is_ok_and(|i| !matrix_only(&i)))
-        .map(|s| s.name)
-        .collect();
+    let why = if row.is_placed() {
+        "sets weights by the layer's place in the network"
+    } else {
+        "draws a whole matrix"
+    };
     Err(format!(
-        "init `{}` draws a whole matrix and cannot initialize a bias; bias inits: {}",
-        init.name(),
-        valid.join(", ")
+        "init `{}` {why} and cannot initialize a bias; bias inits: {}",
+        row.name,
+        valid()
     ))
 }
 

@@ -6,7 +6,8 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::StandardNormal;
 
-use super::schemes::{Distribution, Family, Fan, FanMode, Gain, Init};
+use super::placed::LayerPlace;
+use super::schemes::{Affine, AsBias, Distribution, Family, Fan, Init, Weights};
 use crate::nn::activation::Activation;
 use crate::nn::float::Float;
 
@@ -56,15 +57,8 @@ fn base_draw<R: Rng + ?Sized>(family: Family, rng: &mut R) -> f64 {
     }
 }
 
-/// An element-wise scheme resolved for one layer: `w = offset + scale · base_draw(family)`.
-#[derive(Clone, Copy, Debug)]
-struct Affine {
-    family: Family,
-    offset: f64,
-    scale: f64,
-}
-
 impl Affine {
+    /// One weight: `offset + scale · base draw` (just `offset` for the deterministic family).
     fn draw<R: Rng + ?Sized>(self, rng: &mut R) -> f64 {
         match self.family {
             Family::Deterministic => self.offset,
@@ -103,81 +97,60 @@ pub fn orthogonal_matrix<R: Rng + ?Sized>(fan: Fan, rng: &mut R) -> Array2<f64> 
     }
 }
 
+/// ZerO's deterministic matrix (Zhao et al. 2022, Algorithm 1) for a `(fan_out, fan_in)`
+/// layer: the identity when the fans are equal, the partial identity `[I 0]` (the first
+/// `fan_out` inputs) when the layer shrinks, and when it expands
+/// `c · I*(fan_out × 2^k) · H_k · I*(2^k × fan_in)`, where `H_k` is the Sylvester–Hadamard
+/// matrix of size 2^k (entries ±1; entry (i, j) is (−1)^popcount(i & j)),
+/// k = ⌈log₂ fan_out⌉ and c = 2^(−(k−1)/2): the top-left `fan_out × fan_in` block of the
+/// scaled Hadamard matrix. Nothing is random; the Hadamard part keeps an expanding layer's
+/// outputs from being copies of its inputs (the symmetry a plain partial identity would
+/// leave).
+pub fn zero_hadamard(fan: Fan) -> Array2<f64> {
+    let (rows, cols) = (fan.fan_out, fan.fan_in);
+    if rows <= cols {
+        return Array2::from_shape_fn((rows, cols), |(i, j)| f64::from(u8::from(i == j)));
+    }
+    let k = rows.next_power_of_two().trailing_zeros() as i32;
+    let c = 2f64.powf(-f64::from(k - 1) / 2.0);
+    Array2::from_shape_fn((rows, cols), |(i, j)| {
+        if (i & j).count_ones() % 2 == 0 { c } else { -c }
+    })
+}
+
 impl Init {
-    /// The element-wise rule of this scheme for one layer, `None` for the matrix schemes
-    /// (orthogonal, LSUV) and custom ones. Every scheme of one family scales the same base
-    /// draws, which is what makes the common random numbers exact.
+    /// The element-wise rule of this start for one layer, `None` for the matrix starts
+    /// (orthogonal, LSUV, ZerO), the place-dependent and custom ones. Every start of one
+    /// family scales the same base draws, which is what makes the common random numbers
+    /// exact.
     fn affine(&self, fan: Fan, activation: Activation) -> Option<Affine> {
-        let fan_in = fan.fan_in as f64;
-        let fan_out = fan.fan_out as f64;
-        let sqrt3 = 3f64.sqrt();
-        let xavier_std = |gain: &Gain| gain.resolve(activation) * (2.0 / (fan_in + fan_out)).sqrt();
-        let he_std =
-            |mode: &FanMode, slope: f64| (2.0 / ((1.0 + slope * slope) * mode.fan(fan))).sqrt();
-        let (family, offset, scale) = match self {
-            Init::Zeros => (Family::Deterministic, 0.0, 0.0),
-            Init::Constant { value } => (Family::Deterministic, *value, 0.0),
-            Init::Tiny { std } | Init::Huge { std } => (Family::Normal, 0.0, *std),
-            Init::Normal { mean, std } => (Family::Normal, *mean, *std),
-            Init::Uniform { low, high } => (
-                Family::Uniform,
-                low / 2.0 + high / 2.0,
-                high / 2.0 - low / 2.0,
-            ),
-            Init::TruncatedNormal { mean, std } => (Family::Truncated, *mean, *std),
-            Init::XavierUniform { gain } => (Family::Uniform, 0.0, sqrt3 * xavier_std(gain)),
-            Init::XavierNormal { gain } => (Family::Normal, 0.0, xavier_std(gain)),
-            Init::KerasDefault => (Family::Uniform, 0.0, sqrt3 * xavier_std(&Gain::Value(1.0))),
-            Init::HeUniform { mode, slope } => (Family::Uniform, 0.0, sqrt3 * he_std(mode, *slope)),
-            Init::HeNormal { mode, slope } => (Family::Normal, 0.0, he_std(mode, *slope)),
-            Init::LecunUniform => (Family::Uniform, 0.0, sqrt3 * (1.0 / fan_in).sqrt()),
-            Init::LecunNormal => (Family::Normal, 0.0, (1.0 / fan_in).sqrt()),
-            Init::VarianceScaling {
-                scale,
-                mode,
-                distribution,
-            } => {
-                let std = (scale / mode.fan(fan)).sqrt();
-                match distribution {
-                    Distribution::Uniform => (Family::Uniform, 0.0, sqrt3 * std),
-                    Distribution::Normal => (Family::Normal, 0.0, std),
-                    Distribution::TruncatedNormal => {
-                        (Family::Truncated, 0.0, std / TRUNCATED_NORMAL_STD)
-                    }
+        match self {
+            Init::Scheme(s) => match s.row.weights {
+                Weights::Elementwise(rule) => Some(rule(&s.values, fan, activation)),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// A place-dependent start resolved for a hidden layer of a plain network with these
+    /// fans and activation ([`LayerPlace::hidden`]); `None` for every other start.
+    fn resolved_hidden(&self, fan: Fan, activation: Activation) -> Option<Result<Init, String>> {
+        match self {
+            Init::Scheme(s) => match s.row.weights {
+                Weights::Placed(rule) => {
+                    Some(rule(&s.values, &LayerPlace::hidden(fan, activation)))
                 }
-            }
-            Init::GlorotStandard | Init::PytorchDefault => {
-                (Family::Uniform, 0.0, 1.0 / fan_in.sqrt())
-            }
-            // The same base draws as the other families, scaled to Var = σ_w²/fan_in.
-            Init::MeanField {
-                sigma_w2,
-                distribution,
-                ..
-            } => {
-                let std = (sigma_w2 / fan_in).sqrt();
-                match distribution {
-                    Distribution::Uniform => (Family::Uniform, 0.0, sqrt3 * std),
-                    Distribution::Normal => (Family::Normal, 0.0, std),
-                    Distribution::TruncatedNormal => {
-                        (Family::Truncated, 0.0, std / TRUNCATED_NORMAL_STD)
-                    }
-                }
-            }
-            Init::Orthogonal { .. } | Init::Lsuv { .. } | Init::Custom(_) | Init::Formula(_) => {
-                return None;
-            }
-        };
-        Some(Affine {
-            family,
-            offset,
-            scale,
-        })
+                _ => None,
+            },
+            _ => None,
+        }
     }
 
     /// The mean and variance of one weight of a layer followed by `activation`, by the
-    /// scheme's formula; `None` for LSUV (data-dependent) and custom schemes. What the
-    /// mean-field theory reads as σ_w² = variance · fan_in.
+    /// scheme's formula; `None` for LSUV (data-dependent), ZerO (deterministic matrices)
+    /// and custom schemes. A place-dependent start answers for a hidden layer of a plain
+    /// network. What the mean-field theory reads as σ_w² = variance · fan_in.
     pub fn weight_moments(&self, fan: Fan, activation: Activation) -> Option<(f64, f64)> {
         if let Some(rule) = self.affine(fan, activation) {
             let base_variance = match rule.family {
@@ -188,24 +161,15 @@ impl Init {
             };
             return Some((rule.offset, rule.scale * rule.scale * base_variance));
         }
-        match self {
-            // gain·Q with Q (fan_out, fan_in) having orthonormal rows or columns: every
-            // entry has variance gain² / max(fan_in, fan_out).
-            Init::Orthogonal { gain } => {
-                let g = gain.resolve(activation);
-                Some((0.0, g * g / fan.fan_in.max(fan.fan_out) as f64))
-            }
-            _ => None,
+        if let Some(resolved) = self.resolved_hidden(fan, activation) {
+            return resolved.ok()?.weight_moments(fan, activation);
         }
-    }
-
-    /// The variance of one value of the bias the scheme sets by default
-    /// ([`Init::default_bias`]).
-    pub fn default_bias_variance(&self, fan: Fan) -> f64 {
         match self {
-            Init::PytorchDefault => 1.0 / (3.0 * fan.fan_in as f64),
-            Init::MeanField { sigma_b2, .. } => *sigma_b2,
-            _ => 0.0,
+            Init::Scheme(s) => match s.row.weights {
+                Weights::Matrix { moments, .. } => moments(&s.values, fan, activation),
+                _ => None,
+            },
+            _ => None,
         }
     }
 
@@ -216,28 +180,38 @@ impl Init {
             fan_in: 1,
             fan_out: 1,
         };
-        match self.affine(any, Activation::Identity) {
-            Some(rule) => rule.family,
-            None => match self {
-                Init::Custom(_) => Family::Custom,
-                // A formula start draws as the plain scheme of its distribution.
-                Init::Formula(f) => match f.distribution {
-                    Distribution::Normal => Family::Normal,
-                    Distribution::Uniform => Family::Uniform,
-                    Distribution::TruncatedNormal => Family::Truncated,
-                },
-                _ => Family::Orthogonal,
+        if let Some(rule) = self.affine(any, Activation::Identity) {
+            return rule.family;
+        }
+        match self {
+            Init::Scheme(s) => match s.row.weights {
+                Weights::Matrix { family, .. } => family,
+                Weights::Placed(rule) => {
+                    rule(&s.values, &LayerPlace::hidden(any, Activation::Identity))
+                        .map_or(Family::Custom, |init| init.family())
+                }
+                Weights::Elementwise(_) => unreachable!("answered by `affine`"),
+            },
+            Init::Custom(_) => Family::Custom,
+            // A formula start draws as the plain scheme of its distribution.
+            Init::Formula(f) => match f.distribution {
+                Distribution::Normal => Family::Normal,
+                Distribution::Uniform => Family::Uniform,
+                Distribution::TruncatedNormal => Family::Truncated,
             },
         }
     }
 
     /// Draws the `(fan_out, fan_in)` weight matrix of a layer followed by `activation`
-    /// (the output layer counts as identity), in `f64`.
+    /// (the output layer counts as identity), in `f64`. A place-dependent start draws as it
+    /// does for a hidden layer of a plain network ([`LayerPlace::hidden`]); in a network,
+    /// resolve it for each layer's place first ([`Init::at_layer`]).
     ///
     /// # Panics
     /// If a custom initializer returns a matrix of the wrong shape or a non-finite value
     /// (a programming error in that initializer; [`super::CustomInit::validate`] and
-    /// [`Init::try_sample_f64`] report it as an error instead).
+    /// [`Init::try_sample_f64`] report it as an error instead), or a place-dependent start
+    /// has no value for this layer (`critical` where the activation has no edge of chaos).
     pub fn sample_f64(
         &self,
         fan: Fan,
@@ -263,14 +237,17 @@ impl Init {
             ));
         }
         match self {
-            Init::Orthogonal { gain } => Ok(orthogonal_matrix(fan, rng) * gain.resolve(activation)),
-            Init::Lsuv { .. } => Ok(orthogonal_matrix(fan, rng)),
+            Init::Scheme(s) => match s.row.weights {
+                Weights::Matrix { draw, .. } => Ok(draw(&s.values, fan, activation, rng)),
+                Weights::Placed(rule) => rule(&s.values, &LayerPlace::hidden(fan, activation))?
+                    .try_sample_f64(fan, activation, rng),
+                Weights::Elementwise(_) => unreachable!("element-wise rules are drawn above"),
+            },
             Init::Custom(c) => c.draw(fan, rng),
             Init::Formula(_) => Err(
                 "a formula start needs the layer's place in the network: resolve it with `Init::at_layer` first"
                     .to_string(),
             ),
-            _ => unreachable!("element-wise schemes are handled by `affine`"),
         }
     }
 
@@ -305,34 +282,51 @@ impl Init {
     ///
     /// Element-wise schemes draw each value as they would draw a weight of the layer (same
     /// fans, same scale). `pytorch-default` and `keras-default` give what those frameworks
-    /// give a bias (U(±1/√fan_in) and zeros). `orthogonal` gives a random unit vector times
-    /// the gain, `lsuv` zeros ([`super::check_bias_init`] rejects both: they are matrix
-    /// schemes). A custom scheme's bias is the first column of the matrix it returns.
+    /// give a bias (U(±1/√fan_in) and zeros), `lsuv` zeros. `orthogonal` gives a random unit
+    /// vector times the gain ([`super::check_bias_init`] rejects it, the other matrix
+    /// starts and the place-dependent ones). A custom scheme's bias is the first column of
+    /// the matrix it returns.
+    ///
+    /// # Panics
+    /// For a formula start, ZerO and the place-dependent starts (refused as bias inits).
     pub fn sample_bias<T: Float>(
         &self,
         fan: Fan,
         activation: Activation,
         rng: &mut ChaCha8Rng,
     ) -> Array1<T> {
-        match self {
-            Init::PytorchDefault | Init::KerasDefault | Init::Lsuv { .. } => {
-                self.default_bias(fan, rng)
+        let s = match self {
+            Init::Scheme(s) => s,
+            Init::Custom(_) => {
+                return self.sample_f64(fan, activation, rng).column(0).mapv(T::of);
             }
-            Init::Orthogonal { gain } => {
+            Init::Formula(_) => {
+                panic!("a formula start cannot initialize a bias (check_bias_init)")
+            }
+        };
+        match (s.row.as_bias, s.row.weights) {
+            (AsBias::Default, _) => self.default_bias(fan, rng),
+            (AsBias::Refused, _) if s.row.data_dependent => self.default_bias(fan, rng),
+            (AsBias::LikeWeights, _) => self.elementwise_bias(fan, activation, rng),
+            (
+                AsBias::Refused,
+                Weights::Matrix {
+                    family: Family::Orthogonal,
+                    ..
+                },
+            ) => {
                 let column = Fan {
                     fan_in: 1,
                     fan_out: fan.fan_out,
                 };
-                let g = gain.resolve(activation);
-                orthogonal_matrix(column, rng)
+                self.sample_f64(column, activation, rng)
                     .column(0)
-                    .mapv(|v| T::of(g * v))
+                    .mapv(T::of)
             }
-            Init::Custom(_) => self.sample_f64(fan, activation, rng).column(0).mapv(T::of),
-            Init::Formula(_) => {
-                panic!("a formula start cannot initialize a bias (check_bias_init)")
-            }
-            _ => self.elementwise_bias(fan, activation, rng),
+            (AsBias::Refused, _) => panic!(
+                "init `{}` cannot initialize a bias (check_bias_init)",
+                s.row.name
+            ),
         }
     }
 }

@@ -1,6 +1,8 @@
-//! What the schemes are: the [`Init`] enum with each scheme's formula and source, the
-//! catalogue [`SCHEMES`] (one row per scheme: name, parameters with their defaults, formulas,
-//! constructor), the bias a scheme sets by default, and gains.
+//! What a start is: the [`Init`] value (a row of the catalogue with its parameter values, a
+//! formula, or a user's own initializer), the shape of a catalogue row ([`SchemeInfo`]: how it
+//! draws, what bias it sets, what it does to norm layers and residual scales) and the
+//! questions every part of initlab asks a start (name, formula, parameters, family).
+//! The rows themselves are in `catalogue.rs`.
 
 use std::fmt;
 use std::sync::Arc;
@@ -10,8 +12,10 @@ use rand::RngCore;
 use rand_chacha::ChaCha8Rng;
 use serde::{Serialize, Serializer};
 
+use super::catalogue::SCHEMES;
 use super::formula::FormulaInit;
 use super::parsing::{Kind, Param, Params, Rule, Value, Values, parse_init};
+use super::placed::LayerPlace;
 use super::sampling::layer_rng;
 use crate::nn::activation::Activation;
 use crate::nn::float::Float;
@@ -182,131 +186,34 @@ impl fmt::Debug for CustomInit {
     }
 }
 
-/// A weight initialization scheme: every start a PyTorch or Keras user can pick for a dense
-/// layer, the ones the papers argue about, and the defaults frameworks apply silently.
+/// A start: a row of the catalogue [`SCHEMES`] with its parameter values, a formula start,
+/// or a user-written initializer.
 ///
-/// Each variant's comment gives its rule and where it comes from. `fan` is `fan_in`,
-/// `fan_out` or their mean as the scheme's `mode` says; its parameters, their defaults and
-/// the keys users type are in [`SCHEMES`].
+/// Build one by name, as users do: `"he-normal:mode=fan_out".parse::<Init>()` or
+/// [`super::parse_init`]; every built-in start's rule, parameters and source are in its row.
 #[derive(Clone, Debug)]
 pub enum Init {
-    /// All weights 0: every hidden unit of a layer stays a clone of the others.
-    Zeros,
-    /// All weights equal `value`.
-    Constant {
-        /// The value.
-        value: f64,
-    },
-    /// N(0, std²), std = 0.01 by default: the signal shrinks layer by layer
-    /// (deeplearning.ai's "Initialization" exercise, weights × 0.01).
-    Tiny {
-        /// Standard deviation.
-        std: f64,
-    },
-    /// N(0, std²), std = 10 by default: the signal explodes or saturates
-    /// (deeplearning.ai's "Initialization" exercise, weights × 10).
-    Huge {
-        /// Standard deviation.
-        std: f64,
-    },
-    /// N(mean, std²).
-    Normal {
-        /// Mean.
-        mean: f64,
-        /// Standard deviation.
-        std: f64,
-    },
-    /// U(low, high).
-    Uniform {
-        /// Lower bound.
-        low: f64,
-        /// Upper bound.
-        high: f64,
-    },
-    /// N(mean, std²) redrawn outside mean ± 2 std (Keras `TruncatedNormal`).
-    TruncatedNormal {
-        /// Mean.
-        mean: f64,
-        /// Standard deviation of the untruncated normal.
-        std: f64,
-    },
-    /// U(±gain·√(6/(fan_in+fan_out))), i.e. Var = gain²·2/(fan_in+fan_out) (Glorot &
-    /// Bengio 2010).
-    XavierUniform {
-        /// Gain.
-        gain: Gain,
-    },
-    /// N(0, gain²·2/(fan_in+fan_out)) (Glorot & Bengio 2010).
-    XavierNormal {
-        /// Gain.
-        gain: Gain,
-    },
-    /// U(±√(6/((1+a²)·fan))), i.e. Var = 2/((1+a²)·fan) (He et al. 2015).
-    HeUniform {
-        /// Which fan.
-        mode: FanMode,
-        /// Negative slope a of the leaky ReLU that follows (0 for ReLU).
-        slope: f64,
-    },
-    /// N(0, 2/((1+a²)·fan)) (He et al. 2015).
-    HeNormal {
-        /// Which fan.
-        mode: FanMode,
-        /// Negative slope a of the leaky ReLU that follows (0 for ReLU).
-        slope: f64,
-    },
-    /// U(±√(3/fan_in)), i.e. Var = 1/fan_in (LeCun et al. 1998).
-    LecunUniform,
-    /// N(0, 1/fan_in) (LeCun et al. 1998).
-    LecunNormal,
-    /// Var = scale/fan, uniform, normal or truncated normal (Keras `VarianceScaling`).
-    VarianceScaling {
-        /// The variance numerator.
-        scale: f64,
-        /// Which fan.
-        mode: FanMode,
-        /// Which distribution.
-        distribution: Distribution,
-    },
-    /// A (semi-)orthogonal matrix times gain: Q of a Gaussian matrix's QR with the signs
-    /// fixed (Saxe et al. 2014).
-    Orthogonal {
-        /// Gain.
-        gain: Gain,
-    },
-    /// U(±1/√fan_in), the "standard" start of Glorot & Bengio 2010.
-    GlorotStandard,
-    /// What PyTorch's `nn.Linear` does: weight and bias U(±1/√fan_in) (kaiming_uniform with
-    /// a = √5; PyTorch issue #57109).
-    PytorchDefault,
-    /// What Keras' `Dense` does: glorot uniform weight, zero bias.
-    KerasDefault,
-    /// Layer-sequential unit-variance (Mishkin & Matas 2015): orthogonal, then each layer
-    /// rescaled to unit output variance on a batch of training data. See
-    /// [`crate::nn::mlp::Mlp::lsuv`].
-    Lsuv {
-        /// Stop when |Var(output) - 1| < tolerance.
-        tolerance: f64,
-        /// At most this many rescalings per layer.
-        max_iterations: usize,
-    },
-    /// N(0, σ_w²/fan_in) weights and N(0, σ_b²) biases: the start parametrized the way
-    /// mean-field theory is (Poole et al. 2016; Schoenholz et al. 2017). `sigma_w2 = 2`
-    /// is He normal, `1` LeCun normal; see [`crate::theory`]. Uniform and truncated-normal
-    /// weights of the same variance are available as for `variance-scaling`.
-    MeanField {
-        /// σ_w² = Var(w) · fan_in.
-        sigma_w2: f64,
-        /// σ_b² = Var(b) (the default bias; an explicit bias init replaces it).
-        sigma_b2: f64,
-        /// The distribution of the weights.
-        distribution: Distribution,
-    },
+    /// A built-in start: its catalogue row and its checked parameters.
+    Scheme(Scheme),
     /// A user-written scheme.
     Custom(CustomInit),
     /// A start written as a formula of the layer's fans, gain and position (see
     /// [`FormulaInit`]); drawn as the plain scheme of its distribution ([`Init::at_layer`]).
     Formula(FormulaInit),
+}
+
+/// A built-in start: a catalogue row and its parameter values (defaults filled in).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Scheme {
+    pub(super) row: &'static SchemeInfo,
+    pub(super) values: Values,
+}
+
+impl Scheme {
+    /// The start's catalogue row.
+    pub fn row(&self) -> &'static SchemeInfo {
+        self.row
+    }
 }
 
 /// The random numbers a scheme draws, for common random numbers across schemes.
@@ -326,8 +233,128 @@ pub enum Family {
     Custom,
 }
 
-/// One row of the scheme catalogue: everything about a scheme except how it draws (that is
-/// its arm of the sampling rule in `sampling.rs`).
+/// An element-wise rule resolved for one layer: every weight is
+/// `offset + scale · base draw of the family` (a constant `offset` for the deterministic
+/// family). Every start of one family scales the same base draws: that is what makes the
+/// common random numbers exact.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Affine {
+    /// Which base draws.
+    pub family: Family,
+    /// Added to every weight.
+    pub offset: f64,
+    /// Multiplies every base draw.
+    pub scale: f64,
+}
+
+impl Affine {
+    /// Every weight `value`, nothing drawn.
+    pub const fn constant(value: f64) -> Affine {
+        Affine {
+            family: Family::Deterministic,
+            offset: value,
+            scale: 0.0,
+        }
+    }
+
+    /// Zero-mean weights of the family, `scale ·` its base draw.
+    pub const fn centred(family: Family, scale: f64) -> Affine {
+        Affine {
+            family,
+            offset: 0.0,
+            scale,
+        }
+    }
+}
+
+/// How a start's row sets a layer's weight matrix.
+#[derive(Clone, Copy)]
+pub(super) enum Weights {
+    /// Element-wise: the rule for a layer of these fans followed by this activation.
+    Elementwise(fn(&Values, Fan, Activation) -> Affine),
+    /// A whole matrix at once (orthogonal, ZerO): the base draws it uses, the draw, and the
+    /// mean and variance of one weight if the start has a formula for them.
+    Matrix {
+        /// Which random numbers it consumes.
+        family: Family,
+        /// The `(fan_out, fan_in)` matrix, in `f64`.
+        draw: fn(&Values, Fan, Activation, &mut ChaCha8Rng) -> Array2<f64>,
+        /// Mean and variance of one weight, `None` if the start has no such formula.
+        moments: fn(&Values, Fan, Activation) -> Option<(f64, f64)>,
+    },
+    /// By the layer's place in the network (Fixup, ReZero, critical): the start resolves to
+    /// another start for each layer ([`Init::at_layer`]), whose numbers it then draws.
+    Placed(fn(&Values, &LayerPlace) -> Result<Init, String>),
+}
+
+/// The bias a start sets when the user does not choose one.
+#[derive(Clone, Copy)]
+pub(super) enum DefaultBias {
+    /// Zeros (Keras and the papers).
+    Zeros,
+    /// Drawn value by value as the layer's weights are (PyTorch's `nn.Linear`), with this
+    /// variance per value.
+    LikeWeights(fn(&Values, Fan) -> f64),
+    /// N(0, σ_b²), σ_b² from the parameters (zeros, drawing nothing, when σ_b² = 0).
+    Normal(fn(&Values) -> f64),
+}
+
+/// What a start does when it is named as a *bias* initializer (`bias = "..."`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum AsBias {
+    /// Draws each value as it draws a weight of the layer.
+    LikeWeights,
+    /// Gives the bias it sets by default (a framework's default, LSUV's zeros).
+    Default,
+    /// Cannot: it draws whole matrices or by place ([`super::check_bias_init`]).
+    Refused,
+}
+
+/// The value a start gives each residual block's scale α.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum AlphaStart {
+    /// As the network was configured (`alpha`, `alpha_learnable`; by default 1, fixed).
+    AsConfigured,
+    /// A learnable α starting at this value, whatever the network configured (ReZero,
+    /// SkipInit).
+    Learnable(f64),
+}
+
+/// What a network must have for a start to make sense.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Needs {
+    /// Any network.
+    Nothing,
+    /// At least one residual block (Fixup, ReZero).
+    Residual,
+    /// Residual blocks and no BatchNorm or LayerNorm (SkipInit, which replaces them).
+    ResidualWithoutNorm,
+}
+
+/// What a start does to the parameters that are not dense weights and biases.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct OtherParams {
+    /// Every norm layer's gain γ.
+    pub norm_gain: f64,
+    /// Every norm layer's shift β.
+    pub norm_shift: f64,
+    /// Every residual block's α.
+    pub alpha: AlphaStart,
+    /// What the network must have.
+    pub needs: Needs,
+}
+
+impl OtherParams {
+    /// What PyTorch does and most starts keep: γ = 1, β = 0, α as configured.
+    pub const DEFAULT: OtherParams = OtherParams {
+        norm_gain: 1.0,
+        norm_shift: 0.0,
+        alpha: AlphaStart::AsConfigured,
+        needs: Needs::Nothing,
+    };
+}
+
+/// One row of the start catalogue: everything about a start.
 pub struct SchemeInfo {
     /// Name as users type it.
     pub name: &'static str,
@@ -337,237 +364,73 @@ pub struct SchemeInfo {
     pub formula: &'static str,
     /// The rule for reports, `{key}` standing for the value of parameter `key`.
     pub(super) filled: &'static str,
-    /// Builds the scheme from its checked parameters (defaults filled in).
-    pub(super) build: fn(&Values) -> Result<Init, String>,
+    /// Where it comes from (paper or framework), for `initlab list`.
+    pub source: &'static str,
+    /// Checks between parameters beyond each one's own rule (e.g. `low < high`).
+    pub(super) check: fn(&Values) -> Result<(), String>,
+    /// How it sets a weight matrix.
+    pub(super) weights: Weights,
+    /// The bias it sets by default.
+    pub(super) bias: DefaultBias,
+    /// What it does as a bias initializer.
+    pub(super) as_bias: AsBias,
+    /// Whether it rescales the layers on a batch of training data after drawing (LSUV).
+    pub(super) data_dependent: bool,
+    /// Norm gains and shifts, residual α, and what the network must have.
+    pub other: OtherParams,
 }
 
-const GAIN: Param = Param::new("gain", "1", Kind::Gain);
-const MODE: Param = Param::new("mode", "fan_in", Kind::Mode);
-const SLOPE: Param = Param::new("slope", "0", Kind::Number(Rule::NonNegative));
+impl SchemeInfo {
+    /// The fields most rows share: no cross-parameter check, zero bias, drawn value by value
+    /// as a bias, no data, the default γ, β and α. A row sets `name`, `params`, `formula`,
+    /// `filled`, `source` and `weights`, and `..SchemeInfo::ROW` for the rest.
+    pub(super) const ROW: SchemeInfo = SchemeInfo {
+        name: "",
+        params: Params(&[]),
+        formula: "",
+        filled: "",
+        source: "",
+        check: |_| Ok(()),
+        weights: Weights::Elementwise(|_, _, _| Affine::constant(0.0)),
+        bias: DefaultBias::Zeros,
+        as_bias: AsBias::LikeWeights,
+        data_dependent: false,
+        other: OtherParams::DEFAULT,
+    };
 
-/// Every built-in scheme: its name, parameters with defaults, formulas and constructor.
-/// Adding a scheme means a variant of [`Init`], a row here, its arm in `Init::values` below
-/// and its arm of the sampling rule.
-pub const SCHEMES: &[SchemeInfo] = &[
-    SchemeInfo {
-        name: "zeros",
-        params: Params(&[]),
-        formula: "W = 0",
-        filled: "W = 0, b = 0",
-        build: |_| Ok(Init::Zeros),
-    },
-    SchemeInfo {
-        name: "constant",
-        params: Params(&[Param::new("value", "0", Kind::Number(Rule::Finite))]),
-        formula: "W = value",
-        filled: "W = {value}",
-        build: |v| {
-            Ok(Init::Constant {
-                value: v.number("value"),
-            })
-        },
-    },
-    SchemeInfo {
-        name: "tiny",
-        params: Params(&[Param::new("std", "0.01", Kind::Number(Rule::Positive))]),
-        formula: "N(0, std²)",
-        filled: "W ~ N(0, {std}²)",
-        build: |v| {
-            Ok(Init::Tiny {
-                std: v.number("std"),
-            })
-        },
-    },
-    SchemeInfo {
-        name: "huge",
-        params: Params(&[Param::new("std", "10", Kind::Number(Rule::Positive))]),
-        formula: "N(0, std²)",
-        filled: "W ~ N(0, {std}²)",
-        build: |v| {
-            Ok(Init::Huge {
-                std: v.number("std"),
-            })
-        },
-    },
-    SchemeInfo {
-        name: "normal",
-        params: Params(&[
-            Param::new("mean", "0", Kind::Number(Rule::Finite)),
-            Param::new("std", "1", Kind::Number(Rule::Positive)),
-        ]),
-        formula: "N(mean, std²)",
-        filled: "W ~ N({mean}, {std}²)",
-        build: |v| {
-            Ok(Init::Normal {
-                mean: v.number("mean"),
-                std: v.number("std"),
-            })
-        },
-    },
-    SchemeInfo {
-        name: "uniform",
-        params: Params(&[
-            Param::new("low", "-1", Kind::Number(Rule::Finite)),
-            Param::new("high", "1", Kind::Number(Rule::Finite)),
-        ]),
-        formula: "U(low, high)",
-        filled: "W ~ U({low}, {high})",
-        build: |v| {
-            let (low, high) = (v.number("low"), v.number("high"));
-            if low >= high {
-                return Err(format!(
-                    "init `uniform`: `low` must be < `high`, got low = {low}, high = {high}"
-                ));
-            }
-            Ok(Init::Uniform { low, high })
-        },
-    },
-    SchemeInfo {
-        name: "truncated-normal",
-        params: Params(&[
-            Param::new("mean", "0", Kind::Number(Rule::Finite)),
-            Param::new("std", "0.05", Kind::Number(Rule::Positive)),
-        ]),
-        formula: "N(mean, std²), redrawn outside mean ± 2·std",
-        filled: "W ~ N({mean}, {std}²) truncated at ±2·{std}",
-        build: |v| {
-            Ok(Init::TruncatedNormal {
-                mean: v.number("mean"),
-                std: v.number("std"),
-            })
-        },
-    },
-    SchemeInfo {
-        name: "xavier-uniform",
-        params: Params(&[GAIN]),
-        formula: "U(±gain·√(6/(fan_in+fan_out)))",
-        filled: "W ~ U(±{gain}·√(6/(fan_in+fan_out)))",
-        build: |v| Ok(Init::XavierUniform { gain: v.gain() }),
-    },
-    SchemeInfo {
-        name: "xavier-normal",
-        params: Params(&[GAIN]),
-        formula: "N(0, gain²·2/(fan_in+fan_out))",
-        filled: "W ~ N(0, {gain}²·2/(fan_in+fan_out))",
-        build: |v| Ok(Init::XavierNormal { gain: v.gain() }),
-    },
-    SchemeInfo {
-        name: "he-uniform",
-        params: Params(&[MODE, SLOPE]),
-        formula: "U(±√(6/((1+a²)·fan)))",
-        filled: "W ~ U(±√(6/((1+{slope}²)·{mode})))",
-        build: |v| {
-            Ok(Init::HeUniform {
-                mode: v.mode(),
-                slope: v.number("slope"),
-            })
-        },
-    },
-    SchemeInfo {
-        name: "he-normal",
-        params: Params(&[MODE, SLOPE]),
-        formula: "N(0, 2/((1+a²)·fan))",
-        filled: "W ~ N(0, 2/((1+{slope}²)·{mode}))",
-        build: |v| {
-            Ok(Init::HeNormal {
-                mode: v.mode(),
-                slope: v.number("slope"),
-            })
-        },
-    },
-    SchemeInfo {
-        name: "lecun-uniform",
-        params: Params(&[]),
-        formula: "U(±√(3/fan_in))",
-        filled: "W ~ U(±√(3/fan_in))",
-        build: |_| Ok(Init::LecunUniform),
-    },
-    SchemeInfo {
-        name: "lecun-normal",
-        params: Params(&[]),
-        formula: "N(0, 1/fan_in)",
-        filled: "W ~ N(0, 1/fan_in)",
-        build: |_| Ok(Init::LecunNormal),
-    },
-    SchemeInfo {
-        name: "variance-scaling",
-        params: Params(&[
-            Param::new("scale", "1", Kind::Number(Rule::Positive)),
-            MODE,
-            Param::new("distribution", "truncated-normal", Kind::Distribution),
-        ]),
-        formula: "Var = scale/fan (uniform, normal or truncated normal with std/0.8796)",
-        filled: "Var(W) = {scale}/{mode}, {distribution} distribution",
-        build: |v| {
-            Ok(Init::VarianceScaling {
-                scale: v.number("scale"),
-                mode: v.mode(),
-                distribution: v.distribution(),
-            })
-        },
-    },
-    SchemeInfo {
-        name: "orthogonal",
-        params: Params(&[GAIN]),
-        formula: "gain · Q, Q from the QR of a Gaussian matrix (signs of diag R fixed)",
-        filled: "W = {gain}·Q, Q orthogonal",
-        build: |v| Ok(Init::Orthogonal { gain: v.gain() }),
-    },
-    SchemeInfo {
-        name: "glorot-standard",
-        params: Params(&[]),
-        formula: "U(±1/√fan_in)",
-        filled: "W ~ U(±1/√fan_in)",
-        build: |_| Ok(Init::GlorotStandard),
-    },
-    SchemeInfo {
-        name: "pytorch-default",
-        params: Params(&[]),
-        formula: "W, b ~ U(±1/√fan_in) (nn.Linear)",
-        filled: "W, b ~ U(±1/√fan_in)",
-        build: |_| Ok(Init::PytorchDefault),
-    },
-    SchemeInfo {
-        name: "keras-default",
-        params: Params(&[]),
-        formula: "U(±√(6/(fan_in+fan_out))), b = 0 (Dense)",
-        filled: "W ~ U(±√(6/(fan_in+fan_out))), b = 0",
-        build: |_| Ok(Init::KerasDefault),
-    },
-    SchemeInfo {
-        name: "lsuv",
-        params: Params(&[
-            Param::new("tolerance", "0.1", Kind::Number(Rule::Positive)),
-            Param::new("max_iterations", "10", Kind::Count),
-        ]),
-        formula: "orthogonal, then W /= std(layer output on data) until Var ≈ 1",
-        filled: "orthogonal, then W /= std(output) per layer until |Var − 1| < {tolerance} \
-                 (≤ {max_iterations} steps)",
-        build: |v| {
-            Ok(Init::Lsuv {
-                tolerance: v.number("tolerance"),
-                max_iterations: v.count("max_iterations"),
-            })
-        },
-    },
-    SchemeInfo {
-        name: "mean-field",
-        params: Params(&[
-            Param::new("sigma_w2", "1", Kind::Number(Rule::Positive)),
-            Param::new("sigma_b2", "0", Kind::Number(Rule::NonNegative)),
-            Param::new("distribution", "normal", Kind::Distribution),
-        ]),
-        formula: "Var(W) = sigma_w2/fan_in, b ~ N(0, sigma_b2) (mean-field theory's scales)",
-        filled: "W with Var = {sigma_w2}/fan_in ({distribution}), b ~ N(0, {sigma_b2})",
-        build: |v| {
-            Ok(Init::MeanField {
-                sigma_w2: v.number("sigma_w2"),
-                sigma_b2: v.number("sigma_b2"),
-                distribution: v.distribution(),
-            })
-        },
-    },
-];
+    /// Whether it draws by the layer's place ([`Weights::Placed`]).
+    pub(super) fn is_placed(&self) -> bool {
+        matches!(self.weights, Weights::Placed(_))
+    }
+
+    /// Whether it can initialize a bias vector.
+    pub(super) fn can_set_bias(&self) -> bool {
+        self.as_bias != AsBias::Refused
+    }
+
+    /// Whether another start may use it for its weights (`rezero:base=...`): one that draws
+    /// on its own, without the layer's place or data.
+    pub(super) fn can_be_base(&self) -> bool {
+        !self.is_placed() && !self.data_dependent
+    }
+}
+
+impl PartialEq for SchemeInfo {
+    /// Rows are equal when their names are (names are unique).
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name
+    }
+}
+
+impl fmt::Debug for SchemeInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SchemeInfo({:?})", self.name)
+    }
+}
+
+pub(super) const GAIN: Param = Param::new("gain", "1", Kind::Gain);
+pub(super) const MODE: Param = Param::new("mode", "fan_in", Kind::Mode);
+pub(super) const SLOPE: Param = Param::new("slope", "0", Kind::Number(Rule::NonNegative));
 
 /// The catalogue row of a scheme by its catalogue name.
 pub(super) fn scheme_info(name: &str) -> Option<&'static SchemeInfo> {
@@ -590,99 +453,46 @@ pub fn scheme_keys(name: &str) -> Vec<&'static str> {
         .unwrap_or_default()
 }
 
-impl Init {
-    /// The catalogue name and the parameter values in the order of its [`SCHEMES`] row;
-    /// `None` for a custom scheme. The inverse of the row's constructor.
-    fn values(&self) -> Option<(&'static str, Vec<Value>)> {
-        use Value::{Count, Number};
-        let (name, values) = match self {
-            Init::Zeros => ("zeros", vec![]),
-            Init::Constant { value } => ("constant", vec![Number(*value)]),
-            Init::Tiny { std } => ("tiny", vec![Number(*std)]),
-            Init::Huge { std } => ("huge", vec![Number(*std)]),
-            Init::Normal { mean, std } => ("normal", vec![Number(*mean), Number(*std)]),
-            Init::Uniform { low, high } => ("uniform", vec![Number(*low), Number(*high)]),
-            Init::TruncatedNormal { mean, std } => {
-                ("truncated-normal", vec![Number(*mean), Number(*std)])
-            }
-            Init::XavierUniform { gain } => ("xavier-uniform", vec![Value::Gain(*gain)]),
-            Init::XavierNormal { gain } => ("xavier-normal", vec![Value::Gain(*gain)]),
-            Init::HeUniform { mode, slope } => {
-                ("he-uniform", vec![Value::Mode(*mode), Number(*slope)])
-            }
-            Init::HeNormal { mode, slope } => {
-                ("he-normal", vec![Value::Mode(*mode), Number(*slope)])
-            }
-            Init::LecunUniform => ("lecun-uniform", vec![]),
-            Init::LecunNormal => ("lecun-normal", vec![]),
-            Init::VarianceScaling {
-                scale,
-                mode,
-                distribution,
-            } => (
-                "variance-scaling",
-                vec![
-                    Number(*scale),
-                    Value::Mode(*mode),
-                    Value::Distribution(*distribution),
-                ],
-            ),
-            Init::Orthogonal { gain } => ("orthogonal", vec![Value::Gain(*gain)]),
-            Init::GlorotStandard => ("glorot-standard", vec![]),
-            Init::PytorchDefault => ("pytorch-default", vec![]),
-            Init::KerasDefault => ("keras-default", vec![]),
-            Init::Lsuv {
-                tolerance,
-                max_iterations,
-            } => ("lsuv", vec![Number(*tolerance), Count(*max_iterations)]),
-            Init::MeanField {
-                sigma_w2,
-                sigma_b2,
-                distribution,
-            } => (
-                "mean-field",
-                vec![
-                    Number(*sigma_w2),
-                    Number(*sigma_b2),
-                    Value::Distribution(*distribution),
-                ],
-            ),
-            Init::Custom(_) | Init::Formula(_) => return None,
-        };
-        Some((name, values))
-    }
+/// A built-in start from its row name and parameter values as text, for the rules that
+/// resolve to another start (a formula or Fixup at one layer).
+///
+/// # Panics
+/// If the row or a value is invalid: the callers pass values they have checked.
+pub(super) fn builtin(name: &str, params: &[(&str, f64)]) -> Init {
+    let params: Vec<(String, super::ParamValue)> = params
+        .iter()
+        .map(|(k, v)| (k.to_string(), super::ParamValue::Number(*v)))
+        .collect();
+    parse_init(name, &params).unwrap_or_else(|e| panic!("{e}"))
+}
 
-    /// The scheme's catalogue row with its parameter values, for built-in schemes.
-    fn row(&self) -> Option<(&'static SchemeInfo, Vec<Value>)> {
-        let (name, values) = self.values()?;
-        let row = scheme_info(name).expect("every built-in scheme has a catalogue row");
-        Some((row, values))
+impl Init {
+    /// The built-in start's row and values, `None` for formula and custom starts.
+    pub fn scheme(&self) -> Option<&Scheme> {
+        match self {
+            Init::Scheme(s) => Some(s),
+            _ => None,
+        }
     }
 
     /// The scheme's name as users type it (a custom scheme's own name).
     pub fn name(&self) -> String {
         match self {
+            Init::Scheme(s) => s.row.name.into(),
             Init::Custom(c) => c.name.clone(),
             Init::Formula(_) => "formula".into(),
-            _ => self
-                .row()
-                .map(|(row, _)| row.name)
-                .unwrap_or_default()
-                .into(),
         }
     }
 
     /// The scheme's formula with its parameters filled in, for reports.
     pub fn formula(&self) -> String {
-        let Some((row, values)) = self.row() else {
-            return match self {
-                Init::Custom(c) => c.formula.clone(),
-                Init::Formula(f) => f.describe(),
-                _ => String::new(),
-            };
+        let s = match self {
+            Init::Scheme(s) => s,
+            Init::Custom(c) => return c.formula.clone(),
+            Init::Formula(f) => return f.describe(),
         };
-        let mut formula = row.filled.to_string();
-        for (key, value) in row.params.keys().into_iter().zip(values) {
+        let mut formula = s.row.filled.to_string();
+        for (key, value) in s.values.iter() {
             let text = match value {
                 Value::Gain(Gain::Auto) => "gain(activation)".to_string(),
                 v => v.to_string(),
@@ -694,25 +504,38 @@ impl Init {
 
     /// Whether the scheme needs a batch of data after sampling (LSUV).
     pub fn is_data_dependent(&self) -> bool {
-        matches!(self, Init::Lsuv { .. })
+        self.scheme().is_some_and(|s| s.row.data_dependent)
+    }
+
+    /// LSUV's settings `(tolerance, max_iterations)` for a data-dependent start, to run
+    /// [`crate::nn::Mlp::lsuv`] after drawing; `None` for every other start.
+    pub fn lsuv_settings(&self) -> Option<(f64, usize)> {
+        let s = self.scheme().filter(|s| s.row.data_dependent)?;
+        Some((
+            s.values.number("tolerance"),
+            s.values.count("max_iterations"),
+        ))
+    }
+
+    /// What the start does to norm gains and shifts and residual α, and what it needs of
+    /// the network (formula and custom starts: the defaults).
+    pub fn other_params(&self) -> OtherParams {
+        self.scheme().map_or(OtherParams::DEFAULT, |s| s.row.other)
     }
 
     /// The resolved parameters, in canonical order, as `(key, value)` text: what a resolved
     /// config should record. `parse_init(name, params)` gives the scheme back. Custom
     /// schemes have none.
     pub fn params(&self) -> Vec<(String, String)> {
-        if let Init::Formula(f) = self {
-            return f.params();
+        match self {
+            Init::Scheme(s) => s
+                .values
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            Init::Formula(f) => f.params(),
+            Init::Custom(_) => vec![],
         }
-        let Some((row, values)) = self.row() else {
-            return vec![];
-        };
-        row.params
-            .keys()
-            .into_iter()
-            .zip(values)
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
     }
 
     /// The full command-line form with every parameter, e.g. `he-normal:mode=fan_in:slope=0`.
@@ -724,10 +547,10 @@ impl Init {
     /// `he-normal:mode=fan_out` or `xavier-normal`. Parses back to the same scheme.
     pub fn label(&self) -> String {
         let defaults = match self {
-            Init::Custom(_) | Init::Formula(_) => vec![],
-            _ => parse_init(&self.name(), &[])
+            Init::Scheme(s) => parse_init(s.row.name, &[])
                 .map(|d| d.params())
                 .unwrap_or_default(),
+            _ => vec![],
         };
         let changed = self
             .params()
@@ -748,16 +571,34 @@ impl Init {
         s
     }
 
-    /// The bias this scheme sets when the user does not choose one: U(±1/√fan_in) for
-    /// `pytorch-default` (as `nn.Linear`), N(0, σ_b²) for `mean-field` with σ_b² > 0,
-    /// zeros otherwise (as Keras and the papers).
+    /// The bias this scheme sets when the user does not choose one: its row's
+    /// default bias (U(±1/√fan_in) for `pytorch-default` as `nn.Linear`, N(0, σ_b²) for
+    /// `mean-field` with σ_b² > 0, zeros otherwise, as Keras and the papers). A start that
+    /// draws by place gives the bias of what it resolves to ([`Init::at_layer`]).
     pub fn default_bias<T: Float>(&self, fan: Fan, rng: &mut ChaCha8Rng) -> Array1<T> {
-        match self {
-            Init::PytorchDefault => self.elementwise_bias(fan, Activation::Identity, rng),
-            Init::MeanField { sigma_b2, .. } if *sigma_b2 > 0.0 => {
-                super::sampling::normal_vector(fan.fan_out, sigma_b2.sqrt(), rng)
-            }
-            _ => Array1::zeros(fan.fan_out),
+        let Init::Scheme(s) = self else {
+            return Array1::zeros(fan.fan_out);
+        };
+        match s.row.bias {
+            DefaultBias::Zeros => Array1::zeros(fan.fan_out),
+            DefaultBias::LikeWeights(_) => self.elementwise_bias(fan, Activation::Identity, rng),
+            DefaultBias::Normal(variance) => match variance(&s.values) {
+                v if v > 0.0 => super::sampling::normal_vector(fan.fan_out, v.sqrt(), rng),
+                _ => Array1::zeros(fan.fan_out),
+            },
+        }
+    }
+
+    /// The variance of one value of the bias the scheme sets by default
+    /// ([`Init::default_bias`]).
+    pub fn default_bias_variance(&self, fan: Fan) -> f64 {
+        let Init::Scheme(s) = self else {
+            return 0.0;
+        };
+        match s.row.bias {
+            DefaultBias::Zeros => 0.0,
+            DefaultBias::LikeWeights(variance) => variance(&s.values, fan),
+            DefaultBias::Normal(variance) => variance(&s.values),
         }
     }
 }
