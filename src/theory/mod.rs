@@ -10,6 +10,8 @@
 //! - [`scales`]: σ_w² and σ_b² of a named start;
 //! - [`critical`]: the σ_w² on the edge of chaos (χ₁ = 1 at q*) for any activation and σ_b²,
 //!   what the `critical` start draws with;
+//! - [`residual`]: the residual stream's second moment block after block (Yang & Schoenholz
+//!   2017): exponential growth under He, linear with pre-LayerNorm, none with α = 0 or Fixup;
 //! - [`jacobian`]: the input–output Jacobian and its singular values (dynamical isometry);
 //! - [`linalg`]: the one-sided Jacobi SVD and the symmetric Jacobi eigen-solver they use.
 //!
@@ -32,6 +34,7 @@ pub mod linalg;
 pub mod maps;
 pub mod phi;
 pub mod quadrature;
+pub mod residual;
 pub mod scales;
 
 pub use critical::{Critical, critical_sigma_w2};
