@@ -458,6 +458,7 @@ mod tests {
                 init: init.into(),
                 activation: "relu".into(),
                 seed: 1,
+                axes: Vec::new(),
             },
             row: Metrics {
                 epoch: 10,

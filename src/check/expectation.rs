@@ -1,5 +1,5 @@
 //! What an expectation says, read from TOML: a selector (start, activation, epoch, layer,
-//! class),
+//! class, `where` for a `[grid]` axis point),
 //! a quantity, a predicate, a quantifier over seeds, and how it is graded (name, points,
 //! visibility, message). Every key is checked here, before any result is read, so a
 //! malformed expectation is an error naming it and the key, never a silent pass.

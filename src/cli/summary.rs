@@ -191,6 +191,7 @@ mod tests {
             experiment: "x".into(),
             init: init.into(),
             activation: activation.into(),
+            axes: Vec::new(),
             runs: 2,
             diverged: usize::from(loss.is_none()) * 2,
             final_train_loss_mean: loss,

@@ -206,7 +206,7 @@ pub fn execute_limited(
     {
         // A sweep cut short is no sweep: refuse it whole rather than run its first points.
         return Err(ConfigError(format!(
-            "{}: the `[grid]` sweep makes {} runs ({}), more than --max-runs {limit}; sweep              fewer values, or run it in shards (--shard K/N) of at most {limit} runs",
+            "{}: the `[grid]` sweep makes {} runs ({}), more than --max-runs {limit}; sweep fewer values, or run it in shards (--shard K/N) of at most {limit} runs",
             exp.origin,
             full_grid.len(),
             exp.run_count_text(),

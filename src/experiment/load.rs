@@ -100,7 +100,7 @@ pub struct Overrides {
 pub fn parse_grid_arg(text: &str) -> Result<(String, Vec<toml::Value>), String> {
     let (key, values) = text.split_once('=').ok_or_else(|| {
         format!(
-            "--grid `{text}`: expected SETTING=VALUE,VALUE,... (e.g.              --grid training.learning_rate=0.01,0.1)"
+            "--grid `{text}`: expected SETTING=VALUE,VALUE,... (e.g. --grid training.learning_rate=0.01,0.1)"
         )
     })?;
     let key = key.trim();
@@ -123,7 +123,7 @@ pub fn parse_grid_arg(text: &str) -> Result<(String, Vec<toml::Value>), String> 
         .collect();
     if values.is_empty() {
         return Err(format!(
-            "--grid `{text}`: no values after `=`; give at least one (e.g. {key}=0.01,0.1)"
+            "--grid `{text}`: no values after `=`; give at least one (SETTING=VALUE,VALUE,...)"
         ));
     }
     Ok((key.to_string(), values))
