@@ -421,7 +421,7 @@ fn train_runs(spec: ExperimentSpec, threads: usize) -> Vec<(String, Vec<runner::
         .unwrap_or_else(|_| panic!("claims data generator failed"));
     let outputs =
         prepare::output_width(&dataset, exp.spec.network.loss).expect("classification data");
-    let runs = runner::grid(&exp.spec, exp.inits.len(), None);
+    let runs = runner::grid(&exp, None);
     let options = runner::RunOptions {
         threads: threads.max(1),
         save_weights: true,
@@ -429,6 +429,7 @@ fn train_runs(spec: ExperimentSpec, threads: usize) -> Vec<(String, Vec<runner::
     let shared = runner::RunContext {
         spec: &exp.spec,
         inits: &exp.inits,
+        points: &exp.sweep.points,
         dataset: &dataset,
         outputs,
         class_names: &[],

@@ -138,6 +138,11 @@ pub struct ExperimentArgs {
     /// Normalization after each hidden dense layer: none, layernorm or batchnorm.
     #[arg(long)]
     pub norm: Option<String>,
+    /// Sweep a setting: SETTING=VALUE,VALUE,... (e.g. training.learning_rate=0.01,0.1 or
+    /// network.norm=none,batchnorm), an axis of the experiment's `[grid]` set or replaced;
+    /// may be given several times.
+    #[arg(long, value_name = "SETTING=VALUES", value_parser = grid_arg)]
+    pub grid: Vec<(String, Vec<toml::Value>)>,
     /// Record metrics every N epochs.
     #[arg(long)]
     pub log_every: Option<usize>,
@@ -199,6 +204,11 @@ pub struct ExperimentArgs {
     /// given several times); initlab's built-in data sets are always allowed.
     #[arg(long, value_name = "DIR", requires = "untrusted")]
     pub data_root: Vec<PathBuf>,
+}
+
+/// Reads `--grid SETTING=VALUES` (see [`experiment::load::parse_grid_arg`]).
+fn grid_arg(text: &str) -> Result<(String, Vec<toml::Value>), String> {
+    experiment::load::parse_grid_arg(text)
 }
 
 /// Exit code of an experiment stopped by `--max-seconds` or `--max-runs` before it
@@ -453,6 +463,7 @@ fn run_experiment(args: ExperimentArgs) -> Result<(), CliError> {
         batch_size: args.batch_size,
         norm: args.norm.clone(),
         quantiles: args.quantiles,
+        grid: args.grid.clone(),
         histogram_epochs: if args.no_histograms {
             Some(0)
         } else {
@@ -499,7 +510,7 @@ fn run_experiment(args: ExperimentArgs) -> Result<(), CliError> {
     // Before any run allocates: the report reads the results back whole.
     let budget = crate::memory::Budget::detect(args.max_memory);
     if !args.no_plots {
-        let runs = experiment::runner::Grid::new(&exp.spec, exp.inits.len(), shard).len();
+        let runs = experiment::runner::Grid::new(&exp, shard).len();
         budget
             .check(&crate::experiment::footprint::report_estimate(
                 &exp.spec, runs,

@@ -296,6 +296,50 @@ pub fn read_split<K: DeserializeOwned, R: DeserializeOwned>(
     })
 }
 
+/// Reads a CSV file whose row is two structs side by side (written as the pair `(K, R)`):
+/// the columns for which `in_k` holds into `K`, the others into `R`.
+pub fn read_split_by<K: DeserializeOwned, R: DeserializeOwned>(
+    path: &Path,
+    in_k: impl Fn(&str) -> bool,
+) -> Result<Vec<(K, R)>, ReadError> {
+    read_with(path, |headers| {
+        let k = Columns::select(headers, &in_k);
+        let rest = Columns::select(headers, |h| !in_k(h));
+        move |record: &StringRecord| Ok((k.parse(record, path)?, rest.parse(record, path)?))
+    })
+}
+
+/// The field names of a struct that derives `Deserialize` (its columns in a CSV file), read
+/// from what the derived code asks of a deserializer; empty for a type that is not such a
+/// struct.
+pub fn field_names<T: DeserializeOwned>() -> &'static [&'static str] {
+    use serde::de::{Error as _, Visitor, value::Error};
+    struct Probe<'a>(&'a mut &'static [&'static str]);
+    impl<'de> serde::Deserializer<'de> for Probe<'_> {
+        type Error = Error;
+        fn deserialize_any<V: Visitor<'de>>(self, _: V) -> Result<V::Value, Error> {
+            Err(Error::custom("not a struct"))
+        }
+        fn deserialize_struct<V: Visitor<'de>>(
+            self,
+            _: &'static str,
+            fields: &'static [&'static str],
+            _: V,
+        ) -> Result<V::Value, Error> {
+            *self.0 = fields;
+            Err(Error::custom("fields read"))
+        }
+        serde::forward_to_deserialize_any! {
+            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes
+            byte_buf option unit unit_struct newtype_struct seq tuple tuple_struct map enum
+            identifier ignored_any
+        }
+    }
+    let mut fields: &'static [&'static str] = &[];
+    let _ = T::deserialize(Probe(&mut fields));
+    fields
+}
+
 /// Opens `path`, reads its header, then turns every record into a row with the parser
 /// `make` builds from the header.
 fn read_with<T, F>(path: &Path, make: impl FnOnce(&StringRecord) -> F) -> Result<Vec<T>, ReadError>
@@ -414,6 +458,7 @@ mod tests {
                 init: init.into(),
                 activation: "relu".into(),
                 seed: 1,
+                axes: Vec::new(),
             },
             row: Metrics {
                 epoch: 10,

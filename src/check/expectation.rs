@@ -1,5 +1,5 @@
 //! What an expectation says, read from TOML: a selector (start, activation, epoch, layer,
-//! class),
+//! class, `where` for a `[grid]` axis point),
 //! a quantity, a predicate, a quantifier over seeds, and how it is graded (name, points,
 //! visibility, message). Every key is checked here, before any result is read, so a
 //! malformed expectation is an error naming it and the key, never a silent pass.
@@ -23,6 +23,8 @@ struct Raw {
     layer: Option<usize>,
     layers: Option<Vec<usize>>,
     class: Option<toml::Value>,
+    #[serde(rename = "where")]
+    where_: Option<toml::Table>,
     quantity: Option<String>,
     target: Option<f64>,
     seeds: Option<toml::Value>,
@@ -250,6 +252,9 @@ pub struct Expectation {
     /// The class of a per-class accuracy or loss: its name (`setosa`) or, for data whose
     /// classes have no names, its index written as text (`0`).
     pub class: Option<String>,
+    /// `where = { "network.norm" = "batchnorm" }`: the value of each `[grid]` axis it
+    /// selects, by the axis's `[grid]` key or its column (checked against the results).
+    pub where_: Vec<(String, toml::Value)>,
     /// What is measured.
     pub quantity: Metric,
     /// The target loss of `epochs_to_target` (default: the experiment's `target_loss`).
@@ -282,6 +287,14 @@ impl Expectation {
         };
         if let Some(c) = &self.class {
             place.push_str(&format!(" of class {c}"));
+        }
+        if !self.where_.is_empty() {
+            let chosen: Vec<String> = self
+                .where_
+                .iter()
+                .map(|(k, v)| format!("{k} = {}", crate::experiment::axes::value_text(v)))
+                .collect();
+            who = format!("{who} [{}]", chosen.join(", "));
         }
         let over = match self.quantifier {
             Quantifier::All => "all seeds".to_string(),
@@ -511,6 +524,7 @@ fn check(raw: Raw) -> Result<Expectation, String> {
         layer: raw.layer,
         layers,
         class,
+        where_: raw.where_.unwrap_or_default().into_iter().collect(),
         quantity,
         target: raw.target,
         quantifier,

@@ -8,6 +8,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use crate::experiment::axes::Axis;
 use crate::experiment::record::{ClassRow, DataSplit, LayerRow, MetricRow, read_keyed};
 use crate::experiment::{Experiment, ExperimentSpec};
 use crate::nn::stats::layer_column;
@@ -21,6 +22,10 @@ pub struct Results {
     pub spec: ExperimentSpec,
     /// The labels of its starts, in order.
     pub starts: Vec<String>,
+    /// The experiment's `[grid]` axes (none without a `[grid]`).
+    axes: Vec<Axis>,
+    /// The axis values the expectation being measured selects, `(column, value)`.
+    selected: Vec<(String, String)>,
     metrics: Vec<MetricRow>,
     layers: Option<Vec<LayerRow>>,
     classes: Option<Vec<ClassRow>>,
@@ -51,6 +56,8 @@ impl Results {
         Ok(Results {
             dir: dir.to_path_buf(),
             starts: exp.init_labels(),
+            axes: exp.sweep.axes,
+            selected: Vec::new(),
             spec: exp.spec,
             metrics,
             layers: None,
@@ -104,6 +111,62 @@ impl Results {
         }
     }
 
+    /// The value of every `[grid]` axis an expectation selects: those its `where` names
+    /// (by `[grid]` key or column), and the only value of any other axis.
+    fn selection(&self, e: &Expectation) -> Result<Vec<(String, String)>, String> {
+        let keys = || {
+            self.axes
+                .iter()
+                .map(|a| format!("\"{}\"", a.key))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        for (key, _) in &e.where_ {
+            if !self.axes.iter().any(|a| a.key == *key || a.column == *key) {
+                return Err(if self.axes.is_empty() {
+                    format!("`where` names \"{key}\", but the experiment has no `[grid]` axes")
+                } else {
+                    format!(
+                        "`where` names \"{key}\", which the experiment does not sweep; its `[grid]` axes are: {}",
+                        keys()
+                    )
+                });
+            }
+        }
+        let mut selected = Vec::new();
+        for axis in &self.axes {
+            let given = e
+                .where_
+                .iter()
+                .find(|(k, _)| *k == axis.key || *k == axis.column);
+            let text = match given {
+                Some((_, v)) => {
+                    let text = crate::experiment::axes::value_text(v);
+                    if !axis.texts.contains(&text) {
+                        return Err(format!(
+                            "`where` \"{}\" = {v} matches no value of the axis; its values are: {}",
+                            axis.key,
+                            axis.texts.join(", ")
+                        ));
+                    }
+                    text
+                }
+                None if axis.texts.len() == 1 => axis.texts[0].clone(),
+                None => {
+                    return Err(format!(
+                        "set `where`: the experiment sweeps \"{}\" ({}); e.g. where = {{ \"{}\" = {} }}",
+                        axis.key,
+                        axis.texts.join(", "),
+                        axis.key,
+                        axis.values[0]
+                    ));
+                }
+            };
+            selected.push((axis.column.clone(), text));
+        }
+        Ok(selected)
+    }
+
     /// The start a selector names (`key` is `start` or `versus`), or the only one.
     fn start(&self, given: Option<&String>, key: &str) -> Result<String, String> {
         match given {
@@ -123,6 +186,7 @@ impl Results {
     /// The per-seed values an expectation looks at: the quantity for its start, or the
     /// per-seed difference start − versus (seeds paired).
     pub fn values(&mut self, e: &Expectation) -> Result<SeedValues, String> {
+        self.selected = self.selection(e)?;
         let activation = self.activation(e)?;
         let start = self.start(e.start.as_ref(), "start")?;
         let values = self.values_of(e, &start, &activation)?;
@@ -153,7 +217,10 @@ impl Results {
     ) -> Result<SeedValues, String> {
         let mut runs: BTreeMap<u64, Vec<&MetricRow>> = BTreeMap::new();
         for row in &self.metrics {
-            if row.run.init == start && row.run.activation == activation {
+            if row.run.init == start
+                && row.run.activation == activation
+                && row.run.axes == self.selected
+            {
                 runs.entry(row.run.seed).or_default().push(row);
             }
         }
@@ -166,7 +233,8 @@ impl Results {
         let q = e.quantity;
         use Metric::*;
         if let Some(class) = &e.class {
-            return self.class_values(e, class, &runs_of(&self.metrics, start, activation));
+            let runs = runs_of(&self.metrics, start, activation, &self.selected);
+            return self.class_values(e, class, &runs);
         }
         match q {
             TrainLoss | TrainAccuracy | TestLoss | TestAccuracy | GradientNorm => {
@@ -231,8 +299,13 @@ impl Results {
                 seeds
                     .into_iter()
                     .map(|seed| {
-                        let n =
-                            distinct_units_in(&self.dir, start, activation, seed, layer, which)?;
+                        let stem = crate::experiment::output::weight_file_stem(
+                            start,
+                            activation,
+                            &self.selected,
+                            seed,
+                        );
+                        let n = distinct_units_in(&self.dir, &stem, layer, which)?;
                         Ok((seed, n as f64))
                     })
                     .collect()
@@ -256,6 +329,7 @@ impl Results {
         };
         let (start, activation) = (self.start(e.start.as_ref(), "start")?, self.activation(e)?);
         let missing_test = self.missing(q);
+        let selected = self.selected.clone();
         let rows = self.classes()?;
         let mut known: Vec<&str> = Vec::new();
         for r in rows {
@@ -284,6 +358,7 @@ impl Results {
                     && r.run.seed == seed
                     && r.run.init == start
                     && r.run.activation == activation
+                    && r.run.axes == selected
             });
             let Some(row) = row else {
                 if split == DataSplit::Test {
@@ -329,10 +404,12 @@ impl Results {
                 "`layer` {l} does not exist: the network has layers 1..={depth} ({depth} = the output layer)"
             ));
         }
+        let selected = self.selected.clone();
         let rows = self.layers()?;
         let mut runs: BTreeMap<u64, Vec<&LayerRow>> = BTreeMap::new();
         for row in rows {
-            if row.run.init == start && row.run.activation == activation {
+            if row.run.init == start && row.run.activation == activation && row.run.axes == selected
+            {
                 runs.entry(row.run.seed).or_default().push(row);
             }
         }
@@ -410,10 +487,11 @@ fn runs_of(
     metrics: &[MetricRow],
     start: &str,
     activation: &str,
+    selected: &[(String, String)],
 ) -> BTreeMap<u64, Vec<(usize, bool)>> {
     let mut runs: BTreeMap<u64, Vec<(usize, bool)>> = BTreeMap::new();
     for row in metrics {
-        if row.run.init == start && row.run.activation == activation {
+        if row.run.init == start && row.run.activation == activation && row.run.axes == selected {
             runs.entry(row.run.seed)
                 .or_default()
                 .push((row.row.epoch, row.row.diverged));
@@ -462,16 +540,11 @@ fn pick_epoch<'a, R>(
 /// The distinct hidden units of one run's layer, from its saved weights.
 fn distinct_units_in(
     dir: &Path,
-    start: &str,
-    activation: &str,
-    seed: u64,
+    run_stem: &str,
     layer: usize,
     which: &str,
 ) -> Result<usize, String> {
-    let stem = format!(
-        "{}_layer{layer}_{which}",
-        crate::experiment::output::weight_file_stem(start, activation, seed)
-    );
+    let stem = format!("{run_stem}_layer{layer}_{which}");
     let wdir = dir.join("weights");
     let weight = wdir.join(format!("{stem}_weight.npy"));
     let bias = wdir.join(format!("{stem}_bias.npy"));

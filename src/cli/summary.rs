@@ -3,7 +3,8 @@
 use crate::experiment::record::{ClassSummaryRow, DataSplit, SummaryRow};
 
 /// The summary as a table for the terminal: grouped by activation, best final loss first,
-/// the best start of each activation marked with `*`.
+/// the best start (and `[grid]` axis point, one column per axis after `init`) of each
+/// activation marked with `*`.
 pub fn format_summary(rows: &[SummaryRow], target: Option<f64>) -> String {
     let pm = |p: Option<(f64, f64)>, pct: bool| match p {
         Some((m, s)) if pct => format!("{:.1} ± {:.1} %", 100.0 * m, 100.0 * s),
@@ -12,14 +13,13 @@ pub fn format_summary(rows: &[SummaryRow], target: Option<f64>) -> String {
     };
     let has_test = rows.iter().any(|r| r.final_test_accuracy_mean.is_some());
     let has_acc = rows.iter().any(|r| r.final_train_accuracy_mean.is_some());
-    let mut header = vec![
-        "activation",
-        "",
-        "init",
-        "runs",
-        "diverged",
-        "final train loss",
-    ];
+    let axes: Vec<&str> = rows
+        .first()
+        .map(|r| r.axes.iter().map(|(c, _)| c.as_str()).collect())
+        .unwrap_or_default();
+    let mut header = vec!["activation", "", "init"];
+    header.extend(&axes);
+    header.extend(["runs", "diverged", "final train loss"]);
     if has_acc {
         header.push("train accuracy");
     }
@@ -54,10 +54,13 @@ pub fn format_summary(rows: &[SummaryRow], target: Option<f64>) -> String {
                     String::new()
                 },
                 r.init.clone(),
+            ];
+            line.extend(r.axes.iter().map(|(_, v)| v.clone()));
+            line.extend([
                 r.runs.to_string(),
                 r.diverged.to_string(),
                 pm(r.train_loss(), false),
-            ];
+            ]);
             if has_acc {
                 line.push(pm(r.train_accuracy(), true));
             }
@@ -116,14 +119,17 @@ pub fn format_class_summary(rows: &[ClassSummaryRow]) -> String {
         DataSplit::Train
     };
     let rows: Vec<&ClassSummaryRow> = rows.iter().filter(|r| r.split == split).collect();
+    // A start at a `[grid]` axis point is shown as `he-normal [norm=batchnorm]`.
+    let who = |r: &ClassSummaryRow| crate::experiment::record::point_label(&r.init, &r.axes);
     let mut classes: Vec<&str> = Vec::new();
-    let mut groups: Vec<(&str, &str)> = Vec::new();
+    let mut groups: Vec<(&str, String)> = Vec::new();
     for r in &rows {
         if !classes.contains(&r.class.as_str()) {
             classes.push(&r.class);
         }
-        if !groups.contains(&(r.activation.as_str(), r.init.as_str())) {
-            groups.push((&r.activation, &r.init));
+        let group = (r.activation.as_str(), who(r));
+        if !groups.contains(&group) {
+            groups.push(group);
         }
     }
     if rows.is_empty() {
@@ -152,7 +158,7 @@ pub fn format_class_summary(rows: &[ClassSummaryRow]) -> String {
             for class in &classes {
                 let cell = rows
                     .iter()
-                    .find(|r| r.activation == act && r.init == *init && r.class == *class)
+                    .find(|r| r.activation == act && who(r) == *init && r.class == *class)
                     .and_then(|r| Some((r.accuracy_mean?, r.accuracy_std?)))
                     .map_or("—".to_string(), |(m, s)| {
                         format!("{:.1} ± {:.1} %", 100.0 * m, 100.0 * s)
@@ -185,6 +191,7 @@ mod tests {
             experiment: "x".into(),
             init: init.into(),
             activation: activation.into(),
+            axes: Vec::new(),
             runs: 2,
             diverged: usize::from(loss.is_none()) * 2,
             final_train_loss_mean: loss,

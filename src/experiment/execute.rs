@@ -193,7 +193,9 @@ pub fn execute_limited(
     })?;
     let outputs = prepare::output_width(&dataset, spec.network.loss)
         .map_err(|e| ConfigError(format!("{}: {}", exp.origin, e.0)))?;
-    prepare::check_starts(exp, &dataset, outputs)?;
+    for k in 0..exp.sweep.points.len() {
+        prepare::check_starts(&exp.at_point(k), &dataset, outputs)?;
+    }
     if exp.inits.iter().any(|i| i.init.is_data_dependent()) && dataset.is_empty() {
         return Err(ConfigError(format!("{}: lsuv needs training data", exp.origin)).into());
     }
@@ -207,19 +209,46 @@ pub fn execute_limited(
         Precision::F64 => 8,
     };
     let threads = options.threads.max(1);
-    let needs = footprint::grid_estimate(
-        spec,
-        shape,
-        threads,
-        runner::WINDOW_PER_THREAD * threads,
-        options.save_weights,
-        element,
-    );
+    // The memory guard counts the largest axis point (every point's runs are alike but for
+    // its settings); its message names the point.
+    let mut needs: Option<(usize, crate::memory::Estimate)> = None;
+    for (k, point) in exp.sweep.points.iter().enumerate() {
+        let estimate = footprint::grid_estimate(
+            &point.spec,
+            shape,
+            threads,
+            runner::WINDOW_PER_THREAD * threads,
+            options.save_weights,
+            element,
+        );
+        if needs
+            .as_ref()
+            .is_none_or(|(_, e)| estimate.total() > e.total())
+        {
+            needs = Some((k, estimate));
+        }
+    }
+    let (largest, needs) = needs.expect("an experiment has at least one point");
     budget
         .check(&needs)
-        .map_err(|m| ConfigError(format!("{}: {m}", exp.origin)))?;
-    prepare::check_layer_engine(exp, &dataset, outputs)?;
-    let full_grid = runner::Grid::new(spec, exp.inits.len(), options.shard);
+        .map_err(|m| ConfigError(format!("{}: {m}", exp.at_point(largest).origin)))?;
+    for k in 0..exp.sweep.points.len() {
+        prepare::check_layer_engine(&exp.at_point(k), &dataset, outputs)?;
+    }
+    let full_grid = runner::Grid::new(exp, options.shard);
+    if let Some(limit) = max_runs
+        && !exp.sweep.axes.is_empty()
+        && full_grid.len() > limit
+    {
+        // A sweep cut short is no sweep: refuse it whole rather than run its first points.
+        return Err(ConfigError(format!(
+            "{}: the `[grid]` sweep makes {} runs ({}), more than --max-runs {limit}; sweep fewer values, or run it in shards (--shard K/N) of at most {limit} runs",
+            exp.origin,
+            full_grid.len(),
+            exp.run_count_text(),
+        ))
+        .into());
+    }
     let points = (dataset.n_features() == 2).then(|| {
         // The first replicate's training split, as its runs saw it.
         let mut split_rng = rand::SeedableRng::seed_from_u64(runner::derive_seed(spec.seed, 1));
@@ -231,6 +260,7 @@ pub fn execute_limited(
         shared: runner::RunContext {
             spec,
             inits: &exp.inits,
+            points: &exp.sweep.points,
             dataset: &dataset,
             outputs,
             class_names: class_names.as_deref().unwrap_or(&[]),

@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+use super::axes::Sweep;
 use super::build::{NormSpec, OptimizerSpec};
 use super::prepare::PrepareError;
 use super::record::RunKey;
@@ -48,6 +49,9 @@ pub struct Experiment {
     pub spec: ExperimentSpec,
     /// The starts, resolved.
     pub inits: Vec<ResolvedInit>,
+    /// The `[grid]` axes and the experiment at each of their points (one point, the
+    /// experiment itself, without a `[grid]`).
+    pub sweep: Sweep,
     /// `built-in NAME` or the file path, for messages.
     pub origin: String,
     /// Directory relative data paths are resolved against (the TOML file's directory).
@@ -87,6 +91,44 @@ pub struct Overrides {
     pub norm: Option<String>,
     /// `--quantiles`: write `quantiles.csv` (`training.quantiles = true`).
     pub quantiles: bool,
+    /// `--grid KEY=V1,V2,...`: axes set (or replaced) from the command line, each value
+    /// read as TOML (a number, `true`/`false`) or else as a string.
+    pub grid: Vec<(String, Vec<toml::Value>)>,
+}
+
+/// Reads one `--grid KEY=V1,V2,...` argument: the setting and its values, each value read
+/// as a TOML number or boolean, else as text (`batchnorm`); the error says what was
+/// expected.
+pub fn parse_grid_arg(text: &str) -> Result<(String, Vec<toml::Value>), String> {
+    let (key, values) = text.split_once('=').ok_or_else(|| {
+        format!(
+            "--grid `{text}`: expected SETTING=VALUE,VALUE,... (e.g. --grid training.learning_rate=0.01,0.1)"
+        )
+    })?;
+    let key = key.trim();
+    if key.is_empty() {
+        return Err(format!(
+            "--grid `{text}`: the setting before `=` is missing"
+        ));
+    }
+    let values: Vec<toml::Value> = values
+        .split(',')
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(|v| {
+            toml::from_str::<toml::Table>(&format!("v = {v}"))
+                .ok()
+                .and_then(|mut t| t.remove("v"))
+                .filter(|x| !matches!(x, toml::Value::Array(_) | toml::Value::Table(_)))
+                .unwrap_or_else(|| toml::Value::String(v.to_string()))
+        })
+        .collect();
+    if values.is_empty() {
+        return Err(format!(
+            "--grid `{text}`: no values after `=`; give at least one (SETTING=VALUE,VALUE,...)"
+        ));
+    }
+    Ok((key.to_string(), values))
 }
 
 impl Experiment {
@@ -152,9 +194,11 @@ impl Experiment {
         base_dir: Option<PathBuf>,
     ) -> Result<Self, ConfigError> {
         let inits = spec.validate(origin)?;
+        let sweep = super::axes::expand(&spec, &inits, origin).map_err(ConfigError)?;
         Ok(Experiment {
             spec,
             inits,
+            sweep,
             origin: origin.to_string(),
             base_dir,
             data_policy: None,
@@ -237,9 +281,55 @@ impl Experiment {
             }
             s.network.activations = acts;
         }
+        for (key, values) in &o.grid {
+            let list = toml::Value::Array(values.clone());
+            match s.grid.0.iter_mut().find(|(k, _)| k == key) {
+                Some((_, v)) => *v = list,
+                None => s.grid.0.push((key.clone(), list)),
+            }
+        }
         let origin = format!("{} (with command-line options)", self.origin);
         self.inits = self.spec.validate(&origin)?;
+        self.sweep = super::axes::expand(&self.spec, &self.inits, &origin).map_err(ConfigError)?;
         Ok(self)
+    }
+
+    /// The experiment at one `[grid]` axis point (`k` into [`Sweep::points`]), as if it
+    /// were written without a `[grid]`: its settings and starts, its origin naming the
+    /// point (the experiment itself without a `[grid]`).
+    pub fn at_point(&self, k: usize) -> Experiment {
+        let point = &self.sweep.points[k];
+        let origin = if self.sweep.axes.is_empty() {
+            self.origin.clone()
+        } else {
+            format!("{} at `[grid]` {}", self.origin, self.sweep.describe(k))
+        };
+        Experiment {
+            spec: point.spec.clone(),
+            inits: point.inits.clone(),
+            sweep: Sweep {
+                axes: Vec::new(),
+                points: vec![point.clone()],
+            },
+            origin,
+            base_dir: self.base_dir.clone(),
+            data_policy: self.data_policy.clone(),
+        }
+    }
+
+    /// How the grid's runs multiply, for messages: `5 starts × 1 activation × 20
+    /// training.learning_rate × 2 network.norm × 3 seeds`.
+    pub fn run_count_text(&self) -> String {
+        let plural = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
+        let mut parts = vec![
+            plural(self.inits.len(), "start"),
+            plural(self.spec.network.activations.len(), "activation"),
+        ];
+        for axis in &self.sweep.axes {
+            parts.push(format!("{} {}", axis.values.len(), axis.key));
+        }
+        parts.push(plural(self.spec.seeds, "seed"));
+        parts.join(" × ")
     }
 
     /// The fully resolved spec as written to `config.toml`.
@@ -319,13 +409,14 @@ impl Experiment {
     }
 
     /// The key of a run's rows: the experiment's name, the run's start label and
-    /// activation name, and its seed.
+    /// activation name, its seed, and its value on each `[grid]` axis.
     pub fn key(&self, run: &RunSpec) -> RunKey {
         RunKey {
             experiment: self.spec.name.clone(),
             init: self.inits[run.init].label.clone(),
             activation: self.spec.network.activations[run.activation].name(),
             seed: run.seed,
+            axes: self.sweep.key_of(run.point),
         }
     }
 }

@@ -284,7 +284,7 @@ pub fn merge(out: &Path, dirs: &[PathBuf]) -> Result<MergeOutcome, ExecError> {
     let staging = output::Staging::new(out)?;
     let dir = &staging.dir;
     let mut writer = output::ResultsWriter::create(dir, &exp, false)?;
-    let grid = runner::Grid::new(&spec, exp.inits.len(), None);
+    let grid = runner::Grid::new(&exp, None);
     for run in grid.iter() {
         let key = exp.key(&run);
         let Some((rows, _)) = metrics.remove(&key) else {

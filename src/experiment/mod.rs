@@ -6,10 +6,12 @@
 //! - [`load`]: the built-in registry, TOML files and overrides → an [`Experiment`];
 //! - [`execute()`]: data, grid, results directory (with [`runner`], [`prepare`],
 //!   [`output`], [`reorder`]);
+//! - [`axes`]: `[grid]` axes over any setting, expanded into the experiment of each point;
 //! - [`record`]: the rows of every CSV file (written and read by [`crate::csvfile`]);
 //! - [`merge`]: shard results directories → one;
 //! - [`untrusted`]: the data files an untrusted experiment file may read.
 
+pub mod axes;
 pub mod build;
 pub mod execute;
 pub mod footprint;

@@ -289,10 +289,16 @@ fn write_keyed<R: serde::Serialize>(
     Ok(())
 }
 
-/// The file-name stem of one run's saved weights, `<init>_<activation>_seed<S>`, with every
-/// character other than ASCII letters, digits, `-` and `.` replaced by `_`; the files are
-/// `<stem>_layer<L>_<initial|final>_<weight|bias>.npy` under `weights/`.
-pub fn weight_file_stem(init: &str, activation: &str, seed: u64) -> String {
+/// The file-name stem of one run's saved weights, `<init>_<activation>_seed<S>` (with a
+/// `[grid]`, `<init>_<activation>_<column>-<value>..._seed<S>`, one part per axis), with
+/// every character other than ASCII letters, digits, `-` and `.` replaced by `_`; the
+/// files are `<stem>_layer<L>_<initial|final>_<weight|bias>.npy` under `weights/`.
+pub fn weight_file_stem(
+    init: &str,
+    activation: &str,
+    axes: &[(String, String)],
+    seed: u64,
+) -> String {
     let clean = |s: &str| -> String {
         s.chars()
             .map(|c| {
@@ -304,7 +310,11 @@ pub fn weight_file_stem(init: &str, activation: &str, seed: u64) -> String {
             })
             .collect()
     };
-    format!("{}_{}_seed{seed}", clean(init), clean(activation))
+    let mut stem = format!("{}_{}", clean(init), clean(activation));
+    for (column, value) in axes {
+        stem.push_str(&format!("_{}-{}", clean(column), clean(value)));
+    }
+    format!("{stem}_seed{seed}")
 }
 
 /// Writes one run's initial and final parameters as `.npy` into `wdir` (`weights/`):
@@ -318,7 +328,7 @@ fn write_run_weights<T: Float + ndarray_npy::WritableElement>(
     key: &RunKey,
     snapshot: &Snapshot<T>,
 ) -> Result<()> {
-    let stem = weight_file_stem(&key.init, &key.activation, key.seed);
+    let stem = weight_file_stem(&key.init, &key.activation, &key.axes, key.seed);
     for (which, values) in [("initial", &snapshot.initial), ("final", &snapshot.final_)] {
         for (i, info) in snapshot.infos.iter().enumerate() {
             let layer = weight_layer_name(&info.layer);

@@ -31,8 +31,9 @@ pub use crate::nn::histogram::HistogramBin;
 pub use crate::nn::quantiles::LayerQuantiles;
 pub use crate::nn::stats::LayerStats;
 
-/// Identifies a run: the first four columns of every per-run file.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// Identifies a run: the first columns of every per-run file, the four of
+/// [`RunKey::COLUMNS`], then one per `[grid]` axis (none without a `[grid]`).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct RunKey {
     /// Experiment name.
     pub experiment: String,
@@ -42,12 +43,157 @@ pub struct RunKey {
     pub activation: String,
     /// Seed value.
     pub seed: u64,
+    /// The run's value on each `[grid]` axis: `(column, value)`, in the axes' order.
+    pub axes: Vec<(String, String)>,
 }
 
 impl RunKey {
-    /// The key's column names, in order (the reader uses them to tell the key's columns
-    /// from the row's; a test checks they are the serialized field names).
+    /// The key's column names without axes, in order (a test checks they are the
+    /// serialized field names).
     pub const COLUMNS: [&'static str; 4] = ["experiment", "init", "activation", "seed"];
+
+    /// The run's value on the axis with this column, if it has one.
+    pub fn axis(&self, column: &str) -> Option<&str> {
+        axis_value(&self.axes, column)
+    }
+}
+
+/// A start at a `[grid]` axis point, as a label for tables and pictures:
+/// `he-normal [norm=batchnorm, learning_rate=0.1]` (the start alone without axes).
+pub fn point_label(init: &str, axes: &[(String, String)]) -> String {
+    if axes.is_empty() {
+        return init.to_string();
+    }
+    let values: Vec<String> = axes.iter().map(|(c, v)| format!("{c}={v}")).collect();
+    format!("{init} [{}]", values.join(", "))
+}
+
+/// The value of the axis `column` in a list of `(column, value)`.
+pub fn axis_value<'a>(axes: &'a [(String, String)], column: &str) -> Option<&'a str> {
+    axes.iter()
+        .find(|(c, _)| c == column)
+        .map(|(_, v)| v.as_str())
+}
+
+/// A column name that lives as long as the program, as serde's field names must: each
+/// distinct name (an axis column, a handful per experiment) is leaked once.
+fn static_name(name: &str) -> &'static str {
+    use std::collections::BTreeSet;
+    use std::sync::Mutex;
+    static NAMES: Mutex<BTreeSet<&'static str>> = Mutex::new(BTreeSet::new());
+    let mut names = NAMES.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(known) = names.get(name) {
+        return known;
+    }
+    let leaked: &'static str = Box::leak(name.to_string().into_boxed_str());
+    names.insert(leaked);
+    leaked
+}
+
+/// Serializes `(column, value)` pairs as more fields of a struct being serialized.
+fn serialize_axes<S: serde::ser::SerializeStruct>(
+    state: &mut S,
+    axes: &[(String, String)],
+) -> Result<(), S::Error> {
+    for (column, value) in axes {
+        state.serialize_field(static_name(column), value)?;
+    }
+    Ok(())
+}
+
+impl Serialize for RunKey {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut state = serializer.serialize_struct("RunKey", 4 + self.axes.len())?;
+        state.serialize_field("experiment", &self.experiment)?;
+        state.serialize_field("init", &self.init)?;
+        state.serialize_field("activation", &self.activation)?;
+        state.serialize_field("seed", &self.seed)?;
+        serialize_axes(&mut state, &self.axes)?;
+        state.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for RunKey {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = RunKey;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("the columns experiment, init, activation, seed and the grid axes")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<RunKey, A::Error> {
+                use serde::de::Error;
+                let (mut experiment, mut init, mut activation, mut seed) = (None, None, None, None);
+                let mut axes = Vec::new();
+                while let Some(key) = map.next_key::<String>()? {
+                    match key.as_str() {
+                        "experiment" => experiment = Some(map.next_value::<String>()?),
+                        "init" => init = Some(map.next_value::<String>()?),
+                        "activation" => activation = Some(map.next_value::<String>()?),
+                        "seed" => seed = Some(map.next_value::<u64>()?),
+                        _ => {
+                            let value = map.next_value::<String>()?;
+                            axes.push((key, value));
+                        }
+                    }
+                }
+                Ok(RunKey {
+                    experiment: experiment.ok_or_else(|| A::Error::missing_field("experiment"))?,
+                    init: init.ok_or_else(|| A::Error::missing_field("init"))?,
+                    activation: activation.ok_or_else(|| A::Error::missing_field("activation"))?,
+                    seed: seed.ok_or_else(|| A::Error::missing_field("seed"))?,
+                    axes,
+                })
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+/// The `(column, value)` pairs of the columns a reader does not otherwise know: the
+/// `[grid]` axes of `summary.csv`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct AxisColumns(pub Vec<(String, String)>);
+
+impl<'de> Deserialize<'de> for AxisColumns {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = AxisColumns;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("grid axis columns")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<AxisColumns, A::Error> {
+                let mut axes = Vec::new();
+                while let Some(entry) = map.next_entry::<String, String>()? {
+                    axes.push(entry);
+                }
+                Ok(AxisColumns(axes))
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+/// Reads `summary.csv`, the columns other than [`SummaryRow`]'s as its `[grid]` axes.
+pub fn read_summary(path: &std::path::Path) -> Result<Vec<SummaryRow>, crate::csvfile::ReadError> {
+    let own = crate::csvfile::field_names::<SummaryRow>();
+    let pairs =
+        crate::csvfile::read_split_by::<AxisColumns, SummaryRow>(path, |h| !own.contains(&h))?;
+    Ok(pairs
+        .into_iter()
+        .map(|(axes, row)| SummaryRow {
+            axes: axes.0,
+            ..row
+        })
+        .collect())
 }
 
 /// A row of a per-run file: the run's key, then the row's own columns.
@@ -177,9 +323,10 @@ pub type BoundaryRow = Keyed<BoundaryPoint>;
 /// quantity, of one run at one epoch.
 pub type HistogramRow = Keyed<HistogramBin>;
 
-/// One row of `summary.csv`: a start × activation over its seeds. Means and sample
-/// standard deviations are over the runs that did not diverge (empty when none).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// One row of `summary.csv`: a start × activation (× `[grid]` axis point) over its seeds.
+/// Means and sample standard deviations are over the runs that did not diverge (empty
+/// when none). The axes' columns come after `activation` (read back by [`read_summary`]).
+#[derive(Clone, Debug, PartialEq, Deserialize)]
 pub struct SummaryRow {
     /// Experiment name.
     pub experiment: String,
@@ -187,6 +334,9 @@ pub struct SummaryRow {
     pub init: String,
     /// Activation name.
     pub activation: String,
+    /// The group's value on each `[grid]` axis, `(column, value)`; empty without a grid.
+    #[serde(skip)]
+    pub axes: Vec<(String, String)>,
     /// Runs finished.
     pub runs: usize,
     /// Runs that diverged.
@@ -215,7 +365,36 @@ pub struct SummaryRow {
     pub partial: bool,
 }
 
+impl Serialize for SummaryRow {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut state = serializer.serialize_struct("SummaryRow", 15 + self.axes.len())?;
+        state.serialize_field("experiment", &self.experiment)?;
+        state.serialize_field("init", &self.init)?;
+        state.serialize_field("activation", &self.activation)?;
+        serialize_axes(&mut state, &self.axes)?;
+        state.serialize_field("runs", &self.runs)?;
+        state.serialize_field("diverged", &self.diverged)?;
+        state.serialize_field("final_train_loss_mean", &self.final_train_loss_mean)?;
+        state.serialize_field("final_train_loss_std", &self.final_train_loss_std)?;
+        state.serialize_field("final_train_accuracy_mean", &self.final_train_accuracy_mean)?;
+        state.serialize_field("final_train_accuracy_std", &self.final_train_accuracy_std)?;
+        state.serialize_field("final_test_loss_mean", &self.final_test_loss_mean)?;
+        state.serialize_field("final_test_loss_std", &self.final_test_loss_std)?;
+        state.serialize_field("final_test_accuracy_mean", &self.final_test_accuracy_mean)?;
+        state.serialize_field("final_test_accuracy_std", &self.final_test_accuracy_std)?;
+        state.serialize_field("epochs_to_target_median", &self.epochs_to_target_median)?;
+        state.serialize_field("partial", &self.partial)?;
+        state.end()
+    }
+}
+
 impl SummaryRow {
+    /// The group's value on the axis with this column, if it has one.
+    pub fn axis(&self, column: &str) -> Option<&str> {
+        axis_value(&self.axes, column)
+    }
+
     /// Final train loss (mean, std), if any run did not diverge.
     pub fn train_loss(&self) -> Option<(f64, f64)> {
         pair(self.final_train_loss_mean, self.final_train_loss_std)
@@ -346,8 +525,8 @@ pub fn summarize_results<T>(
 /// reached the target (one count per logged epoch, whatever the number of runs).
 pub struct Summarizer<'a> {
     exp: &'a Experiment,
-    /// The (init, activation) of the open group and what it has gathered.
-    open: Option<((usize, usize), Group)>,
+    /// The (init, activation, axis point) of the open group and what it has gathered.
+    open: Option<((usize, usize, usize), Group)>,
     /// The rows of the groups closed so far.
     rows: Vec<SummaryRow>,
     /// The per-class rows of the groups closed so far.
@@ -440,6 +619,7 @@ impl Group {
             experiment: experiment.into(),
             init: init.into(),
             activation: activation.into(),
+            axes: Vec::new(),
             runs: self.runs,
             diverged: self.diverged,
             final_train_loss_mean,
@@ -472,7 +652,7 @@ impl<'a> Summarizer<'a> {
     /// # Panics
     /// If `run` belongs to a group before the open one (runs out of grid order).
     pub fn add(&mut self, run: &RunSpec, records: &[EpochRecord]) {
-        let key = (run.init, run.activation);
+        let key = (run.init, run.activation, run.point);
         match &self.open {
             Some((open, _)) if *open == key => {}
             Some((open, _)) => {
@@ -497,7 +677,9 @@ impl<'a> Summarizer<'a> {
         let Some((key, group)) = &mut self.open else {
             return;
         };
-        if *key != (run.init, run.activation) || records.last().is_none_or(|r| r.diverged) {
+        if *key != (run.init, run.activation, run.point)
+            || records.last().is_none_or(|r| r.diverged)
+        {
             return;
         }
         let last = classes.iter().map(|c| c.epoch).max();
@@ -519,19 +701,24 @@ impl<'a> Summarizer<'a> {
 
     /// Summarizes the open group and frees its values.
     fn close(&mut self) {
-        if let Some(((init, activation), group)) = self.open.take() {
+        if let Some(((init, activation, point), group)) = self.open.take() {
             let spec = &self.exp.spec;
             let (init, activation) = (
                 &self.exp.inits[init].label,
                 spec.network.activations[activation].name(),
             );
+            let axes = self.exp.sweep.key_of(point);
             let row = group.row(&spec.name, init, &activation, spec.training.target_loss);
-            self.rows.push(row);
+            self.rows.push(SummaryRow {
+                axes: axes.clone(),
+                ..row
+            });
             for (split, class, values) in group.classes {
                 let (accuracy_mean, accuracy_std) = mean_and_std(&values).unzip();
                 self.class_rows.push(ClassSummaryRow {
                     init: init.clone(),
                     activation: activation.clone(),
+                    axes: axes.clone(),
                     split,
                     class,
                     runs: values.len(),
@@ -568,6 +755,8 @@ pub struct ClassSummaryRow {
     pub init: String,
     /// Activation name.
     pub activation: String,
+    /// The group's value on each `[grid]` axis, `(column, value)`.
+    pub axes: Vec<(String, String)>,
     /// `train` or `test`.
     pub split: DataSplit,
     /// The class, as in `classes.csv`.
@@ -609,11 +798,17 @@ pub fn empty_is_nan<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
     Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
 }
 
-/// Reads a per-run CSV file: the [`RunKey`] columns into the key, the others into `R`.
+/// Reads a per-run CSV file: the row type's own columns into `R`, the others (the
+/// [`RunKey`] columns and the `[grid]` axes) into the key.
 pub fn read_keyed<R: serde::de::DeserializeOwned>(
     path: &std::path::Path,
 ) -> Result<Vec<Keyed<R>>, crate::csvfile::ReadError> {
-    let pairs = crate::csvfile::read_split(path, &RunKey::COLUMNS)?;
+    let own = crate::csvfile::field_names::<R>();
+    let pairs = if own.is_empty() {
+        crate::csvfile::read_split_by(path, |h| RunKey::COLUMNS.contains(&h))?
+    } else {
+        crate::csvfile::read_split_by(path, |h| !own.contains(&h))?
+    };
     Ok(pairs
         .into_iter()
         .map(|(run, row)| Keyed { run, row })

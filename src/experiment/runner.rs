@@ -1,9 +1,10 @@
-//! The grid: starts × activations × seeds, one independent run per task, in parallel with
+//! The grid: starts × activations × `[grid]` axis points × seeds, one independent run per task, in parallel with
 //! rayon, handed on in a fixed order (through a bounded [`ReorderWindow`]) so the output
 //! does not depend on the thread count and memory does not grow with the grid.
 //!
-//! Fairness: within a replicate (seed), every start sees the same data split and the same
-//! mini-batch order; only the initial weights differ. Seeds for the split, the batch order
+//! Fairness: within a replicate (seed), every start and every axis point sees the same data
+//! split and the same mini-batch order, and every axis point the same start draws; only
+//! the initial weights (or the point's setting) differ. Seeds for the split, the batch order
 //! and the weights are derived from the replicate's seed with separate streams.
 
 use std::ops::ControlFlow;
@@ -20,6 +21,8 @@ use crate::nn::{
     TrainConfig, train,
 };
 
+use super::Experiment;
+use super::axes::Point;
 use super::build;
 use super::prepare::{Prepared, prepare};
 use super::record::{ClassStats, DataSplit};
@@ -36,12 +39,16 @@ pub const BOUNDARY_GRID: usize = 40;
 /// One cell of the grid.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RunSpec {
-    /// Position in the full grid (init-major, then activation, then replicate).
+    /// Position in the full grid (init-major, then activation, then axis point, then
+    /// replicate).
     pub index: usize,
     /// Index into the experiment's starts.
     pub init: usize,
     /// Index into the experiment's activations.
     pub activation: usize,
+    /// Index into the experiment's `[grid]` axis points ([`super::axes::Sweep::points`]; 0
+    /// without a `[grid]`).
+    pub point: usize,
     /// Replicate number (0-based).
     pub replicate: usize,
     /// The replicate's seed (`seed + replicate`).
@@ -131,6 +138,7 @@ const WEIGHTS: u64 = 3;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Grid {
     activations: usize,
+    points: usize,
     seeds: usize,
     seed: u64,
     /// Cells of the whole grid.
@@ -142,15 +150,21 @@ pub struct Grid {
 }
 
 impl Grid {
-    /// The grid of `spec` with `n_inits` starts, or shard `(part, count)` of it.
-    pub fn new(spec: &ExperimentSpec, n_inits: usize, shard: Option<(usize, usize)>) -> Self {
+    /// The grid of an experiment, or shard `(part, count)` of it.
+    pub fn new(exp: &Experiment, shard: Option<(usize, usize)>) -> Self {
+        let spec = &exp.spec;
         let activations = spec.network.activations.len();
+        let points = exp.sweep.points.len();
         Grid {
             activations,
+            points,
             seeds: spec.seeds,
             seed: spec.seed,
-            cells: n_inits
+            cells: exp
+                .inits
+                .len()
                 .saturating_mul(activations)
+                .saturating_mul(points)
                 .saturating_mul(spec.seeds),
             shard: shard.unwrap_or((0, 1)),
             limit: usize::MAX,
@@ -184,10 +198,12 @@ impl Grid {
         let (part, count) = self.shard;
         let index = part + k * count;
         let replicate = index % self.seeds;
+        let per_activation = self.seeds * self.points;
         RunSpec {
             index,
-            init: index / (self.seeds * self.activations),
-            activation: (index / self.seeds) % self.activations,
+            init: index / (per_activation * self.activations),
+            activation: (index / per_activation) % self.activations,
+            point: (index / self.seeds) % self.points,
             replicate,
             seed: self.seed.wrapping_add(replicate as u64),
         }
@@ -199,19 +215,22 @@ impl Grid {
     }
 }
 
-/// The whole grid in its fixed order (init-major, then activation, then replicate), or one
-/// shard of it, as a list.
-pub fn grid(spec: &ExperimentSpec, n_inits: usize, shard: Option<(usize, usize)>) -> Vec<RunSpec> {
-    Grid::new(spec, n_inits, shard).iter().collect()
+/// The whole grid in its fixed order (init-major, then activation, then axis point, then
+/// replicate), or one shard of it, as a list.
+pub fn grid(exp: &Experiment, shard: Option<(usize, usize)>) -> Vec<RunSpec> {
+    Grid::new(exp, shard).iter().collect()
 }
 
 /// What every run of an experiment shares.
 #[derive(Clone, Copy)]
 pub struct RunContext<'a> {
-    /// The experiment.
+    /// The experiment (each run reads its axis point's, see [`RunContext::points`]).
     pub spec: &'a ExperimentSpec,
     /// Its starts.
     pub inits: &'a [ResolvedInit],
+    /// Its `[grid]` axis points: the experiment and starts a run with [`RunSpec::point`]
+    /// trains (one point, the experiment itself, without a `[grid]`).
+    pub points: &'a [Point],
     /// The whole data set, before splitting.
     pub dataset: &'a Dataset,
     /// Width of the output layer.
@@ -378,6 +397,13 @@ fn run_one<T: Float>(
     if stop.load(Ordering::Relaxed) {
         return None;
     }
+    // The run's own settings: its axis point's experiment and starts.
+    let point = &shared.points[run.point];
+    let shared = RunContext {
+        spec: &point.spec,
+        inits: &point.inits,
+        ..shared
+    };
     let RunContext {
         spec,
         inits,

@@ -32,6 +32,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use super::axes::GridSpec;
 use super::build::{LayerSpec, NormPosition, NormSpec, OptimizerSpec, Shape, network_plan};
 use crate::nn::init::{Init, ParamValue, check_bias_init, parse_init};
 use crate::nn::{Activation, Loss};
@@ -60,6 +61,10 @@ pub struct ExperimentSpec {
     /// The starts to compare (default: the guide's five, [`default_inits`]).
     #[serde(default = "default_inits")]
     pub inits: Vec<InitEntry>,
+    /// Axes over other settings (`[grid]`, see [`super::axes`]); empty for none, and then
+    /// not written to `config.toml`.
+    #[serde(default, skip_serializing_if = "GridSpec::is_empty")]
+    pub grid: GridSpec,
     /// Bias initializer for every start that does not set its own (default: zeros, or the
     /// scheme's own default such as pytorch-default's).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -101,6 +106,7 @@ impl ExperimentSpec {
             network,
             training,
             inits,
+            grid: GridSpec::default(),
             bias: None,
             initlab_version: None,
             shard: None,

@@ -53,7 +53,7 @@ fn value_depth(v: &toml::Value) -> usize {
 }
 
 /// Checks that no free-form value of a parsed experiment nests deeper than
-/// [`MAX_VALUE_DEPTH`] (`[[expect]]` tables, start parameters, bias starts): the error names
+/// [`MAX_VALUE_DEPTH`] (`[[expect]]` tables, `[grid]` values, start parameters, bias starts): the error names
 /// the key.
 pub(crate) fn check_value_depth(spec: &ExperimentSpec, origin: &str) -> Result<(), String> {
     let too_deep = |key: String, depth: usize| {
@@ -65,6 +65,12 @@ pub(crate) fn check_value_depth(spec: &ExperimentSpec, origin: &str) -> Result<(
         let depth = value_depth(v);
         if depth > MAX_VALUE_DEPTH {
             return Err(too_deep(format!("expect[{i}]"), depth));
+        }
+    }
+    for (key, v) in &spec.grid.0 {
+        let depth = value_depth(v);
+        if depth > MAX_VALUE_DEPTH {
+            return Err(too_deep(format!("grid.\"{key}\""), depth));
         }
     }
     let mut entries: Vec<(String, &InitEntry, usize)> = spec

@@ -252,6 +252,7 @@ mod tests {
                 init: "i".into(),
                 activation: "tanh".into(),
                 seed,
+                axes: Vec::new(),
                 // The key's fields, then the row's.
             },
             row: HistogramBin {

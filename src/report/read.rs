@@ -5,10 +5,10 @@ use std::path::{Path, PathBuf};
 
 pub use crate::csvfile::ReadError;
 use crate::csvfile::read_rows;
-use crate::experiment::record::read_keyed;
 pub use crate::experiment::record::{
     BoundaryRow, HistogramRow, LayerRow, MetricRow, PointRow, QuantileRow, SummaryRow,
 };
+use crate::experiment::record::{Keyed, point_label, read_keyed, read_summary};
 
 /// Everything the report is drawn from: the files of one results directory.
 #[derive(Debug, Clone, Default)]
@@ -35,20 +35,46 @@ pub struct Results {
     pub inits: Vec<String>,
     /// Activation names in order of first appearance.
     pub activations: Vec<String>,
+    /// The `[grid]` axis columns of the files, in order (none without a `[grid]`).
+    pub axes: Vec<String>,
 }
 
 impl Results {
     /// Reads the results directory `dir`. `metrics.csv` is required; every other file is
     /// optional and, when missing, the pictures and sections drawn from it are skipped.
     pub fn load(dir: &Path) -> Result<Self, ReadError> {
-        let metrics: Vec<MetricRow> = read_keyed(&dir.join("metrics.csv"))?;
-        let layers: Option<Vec<LayerRow>> = optional(&dir.join("layers.csv"), read_keyed)?;
-        let summary: Option<Vec<SummaryRow>> = optional(&dir.join("summary.csv"), read_rows)?;
-        let boundary: Option<Vec<BoundaryRow>> = optional(&dir.join("boundary.csv"), read_keyed)?;
+        let mut metrics: Vec<MetricRow> = read_keyed(&dir.join("metrics.csv"))?;
+        let mut layers: Option<Vec<LayerRow>> = optional(&dir.join("layers.csv"), read_keyed)?;
+        let mut summary: Option<Vec<SummaryRow>> =
+            optional(&dir.join("summary.csv"), read_summary)?;
+        let mut boundary: Option<Vec<BoundaryRow>> =
+            optional(&dir.join("boundary.csv"), read_keyed)?;
         let points: Option<Vec<PointRow>> = optional(&dir.join("points.csv"), read_rows)?;
-        let histograms: Option<Vec<HistogramRow>> =
+        let mut histograms: Option<Vec<HistogramRow>> =
             optional(&dir.join("histograms.csv"), read_keyed)?;
-        let quantiles: Option<Vec<QuantileRow>> = optional(&dir.join("quantiles.csv"), read_keyed)?;
+        let mut quantiles: Option<Vec<QuantileRow>> =
+            optional(&dir.join("quantiles.csv"), read_keyed)?;
+        // The pictures compare starts: a start at each `[grid]` axis point is a start of its
+        // own (`he-normal [norm=batchnorm]`), so no line mixes two points.
+        let axes: Vec<String> = metrics
+            .first()
+            .map(|r| r.run.axes.iter().map(|(c, _)| c.clone()).collect())
+            .unwrap_or_default();
+        if !axes.is_empty() {
+            fn relabel<R>(rows: &mut [Keyed<R>]) {
+                for r in rows {
+                    r.run.init = point_label(&r.run.init, &r.run.axes);
+                }
+            }
+            relabel(&mut metrics);
+            relabel(layers.as_deref_mut().unwrap_or_default());
+            relabel(boundary.as_deref_mut().unwrap_or_default());
+            relabel(histograms.as_deref_mut().unwrap_or_default());
+            relabel(quantiles.as_deref_mut().unwrap_or_default());
+            for r in summary.iter_mut().flatten() {
+                r.init = point_label(&r.init, &r.axes);
+            }
+        }
         let config_path = dir.join("config.toml");
         let config = if config_path.exists() {
             Some(
@@ -99,6 +125,7 @@ impl Results {
             quantiles,
             inits,
             activations,
+            axes,
         })
     }
 

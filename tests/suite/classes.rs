@@ -174,11 +174,12 @@ fn per_class_accuracy_agrees_with_a_forward_pass_from_the_final_weights() {
     let shared = runner::RunContext {
         spec: &exp.spec,
         inits: &exp.inits,
+        points: &exp.sweep.points,
         dataset: &dataset,
         outputs,
         class_names: &names,
     };
-    let runs: Vec<_> = runner::grid(&exp.spec, exp.inits.len(), None)
+    let runs: Vec<_> = runner::grid(&exp, None)
         .into_iter()
         .filter(|r| r.activation == 0) // tanh: the fused engine
         .collect();

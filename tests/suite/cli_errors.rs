@@ -728,6 +728,71 @@ fn cases() -> Vec<Case> {
                     .into_bytes(),
             )],
         ),
+        toml_case(
+            "`[grid]` axis over an unknown key",
+            "learning_rate = 0.1\n",
+            "learning_rate = 0.1\n\n[grid]\n\"network.widht\" = [1, 2]\n",
+            &["`[grid]` network.widht = 1", "unknown field `widht`"],
+        ),
+        toml_case(
+            "`[grid]` axis with an empty list",
+            "learning_rate = 0.1\n",
+            "learning_rate = 0.1\n\n[grid]\n\"network.norm\" = []\n",
+            &["`[grid]` `network.norm` is an empty list"],
+        ),
+        toml_case(
+            "`[grid]` `logspace` with a count below 1",
+            "learning_rate = 0.1\n",
+            "learning_rate = 0.1\n\n[grid]\n\"training.learning_rate\" = { logspace = [-4, 0, 0] }\n",
+            &["`logspace` count is 0; it must be at least 1"],
+        ),
+        toml_case(
+            "`[grid]` axis over the data",
+            "learning_rate = 0.1\n",
+            "learning_rate = 0.1\n\n[grid]\n\"data.delimiter\" = [\";\"]\n",
+            &["`data.delimiter` cannot be swept"],
+        ),
+        toml_case(
+            "`[grid]` with more settings than accepted",
+            "learning_rate = 0.1\n",
+            "learning_rate = 0.1\n\n[grid]\n\"network.width\" = { linspace = [1, 100, 20000] }\n",
+            &["makes 20000 settings", "at most 10000"],
+        ),
+        with_files(
+            flag_case(
+                "`[grid]` sweep above `--max-runs`",
+                &["--max-runs", "1"],
+                2,
+                &["the `[grid]` sweep makes 2 runs", "more than --max-runs 1"],
+            ),
+            vec![(
+                "e.toml",
+                format!("{BASE}\n[grid]\n\"network.norm\" = [\"none\", \"layernorm\"]\n")
+                    .into_bytes(),
+            )],
+        ),
+        with_files(
+            flag_case(
+                "`[grid]` point above `--max-memory`",
+                &["--max-memory", "200M"],
+                2,
+                &[
+                    "at `[grid]` network.depth = 2, network.width = 6000",
+                    "--max-memory is 200 MB",
+                ],
+            ),
+            vec![(
+                "e.toml",
+                format!("{BASE}\n[grid]\n\"network.width\" = [3, 6000]\n\"network.depth\" = [2]\n")
+                    .into_bytes(),
+            )],
+        ),
+        clap(flag_case(
+            "`--grid` without values",
+            &["--grid", "network.norm="],
+            2,
+            &["no values after `=`"],
+        )),
         case(
             "experiment report above `--max-memory`",
             &[

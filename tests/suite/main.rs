@@ -31,6 +31,7 @@ mod float_mode;
 mod fuzz_experiment;
 mod gemm_correctness;
 mod gradient_check;
+mod grid_axes;
 mod grid_threads;
 mod histograms;
 mod init_modern;

@@ -54,11 +54,12 @@ fn bands_agree_with_a_forward_pass_from_the_final_weights() {
     let shared = runner::RunContext {
         spec: &exp.spec,
         inits: &exp.inits,
+        points: &exp.sweep.points,
         dataset: &dataset,
         outputs: 1,
         class_names: &names.unwrap_or_default(),
     };
-    let runs = runner::grid(&exp.spec, exp.inits.len(), None);
+    let runs = runner::grid(&exp, None);
     let options = RunOptions {
         threads: 1,
         save_weights: true,
@@ -135,11 +136,12 @@ fn no_bands_unless_asked() {
     let shared = runner::RunContext {
         spec: &exp.spec,
         inits: &exp.inits,
+        points: &exp.sweep.points,
         dataset: &dataset,
         outputs: 1,
         class_names: &[],
     };
-    let runs = runner::grid(&exp.spec, exp.inits.len(), None);
+    let runs = runner::grid(&exp, None);
     let options = RunOptions {
         threads: 1,
         save_weights: false,

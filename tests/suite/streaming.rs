@@ -99,11 +99,12 @@ fn the_window_bounds_the_runs_held_for_a_slow_consumer() {
     let shared = runner::RunContext {
         spec: &exp.spec,
         inits: &exp.inits,
+        points: &exp.sweep.points,
         dataset: &dataset,
         outputs,
         class_names: &[],
     };
-    let grid = Grid::new(&exp.spec, exp.inits.len(), None);
+    let grid = Grid::new(&exp, None);
     let threads = 2;
     let options = RunOptions {
         threads,
