@@ -391,7 +391,6 @@ impl Results {
         start: &str,
         activation: &str,
     ) -> Result<SeedValues, String> {
-        let depth = self.spec.network.hidden.len() + 1;
         let dir = self.dir.display().to_string();
         let q = e.quantity;
         let wanted: Vec<usize> = match (e.layers, e.layer) {
@@ -399,13 +398,16 @@ impl Results {
             (None, Some(l)) => vec![l],
             (None, None) => unreachable!("checked: per-layer quantities have a layer"),
         };
+        let selected = self.selected.clone();
+        let rows = self.layers()?;
+        // The layers measured, not `network.hidden`: an explicit `network.layers` list or
+        // residual blocks make other stages (one row per stage, the output layer last).
+        let depth = rows.iter().map(|r| r.row.layer).max().unwrap_or(0);
         if let Some(&l) = wanted.iter().find(|&&l| l > depth) {
             return Err(format!(
                 "`layer` {l} does not exist: the network has layers 1..={depth} ({depth} = the output layer)"
             ));
         }
-        let selected = self.selected.clone();
-        let rows = self.layers()?;
         let mut runs: BTreeMap<u64, Vec<&LayerRow>> = BTreeMap::new();
         for row in rows {
             if row.run.init == start && row.run.activation == activation && row.run.axes == selected

@@ -361,3 +361,66 @@ at_most = 1
         String::from_utf8_lossy(&o.stderr)
     );
 }
+
+/// A per-layer expectation counts the layers of `layers.csv` (stages), not
+/// `network.hidden`: an explicit `network.layers` list has no `hidden` at all.
+#[test]
+fn layer_quantities_of_an_explicit_layer_list() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("e.toml");
+    let text = r#"
+name = "listed"
+seeds = 1
+inits = ["xavier-normal"]
+[data]
+source = "xor"
+[network]
+activations = ["tanh"]
+loss = "bce"
+layers = [{ dense = 4 }, "batchnorm", "activation", { dense = 4 }, "activation"]
+[training]
+epochs = 2
+learning_rate = 0.5
+[[expect]]
+name = "layer 2 is measured"
+quantity = "activation_std"
+layer = 2
+epoch = 0
+at_least = 0.0
+[[expect]]
+name = "the output layer is layer 3"
+quantity = "weight_std"
+layer = 3
+epoch = 0
+at_least = 0.0
+"#;
+    std::fs::write(&file, text).unwrap();
+    let out = dir.path().join("r");
+    let o = bin()
+        .args([
+            "experiment",
+            file.to_str().unwrap(),
+            "--no-plots",
+            "--quiet",
+        ])
+        .args(["--threads", "1", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let beyond = file.with_file_name("beyond.toml");
+    std::fs::write(
+        &beyond,
+        "[[expect]]\nname = \"e\"\nquantity = \"activation_std\"\nlayer = 4\nat_least = 0\n",
+    )
+    .unwrap();
+    bin()
+        .arg("check")
+        .arg(&out)
+        .arg(&beyond)
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(
+            "`layer` 4 does not exist: the network has layers 1..=3",
+        ));
+}
