@@ -7,7 +7,7 @@ use super::{Evidence, ev};
 use crate::experiment::spec::{ExperimentSpec, InitEntry};
 use crate::experiment::{Experiment, prepare, runner};
 use crate::inspect::{InspectConfig, InspectRow, inspect};
-use crate::nn::{Activation, Init};
+use crate::nn::{Activation, Init, ParamSet};
 
 /// What one init does to a deep network at initialization, summarized.
 #[derive(Clone, Debug, PartialEq)]
@@ -176,4 +176,31 @@ pub fn distinct_units(layer: &crate::nn::Dense<f64>) -> usize {
         }
     }
     reps.len()
+}
+
+/// [`distinct_units`] of a trained run's first layer (its weights kept by [`train_runs`]).
+pub fn first_layer_distinct_units(run: &runner::RunResult<f64>) -> usize {
+    let snapshot = run.snapshot.as_ref().expect("weights kept");
+    // Tensors 0 and 1: the first layer's weight and bias.
+    let shape = (snapshot.infos[0].shape[0], snapshot.infos[0].shape[1]);
+    let layer = crate::nn::Dense {
+        weight: ndarray::Array2::from_shape_vec(shape, snapshot.final_.tensor(0).to_vec())
+            .expect("the first weight's shape"),
+        bias: ndarray::Array1::from_vec(snapshot.final_.tensor(1).to_vec()),
+    };
+    distinct_units(&layer)
+}
+
+/// The mean over `runs` of the last logged test accuracy (0 where a run has none).
+pub fn final_test_accuracy<'a>(runs: impl IntoIterator<Item = &'a runner::RunResult<f64>>) -> f64 {
+    let accuracies: Vec<f64> = runs
+        .into_iter()
+        .map(|r| {
+            r.records
+                .last()
+                .and_then(|x| x.test_accuracy)
+                .unwrap_or(0.0)
+        })
+        .collect();
+    accuracies.iter().sum::<f64>() / accuracies.len().max(1) as f64
 }

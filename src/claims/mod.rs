@@ -1,7 +1,11 @@
 //! `initlab claims`: the claims of the beginner's guide to weight initialization that
 //! initlab began from, put to measurement (README, "What the guide claims, and what
 //! initlab measures"). Each claim cites where the guide makes it: a section (`§2`) or a row
-//! of its summary table (`row 6`).
+//! of its summary table (`row 6`). Three more ask whether the start still matters with
+//! BatchNorm, under Adam and in deep residual networks, and cite their papers.
+//!
+//! Each claim is a module of its own — its statement ([`Claim`]), its measurements and its
+//! verdict rule — listed once in [`CLAIMS`]; [`measure`] holds the measurements they share.
 //!
 //! Each claim is checked by short measurements — signal propagation at initialization with
 //! [`crate::inspect`], single-layer variance gains, and short training runs with the
@@ -34,8 +38,11 @@ use crate::theory::{Length, MeanField, Phase};
 
 pub mod measure;
 
+pub mod adam;
+pub mod batchnorm;
 pub mod he_relu_forward;
 pub mod no_exploding;
+pub mod residual_depth;
 pub mod scaling_logic;
 pub mod too_large_too_small;
 pub mod training_faster;
@@ -45,6 +52,7 @@ pub mod zeros_clones;
 
 pub use he_relu_forward::he_keeps_relu;
 pub use measure::{Propagation, distinct_units, propagate, worst_loss};
+
 pub use no_exploding::no_exploding;
 pub use scaling_logic::{layer_gains, scaling_logic};
 pub use too_large_too_small::too_large_or_small;
@@ -373,6 +381,9 @@ pub const CLAIMS: &[Claim] = &[
     no_exploding::CLAIM,
     scaling_logic::CLAIM,
     training_faster::CLAIM,
+    batchnorm::CLAIM,
+    adam::CLAIM,
+    residual_depth::CLAIM,
 ];
 
 /// Every claim of [`CLAIMS`], measured with `options`.

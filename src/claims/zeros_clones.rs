@@ -1,9 +1,9 @@
 //! §2 of the guide: zero or constant starts make the hidden units clones.
 
-use super::measure::{distinct_units, start, train_runs};
+use super::measure::{first_layer_distinct_units, start, train_runs};
 use super::{Check, Claim, ClaimReport, ClaimsOptions, ev};
 use crate::experiment::spec::{DataSpec, ExperimentSpec, InitEntry, NetworkSpec, TrainingSpec};
-use crate::nn::{Activation, Loss, ParamSet};
+use crate::nn::{Activation, Loss};
 
 /// The claim, where the guide makes it, and how `initlab claims` measures it.
 pub const CLAIM: Claim = Claim {
@@ -42,23 +42,7 @@ pub fn zeros_make_clones(bias: Option<&str>, threads: usize) -> ClaimReport {
     let mut evidence = Vec::new();
     let mut checks = Vec::new();
     for (label, runs) in train_runs(spec, threads) {
-        let distinct: Vec<usize> = runs
-            .iter()
-            .map(|r| {
-                let snapshot = r.snapshot.as_ref().expect("weights kept");
-                // Tensors 0 and 1: the first layer's weight and bias.
-                let shape = (snapshot.infos[0].shape[0], snapshot.infos[0].shape[1]);
-                let layer = crate::nn::Dense {
-                    weight: ndarray::Array2::from_shape_vec(
-                        shape,
-                        snapshot.final_.tensor(0).to_vec(),
-                    )
-                    .expect("the first weight's shape"),
-                    bias: ndarray::Array1::from_vec(snapshot.final_.tensor(1).to_vec()),
-                };
-                distinct_units(&layer)
-            })
-            .collect();
+        let distinct: Vec<usize> = runs.iter().map(first_layer_distinct_units).collect();
         let acc: Vec<f64> = runs
             .iter()
             .map(|r| {
