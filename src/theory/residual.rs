@@ -5,9 +5,9 @@
 //!
 //! A block adds a branch to its input, x_{l+1} = x_l + α·F(x_l), F a short chain of dense
 //! layers with the activation φ between them (as `network.residual = true` builds it:
-//! dense, φ, dense, … with no activation after the last). With q_l = E[x²] the stream's
+//! dense, φ, dense, … with no activation after the last). With q_l = E(x²) the stream's
 //! second moment per unit, and weights independent of x with mean 0, the cross term
-//! E[x·F(x)] vanishes, so
+//! E(x·F(x)) vanishes, so
 //!
 //! ```text
 //! q_{l+1} = q_l + α² · v(q_l)

@@ -78,7 +78,8 @@ fn all_claims_run_and_the_cli_writes_the_evidence() {
         depth: 6,
         ..ClaimsOptions::default()
     });
-    assert_eq!(reports.len(), 8);
+    assert_eq!(reports.len(), claims::CLAIMS.len());
+    assert_eq!(reports.len(), 11);
     for r in &reports {
         assert!(!r.checks.is_empty() && !r.evidence.is_empty(), "{}", r.id);
         // NaN only where a run diverged: a worst seed's final loss.
@@ -200,4 +201,69 @@ fn claims_cite_the_mean_field_theory_beside_the_measurement() {
     // No theory where none applies: zero weights.
     let zeros = claims::zeros_make_clones(None, 1);
     assert!(zeros.checks.iter().all(|c| c.theory.is_none()));
+}
+
+#[test]
+fn batchnorm_claim_holds_and_its_rule_can_fail() {
+    use initlab::claims::batchnorm::{batchnorm_start, start_matters_less};
+    let report = batchnorm_start(&["tanh"], 2);
+    assert_eq!(report.verdict, Verdict::Supported, "{report:#?}");
+    // Without BatchNorm the tiny start stays at chance; with it, every start is close.
+    let (plain, bn, holds) = start_matters_less(&[0.5, 0.8, 1.0], &[0.98, 0.99, 0.95]);
+    assert!(holds && (plain - 0.5).abs() < 1e-12 && (bn - 0.04).abs() < 1e-12);
+    // Numbers that contradict the claim: BatchNorm leaves the spread as it was.
+    assert!(!start_matters_less(&[0.5, 0.8, 1.0], &[0.5, 0.9, 1.0]).2);
+    // A small spread that is not half the plain one does not count either.
+    assert!(!start_matters_less(&[0.95, 1.0], &[0.94, 1.0]).2);
+}
+
+#[test]
+fn adam_claim_rescues_scale_not_symmetry_and_its_rules_can_fail() {
+    use initlab::claims::adam::{adam_scale_symmetry, scale_matters_less, symmetry_still_matters};
+    let report = adam_scale_symmetry(2);
+    // Adam rescues the tiny start and leaves the zero start's clones; the huge (saturated
+    // tanh) start stays behind Xavier under Adam too: mixed.
+    assert_eq!(report.verdict, Verdict::Mixed, "{report:#?}");
+    let passed = |c: &str| {
+        report
+            .checks
+            .iter()
+            .find(|x| x.condition.starts_with(c))
+            .unwrap()
+            .passed
+    };
+    assert!(
+        passed("tiny") && passed("zeros") && !passed("huge"),
+        "{report:#?}"
+    );
+    assert!(scale_matters_less(0.5, 0.1) && scale_matters_less(0.0, 0.01));
+    assert!(!scale_matters_less(0.5, 0.4) && !scale_matters_less(0.1, 0.15));
+    assert!(symmetry_still_matters(1, 1));
+    assert!(!symmetry_still_matters(1, 16) && !symmetry_still_matters(4, 1));
+}
+
+#[test]
+fn residual_claim_plain_he_grows_the_remedies_hold() {
+    use initlab::claims::residual_depth::{Stream, grows, predicted_per_block, residual_depth};
+    let report = residual_depth(&[8, 32], 64, 0);
+    assert_eq!(report.verdict, Verdict::Supported, "{report:#?}");
+    let factor = |c: &str| {
+        report
+            .evidence
+            .iter()
+            .find(|e| e.condition.starts_with(c) && e.measure == "std factor per block")
+            .unwrap()
+            .value
+    };
+    // Plain He: each block adds the branch's 2q to q, so ×√3 per block (mean field).
+    // (width 64: within 0.15 of it.)
+    let he = factor("he-normal, relu, 32");
+    assert!((he - 3f64.sqrt()).abs() < 0.15, "{he}");
+    assert!((factor("fixup, relu, 32") - 1.0).abs() < 1e-12);
+    assert!((factor("rezero, relu, 32") - 1.0).abs() < 1e-12);
+    assert!(factor("he-normal + pre-layernorm, relu, 32") < 1.1);
+    assert!((predicted_per_block(Stream::Plain, 0.5, 10) - 3f64.sqrt()).abs() < 1e-9);
+    assert_eq!(predicted_per_block(Stream::Identity, 0.5, 10), 1.0);
+    // The rule fails on numbers that contradict it: a held signal is not growth.
+    assert!(grows(1.73) && !grows(1.0) && !grows(1.2));
 }
