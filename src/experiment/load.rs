@@ -31,6 +31,19 @@ pub const BUILTINS: &[(&str, &str)] = &[
         "deep-tanh",
         include_str!("../../experiments/deep-tanh.toml"),
     ),
+    (
+        "batchnorm",
+        include_str!("../../experiments/batchnorm.toml"),
+    ),
+    (
+        "weight-scale",
+        include_str!("../../experiments/weight-scale.toml"),
+    ),
+    (
+        "residual-depth",
+        include_str!("../../experiments/residual-depth.toml"),
+    ),
+    ("adam", include_str!("../../experiments/adam.toml")),
 ];
 
 /// The names of the built-in experiments, for error messages.

@@ -41,6 +41,7 @@ mod inspect;
 mod kernels;
 mod losses;
 mod memory_estimate;
+mod modern_experiments;
 mod network;
 mod phase;
 mod portable_identity;
