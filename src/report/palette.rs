@@ -146,7 +146,7 @@ pub const KNOWN: &[(&str, Style)] = &[
     ("zero-hadamard", style(BLACK, Dash::Dotted)),
     ("fixup", style(VERMILLION, Dash::Dashed)),
     ("rezero", style(REDDISH_PURPLE, Dash::Dotted)),
-    ("skipinit", style(REDDISH_PURPLE, Dash::DashDot)),
+    ("skipinit", style(BLACK, Dash::DashDot)),
 ];
 
 /// The fixed style of a built-in scheme's name (case-insensitive).
