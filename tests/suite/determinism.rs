@@ -8,11 +8,14 @@ use std::process::Command;
 const FILES: [&str; 4] = ["metrics.csv", "layers.csv", "summary.csv", "classes.csv"];
 
 fn run(name: &str, precision: &str, threads: &str, out: &Path) {
-    // digits (1,797 rows, 64-64-64-10) is the slow one: fewer starts, one epoch of 45 steps.
-    let size: &[&str] = if name == "digits" {
-        &["--epochs", "1", "--inits", "tiny,he-normal"]
-    } else {
-        &["--epochs", "3"]
+    // The digits experiments (1,797 rows) are the slow ones: fewer starts or axis points,
+    // one epoch of 23–45 steps.
+    let size: &[&str] = match name {
+        "digits" | "adam" => &["--epochs", "1", "--inits", "tiny,he-normal"],
+        "weight-scale" => &["--epochs", "1", "--grid", "inits.normal.std=0.001,0.1"],
+        "residual-depth" => &["--epochs", "1", "--grid", "network.depth=9"],
+        "batchnorm" => &["--epochs", "1"],
+        _ => &["--epochs", "3"],
     };
     let output = Command::new(env!("CARGO_BIN_EXE_initlab"))
         .args(["experiment", name, "--seeds", "2", "--log-every", "1"])
