@@ -13,7 +13,7 @@ use super::{BALANCED, Check, Claim, ClaimReport, ClaimsOptions, ev, fx, init};
 use crate::experiment::build::{NormSpec, network_layers};
 use crate::experiment::spec::NetworkSpec;
 use crate::nn::{Activation, Layer, Loss, Mode};
-use crate::theory::MeanField;
+use crate::theory::residual::{BranchLayer, ResidualStream};
 
 /// The claim, where it is made, and how `initlab claims` measures it.
 pub const CLAIM: Claim = Claim {
@@ -155,21 +155,19 @@ pub fn block_signal(
 
 /// The mean-field prediction of the per-block factor of the output's root mean square,
 /// from block 1 to block `blocks`, for ReLU branches of two He dense layers (σ_w² = 2, no
-/// bias) on a stream entering with second moment `q0`.
+/// bias) on a stream entering with second moment `q0`, from [`crate::theory::residual`].
 pub fn predicted_per_block(stream: Stream, q0: f64, blocks: usize) -> f64 {
-    let relu = MeanField::new(Activation::Relu, 2.0, 0.0).expect("He's scales are valid");
-    // The branch: dense (pre-activation variance 2q), ReLU, dense.
-    let branch = |q: f64| relu.length_map(2.0 * q);
-    let mut q = q0;
-    let mut after = Vec::with_capacity(blocks);
-    for _ in 0..blocks {
-        q += match stream {
-            Stream::Plain => branch(q),
-            Stream::PreNorm => branch(1.0),
-            Stream::Identity => 0.0,
-        };
-        after.push(q);
-    }
+    let he = BranchLayer {
+        sigma_w2: 2.0,
+        sigma_b2: 0.0,
+    };
+    let theory = ResidualStream {
+        activation: Activation::Relu,
+        branch: vec![he, he],
+        alpha: if stream == Stream::Identity { 0.0 } else { 1.0 },
+        pre_norm: stream == Stream::PreNorm,
+    };
+    let after = &theory.second_moments(q0, blocks)[1..];
     let steps = (blocks.max(2) - 1) as f64;
     (after[after.len() - 1] / after[0]).sqrt().powf(1.0 / steps)
 }
