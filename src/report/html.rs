@@ -52,6 +52,11 @@ fn caption(file: &str) -> &'static str {
             Around −3 (dashed line) is a common rule of thumb; far below, the layer barely moves (often the vanishing-gradient layers); \
             far above, training is unstable."
         }
+        "sweep.svg" => {
+            "The final accuracy (mean over seeds) against the setting a [grid] axis sweeps, one line per start and value \
+            of the other axes, one panel per activation; log scale for a logspace axis. weight-scale's shape (CS231n): \
+            without normalization only a band of weight scales trains, with BatchNorm almost all. The numbers are summary.csv's."
+        }
         "quantiles.svg" => {
             "How the last hidden layer's pre-activations (the inputs of its activation) are distributed as training goes on, \
             one panel per start, each on its own scale: the line is the median over every unit and probe row, the darker band \
@@ -334,6 +339,7 @@ mod tests {
             "signal.svg",
             "saturation.svg",
             "update-ratio.svg",
+            "sweep.svg",
             "quantiles.svg",
             "boundary.svg",
             "distributions.svg",

@@ -6,7 +6,8 @@ use plotters::prelude::*;
 
 use super::chart::{self, Area, Axis, LEGEND_W, Legend, rgb};
 use super::palette::{Styles, class_color};
-use super::read::{LayerRow, MetricRow, Results};
+use super::read::{LayerRow, MetricRow, Results, SummaryRow};
+use crate::experiment::record::{axis_value, point_label};
 use crate::nn::histogram::Quantity;
 use crate::nn::stats::{LayerColumn, column};
 
@@ -1053,14 +1054,131 @@ pub fn quantiles(results: &Results) -> anyhow::Result<Option<Picture>> {
     Ok(Some(pic))
 }
 
+/// `sweep.svg` (with a `[grid]` axis of at least three numbers): the final test accuracy
+/// (train accuracy without a test set) against the swept setting, mean over seeds, one line
+/// per start and value of the other axes, one panel per activation; a log x axis when the
+/// values are positive and span two decades or more (a `logspace` axis).
+pub fn sweep(results: &Results) -> anyhow::Result<Option<Picture>> {
+    let Some(summary) = results.summary.as_deref() else {
+        return Ok(None);
+    };
+    // The first axis whose values are all numbers, at least three of them.
+    let numbers = |column: &str| -> Option<Vec<f64>> {
+        let mut values: Vec<f64> = summary
+            .iter()
+            .map(|r| axis_value(&r.axes, column)?.parse::<f64>().ok())
+            .collect::<Option<_>>()?;
+        values.sort_by(f64::total_cmp);
+        values.dedup();
+        (values.len() >= 3).then_some(values)
+    };
+    let Some((column, values)) = results
+        .axes
+        .iter()
+        .find_map(|c| numbers(c).map(|v| (c.clone(), v)))
+    else {
+        return Ok(None);
+    };
+    let test = summary.iter().any(|r| r.final_test_accuracy_mean.is_some());
+    let accuracy = |r: &SummaryRow| {
+        if test {
+            r.final_test_accuracy_mean
+        } else {
+            r.final_train_accuracy_mean
+        }
+    };
+    // A line: the start (its label without the axis values) and the other axes' values.
+    let line_of = |r: &SummaryRow| {
+        let start = r
+            .init
+            .strip_suffix(&point_label("", &r.axes))
+            .unwrap_or(&r.init);
+        let others: Vec<String> = r
+            .axes
+            .iter()
+            .filter(|(c, _)| *c != column)
+            .map(|(c, v)| format!("{c}={v}"))
+            .collect();
+        if others.is_empty() {
+            start.to_string()
+        } else {
+            format!("{start} [{}]", others.join(", "))
+        }
+    };
+    let mut lines: Vec<String> = Vec::new();
+    for r in summary {
+        let l = line_of(r);
+        if !lines.contains(&l) {
+            lines.push(l);
+        }
+    }
+    let log = values[0] > 0.0 && values[values.len() - 1] / values[0] >= 100.0;
+    let x = if log {
+        Axis::log_fit(values.iter().copied(), &format!("{column} (log scale)"))
+    } else {
+        Axis::linear_fit(values.iter().copied(), (0.0, 1.0), &column)
+    };
+    let y = Axis::linear(
+        0.0,
+        100.0,
+        if test {
+            "final test accuracy (%)"
+        } else {
+            "final train accuracy (%)"
+        },
+    );
+    let line_styles = Styles::new(&lines);
+    let cols = results.activations.len().max(1);
+    let pic = picture(
+        "sweep.svg",
+        &format!("Final accuracy against {column}"),
+        1,
+        cols,
+        (PANEL_W + 60, PANEL_H),
+        |panels, side| {
+            for (col, act) in results.activations.iter().enumerate() {
+                let mut ch = chart::panel(&panels[col], act, &x, &y)?;
+                for line in &lines {
+                    let mut pts: Vec<(f64, f64)> = summary
+                        .iter()
+                        .filter(|r| &r.activation == act && &line_of(r) == line)
+                        .filter_map(|r| {
+                            let v: f64 = axis_value(&r.axes, &column)?.parse().ok()?;
+                            Some((x.map(v)?, accuracy(r)? * 100.0))
+                        })
+                        .collect();
+                    pts.sort_by(|a, b| a.0.total_cmp(&b.0));
+                    let style = line_styles.get(line);
+                    let series: Vec<(f64, Option<f64>)> =
+                        pts.iter().map(|&(a, b)| (a, Some(b))).collect();
+                    chart::styled_line(&mut ch, &series, style, 2)?;
+                    let c = rgb(style.color);
+                    ch.draw_series(pts.iter().map(|&p| Circle::new(p, 3, c.filled())))?;
+                }
+            }
+            let mut leg = vec![Legend::Heading("start".into())];
+            leg.extend(
+                lines
+                    .iter()
+                    .map(|l| Legend::Start(l.clone(), line_styles.get(l))),
+            );
+            leg.push(Legend::Heading("".into()));
+            leg.push(Legend::Heading("mean over seeds".into()));
+            chart::legend(side, &leg)
+        },
+    )?;
+    Ok(Some(pic))
+}
+
 /// Every picture that applies, in report order.
 pub fn all(results: &Results) -> anyhow::Result<Vec<Picture>> {
-    let drawers: [Drawer; 8] = [
+    let drawers: [Drawer; 9] = [
         loss,
         accuracy,
         signal,
         saturation,
         update_ratio,
+        sweep,
         quantiles,
         distributions,
         boundary,

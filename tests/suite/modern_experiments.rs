@@ -92,13 +92,22 @@ fn batchnorm_trains_the_small_start_and_steadies_the_inputs() {
 }
 
 /// CS231n's weight-scale experiment: at a small scale only BatchNorm trains; near He's
-/// scale both do.
+/// scale both do; `initlab plot` draws the sweep on a log axis.
 #[test]
 fn batchnorm_trains_across_weight_scales_where_the_baseline_collapses() {
     let dir = run(
         "weight-scale",
-        &["--epochs", "5", "--grid", "inits.normal.std=0.001,0.1"],
+        &["--epochs", "5", "--grid", "inits.normal.std=0.001,0.01,0.1"],
     );
+    let out = dir.path().join("out");
+    let plot = Command::new(env!("CARGO_BIN_EXE_initlab"))
+        .arg("plot")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(plot.status.success());
+    let svg = std::fs::read_to_string(out.join("sweep.svg")).unwrap();
+    assert!(svg.contains("std (log scale)") && svg.contains("normal [norm=batchnorm]"));
     let summary = read_csv(&dir.path().join("out/summary.csv"));
     let acc = |std, norm| {
         value(
