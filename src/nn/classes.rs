@@ -83,6 +83,27 @@ impl ClassTally {
     }
 }
 
+
+/// One chunk of an evaluation pass, the body both engines' `evaluate_by_class` loops share:
+/// the chunk's summed loss and (class labels only) its correct count, each row also added to
+/// `classes` when given.
+pub(crate) fn score_chunk<T: Float>(
+    loss: Loss,
+    logits: ArrayView2<T>,
+    targets: TargetsView<T>,
+    classes: Option<&mut ClassTally>,
+) -> (f64, usize) {
+    let loss_sum = loss.evaluate(logits, targets, None, 1.0);
+    let mut correct = 0;
+    if let TargetsView::Classes(labels) = targets {
+        correct = loss.count_correct(logits, labels);
+        if let Some(tally) = classes {
+            tally.add(loss, logits, labels);
+        }
+    }
+    (loss_sum, correct)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

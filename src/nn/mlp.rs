@@ -5,7 +5,7 @@
 use ndarray::{Array2, ArrayView2, ArrayViewMut2, s};
 
 use super::activation::Activation;
-use super::classes::ClassTally;
+use super::classes::{ClassTally, score_chunk};
 use super::dense::{Dense, DenseCache, matmul, matmul_into, sum_rows_into};
 use super::float::Float;
 use super::gemm::GemmScratch;
@@ -552,13 +552,9 @@ impl<T: Float> Mlp<T> {
             let xb = x.slice(s![start..end, ..]);
             let tb = slice_targets(targets, start, end);
             let logits = self.forward(xb, ws);
-            loss_sum += self.loss.evaluate(logits, tb, None, 1.0);
-            if let TargetsView::Classes(labels) = tb {
-                correct += self.loss.count_correct(logits, labels);
-                if let Some(tally) = classes.as_deref_mut() {
-                    tally.add(self.loss, logits, labels);
-                }
-            }
+            let (l, c) = score_chunk(self.loss, logits, tb, classes.as_deref_mut());
+            loss_sum += l;
+            correct += c;
             start = end;
         }
         let correct = matches!(targets, TargetsView::Classes(_)).then_some(correct);

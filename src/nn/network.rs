@@ -21,7 +21,7 @@ use ndarray::{Array2, ArrayView2, ArrayViewMut2, s};
 
 use super::activation::Activation;
 use super::batch_norm::{BatchStats, Mode};
-use super::classes::ClassTally;
+use super::classes::{ClassTally, score_chunk};
 use super::dense::Dense;
 use super::float::Float;
 use super::gemm::GemmScratch;
@@ -412,13 +412,9 @@ impl<T: Float> Network<T> {
             let end = (start + ws.capacity).min(n);
             let tb = slice_targets(targets, start, end);
             let logits = self.forward(x.slice(s![start..end, ..]), ws);
-            loss_sum += self.loss.evaluate(logits, tb, None, 1.0);
-            if let TargetsView::Classes(labels) = tb {
-                correct += self.loss.count_correct(logits, labels);
-                if let Some(tally) = classes.as_deref_mut() {
-                    tally.add(self.loss, logits, labels);
-                }
-            }
+            let (l, c) = score_chunk(self.loss, logits, tb, classes.as_deref_mut());
+            loss_sum += l;
+            correct += c;
             start = end;
         }
         ws.mode = mode;
