@@ -83,7 +83,6 @@ impl ClassTally {
     }
 }
 
-
 /// One chunk of an evaluation pass, the body both engines' `evaluate_by_class` loops share:
 /// the chunk's summed loss and (class labels only) its correct count, each row also added to
 /// `classes` when given.
