@@ -52,6 +52,14 @@ fn caption(file: &str) -> &'static str {
             Around −3 (dashed line) is a common rule of thumb; far below, the layer barely moves (often the vanishing-gradient layers); \
             far above, training is unstable."
         }
+        "blocks.svg" => {
+            "Residual networks only: the spread (std) of each residual block's output in the untrained network, block 0 being \
+            the input of the first, mean over seeds; the thin lines with hollow circles are the mean-field prediction (Yang & \
+            Schoenholz 2017: each block adds its branch's variance to the stream). Under plain He on ReLU the branch doubles \
+            what it reads, so the variance triples per block and the std grows by √3 each block; Fixup's zero last layer and \
+            SkipInit's and ReZero's α = 0 add nothing, so the line is flat; a LayerNorm opening each branch adds a constant, \
+            so the std grows only like √depth."
+        }
         "sweep.svg" => {
             "The final accuracy (mean over seeds) against the setting a [grid] axis sweeps, one line per start and value \
             of the other axes, one panel per activation; log scale for a logspace axis. weight-scale's shape (CS231n): \
@@ -339,6 +347,7 @@ mod tests {
             "signal.svg",
             "saturation.svg",
             "update-ratio.svg",
+            "blocks.svg",
             "sweep.svg",
             "quantiles.svg",
             "boundary.svg",

@@ -29,13 +29,15 @@ type LayerField = (&'static str, &'static LayerColumn);
 /// A picture drawer.
 type Drawer = fn(&Results) -> anyhow::Result<Option<Picture>>;
 
-const PANEL_W: u32 = 380;
-const PANEL_H: u32 = 290;
+/// A panel's size in pixels.
+pub(super) const PANEL_W: u32 = 380;
+/// A panel's height in pixels.
+pub(super) const PANEL_H: u32 = 290;
 const TITLE_H: u32 = 44;
 
 /// Lays out a picture: title, a grid of `rows × cols` panels and the legend column, then
 /// calls `draw(panels, legend)`.
-fn picture<F>(
+pub(super) fn picture<F>(
     file: &'static str,
     title: &str,
     rows: usize,
@@ -67,7 +69,7 @@ where
 }
 
 /// Columns for a row of `n` panels that wraps after three.
-fn grid_for(n: usize) -> (usize, usize) {
+pub(super) fn grid_for(n: usize) -> (usize, usize) {
     let cols = n.clamp(1, 3);
     (n.div_ceil(cols).max(1), cols)
 }
@@ -1172,10 +1174,11 @@ pub fn sweep(results: &Results) -> anyhow::Result<Option<Picture>> {
 
 /// Every picture that applies, in report order.
 pub fn all(results: &Results) -> anyhow::Result<Vec<Picture>> {
-    let drawers: [Drawer; 9] = [
+    let drawers: [Drawer; 10] = [
         loss,
         accuracy,
         signal,
+        super::blocks::blocks,
         saturation,
         update_ratio,
         sweep,

@@ -27,7 +27,8 @@
 //! The std over units and rows is √(q − μ²) with μ the stream's mean, which the branches
 //! leave unchanged in expectation (their weights have mean 0).
 
-use crate::nn::Activation;
+use crate::nn::init::AlphaStart;
+use crate::nn::{Activation, Float, Init, Layer, Network};
 
 use super::maps::MeanField;
 
@@ -104,6 +105,87 @@ impl ResidualStream {
     }
 }
 
+/// The stream of each residual block of a built `network` as the start `init` begins it, in
+/// order: each branch's dense layers with σ_w² = Var(w)·fan_in and σ_b² of the start's
+/// default bias at their place in the network (so Fixup's zero last layer and its
+/// depth-scaled others are what [`Network::initialize`] draws), the activation between them,
+/// whether a norm opens the branch, and α (a learnable start value for ReZero and SkipInit,
+/// else the block's own).
+///
+/// An error says why the mean-field theory does not apply: a start without a variance formula
+/// (data-dependent, matrix or custom starts) or with non-zero-mean weights, a skip path with a
+/// projection, or a norm elsewhere than at the start of a branch.
+pub fn block_streams<T: Float>(
+    network: &Network<T>,
+    init: &Init,
+) -> Result<Vec<ResidualStream>, String> {
+    let places = network.dense_places();
+    let mut next = 0; // index into `places`
+    let mut streams = Vec::new();
+    for layer in &network.layers {
+        match layer {
+            Layer::Dense(_) => next += 1,
+            Layer::Residual(r) => {
+                if r.projection.is_some() {
+                    return Err(
+                        "a residual block whose skip path has a projection (the widths change)"
+                            .into(),
+                    );
+                }
+                let mut branch = Vec::new();
+                let mut activation = Activation::Identity;
+                let mut pre_norm = false;
+                for (i, inner) in r.body.iter().enumerate() {
+                    match inner {
+                        Layer::Dense(_) => {
+                            let place = places[next];
+                            next += 1;
+                            let at = init.at_layer(place)?;
+                            let (mean, variance) =
+                                at.weight_moments(place.fan, place.activation).ok_or_else(
+                                    || format!("`{}` has no variance formula", init.label()),
+                                )?;
+                            if mean != 0.0 {
+                                return Err(format!(
+                                    "`{}` has weights of mean {mean} ≠ 0",
+                                    init.label()
+                                ));
+                            }
+                            branch.push(BranchLayer {
+                                sigma_w2: variance * place.fan.fan_in as f64,
+                                sigma_b2: at.default_bias_variance(place.fan),
+                            });
+                        }
+                        Layer::Activation(a) => {
+                            if activation == Activation::Identity {
+                                activation = *a;
+                            }
+                        }
+                        Layer::LayerNorm(_) | Layer::BatchNorm(_) if i == 0 => pre_norm = true,
+                        _ => {
+                            return Err(
+                                "a norm inside a residual branch (only a norm opening it)".into()
+                            );
+                        }
+                    }
+                }
+                let alpha = match init.other_params().alpha {
+                    AlphaStart::Learnable(a) => a,
+                    AlphaStart::AsConfigured => r.alpha_value().f64(),
+                };
+                streams.push(ResidualStream {
+                    activation,
+                    branch,
+                    alpha,
+                    pre_norm,
+                });
+            }
+            _ => {}
+        }
+    }
+    Ok(streams)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -163,5 +245,59 @@ mod tests {
         assert!((linear.next(2.0) - 2.5).abs() < 1e-12);
         // The std removes the mean: q = 3, μ = 1 → √2.
         assert!((plain.block_stds(1.0, 1.0, 1)[0] - 2f64.sqrt()).abs() < 1e-9);
+    }
+
+    /// The streams read off a built network agree with the closed forms: He gives σ_w² = 2
+    /// on both branch layers; Fixup's last branch layer is 0 and its first He scaled by
+    /// L^(−1/(2m−2)) (L = 4 blocks, m = 2: σ_w² = 2/4); ReZero's α is 0; a pre-norm is seen.
+    #[test]
+    fn streams_of_built_networks() {
+        use crate::experiment::build::{NormSpec, network_layers};
+        use crate::experiment::spec::NetworkSpec;
+        use crate::nn::Loss;
+        let build = |norm| {
+            let spec = NetworkSpec {
+                norm,
+                residual: true,
+                block: 2,
+                ..NetworkSpec::new(
+                    vec![16; 9],
+                    vec![Activation::Relu],
+                    Loss::SoftmaxCrossEntropy,
+                )
+            };
+            network_layers::<f64>(
+                &spec.shape(),
+                5,
+                3,
+                Activation::Relu,
+                Loss::SoftmaxCrossEntropy,
+            )
+            .unwrap()
+        };
+        let plain = build(NormSpec::None);
+        let init = |name: &str| name.parse::<Init>().unwrap();
+        let he = block_streams(&plain, &init("he-normal")).unwrap();
+        assert_eq!(he.len(), 4);
+        for s in &he {
+            assert_eq!(s.activation, Activation::Relu);
+            assert_eq!(s.alpha, 1.0);
+            assert!(!s.pre_norm);
+            for layer in &s.branch {
+                assert!((layer.sigma_w2 - 2.0).abs() < 1e-12, "{layer:?}");
+                assert_eq!(layer.sigma_b2, 0.0);
+            }
+        }
+        let fixup = block_streams(&plain, &init("fixup")).unwrap();
+        assert!(
+            (fixup[0].branch[0].sigma_w2 - 0.5).abs() < 1e-12,
+            "{fixup:?}"
+        );
+        assert_eq!(fixup[0].branch[1].sigma_w2, 0.0);
+        let rezero = block_streams(&plain, &init("rezero")).unwrap();
+        assert_eq!(rezero[2].alpha, 0.0);
+        let pre = block_streams(&build(NormSpec::Layernorm), &init("he-normal")).unwrap();
+        assert!(pre.iter().all(|s| s.pre_norm));
+        assert!(block_streams(&plain, &init("lsuv")).is_err());
     }
 }
