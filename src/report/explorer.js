@@ -32,8 +32,11 @@
     q: "activation",
     layer: 1,
     stat: "activation_std",
+    bq: (data.bandQuantities || ["pre_activation"])[0],
     hidden: {}
   };
+  // Percentile bands over training (quantiles.csv, kept with --quantiles).
+  var bands = data.bands || [];
 
   // ---- small helpers ---------------------------------------------------------------
   function el(tag, attrs, parent, ns) {
@@ -131,6 +134,7 @@
       "q=" + state.q,
       "layer=" + state.layer,
       "stat=" + state.stat,
+      "bands=" + state.bq,
       "hide=" + hidden.map(encodeURIComponent).join(",")
     ];
     var hash = "#" + parts.join("&");
@@ -151,6 +155,7 @@
         if (k === "q" && data.quantities.indexOf(v) >= 0) state.q = v;
         if (k === "layer" && +v >= 1 && +v <= data.layers) state.layer = +v;
         if (k === "stat" && STATS[v]) state.stat = v;
+        if (k === "bands" && (data.bandQuantities || []).indexOf(v) >= 0) state.bq = v;
         if (k === "hide") {
           state.hidden = {};
           kv.slice(i + 1)
@@ -187,7 +192,8 @@
     seed: select("seed", "ex-seed", data.seeds, "seed", true),
     q: select("histogram of", "ex-q", data.quantities, "q"),
     layer: select("bars: layer", "ex-layer", layerNumbers, "layer", true),
-    stat: select("statistic", "ex-stat", Object.keys(STATS), "stat")
+    stat: select("statistic", "ex-stat", Object.keys(STATS), "stat"),
+    bq: bands.length ? select("bands of", "ex-bq", data.bandQuantities, "bq") : null
   };
   var sliderWrap = el("div", { class: "slider" }, root);
   var play = el("button", { id: "ex-play", type: "button" }, sliderWrap);
@@ -232,11 +238,13 @@
     });
   });
   el("p", { class: "note" }, root).textContent =
-    "Click a start to hide or show it. Bars: the chosen layer; lines: every layer on the same bins (darker = deeper). Hover for values.";
+    "Click a start to hide or show it. Bars: the chosen layer; lines: every layer on the same bins (darker = deeper). Hover for values." +
+    (bands.length ? " Bands (below the statistic): the chosen layer's percentiles over training, 6.68–93.32, 15.87–84.13 and 30.85–69.15 darker inwards, the median as a line." : "");
   var readout = el("div", { id: "ex-readout", class: "readout" }, root);
   readout.textContent = " ";
   var panels = el("div", { id: "ex-panels", class: "panels" }, root);
   var statBox = el("div", { id: "ex-stats" }, root);
+  var bandBox = el("div", { id: "ex-bands", class: "panels" }, root);
 
   // ---- drawing ----------------------------------------------------------------------
   var W = 360, H = 230, M = { l: 44, r: 8, t: 22, b: 34 };
@@ -412,6 +420,79 @@
     });
   }
 
+  // The percentiles of the chosen layer's pre-activations or activations over training,
+  // one panel per shown start (TensorBoard's distribution view): the pale band spans the
+  // outer pair of levels, the darker one the next pair, and so on in; the line is the
+  // median; a grey line marks the slider's epoch.
+  function bandPanel(init) {
+    var seedIndex = data.seeds.indexOf(state.seed);
+    var actIndex = data.activations.indexOf(state.act);
+    var qIndex = data.bandQuantities.indexOf(state.bq);
+    var rows = bands
+      .filter(function (r) {
+        return r[0] === data.inits.indexOf(init) && r[1] === actIndex && r[2] === seedIndex &&
+          r[4] === state.layer && r[5] === qIndex;
+      })
+      .sort(function (a, b) { return a[3] - b[3]; });
+    var box = el("div", { class: "hpanel", "data-init": init }, bandBox);
+    el("div", { class: "ptitle" }, box).textContent =
+      init + " · " + state.bq + " percentiles · layer " + state.layer;
+    var svg = svgEl("svg", { width: W, height: H, viewBox: "0 0 " + W + " " + H }, box);
+    var levels = data.bandLevels, n = levels.length, mid = (n - 1) / 2;
+    var all = [];
+    rows.forEach(function (r) {
+      r.slice(6).forEach(function (v) { if (v !== null) all.push(v); });
+    });
+    if (!all.length) {
+      svgEl("text", { x: W / 2, y: H / 2, "text-anchor": "middle", fill: "#777" }, svg).textContent =
+        "no percentiles here";
+      return;
+    }
+    var lo = Math.min.apply(null, all), hi = Math.max.apply(null, all);
+    if (hi <= lo) { lo -= 1; hi += 1; }
+    var e0 = epochs[0], e1 = Math.max(epochs[epochs.length - 1], e0 + 1);
+    var x = function (e) { return M.l + ((e - e0) / (e1 - e0)) * (W - M.l - M.r); };
+    var y = function (v) { return H - M.b - ((v - lo) / (hi - lo)) * (H - M.t - M.b); };
+    niceTicks(lo, hi, 6).forEach(function (t) {
+      svgEl("line", { x1: M.l, y1: y(t), x2: W - M.r, y2: y(t), stroke: "#eee" }, svg);
+      tick(svg, M.l - 4, y(t) + 3, fmt(t), "end", "band");
+    });
+    niceTicks(e0, e1, 5, 1).forEach(function (e) {
+      tick(svg, x(e), H - M.b + 14, String(e), "middle", "epoch");
+    });
+    svgEl("text", { x: W / 2, y: H - 4, "text-anchor": "middle", "font-size": 11, fill: "#555" }, svg)
+      .textContent = "epoch";
+    // Bands from the outer pair of levels in, each over the epochs where both ends exist.
+    for (var k = 0; k < mid; k++) {
+      var kept = rows.filter(function (r) { return r[6 + k] !== null && r[6 + n - 1 - k] !== null; });
+      if (kept.length < 2) continue;
+      var upper = kept.map(function (r) { return x(r[3]).toFixed(1) + "," + y(r[6 + n - 1 - k]).toFixed(1); });
+      var lower = kept.slice().reverse().map(function (r) { return x(r[3]).toFixed(1) + "," + y(r[6 + k]).toFixed(1); });
+      svgEl("polygon", {
+        points: upper.concat(lower).join(" "), fill: colorOf(init),
+        "fill-opacity": 0.12 + 0.12 * k, stroke: "none",
+        "data-band": levels[k] + "-" + levels[n - 1 - k]
+      }, svg);
+    }
+    var median = rows.filter(function (r) { return r[6 + mid] !== null; });
+    svgEl("polyline", {
+      points: median.map(function (r) { return x(r[3]).toFixed(1) + "," + y(r[6 + mid]).toFixed(1); }).join(" "),
+      fill: "none", stroke: colorOf(init), "stroke-width": 2, class: "median"
+    }, svg);
+    median.forEach(function (r) {
+      var c = svgEl("circle", {
+        cx: x(r[3]), cy: y(r[6 + mid]), r: 2.5, fill: colorOf(init), "data-epoch": r[3],
+        "data-median": r[6 + mid]
+      }, svg);
+      var text = init + " · layer " + state.layer + " · epoch " + r[3] + ": " +
+        levels.map(function (p, i) { return "p" + p + " " + fmt(r[6 + i]); }).join(", ");
+      svgEl("title", {}, c).textContent = text;
+      c.addEventListener("mouseenter", function () { readout.textContent = text; });
+    });
+    svgEl("line", { x1: x(state.epoch), y1: M.t, x2: x(state.epoch), y2: H - M.b, stroke: "#888",
+      "stroke-dasharray": "3 3", class: "now" }, svg);
+  }
+
   function update() {
     // Controls follow the state (after a hash, or a play step).
     inputs.act.value = state.act;
@@ -419,6 +500,7 @@
     inputs.q.value = state.q;
     inputs.layer.value = String(state.layer);
     inputs.stat.value = state.stat;
+    if (inputs.bq) inputs.bq.value = state.bq;
     slider.value = String(epochs.indexOf(state.epoch));
     var he = histEpoch();
     epochLabel.textContent = "epoch " + state.epoch + " (histograms at epoch " + he +
@@ -433,6 +515,12 @@
       if (!state.hidden[init]) histogramPanel(init, he);
     });
     statsPanel();
+    bandBox.textContent = "";
+    if (bands.length) {
+      data.inits.forEach(function (init) {
+        if (!state.hidden[init]) bandPanel(init);
+      });
+    }
     writeHash();
     root.setAttribute("data-ready", "1");
   }

@@ -11,8 +11,14 @@
 //!   axes: [{q, act, out, bins: [[low, high]], ticks: [[bin position, label]]}],
 //!   hists: [[init, activation, seed, epoch, layer, quantity, axis, [bin, count, …]]],
 //!   statColumns: [{key, label, log}],
-//!   stats: [[init, activation, seed, epoch, layer, value of each stat column…]] }
+//!   stats: [[init, activation, seed, epoch, layer, value of each stat column…]],
+//!   bandQuantities: [name], bandLevels: [percentile],
+//!   bands: [[init, activation, seed, epoch, layer, quantity, value at each band level…]] }
 //! ```
+//!
+//! `bands` are `quantiles.csv`'s whole-layer rows (when the run kept them, `--quantiles`):
+//! the percentiles at [`BAND_LEVELS`] of each layer's pre-activations and activations at
+//! each logged epoch, drawn as TensorBoard's distribution bands over training.
 //!
 //! The statistics are the measured columns of `layers.csv` in their registry's order
 //! ([`LAYER_COLUMNS`]): the script learns their names, labels and scales from `statColumns`
@@ -29,7 +35,15 @@ use super::histograms::Histograms;
 use super::plots::{bin_ticks, styles};
 use super::read::Results;
 use crate::nn::histogram::Quantity;
+use crate::nn::quantiles::LEVELS;
 use crate::nn::stats::{LAYER_COLUMNS, Scale};
+
+/// The percentile levels the explorer's bands draw (in %): [`LEVELS`] without the minimum
+/// and the maximum, which one outlying row decides.
+pub const BAND_LEVELS: std::ops::Range<usize> = 1..8;
+
+/// The quantities of `quantiles.csv`, in the order the explorer names them.
+const BAND_QUANTITIES: [Quantity; 2] = [Quantity::PreActivation, Quantity::Activation];
 
 /// The script, included verbatim.
 pub const SCRIPT: &str = include_str!("explorer.js");
@@ -190,7 +204,7 @@ pub fn data_json(results: &Results) -> Option<String> {
     let stats = results.layers.as_deref().unwrap_or(&[]);
     let _ = write!(
         out,
-        "\"stats\":{}}}",
+        "\"stats\":{},",
         list(stats, |r| {
             let values: Vec<String> = LAYER_COLUMNS
                 .iter()
@@ -204,6 +218,41 @@ pub fn data_json(results: &Results) -> Option<String> {
                 r.row.epoch,
                 r.row.layer,
                 values.join(",")
+            )
+        })
+    );
+    let bands: Vec<_> = results
+        .quantiles
+        .iter()
+        .flatten()
+        .filter(|r| r.row.unit.is_none())
+        .collect();
+    let _ = write!(
+        out,
+        "\"bandQuantities\":{},\"bandLevels\":{},\"bands\":{}}}",
+        list(&BAND_QUANTITIES, |q| json_str(q.name())),
+        list(&LEVELS[BAND_LEVELS], |p| format!(
+            "{}",
+            (p * 1e4).round() / 100.0
+        )),
+        list(&bands, |r| {
+            let values = r.row.values();
+            format!(
+                "[{},{},{},{},{},{},{}]",
+                pos(&results.inits, &r.run.init),
+                pos(&results.activations, &r.run.activation),
+                seed_pos(r.run.seed),
+                r.row.epoch,
+                r.row.layer,
+                BAND_QUANTITIES
+                    .iter()
+                    .position(|q| *q == r.row.quantity)
+                    .unwrap_or(0),
+                values[BAND_LEVELS]
+                    .iter()
+                    .map(|v| stat(*v))
+                    .collect::<Vec<_>>()
+                    .join(",")
             )
         })
     );

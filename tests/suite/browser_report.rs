@@ -26,7 +26,7 @@ use assert_cmd::Command;
 use headless_chrome::protocol::cdp::Runtime::ConsoleAPICalledEventTypeOption;
 use headless_chrome::protocol::cdp::types::Event;
 use headless_chrome::{Browser, LaunchOptions, Tab};
-use initlab::experiment::record::{HistogramRow, read_keyed};
+use initlab::experiment::record::{HistogramRow, QuantileRow, read_keyed};
 use initlab::nn::histogram::Quantity;
 
 /// The browser: `$INITLAB_CHROMIUM`, else the first of the usual names found on PATH.
@@ -220,6 +220,7 @@ fn make_report(dir: &Path) {
             "4",
             "--inits",
             "glorot-standard,xavier-normal,xavier-uniform",
+            "--quantiles",
             "--quiet",
             "--out",
         ])
@@ -326,6 +327,44 @@ fn report_explorer_in_headless_chromium() {
             "document.querySelector('.hpanel[data-init=\"glorot-standard\"]').dataset.epoch"
         ),
         "2"
+    );
+
+    // The percentile bands of glorot-standard, layer 3: three bands, and the median's points
+    // are quantiles.csv's p50 at every logged epoch (4 significant digits in the page).
+    let quantiles: Vec<QuantileRow> = read_keyed(&out.join("quantiles.csv")).unwrap();
+    let mut medians: Vec<(usize, f64)> = quantiles
+        .iter()
+        .filter(|r| {
+            r.run.init == "glorot-standard"
+                && r.run.activation == "tanh"
+                && r.run.seed == 0
+                && r.row.layer == 3
+                && r.row.unit.is_none()
+                && r.row.quantity == Quantity::PreActivation
+        })
+        .map(|r| (r.row.epoch, r.row.p50.unwrap()))
+        .collect();
+    medians.sort_by_key(|m| m.0);
+    assert_eq!(medians.len(), 5, "epochs 0..=4");
+    let drawn = eval(
+        &tab,
+        "JSON.stringify(Array.from(document.querySelectorAll('#ex-bands [data-init=\"glorot-standard\"] circle')).map(c => [+c.dataset.epoch, +c.dataset.median]))",
+    );
+    let drawn: Vec<(usize, f64)> = serde_json::from_str(&drawn).unwrap();
+    assert_eq!(drawn.len(), medians.len(), "{drawn:?}");
+    for ((e, m), (de, dm)) in medians.iter().zip(&drawn) {
+        assert_eq!(e, de);
+        assert!(
+            (m - dm).abs() <= 1e-3 * m.abs().max(1e-12),
+            "epoch {e}: {m} vs {dm}"
+        );
+    }
+    assert_eq!(
+        count(
+            &tab,
+            "#ex-bands [data-init=\"glorot-standard\"] polygon[data-band]"
+        ),
+        3
     );
 
     // The hidden start is gone from every panel, the other one is still there.
