@@ -29,10 +29,11 @@ const EVAL_ROWS: usize = if crate::nn::train::EVAL_CHUNK > crate::experiment::st
 };
 /// Parameter-sized buffers of one training run besides the optimizer's state: the weights,
 /// the step's gradient, the weights before the step (for the update ratio), the
-/// evaluation's two gradient sums and the probe's gradient. Counted by hand from the runner;
+/// evaluation's two gradient sums, the probe's gradient and the start's weights the probe
+/// measures the weight change against. Counted by hand from the runner;
 /// `tests/suite/memory_estimate.rs` holds a run's measured peak to within 2× of the estimate,
 /// so a count that drifts from the engine fails there.
-const PARAMETER_COPIES: u64 = 6;
+const PARAMETER_COPIES: u64 = 7;
 /// Decision-boundary points of a run on 2-D data, 32 bytes each.
 const BOUNDARY_BYTES: u64 = 40 * 40 * 32;
 

@@ -7,6 +7,7 @@
 
 use ndarray::{Array2, ArrayView2, Axis};
 
+use crate::nn::drift::Drift;
 use crate::nn::gemm::GemmScratch;
 use crate::nn::histogram::{HistogramBin, Quantity};
 use crate::nn::quantiles::{LayerQuantiles, layer_rows};
@@ -47,6 +48,8 @@ pub struct Probe<T> {
     pre_activation: Vec<Array2<T>>,
     gemm: GemmScratch<T>,
     scratch: Vec<f64>,
+    /// Each layer's weights and outputs at the first measurement.
+    drift: Drift<T>,
 }
 
 impl<T: Float> Probe<T> {
@@ -68,6 +71,7 @@ impl<T: Float> Probe<T> {
             pre_activation: Vec::new(),
             gemm: GemmScratch::default(),
             scratch: Vec::new(),
+            drift: Drift::new(),
         }
     }
 
@@ -108,6 +112,13 @@ impl<T: Float> Probe<T> {
                     .expect("a copy of the same parameters");
                 s.update_ratio = update_ratio(before, layer.weight.view());
             }
+        }
+        for (l, s) in stats.iter_mut().enumerate() {
+            (s.weight_change, s.feature_change) = self.drift.measure(
+                l,
+                mlp.layers[l].weight.iter(),
+                self.workspace.output(l).iter(),
+            );
         }
         stats
     }
@@ -250,6 +261,8 @@ pub struct NetworkProbe<T> {
     stages: Vec<Stage>,
     /// Values being selected for the percentile bands (grown once, kept).
     scratch: Vec<f64>,
+    /// Each stage's weights and output at the first measurement.
+    drift: Drift<T>,
 }
 
 /// One stage: its top-level layers `first..=last`, its weight tensors, and the activation
@@ -285,6 +298,7 @@ impl<T: Float> NetworkProbe<T> {
             gradients: ParamList::zeros_like(network),
             stages: stages(network),
             scratch: Vec::new(),
+            drift: Drift::new(),
         }
     }
 
@@ -312,7 +326,8 @@ impl<T: Float> NetworkProbe<T> {
             &mut self.gradients,
         );
         let count = self.stages.len();
-        self.stages
+        let mut stats: Vec<LayerStats> = self
+            .stages
             .iter()
             .enumerate()
             .map(|(i, stage)| {
@@ -347,9 +362,19 @@ impl<T: Float> NetworkProbe<T> {
                             .then(|| step_std / before_std)
                             .filter(|r| r.is_finite())
                     }),
+                    weight_change: None,
+                    feature_change: None,
                 }
             })
-            .collect()
+            .collect();
+        for (i, (s, stage)) in stats.iter_mut().zip(&self.stages).enumerate() {
+            (s.weight_change, s.feature_change) = self.drift.measure(
+                i,
+                stage.weights.iter().flat_map(|&k| network.tensor(k).iter()),
+                self.workspace.output(stage.last).iter(),
+            );
+        }
+        stats
     }
 }
 

@@ -29,6 +29,7 @@ pub mod activation;
 pub mod batch_norm;
 pub mod classes;
 pub mod dense;
+pub mod drift;
 pub mod float;
 pub mod gemm;
 pub mod gradcheck;

@@ -46,6 +46,16 @@ pub struct LayerStats {
     /// std(W_before) (see [`update_ratio`]); `None` when no step was taken (epoch 0) or the
     /// weights had zero spread (e.g. an all-zero start).
     pub update_ratio: Option<f64>,
+    /// How far the layer's weights have moved from the start, ‖W_t − W_0‖_F / ‖W_0‖_F (see
+    /// [`crate::nn::drift`]); 0 at epoch 0, `None` for an all-zero start or where it was not
+    /// measured (`inspect`). Empty in files written before the column existed.
+    #[serde(default)]
+    pub weight_change: Option<f64>,
+    /// How far the layer's outputs on the probe rows have moved from the start's,
+    /// ‖h_t − h_0‖_F / ‖h_0‖_F: small in the lazy (kernel) regime, of order 1 when the
+    /// layer learns features.
+    #[serde(default)]
+    pub feature_change: Option<f64>,
 }
 
 /// One measured column of `layers.csv`, described once for everything that shows it: the
@@ -81,7 +91,7 @@ pub enum Scale {
 }
 
 /// The measured columns of `layers.csv`, in the file's order (after `epoch` and `layer`).
-pub static LAYER_COLUMNS: [LayerColumn; 7] = [
+pub static LAYER_COLUMNS: [LayerColumn; 9] = [
     LayerColumn {
         key: "activation_mean",
         meaning: "mean of the layer's outputs over units and rows",
@@ -145,6 +155,25 @@ pub static LAYER_COLUMNS: [LayerColumn; 7] = [
         only: Some("it has no value before the first step, nor for all-zero weights"),
         value: |s| s.update_ratio,
     },
+    LayerColumn {
+        key: "weight_change",
+        meaning: "how far the weights have moved from the start, ‖W_t − W_0‖_F / ‖W_0‖_F",
+        label: "weight change from the start",
+        short: "ΔW/W0",
+        scale: Scale::Log,
+        only: Some("it is 0 at the start and has no value for all-zero starting weights"),
+        value: |s| s.weight_change,
+    },
+    LayerColumn {
+        key: "feature_change",
+        meaning: "how far the layer's outputs on the probe rows have moved from the start's, \
+                  ‖h_t − h_0‖_F / ‖h_0‖_F (small: lazy, kernel regime; order 1: feature learning)",
+        label: "feature change from the start",
+        short: "Δh/h0",
+        scale: Scale::Log,
+        only: Some("it is 0 at the start and has no value where the start's outputs are all 0"),
+        value: |s| s.feature_change,
+    },
 ];
 
 /// The column named `key`, for names fixed in the code (the pictures' and tables' choice
@@ -185,6 +214,8 @@ pub fn measure_layer<T: Float>(
         gradient_std: mean_std(output_gradient.iter()).1,
         weight_std: mean_std(mlp.layers[l].weight.iter()).1,
         update_ratio: None,
+        weight_change: None,
+        feature_change: None,
     }
 }
 
@@ -358,6 +389,8 @@ mod tests {
             gradient_std: 2.5,
             weight_std: 3.5,
             update_ratio: Some(0.001),
+            weight_change: Some(0.125),
+            feature_change: Some(0.0625),
         };
         let mut w = csv::Writer::from_writer(Vec::new());
         w.serialize(&row).unwrap();

@@ -172,7 +172,7 @@ fn csv_is_long_format_and_round_trips() {
     let mut lines = text.lines();
     assert_eq!(
         lines.next().unwrap(),
-        "init,weight_gradient_std,epoch,layer,activation_mean,activation_std,saturated_fraction,dead_fraction,gradient_std,weight_std,update_ratio"
+        "init,weight_gradient_std,epoch,layer,activation_mean,activation_std,saturated_fraction,dead_fraction,gradient_std,weight_std,update_ratio,weight_change,feature_change"
     );
     assert_eq!(lines.count(), 8);
     assert!(text.contains("\nhe-normal:mode=fan_out,"), "{text}");

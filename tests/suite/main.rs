@@ -27,6 +27,7 @@ mod data_fuzz;
 mod data_loaders;
 mod data_parallel;
 mod determinism;
+mod drift;
 mod float_mode;
 mod fuzz_experiment;
 mod gemm_correctness;
