@@ -356,11 +356,22 @@ impl Setup {
     /// them are fine) with at least one hidden layer: the first dense layer is the input
     /// layer, the last the readout, the others hidden.
     pub fn roles<T: Float>(network: &Network<T>) -> Result<Vec<Role>, String> {
-        if network
+        let residual = network
             .layers
             .iter()
-            .any(|l| matches!(l, Layer::Residual(_)))
-        {
+            .any(|l| matches!(l, Layer::Residual(_)));
+        let dense = network
+            .layers
+            .iter()
+            .filter(|l| matches!(l, Layer::Dense(_)))
+            .count();
+        Self::roles_of(dense, residual)
+    }
+
+    /// [`Setup::roles`] from what it looks at: the number of top-level dense layers and
+    /// whether there are residual blocks (for checking a planned network before building it).
+    pub fn roles_of(dense: usize, residual: bool) -> Result<Vec<Role>, String> {
+        if residual {
             return Err(
                 "μP and NTK tell a layer's role (input, hidden, output) from its place \
                         in a chain of dense layers; this network has residual blocks, whose \
@@ -370,11 +381,6 @@ impl Setup {
                     .into(),
             );
         }
-        let dense = network
-            .layers
-            .iter()
-            .filter(|l| matches!(l, Layer::Dense(_)))
-            .count();
         if dense < 2 {
             return Err(format!(
                 "μP and NTK need the input layer and the readout to be different dense \

@@ -352,3 +352,115 @@ fn roles_that_cannot_be_told_apart_are_refused() {
         .unwrap_err();
     assert!(err.contains("base_width"), "{err}");
 }
+
+// ------------------------------------------------------ the printed table, bad input
+
+/// Evaluates one formula of the printed table at m_in, m_out (readout_zero off).
+fn formula(text: &str, m_in: f64, m_out: f64) -> f64 {
+    match text.trim_end_matches(" (0 zero)") {
+        "1" => 1.0,
+        "m_in" => m_in,
+        "m_out" => m_out,
+        "1/m_in" => 1.0 / m_in,
+        "m_out/m_in" => m_out / m_in,
+        "1/√m_in" => 1.0 / m_in.sqrt(),
+        other => panic!("formula {other:?} not known to the test"),
+    }
+}
+
+#[test]
+fn the_printed_table_is_what_the_multipliers_do() {
+    use initlab::nn::parametrization::TABLE;
+    let base = 64;
+    let (fan_in, fan_out) = (256, 512);
+    for row in &TABLE {
+        let setup = Setup::new(row.parametrization, base);
+        for role in [Role::Input, Role::Hidden, Role::Output] {
+            if !(row.roles == "all" || row.roles.contains(role.name())) {
+                continue;
+            }
+            let m_in = if role == Role::Input { 1.0 } else { 4.0 };
+            let m_out = if role == Role::Output { 1.0 } else { 8.0 };
+            let sgd = setup.multipliers(role, fan_in, fan_out, Family::Sgd);
+            let adam = setup.multipliers(role, fan_in, fan_out, Family::Adam);
+            let [wv, bv, forward, sgd_lr, adam_lr] = row.formulas;
+            let pair = |t: &str| {
+                let (w, b) = t.split_once(", ").unwrap();
+                (formula(w, m_in, m_out), formula(b, m_in, m_out))
+            };
+            let at = format!("{} {}", row.parametrization, role.name());
+            assert_eq!(sgd.weight_variance, formula(wv, m_in, m_out), "{at}");
+            assert_eq!(sgd.bias_variance, formula(bv, m_in, m_out), "{at}");
+            assert_eq!(sgd.forward, formula(forward, m_in, m_out), "{at}");
+            assert_eq!((sgd.weight_lr, sgd.bias_lr), pair(sgd_lr), "{at} SGD");
+            assert_eq!((adam.weight_lr, adam.bias_lr), pair(adam_lr), "{at} Adam");
+        }
+    }
+}
+
+/// Runs `initlab experiment` on xor (2-4-1) with `network_extra` added to `[network]` and
+/// `args`; returns (exit code, stderr) and checks that nothing was written.
+fn refused(network_extra: &str, args: &[&str]) -> (i32, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let hidden = if network_extra.contains("hidden =") {
+        ""
+    } else {
+        "hidden = [4]"
+    };
+    let toml = format!(
+        "name = \"t\"\nseeds = 1\ninits = [\"he-normal\"]\n[data]\nsource = \"xor\"\n\
+         [network]\n{hidden}\nactivations = [\"tanh\"]\nloss = \"bce\"\n{network_extra}\n\
+         [training]\nepochs = 2\nlearning_rate = 0.1\n"
+    );
+    std::fs::write(dir.path().join("t.toml"), toml).unwrap();
+    let out = assert_cmd::Command::cargo_bin("initlab")
+        .unwrap()
+        .current_dir(dir.path())
+        .args(["experiment", "t.toml", "--out", "out", "-q"])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(!dir.path().join("out").exists(), "nothing written");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn bad_parametrization_settings_exit_2_naming_the_key() {
+    for (extra, args, wanted) in [
+        (
+            "parametrization = \"mu\"",
+            &[][..],
+            "unknown parametrization `mu`",
+        ),
+        ("", &["--parametrization", "xyz"][..], "--parametrization"),
+        (
+            "parametrization = \"mup\"\nbase_width = 0",
+            &[][..],
+            "network.base_width",
+        ),
+        (
+            "parametrization = \"mup\"\nbase_width = -4",
+            &[][..],
+            "got -4",
+        ),
+        ("", &["--base-width", "0"][..], "--base-width"),
+        ("readout_zero = true", &[][..], "network.readout_zero"),
+        (
+            "parametrization = \"mup\"\nresidual = true\nhidden = [4, 4, 4]",
+            &[][..],
+            "residual blocks",
+        ),
+    ] {
+        let (code, stderr) = refused(extra, args);
+        assert_eq!(code, 2, "{extra} {args:?}: {stderr}");
+        assert!(stderr.contains(wanted), "{extra} {args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+    // No hidden layer: the input layer is the readout.
+    let (code, stderr) = refused("hidden = []", &["--parametrization", "mup"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("at least one hidden layer"), "{stderr}");
+}
