@@ -138,6 +138,12 @@ pub struct ExperimentArgs {
     /// Normalization after each hidden dense layer: none, layernorm or batchnorm.
     #[arg(long)]
     pub norm: Option<String>,
+    /// Parametrization: sp, ntk or mup (`initlab list` shows the multipliers).
+    #[arg(long)]
+    pub parametrization: Option<String>,
+    /// The width at which ntk and mup equal sp [default: 64].
+    #[arg(long, allow_negative_numbers = true)]
+    pub base_width: Option<i64>,
     /// Sweep a setting: SETTING=VALUE,VALUE,... (e.g. training.learning_rate=0.01,0.1 or
     /// network.norm=none,batchnorm), an axis of the experiment's `[grid]` set or replaced;
     /// may be given several times.
@@ -462,6 +468,8 @@ fn run_experiment(args: ExperimentArgs) -> Result<(), CliError> {
         weight_decay: args.weight_decay,
         batch_size: args.batch_size,
         norm: args.norm.clone(),
+        parametrization: args.parametrization.clone(),
+        base_width: args.base_width,
         quantiles: args.quantiles,
         grid: args.grid.clone(),
         histogram_epochs: if args.no_histograms {
@@ -822,6 +830,33 @@ pub fn list_text() -> String {
     for (name, rule) in crate::experiment::build::OPTIMIZERS {
         let _ = writeln!(out, "  {name:<18} {rule}");
     }
+    let _ = writeln!(
+        out,
+        "\nParametrizations (network.parametrization, --parametrization; network.base_width, \
+         --base-width, default 64), multipliers of the start's variance, the forward pass and \
+         the learning rate, with m_in = fan_in/base_width, m_out = fan_out/base_width (1 for \
+         the data's features and the classes):"
+    );
+    let _ = writeln!(
+        out,
+        "  {:<5} {:<14} {:<14} {:<14} {:<8} {:<18} Adam lr (w, b)",
+        "", "role", "weight var", "bias var", "forward", "SGD lr (w, b)"
+    );
+    for row in &crate::nn::parametrization::TABLE {
+        let [wv, bv, forward, sgd, adam] = row.formulas;
+        let _ = writeln!(
+            out,
+            "  {:<5} {:<14} {wv:<14} {bv:<14} {forward:<8} {sgd:<18} {adam}",
+            row.parametrization.name(),
+            row.roles,
+        );
+    }
+    let _ = writeln!(
+        out,
+        "  (0 zero: with network.readout_zero = true. Weight decay is divided by the lr \
+         multiplier. Source: {}.)",
+        crate::nn::parametrization::SOURCE
+    );
     let _ = writeln!(out, "\nLosses (network.loss):");
     for l in crate::nn::loss::ALL_LOSSES {
         let _ = writeln!(out, "  {:<18} {}", l.name(), l.describe());

@@ -102,6 +102,10 @@ pub struct Overrides {
     pub batch_size: Option<usize>,
     /// `--norm`.
     pub norm: Option<String>,
+    /// `--parametrization`.
+    pub parametrization: Option<String>,
+    /// `--base-width`.
+    pub base_width: Option<i64>,
     /// `--quantiles`: write `quantiles.csv` (`training.quantiles = true`).
     pub quantiles: bool,
     /// `--grid KEY=V1,V2,...`: axes set (or replaced) from the command line, each value
@@ -277,6 +281,20 @@ impl Experiment {
                     )));
                 }
             };
+        }
+        if let Some(p) = &o.parametrization {
+            s.network.parametrization = p
+                .parse()
+                .map_err(|e| ConfigError(format!("--parametrization: {e}")))?;
+        }
+        if let Some(w) = o.base_width {
+            if w <= 0 {
+                return Err(ConfigError(format!(
+                    "--base-width must be a width ≥ 1 (the width at which ntk and mup equal \
+                     sp), got {w}"
+                )));
+            }
+            s.network.base_width = Some(w);
         }
         if let Some(v) = o.precision {
             s.training.precision = v;

@@ -489,6 +489,18 @@ fn run_network<T: Float>(
         init.bias.as_ref(),
         derive_seed(run.seed, WEIGHTS),
     );
+    // SP, NTK or μP: scales the start, adds forward multipliers, sets learning-rate ones.
+    let family = crate::nn::parametrization::Family::of(
+        &spec
+            .training
+            .optimizer
+            .build::<T>(1.0, 0.0, 0.0)
+            .expect("the experiment was validated"),
+    );
+    spec.network
+        .parametrization_setup()
+        .apply(&mut network, family)
+        .expect("the experiment was validated");
     let probe = NetworkProbe::new(&network, data.train.x.view(), data.train.targets.view());
     let mut lsuv_stuck = Vec::new();
     if let Some((tolerance, max_iterations)) = init.init.lsuv_settings() {

@@ -35,6 +35,7 @@ use serde::{Deserialize, Serialize};
 use super::axes::GridSpec;
 use super::build::{LayerSpec, NormPosition, NormSpec, OptimizerSpec, Shape, network_plan};
 use crate::nn::init::{Init, ParamValue, check_bias_init, parse_init};
+use crate::nn::parametrization::{DEFAULT_BASE_WIDTH, Parametrization, Setup};
 use crate::nn::{Activation, Loss};
 
 /// A whole experiment file.
@@ -302,6 +303,16 @@ pub struct NetworkSpec {
     /// An explicit list of layers instead of `hidden` (the output layer is added).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub layers: Option<Vec<LayerSpec>>,
+    /// `sp` (default), `ntk` or `mup` (see [`crate::nn::parametrization`]).
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub parametrization: Parametrization,
+    /// The width at which the parametrization equals SP (default 64); signed so that a
+    /// negative value gets its own message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_width: Option<i64>,
+    /// Start μP's readout at zero (mup's `readout_zero_init`).
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub readout_zero: bool,
 }
 
 impl NetworkSpec {
@@ -318,6 +329,21 @@ impl NetworkSpec {
             alpha: default_alpha(),
             alpha_learnable: false,
             layers: None,
+            parametrization: Parametrization::Standard,
+            base_width: None,
+            readout_zero: false,
+        }
+    }
+
+    /// The parametrization with its settings (`base_width` defaults to 64; call it on a
+    /// validated spec).
+    pub fn parametrization_setup(&self) -> Setup {
+        Setup {
+            parametrization: self.parametrization,
+            base_width: self
+                .base_width
+                .map_or(DEFAULT_BASE_WIDTH, |w| w.max(0) as usize),
+            readout_zero: self.readout_zero,
         }
     }
 
@@ -337,8 +363,12 @@ impl NetworkSpec {
 
     /// Whether a run with `activation` takes the fused fast path ([`crate::nn::Mlp`]): a
     /// plain chain whose activation's derivative comes from its output.
+    /// Any parametrization but SP runs on the layer engine (its forward multipliers are
+    /// layers; its learning-rate multipliers are the network's).
     pub fn runs_as_mlp(&self, activation: Activation) -> bool {
-        self.shape().is_plain() && activation.derivative_from_output()
+        self.shape().is_plain()
+            && activation.derivative_from_output()
+            && self.parametrization.is_standard()
     }
 }
 
@@ -763,6 +793,33 @@ impl ExperimentSpec {
                  `network.residual` apply to `network.hidden` only"
                     .into(),
             );
+        }
+        if let Some(w) = n.base_width
+            && w <= 0
+        {
+            return err(format!(
+                "`network.base_width` must be a width ≥ 1 (the width at which `{}` equals the \
+                 standard parametrization), got {w}",
+                n.parametrization
+            ));
+        }
+        n.parametrization_setup()
+            .validate()
+            .map_err(|e| ConfigError(format!("{origin}: {e}")))?;
+        if !n.parametrization.is_standard() {
+            for &a in &n.activations {
+                use super::build::Plan;
+                let plan = network_plan(&n.shape(), 1, 1, a)
+                    .map_err(|e| ConfigError(format!("{origin}: {e}")))?;
+                let dense = plan.iter().filter(|p| matches!(p, Plan::Dense(..))).count();
+                let residual = plan.iter().any(|p| matches!(p, Plan::Residual { .. }));
+                Setup::roles_of(dense, residual).map_err(|e| {
+                    ConfigError(format!(
+                        "{origin}: `network.parametrization` = \"{}\": {e}",
+                        n.parametrization
+                    ))
+                })?;
+            }
         }
         if !(n.alpha.is_finite()) {
             return err(format!(

@@ -8,6 +8,7 @@
 //! | layernorm | `layer_norm.rs` | gain, shift (n) | per row: γ ⊙ (x − μ)/σ + β |
 //! | batchnorm | `batch_norm.rs` | gain, shift (n) | per feature over the batch (training) or running statistics (evaluation) |
 //! | residual | `residual.rs` | the branch's, the projection's, α | x + α·F(x) |
+//! | scale | here | — | y = c·x, a fixed forward multiplier (μP's readout 1/width, NTK's 1/√fan_in; see [`crate::nn::parametrization`]) |
 //!
 //! Each layer has two ways to run, with the same arithmetic: the allocating reference
 //! [`Layer::forward`] / [`Layer::backward`] (the readable specification, `(y, cache)` and
@@ -39,6 +40,10 @@ pub enum Layer<T> {
     BatchNorm(BatchNorm<T>),
     /// A residual block around a short sequence of layers.
     Residual(Residual<T>),
+    /// A fixed forward multiplier y = c·x, no parameters: how a parametrization (μP, NTK)
+    /// multiplies the input of the dense layer after it (so the bias is not multiplied, as
+    /// in mup's `MuReadout`). Backward: dx = c·dy.
+    Scale(f64),
 }
 
 /// What a layer's reference forward pass keeps for its backward pass.
@@ -59,6 +64,8 @@ pub enum LayerCache<T> {
     BatchNorm(BatchNormCache<T>),
     /// The residual block's input, branch output and the branch's caches.
     Residual(ResidualCache<T>),
+    /// A scale layer keeps nothing (its derivative is its constant).
+    Scale,
 }
 
 impl<T: Float> Layer<T> {
@@ -70,6 +77,7 @@ impl<T: Float> Layer<T> {
             Layer::LayerNorm(_) => "layernorm",
             Layer::BatchNorm(_) => "batchnorm",
             Layer::Residual(_) => "residual",
+            Layer::Scale(_) => "scale",
         }
     }
 
@@ -78,6 +86,7 @@ impl<T: Float> Layer<T> {
         match self {
             Layer::Dense(d) => format!("dense {}→{}", d.inputs(), d.outputs()),
             Layer::Activation(a) => a.name(),
+            Layer::Scale(c) => format!("×{c}"),
             Layer::LayerNorm(n) => format!("layernorm {}", n.features()),
             Layer::BatchNorm(n) => format!("batchnorm {}", n.features()),
             Layer::Residual(r) => {
@@ -100,7 +109,7 @@ impl<T: Float> Layer<T> {
     pub fn output_width(&self, input: usize) -> usize {
         match self {
             Layer::Dense(d) => d.outputs(),
-            Layer::Activation(_) => input,
+            Layer::Activation(_) | Layer::Scale(_) => input,
             Layer::LayerNorm(n) => n.features(),
             Layer::BatchNorm(n) => n.features(),
             Layer::Residual(r) => match &r.projection {
@@ -114,7 +123,7 @@ impl<T: Float> Layer<T> {
     pub fn tensor_count(&self) -> usize {
         match self {
             Layer::Dense(_) | Layer::LayerNorm(_) | Layer::BatchNorm(_) => 2,
-            Layer::Activation(_) => 0,
+            Layer::Activation(_) | Layer::Scale(_) => 0,
             Layer::Residual(r) => r.tensor_count(),
         }
     }
@@ -181,7 +190,9 @@ impl<T: Float> Layer<T> {
                 assert_eq!(j, 0, "residual tensor index");
                 info(ParamKind::Alpha, &[1])
             }
-            (Layer::Activation(a), _) => panic!("{a} has no parameters"),
+            (Layer::Activation(_) | Layer::Scale(_), _) => {
+                panic!("{} has no parameters", self.describe())
+            }
         }
     }
 
@@ -225,6 +236,10 @@ impl<T: Float> Layer<T> {
                 let (y, cache) = r.forward(x, mode);
                 (y, LayerCache::Residual(cache))
             }
+            Layer::Scale(c) => {
+                let c = T::of(*c);
+                (x.mapv(|v| c * v), LayerCache::Scale)
+            }
         }
     }
 
@@ -260,6 +275,10 @@ impl<T: Float> Layer<T> {
                 (dx, vec![dg.to_vec(), ds.to_vec()])
             }
             (Layer::Residual(r), LayerCache::Residual(c)) => r.backward(dy, c),
+            (Layer::Scale(c), LayerCache::Scale) => {
+                let c = T::of(*c);
+                (dy.mapv(|g| c * g), Vec::new())
+            }
             _ => panic!("a {} layer was given another layer's cache", self.kind()),
         }
     }
@@ -282,6 +301,10 @@ impl<T: Float> Layer<T> {
             (Layer::Activation(a), _) => {
                 y.assign(&x);
                 a.forward(y.as_slice_mut().expect("contiguous workspace buffer"));
+            }
+            (Layer::Scale(c), _) => {
+                let c = T::of(*c);
+                y.zip_mut_with(&x, |y, &v| *y = c * v);
             }
             (Layer::LayerNorm(n), Scratch::Rows { mean, rstd }) => {
                 n.forward_into(x, y, mean, rstd);
@@ -329,6 +352,11 @@ impl<T: Float> Layer<T> {
         match (self, scratch) {
             (Layer::Dense(d), _) => {
                 dense_backward_into(d, x, dy, dx, grads, first, gemm, threads);
+            }
+            (Layer::Scale(c), _) => {
+                let Some(mut dx) = dx else { return };
+                let c = T::of(*c);
+                dx.zip_mut_with(&dy, |d, &g| *d = c * g);
             }
             (Layer::Activation(f), _) => {
                 let Some(mut dx) = dx else { return };

@@ -13,6 +13,7 @@
 //! | losses fused with the output non-linearity | `loss.rs` |
 //! | the training loop over any [`Model`] | `train.rs` |
 //! | starts | `init/` |
+//! | parametrizations (SP, NTK, μP): per-layer variance, forward and learning-rate multipliers | `parametrization.rs` |
 //!
 //! It knows nothing of files, terminals or the command line. Shapes follow PyTorch: a
 //! weight is `(out, in)`, a batch `x` is `(batch, in)`, and `z = x · Wᵀ + b`.
@@ -43,6 +44,7 @@ pub mod moments;
 pub mod network;
 pub mod optim;
 pub mod param;
+pub mod parametrization;
 pub mod quantiles;
 pub mod residual;
 pub mod stats;
@@ -61,6 +63,7 @@ pub use mlp::{Gradients, Mlp, Workspace};
 pub use network::{Network, NetworkWorkspace};
 pub use optim::{Adam, Optimizer, RmsProp, Sgd, Step};
 pub use param::{ParamInfo, ParamKind, ParamList, ParamSet, Parameters};
+pub use parametrization::{Parametrization, Role};
 pub use residual::{Alpha, Residual};
 pub use stats::LayerStats;
 pub use train::{Checkpoint, EpochRecord, History, Model, Split, TrainConfig, train};

@@ -41,6 +41,10 @@ pub struct Network<T> {
     pub layers: Vec<Layer<T>>,
     /// The loss, with the output non-linearity.
     pub loss: Loss,
+    /// Each parameter tensor's learning-rate multiplier, in parameter order, as a
+    /// parametrization sets them ([`crate::nn::parametrization::Setup::apply`]); empty
+    /// means 1 for every tensor (the standard parametrization).
+    pub learning_rate_multipliers: Vec<f64>,
 }
 
 impl<T: Float> Network<T> {
@@ -55,6 +59,7 @@ impl<T: Float> Network<T> {
             inputs,
             layers,
             loss,
+            learning_rate_multipliers: Vec::new(),
         })
     }
 
@@ -71,6 +76,7 @@ impl<T: Float> Network<T> {
             inputs: mlp.layers[0].inputs(),
             layers,
             loss: mlp.loss,
+            learning_rate_multipliers: Vec::new(),
         }
     }
 
@@ -489,6 +495,12 @@ impl<T: Float> ParamSet<T> for Network<T> {
         let (l, j) = self.locate(i);
         self.layers[l].tensor_mut(j)
     }
+    fn learning_rate_multiplier(&self, i: usize) -> f64 {
+        self.learning_rate_multipliers
+            .get(i)
+            .copied()
+            .unwrap_or(1.0)
+    }
 }
 
 impl<T: Float> Parameters<T> for Network<T> {
@@ -515,7 +527,7 @@ fn check_widths<T: Float>(inputs: usize, layers: &[Layer<T>], path: &str) -> Res
             Layer::Dense(d) => Some(d.inputs()),
             Layer::LayerNorm(n) => Some(n.features()),
             Layer::BatchNorm(n) => Some(n.features()),
-            Layer::Activation(_) => None,
+            Layer::Activation(_) | Layer::Scale(_) => None,
             Layer::Residual(r) => {
                 if r.body.is_empty() {
                     return Err(format!("{at}: a residual block needs at least one layer"));
@@ -833,7 +845,7 @@ fn set_other_params<T: Float>(layers: &mut [Layer<T>], other: OtherParams) {
                 }
                 set_other_params(&mut r.body, other);
             }
-            Layer::Dense(_) | Layer::Activation(_) => {}
+            Layer::Dense(_) | Layer::Activation(_) | Layer::Scale(_) => {}
         }
     }
 }

@@ -96,6 +96,14 @@ pub trait ParamSet<T> {
     /// Tensor `i`'s values, writable.
     fn tensor_mut(&mut self, i: usize) -> &mut [T];
 
+    /// The learning-rate multiplier of tensor `i` (1 unless a parametrization such as μP
+    /// set one; see [`crate::nn::parametrization`]). Optimizers multiply their learning
+    /// rate by it and divide their weight decay by it.
+    fn learning_rate_multiplier(&self, i: usize) -> f64 {
+        let _ = i;
+        1.0
+    }
+
     /// Total number of values.
     fn value_count(&self) -> usize {
         (0..self.tensor_count()).map(|i| self.tensor(i).len()).sum()

@@ -44,6 +44,7 @@ mod losses;
 mod memory_estimate;
 mod modern_experiments;
 mod network;
+mod parametrization;
 mod phase;
 mod portable_identity;
 mod progress;

@@ -21,7 +21,8 @@ use serde_json::Value;
 
 const TOLERANCE: f64 = 1e-12;
 
-fn data() -> (Array2<f64>, Vec<usize>) {
+/// The README's data (also `parametrization.rs`'s).
+pub(crate) fn data() -> (Array2<f64>, Vec<usize>) {
     let x = Array2::from_shape_fn((24, 5), |(i, j)| {
         (((i * 7 + j * 13 + 3) % 23) as f64 - 11.0) / 8.0
     });
@@ -30,7 +31,7 @@ fn data() -> (Array2<f64>, Vec<usize>) {
 }
 
 /// Fills every parameter tensor k by the README's formula for its kind.
-fn fill(network: &mut Network<f64>) {
+pub(crate) fn fill(network: &mut Network<f64>) {
     let infos = network.infos();
     for (k, info) in infos.iter().enumerate() {
         let values = network.tensor_mut(k);

@@ -87,32 +87,16 @@ impl<T: Float> Adam<T> {
     {
         self.prepare(params);
         self.steps += 1;
-        let t = self.steps as f64;
-        let (beta1, beta2) = self.betas;
-        // The scalars as PyTorch computes them, in double precision.
-        let bias_correction1 = 1.0 - beta1.powf(t);
-        let bias_correction2 = 1.0 - beta2.powf(t);
-        let rule = AdamRule {
-            decay: T::of(1.0 - self.learning_rate * self.weight_decay),
-            l2: T::of(if self.decoupled {
-                0.0
-            } else {
-                self.weight_decay
-            }),
-            decoupled: self.decoupled && self.weight_decay != 0.0,
-            one_minus_beta1: T::of(1.0 - beta1),
-            beta2: T::of(beta2),
-            one_minus_beta2: T::of(1.0 - beta2),
-            step_size: T::of(self.learning_rate / bias_correction1),
-            bias_correction2_sqrt: T::of(bias_correction2.sqrt()),
-            eps: T::of(self.eps),
-        };
+        let rule = AdamRule::new(self, self.learning_rate, self.weight_decay);
         update_tensors(params, grads, &mut self.moments, threads, &rule);
     }
 }
 
 /// One step's constants.
 struct AdamRule<T> {
+    /// The learning rate, weight decay, betas, eps, decoupling and step these came from
+    /// (to remake them for a tensor with its own learning-rate multiplier).
+    from: (f64, f64, (f64, f64), f64, bool, u64),
     /// 1 − lr · weight_decay (AdamW).
     decay: T,
     /// The L2 coefficient added to the gradient (Adam), 0 for AdamW.
@@ -126,7 +110,59 @@ struct AdamRule<T> {
     eps: T,
 }
 
+impl<T: Float> AdamRule<T> {
+    /// Step `adam.steps()`'s constants with this learning rate and weight decay.
+    fn new(adam: &Adam<T>, learning_rate: f64, weight_decay: f64) -> Self {
+        Self::with(
+            learning_rate,
+            weight_decay,
+            adam.betas,
+            adam.eps,
+            adam.decoupled,
+            adam.steps,
+        )
+    }
+
+    fn with(
+        learning_rate: f64,
+        weight_decay: f64,
+        (beta1, beta2): (f64, f64),
+        eps: f64,
+        decoupled: bool,
+        steps: u64,
+    ) -> Self {
+        let t = steps as f64;
+        // The scalars as PyTorch computes them, in double precision.
+        let bias_correction1 = 1.0 - beta1.powf(t);
+        let bias_correction2 = 1.0 - beta2.powf(t);
+        AdamRule {
+            from: (
+                learning_rate,
+                weight_decay,
+                (beta1, beta2),
+                eps,
+                decoupled,
+                steps,
+            ),
+            decay: T::of(1.0 - learning_rate * weight_decay),
+            l2: T::of(if decoupled { 0.0 } else { weight_decay }),
+            decoupled: decoupled && weight_decay != 0.0,
+            one_minus_beta1: T::of(1.0 - beta1),
+            beta2: T::of(beta2),
+            one_minus_beta2: T::of(1.0 - beta2),
+            step_size: T::of(learning_rate / bias_correction1),
+            bias_correction2_sqrt: T::of(bias_correction2.sqrt()),
+            eps: T::of(eps),
+        }
+    }
+}
+
 impl<T: Float> Update<T> for AdamRule<T> {
+    fn scaled(&self, m: f64) -> Self {
+        let (lr, wd, betas, eps, decoupled, steps) = self.from;
+        Self::with(lr * m, wd / m, betas, eps, decoupled, steps)
+    }
+
     fn apply(&self, w: &mut [T], g: &[T], m: &mut [T], v: &mut [T]) {
         for (((w, &g), m), v) in w.iter_mut().zip(g).zip(m.iter_mut()).zip(v.iter_mut()) {
             if self.decoupled {

@@ -16,6 +16,13 @@
 //! threads: each large tensor is cut into contiguous halves, recursively, and every value
 //! gets the same arithmetic wherever it lands, so the result is the same bit for bit whatever
 //! the thread count.
+//!
+//! A parametrization (μP, NTK; see [`crate::nn::parametrization`]) gives each tensor a
+//! learning-rate multiplier, carried by the model ([`ParamSet::learning_rate_multiplier`]):
+//! the driver asks each tensor for it and, when it is not 1, runs that tensor with the rule
+//! [`Update::scaled`] makes (learning rate × m, weight decay ÷ m, as mup's `MuSGD` / `MuAdam`
+//! scale their parameter groups). A multiplier of exactly 1 runs the rule as it is, so the
+//! standard parametrization computes what it always did, bit for bit.
 
 mod adam;
 mod rmsprop;
@@ -130,15 +137,15 @@ impl<T: Float> Step<T> for Optimizer<T> {
 
 /// The element-wise update of one piece of one tensor: parameter values, their gradients,
 /// and up to two state slices of the same length (empty when the optimizer keeps fewer).
-pub trait Update<T>: Sync {
+pub trait Update<T>: Sync + Sized {
     /// Updates `w` in place from `g`, reading and writing the state.
     fn apply(&self, w: &mut [T], g: &[T], s0: &mut [T], s1: &mut [T]);
-}
 
-impl<T, F: Fn(&mut [T], &[T], &mut [T], &mut [T]) + Sync> Update<T> for F {
-    fn apply(&self, w: &mut [T], g: &[T], s0: &mut [T], s1: &mut [T]) {
-        self(w, g, s0, s1)
-    }
+    /// The same step's rule for a tensor whose learning rate is multiplied by
+    /// `lr_multiplier` and whose weight decay is divided by it (mup's convention: the
+    /// product learning rate × weight decay stays the same). Made on the stack, per tensor
+    /// and step; allocates nothing.
+    fn scaled(&self, lr_multiplier: f64) -> Self;
 }
 
 /// Runs `update` over every tensor of `params` with its gradient and state (`state` holds up
@@ -164,6 +171,14 @@ pub fn update_tensors<T, P, G>(
     );
     assert!(state.len() <= 2, "at most two state tensors per parameter");
     for i in 0..params.tensor_count() {
+        let multiplier = params.learning_rate_multiplier(i);
+        let rescaled;
+        let update = if multiplier == 1.0 {
+            update
+        } else {
+            rescaled = update.scaled(multiplier);
+            &rescaled
+        };
         let w = params.tensor_mut(i);
         let g = grads.tensor(i);
         assert_eq!(w.len(), g.len(), "parameter and gradient shapes differ");

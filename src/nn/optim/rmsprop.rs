@@ -68,21 +68,16 @@ impl<T: Float> RmsProp<T> {
         G: ParamSet<T> + ?Sized,
     {
         self.prepare(params);
-        let rule = RmsRule {
-            lr: T::of(self.learning_rate),
-            alpha: T::of(self.alpha),
-            one_minus_alpha: T::of(1.0 - self.alpha),
-            eps: T::of(self.eps),
-            wd: T::of(self.weight_decay),
-            momentum: T::of(self.momentum),
-            with_momentum: self.momentum != 0.0,
-        };
+        let rule = RmsRule::new(self, self.learning_rate, self.weight_decay);
         update_tensors(params, grads, &mut self.state, threads, &rule);
     }
 }
 
 /// One step's constants.
 struct RmsRule<T> {
+    /// The learning rate and weight decay these came from (to remake them for a tensor with
+    /// its own learning-rate multiplier), and α, eps, momentum.
+    from: [f64; 5],
     lr: T,
     alpha: T,
     one_minus_alpha: T,
@@ -92,7 +87,32 @@ struct RmsRule<T> {
     with_momentum: bool,
 }
 
+impl<T: Float> RmsRule<T> {
+    fn new(o: &RmsProp<T>, learning_rate: f64, weight_decay: f64) -> Self {
+        Self::with([learning_rate, weight_decay, o.alpha, o.eps, o.momentum])
+    }
+
+    fn with(from: [f64; 5]) -> Self {
+        let [learning_rate, weight_decay, alpha, eps, momentum] = from;
+        RmsRule {
+            from,
+            lr: T::of(learning_rate),
+            alpha: T::of(alpha),
+            one_minus_alpha: T::of(1.0 - alpha),
+            eps: T::of(eps),
+            wd: T::of(weight_decay),
+            momentum: T::of(momentum),
+            with_momentum: momentum != 0.0,
+        }
+    }
+}
+
 impl<T: Float> Update<T> for RmsRule<T> {
+    fn scaled(&self, m: f64) -> Self {
+        let [lr, wd, alpha, eps, momentum] = self.from;
+        Self::with([lr * m, wd / m, alpha, eps, momentum])
+    }
+
     fn apply(&self, w: &mut [T], g: &[T], s: &mut [T], b: &mut [T]) {
         for (i, (w, &g)) in w.iter_mut().zip(g).enumerate() {
             let g = if self.wd == T::zero() {

@@ -94,22 +94,16 @@ impl<T: Float> Sgd<T> {
         G: ParamSet<T> + ?Sized,
     {
         self.prepare(params);
-        let lr = T::of(self.learning_rate);
-        let mu = T::of(self.momentum);
-        let wd = T::of(self.weight_decay);
         let first = self.steps == 0;
         self.steps += 1;
+        let rates = Rates::new(self.learning_rate, self.weight_decay);
         if self.momentum == 0.0 {
-            let update = move |w: &mut [T], g: &[T], _: &mut [T], _: &mut [T]| {
-                update_plain(w, g, lr, wd);
-            };
-            update_tensors(params, grads, &mut [], threads, &update);
+            update_tensors(params, grads, &mut [], threads, &Plain(rates));
             return;
         }
         let rule = Momentum {
-            lr,
-            mu,
-            wd,
+            rates,
+            mu: T::of(self.momentum),
             keep: T::of(1.0 - self.dampening),
             restart: first && self.dampening != 0.0,
             nesterov: self.nesterov,
@@ -118,23 +112,57 @@ impl<T: Float> Sgd<T> {
     }
 }
 
-fn update_plain<T: Float>(w: &mut [T], g: &[T], lr: T, wd: T) {
-    if wd == T::zero() {
-        for (w, &g) in w.iter_mut().zip(g) {
-            *w = *w - lr * g;
+/// The learning rate and weight decay of one tensor's update, in `T`, with the `f64`
+/// values they came from (to rescale them for a tensor with its own multiplier).
+#[derive(Clone, Copy)]
+struct Rates<T> {
+    lr: T,
+    wd: T,
+    learning_rate: f64,
+    weight_decay: f64,
+}
+
+impl<T: Float> Rates<T> {
+    fn new(learning_rate: f64, weight_decay: f64) -> Self {
+        Rates {
+            lr: T::of(learning_rate),
+            wd: T::of(weight_decay),
+            learning_rate,
+            weight_decay,
         }
-    } else {
-        for (w, &g) in w.iter_mut().zip(g) {
-            *w = *w - lr * (g + wd * *w);
+    }
+
+    fn scaled(&self, m: f64) -> Self {
+        Rates::new(self.learning_rate * m, self.weight_decay / m)
+    }
+}
+
+/// Plain SGD's update (no momentum).
+struct Plain<T>(Rates<T>);
+
+impl<T: Float> Update<T> for Plain<T> {
+    fn apply(&self, w: &mut [T], g: &[T], _: &mut [T], _: &mut [T]) {
+        let Rates { lr, wd, .. } = self.0;
+        if wd == T::zero() {
+            for (w, &g) in w.iter_mut().zip(g) {
+                *w = *w - lr * g;
+            }
+        } else {
+            for (w, &g) in w.iter_mut().zip(g) {
+                *w = *w - lr * (g + wd * *w);
+            }
         }
+    }
+
+    fn scaled(&self, m: f64) -> Self {
+        Plain(self.0.scaled(m))
     }
 }
 
 /// The momentum update's constants for one step.
 struct Momentum<T> {
-    lr: T,
+    rates: Rates<T>,
     mu: T,
-    wd: T,
     /// 1 − dampening.
     keep: T,
     /// The first step with dampening: v ← g (PyTorch's fresh buffer).
@@ -143,11 +171,17 @@ struct Momentum<T> {
 }
 
 impl<T: Float> Update<T> for Momentum<T> {
+    fn scaled(&self, m: f64) -> Self {
+        Momentum {
+            rates: self.rates.scaled(m),
+            ..*self
+        }
+    }
+
     fn apply(&self, w: &mut [T], g: &[T], v: &mut [T], _: &mut [T]) {
         let Momentum {
-            lr,
+            rates: Rates { lr, wd, .. },
             mu,
-            wd,
             keep,
             restart,
             nesterov,
