@@ -163,6 +163,10 @@ pub struct ExperimentArgs {
     /// activations at each logged epoch (`training.quantiles = true`).
     #[arg(long)]
     pub quantiles: bool,
+    /// Run the experiment's smaller `[quick]` preset (e.g. `lr-transfer`'s: fewer widths,
+    /// learning rates and seeds); the other flags still apply on top.
+    #[arg(long)]
+    pub quick: bool,
     /// Results directory [default: results/NAME/].
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -471,6 +475,7 @@ fn run_experiment(args: ExperimentArgs) -> Result<(), CliError> {
         parametrization: args.parametrization.clone(),
         base_width: args.base_width,
         quantiles: args.quantiles,
+        quick: args.quick,
         grid: args.grid.clone(),
         histogram_epochs: if args.no_histograms {
             Some(0)
@@ -588,6 +593,9 @@ fn run_experiment(args: ExperimentArgs) -> Result<(), CliError> {
             "{}",
             format_summary(&outcome.summary, exp.spec.training.target_loss)
         );
+        if let Some(best) = summary::format_best_learning_rates(&outcome.summary) {
+            let _ = write!(stdout, "{best}");
+        }
         if let Some(names) = exp.class_names() {
             let _ = write!(stdout, "{}", summary::format_classes(&names));
             let _ = write!(

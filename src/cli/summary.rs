@@ -79,6 +79,82 @@ pub fn format_summary(rows: &[SummaryRow], target: Option<f64>) -> String {
     out_table(&table)
 }
 
+/// With a `[grid]` axis over `training.learning_rate` (two values or more): the best
+/// learning rate (lowest mean final train loss over seeds; diverged runs never win) of each
+/// start at each value of the other axes, e.g. per parametrization and width for
+/// `lr-transfer`, with its log₂. `None` without such an axis.
+pub fn format_best_learning_rates(rows: &[SummaryRow]) -> Option<String> {
+    const LR: &str = "learning_rate";
+    let first = rows.first()?;
+    let mut rates: Vec<&str> = rows
+        .iter()
+        .filter_map(|r| crate::experiment::record::axis_value(&r.axes, LR))
+        .collect();
+    rates.sort_unstable();
+    rates.dedup();
+    if rates.len() < 2 {
+        return None;
+    }
+    let others: Vec<&str> = first
+        .axes
+        .iter()
+        .map(|(c, _)| c.as_str())
+        .filter(|c| *c != LR)
+        .collect();
+    let mut header = vec!["activation", "init"];
+    header.extend(&others);
+    header.extend(["best learning_rate", "log2", "final train loss"]);
+    let mut table: Vec<Vec<String>> = vec![header.iter().map(|s| s.to_string()).collect()];
+    // Groups in the rows' own order (the axes' order of the grid).
+    let group_of = |r: &SummaryRow| {
+        let mut g = vec![r.activation.clone(), r.init.clone()];
+        g.extend(
+            r.axes
+                .iter()
+                .filter(|(c, _)| c != LR)
+                .map(|(_, v)| v.clone()),
+        );
+        g
+    };
+    let mut groups: Vec<Vec<String>> = Vec::new();
+    for r in rows {
+        let g = group_of(r);
+        if !groups.contains(&g) {
+            groups.push(g);
+        }
+    }
+    for g in groups {
+        let best = rows
+            .iter()
+            .filter(|r| group_of(r) == g)
+            .filter_map(|r| {
+                let lr: f64 = crate::experiment::record::axis_value(&r.axes, LR)?
+                    .parse()
+                    .ok()?;
+                Some((lr, r.final_train_loss_mean?))
+            })
+            .min_by(|a, b| a.1.total_cmp(&b.1));
+        let mut line = g.clone();
+        match best {
+            Some((lr, loss)) => line.extend([
+                format!("{lr}"),
+                format!("{:+.2}", lr.log2()),
+                format!("{loss:.4}"),
+            ]),
+            None => line.extend([
+                "— (every run diverged)".into(),
+                String::new(),
+                String::new(),
+            ]),
+        }
+        table.push(line);
+    }
+    Some(format!(
+        "\nbest learning rate of each start and setting (lowest mean final train loss):\n{}",
+        out_table(&table)
+    ))
+}
+
 /// The rows of a table, columns padded to their widest cell, a rule under the header.
 fn out_table(table: &[Vec<String>]) -> String {
     use std::fmt::Write as _;

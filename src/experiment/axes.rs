@@ -5,6 +5,7 @@
 //! [grid]
 //! "network.norm" = ["none", "batchnorm"]
 //! "training.learning_rate" = { logspace = [-4, 0, 20] }   # 10^-4 … 10^0, 20 values
+//! "training.learning_rate" = { log2space = [-8, 1, 10] }  # 2^-8 … 2^1, 10 values
 //! "network.width" = [16, 64]                              # every hidden layer's width
 //! "inits.normal.std" = { linspace = [0.5, 2, 4] }        # a start's parameter, by label
 //! ```
@@ -203,6 +204,21 @@ pub fn logspace(start: f64, stop: f64, count: usize) -> Vec<f64> {
         .collect()
 }
 
+/// `2^x` for `x` in [`linspace`] (the learning-rate grids of width-transfer experiments);
+/// a whole exponent gives the exact power of two.
+pub fn log2space(start: f64, stop: f64, count: usize) -> Vec<f64> {
+    linspace(start, stop, count)
+        .into_iter()
+        .map(|x| {
+            if x.fract() == 0.0 && x.abs() < 1000.0 {
+                2f64.powi(x as i32)
+            } else {
+                2f64.powf(x)
+            }
+        })
+        .collect()
+}
+
 /// Keys that cannot be axes, with why.
 fn refused(key: &str) -> Option<&'static str> {
     Some(match key {
@@ -259,14 +275,17 @@ fn value_count(key: &str, v: &toml::Value) -> Result<usize, String> {
         )),
         toml::Value::Array(items) => Ok(items.len()),
         toml::Value::Table(t)
-            if t.len() == 1 && (t.contains_key("logspace") || t.contains_key("linspace")) =>
+            if t.len() == 1
+                && (t.contains_key("logspace")
+                    || t.contains_key("log2space")
+                    || t.contains_key("linspace")) =>
         {
             let (name, value) = t.iter().next().expect("one entry");
             helper_numbers(key, name, value).map(|(_, _, n)| n)
         }
         other => Err(format!(
-            "`[grid]` `{key}` = {}: expected a list of values, {{ logspace = [start, stop, count] }} \
-             or {{ linspace = [start, stop, count] }}",
+            "`[grid]` `{key}` = {}: expected a list of values, {{ logspace = [start, stop, count] }}, \
+             {{ log2space = [start, stop, count] }} or {{ linspace = [start, stop, count] }}",
             short(other)
         )),
     }
@@ -289,11 +308,11 @@ fn expand_values(key: &str, v: &toml::Value) -> Result<(Vec<toml::Value>, bool),
         toml::Value::Table(t) => {
             let (name, value) = t.iter().next().expect("counted");
             let (a, b, n) = helper_numbers(key, name, value)?;
-            let log = name == "logspace";
-            let numbers = if log {
-                logspace(a, b, n)
-            } else {
-                linspace(a, b, n)
+            let log = name == "logspace" || name == "log2space";
+            let numbers = match name.as_str() {
+                "logspace" => logspace(a, b, n),
+                "log2space" => log2space(a, b, n),
+                _ => linspace(a, b, n),
             };
             if let Some(bad) = numbers.iter().find(|x| !x.is_finite()) {
                 return Err(format!(
@@ -612,6 +631,7 @@ mod tests {
         // numpy.linspace(0, 1, 5) and numpy.logspace(-4, 0, 5).
         assert_eq!(linspace(0.0, 1.0, 5), [0.0, 0.25, 0.5, 0.75, 1.0]);
         assert_eq!(logspace(-4.0, 0.0, 5), [1e-4, 1e-3, 1e-2, 1e-1, 1.0]);
+        assert_eq!(log2space(-2.0, 1.0, 4), [0.25, 0.5, 1.0, 2.0]);
         assert_eq!(linspace(3.0, 7.0, 1), [3.0]);
         // numpy.logspace(-4, 0, 20)[1] = 0.0001623776739188721 (numpy 2).
         assert_eq!(logspace(-4.0, 0.0, 20)[1], 0.000_162_377_673_918_872_1);

@@ -44,6 +44,10 @@ pub const BUILTINS: &[(&str, &str)] = &[
         include_str!("../../experiments/residual-depth.toml"),
     ),
     ("adam", include_str!("../../experiments/adam.toml")),
+    (
+        "lr-transfer",
+        include_str!("../../experiments/lr-transfer.toml"),
+    ),
 ];
 
 /// The names of the built-in experiments, for error messages.
@@ -108,6 +112,9 @@ pub struct Overrides {
     pub base_width: Option<i64>,
     /// `--quantiles`: write `quantiles.csv` (`training.quantiles = true`).
     pub quantiles: bool,
+    /// `--quick`: run the experiment's `[quick]` preset (applied before the other flags,
+    /// which still win).
+    pub quick: bool,
     /// `--grid KEY=V1,V2,...`: axes set (or replaced) from the command line, each value
     /// read as TOML (a number, `true`/`false`) or else as a string.
     pub grid: Vec<(String, Vec<toml::Value>)>,
@@ -146,6 +153,41 @@ pub fn parse_grid_arg(text: &str) -> Result<(String, Vec<toml::Value>), String> 
         ));
     }
     Ok((key.to_string(), values))
+}
+
+/// `spec` with the `[quick]` table `preset` merged in (see [`Experiment::quick`]).
+fn quick_spec(
+    spec: &ExperimentSpec,
+    preset: &toml::Table,
+    origin: &str,
+) -> Result<ExperimentSpec, ConfigError> {
+    fn merge(into: &mut toml::Table, from: &toml::Table) {
+        for (key, value) in from {
+            match (into.get_mut(key), value) {
+                (Some(toml::Value::Table(a)), toml::Value::Table(b)) => merge(a, b),
+                _ => {
+                    into.insert(key.clone(), value.clone());
+                }
+            }
+        }
+    }
+    if preset.contains_key("quick") {
+        return Err(ConfigError(format!(
+            "{origin}: `[quick]` cannot hold another `quick`"
+        )));
+    }
+    let toml::Value::Table(mut tree) =
+        toml::Value::try_from(spec).map_err(|e| ConfigError(format!("{origin}: {e}")))?
+    else {
+        return Err(ConfigError(format!("{origin}: not a table")));
+    };
+    merge(&mut tree, preset);
+    let mut quick: ExperimentSpec = toml::Value::Table(tree)
+        .try_into()
+        .map_err(|e| ConfigError(format!("{origin} `[quick]`: {}", e.message())))?;
+    // What `[[expect]]` holds is not serialized; the quick version keeps the same tables.
+    quick.expect = spec.expect.clone();
+    Ok(quick)
 }
 
 impl Experiment {
@@ -210,6 +252,13 @@ impl Experiment {
         origin: &str,
         base_dir: Option<PathBuf>,
     ) -> Result<Self, ConfigError> {
+        // A `[quick]` preset is checked now, not first when someone asks for it.
+        if let Some(preset) = &spec.quick {
+            let quick = quick_spec(&spec, preset, origin)?;
+            let inits = quick.validate(&format!("{origin} `[quick]`"))?;
+            super::axes::expand(&quick, &inits, &format!("{origin} `[quick]`"))
+                .map_err(ConfigError)?;
+        }
         let inits = spec.validate(origin)?;
         let sweep = super::axes::expand(&spec, &inits, origin).map_err(ConfigError)?;
         Ok(Experiment {
@@ -222,8 +271,27 @@ impl Experiment {
         })
     }
 
+    /// The experiment's `[quick]` preset applied: each table of the preset merged into the
+    /// spec's (a `[quick.grid]` axis replaces that axis), each value replacing the one it
+    /// names; the preset itself is kept, so `config.toml` can run the full version again.
+    /// An error when the experiment has none, or the preset names a key the file could not.
+    pub fn quick(mut self) -> Result<Self, ConfigError> {
+        let Some(preset) = self.spec.quick.clone() else {
+            return Err(ConfigError(format!(
+                "--quick: {} has no `[quick]` preset (a `[quick]` table with smaller \
+                 settings, e.g. `seeds = 1` and `[quick.training] epochs = 3`)",
+                self.origin
+            )));
+        };
+        self.spec = quick_spec(&self.spec, &preset, &self.origin)?;
+        Ok(self)
+    }
+
     /// Applies command-line overrides and validates again.
     pub fn with_overrides(mut self, o: &Overrides) -> Result<Self, ConfigError> {
+        if o.quick {
+            self = self.quick()?;
+        }
         let s = &mut self.spec;
         if let Some(v) = o.seeds {
             s.seeds = v;

@@ -86,6 +86,12 @@ pub struct ExperimentSpec {
     /// [`crate::check`]); never written to `config.toml`, so hidden ones stay hidden.
     #[serde(default, skip_serializing)]
     pub expect: Vec<toml::Value>,
+    /// A smaller version of the experiment that `--quick` runs (`[quick]`, see
+    /// [`crate::experiment::Experiment::quick`]): settings in the file's own layout
+    /// (`seeds = 1`, `[quick.training] epochs = 3`, `[quick.grid] "network.width" = [64,
+    /// 256]`) that replace the ones they name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quick: Option<toml::Table>,
 }
 
 impl ExperimentSpec {
@@ -113,6 +119,7 @@ impl ExperimentSpec {
             shard: None,
             classes: None,
             expect: Vec::new(),
+            quick: None,
         }
     }
 }

@@ -41,6 +41,7 @@ mod init_statistics;
 mod inspect;
 mod kernels;
 mod losses;
+mod lr_transfer;
 mod memory_estimate;
 mod modern_experiments;
 mod network;
