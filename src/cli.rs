@@ -15,6 +15,7 @@ use crate::experiment::{self, ExecError, ExecOptions, Experiment, Overrides, Pre
 
 mod autograder;
 mod check;
+mod coord_check;
 mod phase;
 mod summary;
 
@@ -69,6 +70,10 @@ pub enum Command {
     /// run_autograder, an initlab binary, the expectations and the data) or, with
     /// --github-classroom, a GitHub Classroom template with its autograding workflow.
     Autograder(AutograderArgs),
+    /// The coordinate check (mup's coord_check): mean |x| of every layer against width for
+    /// a few training steps under SP and μP; writes coord_check.csv and coord_check.svg and
+    /// prints each slope beside theory's.
+    CoordCheck(coord_check::CoordCheckArgs),
 }
 
 /// Options of `initlab merge`.
@@ -447,6 +452,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Claims(args) => claims(&args),
         Command::Check(args) => check::run(args),
         Command::Phase(args) => phase::run(args),
+        Command::CoordCheck(args) => coord_check::run(args),
         Command::Autograder(args) => autograder::run(args),
     }
 }

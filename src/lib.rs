@@ -19,6 +19,8 @@
 //! - [`theory`] — mean-field signal propagation: length and correlation maps, χ₁, depth
 //!   scales, per-layer predictions and Jacobian spectra.
 //! - [`claims`] — the guide's claims measured, with computed verdicts (`initlab claims`).
+//! - [`coord_check`] — the coordinate check: mean |x| per layer against width under SP, NTK,
+//!   μP (`initlab coord-check`).
 
 #![warn(missing_docs)]
 
@@ -27,6 +29,7 @@ pub mod check;
 pub mod claims;
 #[cfg(feature = "cli")]
 pub mod cli;
+pub mod coord_check;
 pub mod csvfile;
 pub mod data;
 pub mod experiment;

@@ -1195,6 +1195,92 @@ pub fn all(results: &Results) -> anyhow::Result<Vec<Picture>> {
     Ok(out)
 }
 
+/// `coord_check.svg`, in mup's layout: one panel per step (columns) and parametrization
+/// (rows), log mean|x| against log width, one line per layer (the mean over seeds): its
+/// pre-activations solid, its activations dashed, the logits in the darkest colour.
+pub fn coord_check(rows: &[crate::coord_check::Row]) -> anyhow::Result<Picture> {
+    let mut parametrizations: Vec<&str> = Vec::new();
+    let mut lines: Vec<(usize, &str)> = Vec::new();
+    for r in rows {
+        if !parametrizations.contains(&r.parametrization.as_str()) {
+            parametrizations.push(&r.parametrization);
+        }
+        if !lines.contains(&(r.layer, r.quantity.as_str())) {
+            lines.push((r.layer, &r.quantity));
+        }
+    }
+    let steps = rows.iter().map(|r| r.step).max().unwrap_or(0) + 1;
+    let layers = lines.iter().map(|l| l.0).max().unwrap_or(1);
+    let x = Axis::log_fit(rows.iter().map(|r| r.width as f64), "width (log scale)");
+    let y = Axis::log_fit(rows.iter().map(|r| r.mean_abs), "mean |x| (log scale)");
+    let mean = |p: &str, step: usize, line: (usize, &str), width: usize| {
+        let v: Vec<f64> = rows
+            .iter()
+            .filter(|r| {
+                r.parametrization == p
+                    && r.step == step
+                    && r.layer == line.0
+                    && r.quantity == line.1
+                    && r.width == width
+            })
+            .map(|r| r.mean_abs)
+            .collect();
+        (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
+    };
+    let mut widths: Vec<usize> = rows.iter().map(|r| r.width).collect();
+    widths.sort_unstable();
+    widths.dedup();
+    picture(
+        "coord_check.svg",
+        "Coordinate check: mean |x| of each layer against width, after each step",
+        parametrizations.len(),
+        steps,
+        (PANEL_W - 60, PANEL_H - 20),
+        |panels, side| {
+            for (row, p) in parametrizations.iter().enumerate() {
+                for step in 0..steps {
+                    let caption = format!("{p}, step {step}");
+                    let mut ch = chart::panel(&panels[row * steps + step], &caption, &x, &y)?;
+                    for &line in &lines {
+                        let color = depth_color(line.0, layers);
+                        let style = crate::report::palette::Style {
+                            color: crate::report::palette::Rgb(color.0, color.1, color.2),
+                            dash: if line.1 == "activation" {
+                                crate::report::palette::Dash::Dashed
+                            } else {
+                                crate::report::palette::Dash::Solid
+                            },
+                        };
+                        let points: Vec<(f64, Option<f64>)> = widths
+                            .iter()
+                            .filter_map(|&w| {
+                                let v = mean(p, step, line, w).filter(|v| *v > 0.0)?;
+                                Some((x.map(w as f64)?, y.map(v)))
+                            })
+                            .collect();
+                        chart::styled_line(&mut ch, &points, style, 2)?;
+                    }
+                }
+            }
+            let mut leg = vec![Legend::Heading("layer".into())];
+            for &(layer, quantity) in &lines {
+                if quantity != "activation" {
+                    let name = if quantity == "logits" {
+                        format!("{layer} logits")
+                    } else {
+                        format!("{layer} pre-activation")
+                    };
+                    leg.push(Legend::Line(name, depth_color(layer, layers)));
+                }
+            }
+            leg.push(Legend::Dashed("activation (after f)".into()));
+            leg.push(Legend::Heading("".into()));
+            leg.push(Legend::Heading("mean over seeds".into()));
+            chart::legend(side, &leg)
+        },
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

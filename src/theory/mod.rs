@@ -13,6 +13,8 @@
 //! - [`residual`]: the residual stream's second moment block after block (Yang & Schoenholz
 //!   2017): exponential growth under He, linear with pre-LayerNorm, none with α = 0 or Fixup;
 //! - [`jacobian`]: the input–output Jacobian and its singular values (dynamical isometry);
+//! - [`width`]: how coordinates scale with width after training steps, per
+//!   parametrization (SP, NTK, μP) and optimizer — what `initlab coord-check` compares with;
 //! - [`linalg`]: the one-sided Jacobi SVD and the symmetric Jacobi eigen-solver they use.
 //!
 //! Conventions (as in Poole et al. 2016 and Schoenholz et al. 2017): σ_w² = Var(w) · fan_in
@@ -36,6 +38,7 @@ pub mod phi;
 pub mod quadrature;
 pub mod residual;
 pub mod scales;
+pub mod width;
 
 pub use critical::{Critical, critical_sigma_w2};
 pub use layers::{LayerPrediction, LayerScale, predict_layers};

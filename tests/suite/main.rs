@@ -21,6 +21,7 @@ mod classes;
 mod cli_divergence;
 mod cli_errors;
 mod cli_layers;
+mod coord_check;
 mod data_csv_names;
 mod data_dataset;
 mod data_fuzz;
