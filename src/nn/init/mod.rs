@@ -41,6 +41,9 @@
 
 mod catalogue;
 mod formula;
+mod gradinit;
+mod learned;
+mod metainit;
 mod parsing;
 mod placed;
 mod sampling;
@@ -48,6 +51,9 @@ mod schemes;
 
 pub use catalogue::SCHEMES;
 pub use formula::{FORMULA_VARIABLES, Formula, FormulaInit, Spread};
+pub use gradinit::{FirstStep, GradInit, GradInitOutcome, Objective};
+pub use learned::{Batch, InitData, Oracle, Sampler, TensorScale};
+pub use metainit::{MetaInit, MetaInitOutcome, QuotientWork, gradient_quotient};
 pub use parsing::{
     ParamValue, Params, SCHEME_ALIASES, canonical_scheme_name, check_bias_init, parse_bias_init,
     parse_init, split_init_spec,
@@ -56,5 +62,5 @@ pub use placed::{Branch, LayerPlace};
 pub use sampling::{TRUNCATED_NORMAL_STD, layer_rng, orthogonal_matrix, zero_hadamard};
 pub use schemes::{
     Affine, AlphaStart, CustomInit, Distribution, Family, Fan, FanMode, Gain, Init, Initializer,
-    Needs, OtherParams, Scheme, SchemeInfo, scheme_keys, scheme_names,
+    Learning, Needs, OtherParams, Scheme, SchemeInfo, scheme_keys, scheme_names,
 };
