@@ -262,28 +262,415 @@ fn the_hessian_vector_product_matches_a_fine_step_reference() {
     assert!(error < 2e-3, "f32: relative error {error:e}");
 }
 
+/// The tensors of a model multiplied by `scales` (one per tensor) from `base`.
+fn scaled(base: &Mlp<f64>, scales: &[f64]) -> Mlp<f64> {
+    let mut m = base.clone();
+    for (i, &s) in scales.iter().enumerate() {
+        for w in m.tensor_mut(i) {
+            *w *= s;
+        }
+    }
+    m
+}
+
+/// GradInit's settings for the small checks: a half-batch larger than the data, so that
+/// S and S̃ are the whole data set every time and the objective is deterministic.
+fn small_gradinit(first_step: FirstStep, gamma: f64) -> GradInit {
+    GradInit {
+        eta: 0.1,
+        gamma,
+        learning_rate: 0.01,
+        min_scale: 0.01,
+        iterations: 400,
+        batch: 200,
+        first_step,
+    }
+}
+
+/// The learned scales of every tensor (1 for the ones not learned), from the outcome.
+fn scale_vector(model: &Mlp<f64>, outcome: &[initlab::nn::init::TensorScale]) -> Vec<f64> {
+    use initlab::nn::Parameters;
+    (0..model.tensor_count())
+        .map(|i| {
+            let label = model.info(i).label();
+            outcome
+                .iter()
+                .find(|t| t.tensor == label)
+                .map_or(1.0, |t| t.scale)
+        })
+        .collect()
+}
+
+/// GradInit lowers what it minimizes, and stops at a minimum of it within its bounds: at
+/// the learned scales the objective (the loss on S̃ after the anticipated step) is below the
+/// base start's; over the scales inside the bounds its central-difference gradient is under
+/// a tenth of the base start's, and moving any one of them by ±5 % does not lower it beyond
+/// 10⁻⁹; a scale held at `min_scale` has a positive derivative (the objective would go on
+/// falling below the bound: the KKT condition). For SGD's normalized step and Adam's sign.
 #[test]
-fn scratch_gq_scan() {
-    let (x, labels) = teacher_data(128, 64, 10, 4);
-    let batch = batch_of(&x, &labels);
-    for act in [Activation::Relu, Activation::Tanh] {
-        for c in [0.03, 0.1, 0.3, 1.0, 3.0] {
-            let mut model = mlp::<f64>(
-                &[64, 100, 100, 10],
-                act,
-                Loss::SoftmaxCrossEntropy,
-                "he-normal",
-                5,
-            );
-            for i in [0usize, 2, 4] {
-                for w in model.tensor_mut(i) {
-                    *w *= c;
+fn gradinit_reaches_a_minimum_of_its_objective() {
+    let (x, labels) = teacher_data(48, 4, 3, 7);
+    let data = batch_of(&x, &labels);
+    let s = data.concat(&data);
+    for first_step in [FirstStep::Sgd, FirstStep::Sign] {
+        let settings = small_gradinit(first_step, 1e9);
+        let base = mlp::<f64>(
+            &[4, 8, 8, 3],
+            Activation::Tanh,
+            Loss::SoftmaxCrossEntropy,
+            "he-normal",
+            8,
+        );
+        let mut model = base.clone();
+        let split = Split {
+            x: x.view(),
+            targets: TargetsView::Classes(&labels),
+        };
+        let outcome = settings.learn(&mut model, InitData::Train(split), 9);
+        assert_eq!(outcome.constraint_steps, 0);
+        let scales = scale_vector(&base, &outcome.scales);
+        assert_eq!(
+            ParamList::copy_of(&scaled(&base, &scales)),
+            ParamList::copy_of(&model)
+        );
+        let objective = |scales: &[f64]| {
+            settings
+                .objective(&mut scaled(&base, scales), &s, &s)
+                .loss_after_step
+        };
+        let derivative = |at: &[f64], i: usize| {
+            let h = 1e-5;
+            let (mut plus, mut minus) = (at.to_vec(), at.to_vec());
+            plus[i] += h;
+            minus[i] -= h;
+            (objective(&plus) - objective(&minus)) / (2.0 * h)
+        };
+        let weights: Vec<usize> = (0..scales.len()).step_by(2).collect();
+        let at_floor = |i: usize| scales[i] <= settings.min_scale * 1.001;
+        let ones = vec![1.0; scales.len()];
+        let (start, end) = (objective(&ones), objective(&scales));
+        assert!(
+            end < start,
+            "{first_step:?}: objective {end} at the learned scales, {start} at the base start"
+        );
+        let norm = |at: &[f64], inside: bool| {
+            weights
+                .iter()
+                .filter(|&&i| !inside || !at_floor(i))
+                .map(|&i| derivative(at, i).powi(2))
+                .sum::<f64>()
+                .sqrt()
+        };
+        let (g_start, g_end) = (norm(&ones, false), norm(&scales, true));
+        eprintln!("{first_step:?} scales {scales:?} J {start} -> {end}, |g| {g_start} -> {g_end}");
+        assert!(
+            g_end < 0.1 * g_start,
+            "{first_step:?}: |∇J| {g_end:e} at the learned scales, {g_start:e} at the base start"
+        );
+        for &i in &weights {
+            if at_floor(i) {
+                let d = derivative(&scales, i);
+                assert!(
+                    d > 0.0,
+                    "{first_step:?}: scale {i} at the floor with ∂J/∂s = {d}"
+                );
+                continue;
+            }
+            for factor in [0.95, 1.05] {
+                let mut moved = scales.clone();
+                moved[i] *= factor;
+                let there = objective(&moved);
+                assert!(
+                    there >= end - 1e-9,
+                    "{first_step:?}: scale {i} × {factor} lowers the objective: {there} < {end}"
+                );
+            }
+        }
+    }
+}
+
+/// The derivative GradInit steps on (through the finite-difference Hessian-vector
+/// product) is the derivative of its objective: against a central difference of the
+/// objective over each scale, for SGD's and Adam's first steps, at the base start and at
+/// scales away from 1; and of ‖g‖_p for the constraint steps.
+#[test]
+fn gradinit_steps_on_the_derivative_of_its_objective() {
+    let (x, labels) = teacher_data(48, 4, 3, 7);
+    let data = batch_of(&x, &labels);
+    let (x2, labels2) = teacher_data(48, 4, 3, 17);
+    let fresh = batch_of(&x2, &labels2);
+    for first_step in [FirstStep::Sgd, FirstStep::Sign] {
+        let settings = small_gradinit(first_step, 1e9);
+        let base = mlp::<f64>(
+            &[4, 8, 8, 3],
+            Activation::Tanh,
+            Loss::SoftmaxCrossEntropy,
+            "he-normal",
+            8,
+        );
+        for at in [[1.0, 1.0, 1.0], [0.7, 1.3, 0.5]] {
+            let scales: Vec<f64> = (0..6)
+                .map(|i| if i % 2 == 0 { at[i / 2] } else { 1.0 })
+                .collect();
+            let point = scaled(&base, &scales);
+            for constraint in [false, true] {
+                let analytic = settings
+                    .scale_gradient(&mut point.clone(), &data, &fresh, constraint)
+                    .unwrap();
+                let value = |f: f64, i: usize| {
+                    let mut s = vec![1.0; 6];
+                    s[i] = f;
+                    let o = settings.objective(&mut scaled(&point, &s), &data, &fresh);
+                    if constraint {
+                        o.gradient_norm
+                    } else {
+                        o.loss_after_step / settings.eta
+                    }
+                };
+                for i in (0..6).step_by(2) {
+                    let h = 1e-5;
+                    let numeric = (value(1.0 + h, i) - value(1.0 - h, i)) / (2.0 * h);
+                    let error = (analytic[i] - numeric).abs() / numeric.abs().max(1e-3);
+                    assert!(
+                        error < 1e-3,
+                        "{first_step:?} at {at:?} constraint {constraint}: tensor {i}: {} vs {numeric}",
+                        analytic[i]
+                    );
                 }
             }
-            let mut oracle = Oracle::new(&model, 128);
-            let mut work = QuotientWork::new(&model);
-            let gq = gradient_quotient(&mut model, &batch, 1e-5, &mut oracle, &mut work);
-            eprintln!("{act:?} c={c} GQ={gq}");
         }
+    }
+}
+
+/// With γ below the base start's gradient norm, GradInit steps on the constraint until it
+/// holds: the learned start's ‖g‖ is within 10 % of γ or under it, down from 4γ.
+#[test]
+fn gradinit_enforces_the_gradient_norm_constraint() {
+    let (x, labels) = teacher_data(48, 4, 3, 7);
+    let data = batch_of(&x, &labels);
+    let s = data.concat(&data);
+    for first_step in [FirstStep::Sgd, FirstStep::Sign] {
+        let base = mlp::<f64>(
+            &[4, 8, 8, 3],
+            Activation::Tanh,
+            Loss::SoftmaxCrossEntropy,
+            "he-normal",
+            8,
+        );
+        let probe = small_gradinit(first_step, 1.0);
+        let start = probe.objective(&mut base.clone(), &s, &s).gradient_norm;
+        let settings = small_gradinit(first_step, start / 4.0);
+        let mut model = base.clone();
+        let split = Split {
+            x: x.view(),
+            targets: TargetsView::Classes(&labels),
+        };
+        let outcome = settings.learn(&mut model, InitData::Train(split), 9);
+        assert!(outcome.constraint_steps > 0);
+        let end = settings.objective(&mut model, &s, &s).gradient_norm;
+        assert!(
+            end <= 1.1 * settings.gamma,
+            "{first_step:?}: ‖g‖ = {end} after, γ = {}, {start} before",
+            settings.gamma
+        );
+    }
+}
+
+/// The mean gradient quotient over a fixed set of random batches.
+fn mean_quotient(model: &Mlp<f64>, inputs: usize, classes: usize) -> f64 {
+    let mut model = model.clone();
+    let mut sampler = Sampler::new(InitData::Gaussian { inputs, classes }, 11);
+    let mut oracle = Oracle::new(&model, 64);
+    let mut work = QuotientWork::new(&model);
+    (0..8)
+        .map(|_| {
+            let batch = sampler.draw(64);
+            gradient_quotient(&mut model, &batch, 1e-5, &mut oracle, &mut work)
+        })
+        .sum::<f64>()
+        / 8.0
+}
+
+fn metainit(iterations: usize) -> MetaInit {
+    MetaInit {
+        learning_rate: 0.1,
+        momentum: 0.9,
+        iterations,
+        epsilon: 1e-5,
+        batch: 64,
+    }
+}
+
+/// MetaInit lowers the gradient quotient: at the learned norms it is below the base
+/// start's (He) and below the learned norms × 10 and × 0.1.
+#[test]
+fn metainit_lowers_the_gradient_quotient() {
+    let sizes = [16, 32, 32, 32, 4];
+    let base = mlp::<f64>(
+        &sizes,
+        Activation::Tanh,
+        Loss::SoftmaxCrossEntropy,
+        "he-normal",
+        3,
+    );
+    let mut model = base.clone();
+    let data = InitData::Gaussian {
+        inputs: 16,
+        classes: 4,
+    };
+    let outcome = metainit(200).learn(&mut model, data, 5);
+    assert_eq!(outcome.scales.len(), 4, "one norm per weight matrix");
+    let learned = mean_quotient(&model, 16, 4);
+    let at_base = mean_quotient(&base, 16, 4);
+    let scales = scale_vector(&base, &outcome.scales);
+    let times = |f: f64| {
+        let s: Vec<f64> = scales
+            .iter()
+            .enumerate()
+            .map(|(i, &s)| if i % 2 == 0 { s * f } else { s })
+            .collect();
+        mean_quotient(&scaled(&base, &s), 16, 4)
+    };
+    let (up, down) = (times(10.0), times(0.1));
+    eprintln!("GQ learned {learned} base {at_base} ×10 {up} ×0.1 {down}; scales {scales:?}");
+    assert!(
+        learned < at_base,
+        "GQ {learned} learned, {at_base} at the base start"
+    );
+    assert!(learned < up, "GQ {learned} learned, {up} at × 10");
+    assert!(learned < down, "GQ {learned} learned, {down} at × 0.1");
+}
+
+/// The standard deviation of the logits on a fixed standard-normal batch.
+fn output_std(model: &Mlp<f64>, inputs: usize) -> f64 {
+    let x = standard_normal_batch(256, inputs, 13);
+    let out = model.predict(x.view());
+    let n = out.len() as f64;
+    let mean = out.sum() / n;
+    (out.mapv(|v| (v - mean) * (v - mean)).sum() / n).sqrt()
+}
+
+fn standard_normal_batch(rows: usize, cols: usize, seed: u64) -> Array2<f64> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    Array2::from_shape_simple_fn((rows, cols), || rng.sample::<f64, _>(StandardNormal))
+}
+
+/// A deep tanh chain started tiny (N(0, 0.01²), 8 hidden layers of 32: the signal shrinks
+/// by 0.01·√32 ≈ 0.06 per layer) loses its forward signal; MetaInit grows every norm and
+/// the signal comes back.
+#[test]
+fn metainit_rescues_a_vanishing_deep_chain() {
+    let mut sizes = vec![16];
+    sizes.extend([32; 8]);
+    sizes.push(4);
+    let base = mlp::<f64>(
+        &sizes,
+        Activation::Tanh,
+        Loss::SoftmaxCrossEntropy,
+        "tiny",
+        3,
+    );
+    let mut model = base.clone();
+    let data = InitData::Gaussian {
+        inputs: 16,
+        classes: 4,
+    };
+    let outcome = metainit(200).learn(&mut model, data, 5);
+    let (before, after) = (output_std(&base, 16), output_std(&model, 16));
+    eprintln!(
+        "output std {before:e} → {after:e}; {:?}",
+        outcome.scales.iter().map(|t| t.scale).collect::<Vec<_>>()
+    );
+    assert!(
+        outcome.scales.iter().all(|t| t.scale > 1.0),
+        "every norm grows"
+    );
+    assert!(
+        before < 1e-10 && after > 1e6 * before && after > 1e-3,
+        "output std {before:e} before, {after:e} after"
+    );
+}
+
+/// The same seed gives the same scales bit for bit, twice and on the layer engine.
+#[test]
+fn learned_scales_are_reproducible() {
+    let (x, labels) = teacher_data(100, 4, 3, 7);
+    let split = Split {
+        x: x.view(),
+        targets: TargetsView::Classes(&labels),
+    };
+    let settings = GradInit {
+        iterations: 60,
+        batch: 32,
+        ..small_gradinit(FirstStep::Sgd, 1.0)
+    };
+    let base = mlp::<f64>(
+        &[4, 8, 8, 3],
+        Activation::Relu,
+        Loss::SoftmaxCrossEntropy,
+        "he-normal",
+        8,
+    );
+    let runs: Vec<_> = (0..2)
+        .map(|_| {
+            settings
+                .learn(&mut base.clone(), InitData::Train(split), 9)
+                .scales
+        })
+        .collect();
+    assert_eq!(runs[0], runs[1]);
+    let other = settings
+        .learn(&mut base.clone(), InitData::Train(split), 10)
+        .scales;
+    assert_ne!(runs[0], other, "another seed, other batches");
+    let on_network = settings
+        .learn(&mut Network::from_mlp(&base), InitData::Train(split), 9)
+        .scales;
+    for (a, b) in runs[0].iter().zip(&on_network) {
+        assert!(
+            (a.scale - b.scale).abs() < 1e-9,
+            "{} {} vs {}",
+            a.tensor,
+            a.scale,
+            b.scale
+        );
+    }
+    let data = InitData::Gaussian {
+        inputs: 4,
+        classes: 3,
+    };
+    let meta: Vec<_> = (0..2)
+        .map(|_| metainit(20).learn(&mut base.clone(), data, 9).scales)
+        .collect();
+    assert_eq!(meta[0], meta[1]);
+}
+
+/// Bad parameter values are refused, naming the start, the key and the value.
+#[test]
+fn bad_parameters_are_refused() {
+    for (spec, says) in [
+        ("gradinit:batch=1", "`batch` must be ≥ 2"),
+        ("gradinit:eta=0", "`eta` must be a finite number > 0"),
+        ("gradinit:gamma=-1", "`gamma` must be a finite number > 0"),
+        (
+            "gradinit:min_scale=-0.5",
+            "`min_scale` must be a finite number ≥ 0",
+        ),
+        (
+            "gradinit:iterations=0",
+            "`iterations` must be a whole number ≥ 1",
+        ),
+        ("gradinit:base=lsuv", "`base` must be one of"),
+        ("metainit:momentum=1", "`momentum` must be in [0, 1)"),
+        (
+            "metainit:epsilon=0",
+            "`epsilon` must be a finite number > 0",
+        ),
+        ("metainit:batch=2.5", "`batch` must be a whole number ≥ 1"),
+        ("metainit:steps=3", "has no parameter `steps`"),
+    ] {
+        let e = spec.parse::<Init>().unwrap_err();
+        assert!(e.contains(says), "{spec}: {e}");
+        assert!(e.contains(spec.split(':').next().unwrap()), "{spec}: {e}");
     }
 }

@@ -342,7 +342,7 @@ pub const SCHEMES: &[SchemeInfo] = &[
             BASE,
             Param::new("learning_rate", "0.1", Kind::Number(Rule::Positive)),
             Param::new("momentum", "0.9", Kind::Number(Rule::NonNegative)),
-            Param::new("iterations", "100", Kind::Count),
+            Param::new("iterations", "500", Kind::Count),
             Param::new("epsilon", "0.00001", Kind::Number(Rule::Positive)),
             Param::new("batch", "128", Kind::Count),
         ]),
@@ -352,8 +352,9 @@ pub const SCHEMES: &[SchemeInfo] = &[
         filled: "W by {base}, each matrix's norm learned: min GQ (ε = {epsilon}) on random \
                  data, signSGD lr {learning_rate}, momentum {momentum}, {iterations} steps of \
                  {batch} rows",
-        source: "Dauphin & Schoenholz 2019, MetaInit (lr 0.1, momentum 0.9, ε 10⁻⁵ of its \
-                 Figure 2; PLACEHOLDER)",
+        source: "Dauphin & Schoenholz 2019, MetaInit (its Figure 2's defaults: lr 0.1, momentum \
+                 0.9, 500 steps, ε 10⁻⁵; random batches of 128 rows, ours; ∂GQ/∂‖W‖ by a \
+                 central difference over the norm, ±1 %)",
         check: |v| {
             let momentum = v.number("momentum");
             if momentum >= 1.0 {

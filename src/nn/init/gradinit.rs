@@ -156,6 +156,35 @@ impl GradInit {
         }
     }
 
+    /// The derivative of the objective L(θ − η·d(g); S̃)/η (of ‖g‖_p when `constraint`)
+    /// with respect to each tensor's scale, at the model's parameters taken as the base (all
+    /// scales 1): what an iteration of [`GradInit::learn`] steps on. `None` if a loss is not
+    /// finite.
+    pub fn scale_gradient<T: Float, M: Model<T>>(
+        &self,
+        model: &mut M,
+        s: &Batch<T>,
+        s_tilde: &Batch<T>,
+        constraint: bool,
+    ) -> Option<Vec<f64>> {
+        let scaled = Scaled::new(model, |_| true);
+        let mut oracle = Oracle::new(model, s.x.nrows().max(s_tilde.x.nrows()));
+        let zeros = || ParamList::zeros_like(model);
+        let mut work = Work {
+            gradient: zeros(),
+            direction: zeros(),
+            after: zeros(),
+            product: zeros(),
+        };
+        oracle.gradient(model, s, &mut work.gradient);
+        let gradient = if constraint {
+            self.constraint_gradient(model, s, &mut oracle, &mut work)
+        } else {
+            self.objective_gradient(model, s, s_tilde, &mut oracle, &mut work, &scaled)
+        };
+        gradient.map(|g| scaled.scale_gradient(g))
+    }
+
     /// Learns the scales of `model`'s drawn parameters on batches of `data` (its own RNG
     /// seeded with `seed`) and leaves the model at the learned scales.
     pub fn learn<T: Float, M: Model<T> + Parameters<T>>(
