@@ -94,6 +94,17 @@ struct Work<T> {
     product: ParamList<T>,
 }
 
+impl<T: Float> Work<T> {
+    fn new<M: ParamSet<T>>(model: &M) -> Self {
+        Work {
+            gradient: ParamList::zeros_like(model),
+            direction: ParamList::zeros_like(model),
+            after: ParamList::zeros_like(model),
+            product: ParamList::zeros_like(model),
+        }
+    }
+}
+
 impl GradInit {
     /// ‖g‖_p: ℓ2 for SGD, ℓ1 for sign.
     fn norm<T: Float>(&self, g: &ParamList<T>) -> f64 {
@@ -169,13 +180,7 @@ impl GradInit {
     ) -> Option<Vec<f64>> {
         let scaled = Scaled::new(model, |_| true);
         let mut oracle = Oracle::new(model, s.x.nrows().max(s_tilde.x.nrows()));
-        let zeros = || ParamList::zeros_like(model);
-        let mut work = Work {
-            gradient: zeros(),
-            direction: zeros(),
-            after: zeros(),
-            product: zeros(),
-        };
+        let mut work = Work::new(model);
         oracle.gradient(model, s, &mut work.gradient);
         let gradient = if constraint {
             self.constraint_gradient(model, s, &mut oracle, &mut work)
@@ -203,13 +208,7 @@ impl GradInit {
             })
             .collect();
         let mut oracle = Oracle::new(model, 2 * half);
-        let zeros = || ParamList::zeros_like(model);
-        let mut work = Work {
-            gradient: zeros(),
-            direction: zeros(),
-            after: zeros(),
-            product: zeros(),
-        };
+        let mut work = Work::new(model);
         let mut adam = ScaleAdam::new(scaled.scales.len());
         let (mut constraint_steps, mut skipped) = (0, 0);
         for _ in 0..self.iterations {
