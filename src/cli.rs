@@ -324,7 +324,9 @@ fn stopped_error(reason: u8, args: &ExperimentArgs, outcome: &experiment::Outcom
 /// Options of `initlab inspect`.
 #[derive(Debug, Args)]
 pub struct InspectArgs {
-    /// Starts, comma-separated (name or name:key=value), or `all` for every built-in scheme.
+    /// Starts, comma-separated (name or name:key=value), or `all` for every built-in scheme
+    /// but the learned `gradinit` and `metainit` (thousands of gradients at this size: name
+    /// them to see them).
     #[arg(long, value_delimiter = ',', required = true)]
     pub init: Vec<String>,
     /// Hidden activation.
@@ -637,6 +639,7 @@ fn run_experiment(args: ExperimentArgs) -> Result<(), CliError> {
 
 fn inspect(args: InspectArgs) -> Result<(), CliError> {
     use crate::inspect::{InspectConfig, format_table, inspect as run_inspect, write_csv};
+    use crate::nn::init::Learning;
     let activation: crate::nn::Activation = args
         .activation
         .parse()
@@ -645,7 +648,16 @@ fn inspect(args: InspectArgs) -> Result<(), CliError> {
     for name in &args.init {
         if name == "all" {
             for scheme in crate::nn::init::SCHEMES {
-                inits.push(scheme.name.parse().expect("built-in scheme names parse"));
+                let init: crate::nn::Init =
+                    scheme.name.parse().expect("built-in scheme names parse");
+                // GradInit and MetaInit take thousands of gradients at this size: only
+                // when named.
+                if !matches!(
+                    init.learning(),
+                    Some(Learning::GradInit(_) | Learning::MetaInit(_))
+                ) {
+                    inits.push(init);
+                }
             }
         } else {
             inits.push(

@@ -3,7 +3,8 @@
 //!
 //! No training happens. For each init, a network of `depth` hidden layers of `width` units
 //! and an output layer of `width` units is initialized (seeded; LSUV is then fitted on the
-//! same input batch), a batch of standard-normal inputs is pushed forward with the engine's
+//! same input batch, GradInit and MetaInit learn their scales on random data of that shape,
+//! [`learn_scales`]), a batch of standard-normal inputs is pushed forward with the engine's
 //! [`Mlp::forward`], and a standard-normal gradient at the logits (dL/dz of the output
 //! layer, one per unit and row, seeded) is back-propagated with the engine's
 //! [`Mlp::backward_from`]: the same backprop that trains.
@@ -31,6 +32,7 @@ use rand_distr::{Distribution, StandardNormal};
 use serde::{Deserialize, Serialize, Serializer};
 
 use crate::csvfile::{ReadError, read_split, write_rows};
+use crate::nn::init::{InitData, Learning};
 use crate::nn::stats::{
     LAYER_COLUMNS, LayerColumn, LayerStats, Scale, column, mean_std, measure_layer, measure_layers,
 };
@@ -43,6 +45,8 @@ use crate::nn::{
 const INPUT_STREAM: u64 = u64::MAX;
 /// The RNG stream of the injected gradient.
 const GRADIENT_STREAM: u64 = u64::MAX - 1;
+/// The purpose tag of a learned start's random batches ([`learn_scales`]).
+const LEARNED_STREAM: u64 = 4;
 
 /// What to inspect.
 #[derive(Clone, Debug)]
@@ -123,6 +127,46 @@ fn standard_normal<T: Float>(rows: usize, cols: usize, seed: u64, stream: u64) -
     })
 }
 
+/// The dense layers' weights and biases of `network` (a chain made by
+/// [`Network::from_mlp`]) written back into `mlp`.
+fn copy_dense_layers<T: Float>(network: &Network<T>, mlp: &mut Mlp<T>) {
+    let dense = network.layers.iter().filter_map(|l| match l {
+        Layer::Dense(d) => Some(d),
+        _ => None,
+    });
+    for (layer, d) in mlp.layers.iter_mut().zip(dense) {
+        layer.weight.assign(&d.weight);
+        layer.bias.assign(&d.bias);
+    }
+}
+
+/// GradInit's or MetaInit's scales, if `init` is one of them, learned on random data of
+/// the inspected shape — there is no data set here: standard-normal inputs with random
+/// labels of `width` classes under the inspection's MSE, MetaInit's random data, from the
+/// learned start's own stream of `seed` — and SGD's first step for GradInit. They learn on
+/// the layer engine, which runs every activation, and the learned weights are copied back.
+pub fn learn_scales<T: Float>(mlp: &mut Mlp<T>, init: &Init, seed: u64) {
+    let (Some(first), Some(last)) = (mlp.layers.first(), mlp.layers.last()) else {
+        return;
+    };
+    let data = InitData::Gaussian {
+        inputs: first.inputs(),
+        classes: last.outputs().max(2),
+    };
+    let seed = crate::experiment::runner::derive_seed(seed, LEARNED_STREAM);
+    let mut network = Network::from_mlp(mlp);
+    match init.learning() {
+        Some(Learning::GradInit(settings)) => {
+            settings.learn(&mut network, data, seed);
+        }
+        Some(Learning::MetaInit(settings)) => {
+            settings.learn(&mut network, data, seed);
+        }
+        _ => return,
+    }
+    copy_dense_layers(&network, mlp);
+}
+
 /// The rows of one init: one per hidden layer, input side first.
 fn inspect_one<T: Float>(config: &InspectConfig, init: &Init) -> Vec<InspectRow> {
     let (depth, width) = (config.depth, config.width);
@@ -131,6 +175,7 @@ fn inspect_one<T: Float>(config: &InspectConfig, init: &Init) -> Vec<InspectRow>
     let activations = vec![config.activation; depth];
     let mut mlp = Mlp::<T>::new(&sizes, &activations, Loss::Mse);
     mlp.initialize(init, None, config.seed);
+    learn_scales(&mut mlp, init, config.seed);
     let x = standard_normal::<T>(config.batch, config.inputs, config.seed, INPUT_STREAM);
     if let Some((tolerance, max_iterations)) = init.lsuv_settings()
         && config.activation.derivative_from_output()
@@ -180,13 +225,7 @@ fn inspect_on_layer_engine<T: Float>(
     if let Some((tolerance, max_iterations)) = init.lsuv_settings() {
         network.lsuv(x, tolerance, max_iterations);
         // The measurement reads the weights from the chain: give it the rescaled ones.
-        let dense = network.layers.iter().filter_map(|l| match l {
-            Layer::Dense(d) => Some(d),
-            _ => None,
-        });
-        for (layer, d) in mlp.layers.iter_mut().zip(dense) {
-            layer.weight.assign(&d.weight);
-        }
+        copy_dense_layers(&network, &mut mlp);
     }
     let mut ws = NetworkWorkspace::new(&network, x.nrows());
     network.forward(x, &mut ws);
@@ -513,6 +552,7 @@ pub fn spectra(config: &InspectConfig) -> Vec<Spectrum> {
         .map(|init| {
             let mut mlp = Mlp::<f64>::new(&sizes, &activations, Loss::Mse);
             mlp.initialize(init, None, config.seed);
+            learn_scales(&mut mlp, init, config.seed);
             if let Some((tolerance, max_iterations)) = init.lsuv_settings() {
                 mlp.lsuv(x.view(), tolerance, max_iterations);
             }

@@ -196,8 +196,15 @@ pub fn execute_limited(
     for k in 0..exp.sweep.points.len() {
         prepare::check_starts(&exp.at_point(k), &dataset, outputs)?;
     }
-    if exp.inits.iter().any(|i| i.init.is_data_dependent()) && dataset.is_empty() {
-        return Err(ConfigError(format!("{}: lsuv needs training data", exp.origin)).into());
+    if let Some(start) = exp.inits.iter().find(|i| i.init.is_data_dependent())
+        && dataset.is_empty()
+    {
+        return Err(ConfigError(format!(
+            "{}: {} needs training data",
+            exp.origin,
+            start.init.name()
+        ))
+        .into());
     }
     let shape = footprint::DataShape {
         rows: dataset.len(),

@@ -6,7 +6,8 @@
 //! back through the results schema ([`super::record`]), put back in the grid order of an unsharded
 //! run (start, then activation, then seed) and written by the same code as an unsharded
 //! run's, the summary recomputed from the merged metrics: `metrics.csv`, `layers.csv`,
-//! `summary.csv`, `boundary.csv`, `points.csv`, `histograms.csv`, `classes.csv` and `quantiles.csv` are
+//! `summary.csv`, `boundary.csv`, `points.csv`, `histograms.csv`, `classes.csv`, `quantiles.csv`
+//! and `init_scales.csv` are
 //! byte-identical to the unsharded run's
 //! (every number is written in its shortest round-trip form, so it reads back exactly and
 //! is written again the same).
@@ -215,6 +216,7 @@ pub fn merge(out: &Path, dirs: &[PathBuf]) -> Result<MergeOutcome, ExecError> {
                 "boundary.csv",
                 "classes.csv",
                 "quantiles.csv",
+                "init_scales.csv",
             ]
             .map(|f| dir.join(f))
         })
@@ -239,6 +241,7 @@ pub fn merge(out: &Path, dirs: &[PathBuf]) -> Result<MergeOutcome, ExecError> {
     let mut histograms = HashMap::new();
     let mut classes = HashMap::new();
     let mut quantiles = HashMap::new();
+    let mut init_scales = HashMap::new();
     let mut points: Option<Vec<PointRow>> = None;
     for (dir, part, _, _) in &shards {
         let summary: Vec<SummaryRow> = read_rows(&dir.join("summary.csv")).map_err(read_err)?;
@@ -273,6 +276,10 @@ pub fn merge(out: &Path, dirs: &[PathBuf]) -> Result<MergeOutcome, ExecError> {
             &dir.join("quantiles.csv"),
             &spec.name,
         )?);
+        init_scales.extend(read_runs_if_present(
+            &dir.join("init_scales.csv"),
+            &spec.name,
+        )?);
         let path = dir.join("points.csv");
         if points.is_none() && path.exists() {
             points = Some(read_rows(&path).map_err(read_err)?);
@@ -301,6 +308,7 @@ pub fn merge(out: &Path, dirs: &[PathBuf]) -> Result<MergeOutcome, ExecError> {
             classes: classes.remove(&key).unwrap_or_default(),
             quantiles: quantiles.remove(&key).unwrap_or_default(),
             spec: run,
+            init_scales: init_scales.remove(&key).unwrap_or_default(),
             snapshot: None,
             lsuv_stuck: Vec::new(),
         })?;

@@ -124,7 +124,7 @@ pub fn write_file(
 
 /// The files of a results directory, written as the runs arrive in grid order: one
 /// writer per per-run file (`metrics.csv`, `layers.csv`, `boundary.csv`, `histograms.csv`,
-/// `classes.csv`, `quantiles.csv`, and the weights),
+/// `classes.csv`, `quantiles.csv`, `init_scales.csv`, and the weights),
 /// each fed run by run, so nothing but the run being written is held in memory; then,
 /// at [`ResultsWriter::finish`], `summary.csv` (from a [`Summarizer`] fed alongside) and
 /// `points.csv`. The bytes are those of writing every run's rows at once, in grid order.
@@ -141,6 +141,8 @@ pub struct ResultsWriter<'a> {
     classes: Option<CsvFile>,
     /// Created with the first percentile row: only `training.quantiles` asks for them.
     quantiles: Option<CsvFile>,
+    /// Created with the first learned scale: only GradInit and MetaInit learn them.
+    init_scales: Option<CsvFile>,
     summary: Summarizer<'a>,
     /// `weights/`, when the weights are written.
     weights: Option<PathBuf>,
@@ -176,6 +178,7 @@ impl<'a> ResultsWriter<'a> {
             histograms: None,
             classes: None,
             quantiles: None,
+            init_scales: None,
             summary: Summarizer::new(experiment),
             weights,
         })
@@ -210,6 +213,13 @@ impl<'a> ResultsWriter<'a> {
             &key,
             &run.quantiles,
         )?;
+        write_optional(
+            &mut self.init_scales,
+            dir,
+            "init_scales.csv",
+            &key,
+            &run.init_scales,
+        )?;
         if let (Some(wdir), Some(snapshot)) = (&self.weights, &run.snapshot) {
             write_run_weights(wdir, &key, snapshot)?;
         }
@@ -236,6 +246,7 @@ impl<'a> ResultsWriter<'a> {
             self.histograms,
             self.classes,
             self.quantiles,
+            self.init_scales,
         ]
         .into_iter()
         .flatten()

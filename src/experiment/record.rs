@@ -10,6 +10,7 @@
 //! | `histograms.csv` | [`HistogramRow`] | [`RunKey`], then [`HistogramBin`]       |
 //! | `classes.csv`  | [`ClassRow`]     | [`RunKey`], then [`ClassStats`]           |
 //! | `quantiles.csv` | [`QuantileRow`] | [`RunKey`], then [`LayerQuantiles`]       |
+//! | `init_scales.csv` | [`InitScaleRow`] | [`RunKey`], then [`TensorScale`]       |
 //! | `summary.csv`  | [`SummaryRow`]   | its own (one start × activation)          |
 //! | `points.csv`   | [`PointRow`]     | its own (one training point)              |
 //!
@@ -28,6 +29,7 @@ use super::Experiment;
 pub use super::runner::BoundaryPoint;
 use super::runner::{RunResult, RunSpec};
 pub use crate::nn::histogram::HistogramBin;
+pub use crate::nn::init::TensorScale;
 pub use crate::nn::quantiles::LayerQuantiles;
 pub use crate::nn::stats::LayerStats;
 
@@ -315,6 +317,9 @@ pub type ClassRow = Keyed<ClassStats>;
 /// One row of `quantiles.csv`: the percentile bands of one layer's pre-activations or
 /// activations (all units, or one) of one run at one logged epoch.
 pub type QuantileRow = Keyed<LayerQuantiles>;
+/// One row of `init_scales.csv`: the scale a learned start (GradInit, MetaInit) gave one
+/// parameter tensor of one run.
+pub type InitScaleRow = Keyed<TensorScale>;
 /// One row of `layers.csv`: one layer of one run at one logged epoch.
 pub type LayerRow = Keyed<LayerStats>;
 /// One row of `boundary.csv`: one grid point of one run's decision-boundary picture.

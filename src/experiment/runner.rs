@@ -16,8 +16,9 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::data::Dataset;
 use crate::nn::float::DenormalMode;
+use crate::nn::init::{FirstStep, GradInit, InitData, Learning, TensorScale};
 use crate::nn::{
-    ClassTally, EpochRecord, Float, Mlp, Model, Network, ParamInfo, ParamList, Parameters,
+    ClassTally, EpochRecord, Float, Init, Mlp, Model, Network, ParamInfo, ParamList, Parameters,
     TrainConfig, train,
 };
 
@@ -108,6 +109,9 @@ pub struct RunResult<T> {
     pub snapshot: Option<Snapshot<T>>,
     /// Layers LSUV could not rescale (zero variance).
     pub lsuv_stuck: Vec<usize>,
+    /// The scales a learned start (GradInit, MetaInit) gave its tensors,
+    /// `init_scales.csv`'s rows; empty for every other start.
+    pub init_scales: Vec<TensorScale>,
 }
 
 /// How to run the grid.
@@ -132,6 +136,8 @@ pub fn derive_seed(seed: u64, purpose: u64) -> u64 {
 const SPLIT: u64 = 1;
 const BATCHES: u64 = 2;
 const WEIGHTS: u64 = 3;
+/// The batches a learned start (GradInit, MetaInit) learns on.
+const START_BATCHES: u64 = 4;
 
 /// The cells of a grid (or of one shard of it) in their fixed order, computed from their
 /// position rather than stored: a grid of millions of runs takes no memory.
@@ -432,13 +438,20 @@ fn run_one<T: Float>(
         derive_seed(run.seed, WEIGHTS),
     );
     let probe = Probe::new(&mlp, data.train.x.view(), data.train.targets.view());
-    let mut lsuv_stuck = Vec::new();
-    if let Some((tolerance, max_iterations)) = init.init.lsuv_settings() {
-        lsuv_stuck = mlp.lsuv(probe.inputs(), tolerance, max_iterations);
-    }
+    let learned = learn_start(
+        &mut mlp,
+        LearnOn {
+            spec,
+            run,
+            init: &init.init,
+            data: &data,
+            probe_inputs: probe.inputs(),
+        },
+        Mlp::lsuv,
+    );
     let trained = Trained {
         probe,
-        lsuv_stuck,
+        learned,
         predict: |m: &Mlp<T>, x: ArrayView2<T>| m.predict(x),
         loss: spec.network.loss,
     };
@@ -502,13 +515,20 @@ fn run_network<T: Float>(
         .apply(&mut network, family)
         .expect("the experiment was validated");
     let probe = NetworkProbe::new(&network, data.train.x.view(), data.train.targets.view());
-    let mut lsuv_stuck = Vec::new();
-    if let Some((tolerance, max_iterations)) = init.init.lsuv_settings() {
-        lsuv_stuck = network.lsuv(probe.inputs(), tolerance, max_iterations);
-    }
+    let learned = learn_start(
+        &mut network,
+        LearnOn {
+            spec,
+            run,
+            init: &init.init,
+            data: &data,
+            probe_inputs: probe.inputs(),
+        },
+        Network::lsuv,
+    );
     let trained = Trained {
         probe,
-        lsuv_stuck,
+        learned,
         predict: |m: &Network<T>, x: ArrayView2<T>| m.predict(x),
         loss: spec.network.loss,
     };
@@ -525,13 +545,86 @@ fn run_network<T: Float>(
     )
 }
 
-/// What [`train_and_measure`] needs besides the model: its probe, the layers LSUV could not
-/// rescale, how it predicts (for the decision boundary) and its loss.
+/// What [`train_and_measure`] needs besides the model: its probe, what a learned start
+/// learned, how it predicts (for the decision boundary) and its loss.
 struct Trained<P, F> {
     probe: P,
-    lsuv_stuck: Vec<usize>,
+    learned: LearnedStart,
     predict: F,
     loss: crate::nn::Loss,
+}
+
+/// What a learned start learned: the layers LSUV could not rescale, the scales of
+/// GradInit or MetaInit.
+#[derive(Default)]
+struct LearnedStart {
+    lsuv_stuck: Vec<usize>,
+    scales: Vec<TensorScale>,
+}
+
+/// What [`learn_start`] learns on.
+struct LearnOn<'a, T> {
+    spec: &'a ExperimentSpec,
+    run: &'a RunSpec,
+    init: &'a Init,
+    data: &'a Prepared<T>,
+    /// The probe's rows of the training split (LSUV's batch).
+    probe_inputs: ArrayView2<'a, T>,
+}
+
+/// Runs the learned part of a start on a freshly drawn model (either engine): LSUV on the
+/// probe's rows; GradInit on batches of the training split for the experiment's optimizer
+/// (SGD, or the sign step of Adam, AdamW and RMSprop); MetaInit on random data of the
+/// network's shape. Their batches come from the run's own stream, the same for every start
+/// and axis point of a replicate.
+fn learn_start<T, M>(
+    model: &mut M,
+    on: LearnOn<'_, T>,
+    lsuv: fn(&mut M, ArrayView2<T>, f64, usize) -> Vec<usize>,
+) -> LearnedStart
+where
+    T: Float,
+    M: Model<T> + Parameters<T>,
+{
+    let seed = derive_seed(on.run.seed, START_BATCHES);
+    match on.init.learning() {
+        None => LearnedStart::default(),
+        Some(Learning::Lsuv {
+            tolerance,
+            max_iterations,
+        }) => LearnedStart {
+            lsuv_stuck: lsuv(model, on.probe_inputs, tolerance, max_iterations),
+            scales: Vec::new(),
+        },
+        Some(Learning::GradInit(settings)) => {
+            let sgd = on
+                .spec
+                .training
+                .optimizer
+                .name()
+                .trim()
+                .eq_ignore_ascii_case("sgd");
+            let settings = GradInit {
+                first_step: if sgd { FirstStep::Sgd } else { FirstStep::Sign },
+                ..settings
+            };
+            let data = InitData::Train(on.data.train.view());
+            LearnedStart {
+                lsuv_stuck: Vec::new(),
+                scales: settings.learn(model, data, seed).scales,
+            }
+        }
+        Some(Learning::MetaInit(settings)) => {
+            let data = InitData::Gaussian {
+                inputs: on.probe_inputs.ncols(),
+                classes: model.output_width().max(2),
+            };
+            LearnedStart {
+                lsuv_stuck: Vec::new(),
+                scales: settings.learn(model, data, seed).scales,
+            }
+        }
+    }
 }
 
 /// Trains a run's initialized model (either engine) with the experiment's optimizer,
@@ -557,7 +650,7 @@ where
 {
     let Trained {
         mut probe,
-        lsuv_stuck,
+        learned,
         predict,
         loss,
     } = trained;
@@ -632,7 +725,8 @@ where
             initial,
             final_: ParamList::copy_of(&model),
         }),
-        lsuv_stuck,
+        lsuv_stuck: learned.lsuv_stuck,
+        init_scales: learned.scales,
     })
 }
 

@@ -147,6 +147,8 @@ pub const KNOWN: &[(&str, Style)] = &[
     ("fixup", style(VERMILLION, Dash::Dashed)),
     ("rezero", style(REDDISH_PURPLE, Dash::Dotted)),
     ("skipinit", style(BLACK, Dash::DashDot)),
+    ("gradinit", style(VERMILLION, Dash::Dotted)),
+    ("metainit", style(REDDISH_PURPLE, Dash::DashDot)),
 ];
 
 /// The fixed style of a built-in scheme's name (case-insensitive).

@@ -983,6 +983,28 @@ fn cases() -> Vec<Case> {
                 .into_bytes();
             c
         },
+        toml_case(
+            "`gradinit` with a batch too small for two halves",
+            "inits = [\"xavier-normal\"]",
+            "inits = [{ name = \"gradinit\", batch = 1 }]",
+            &["gradinit", "`batch` must be ≥ 2", "got 1"],
+        ),
+        toml_case(
+            "`metainit` with a momentum of 1",
+            "inits = [\"xavier-normal\"]",
+            "inits = [{ name = \"metainit\", momentum = 1 }]",
+            &["metainit", "`momentum` must be in [0, 1)", "got 1"],
+        ),
+        toml_case(
+            "`gradinit` with a negative learning rate",
+            "inits = [\"xavier-normal\"]",
+            "inits = [{ name = \"gradinit\", learning_rate = -0.1 }]",
+            &[
+                "gradinit",
+                "`learning_rate` must be a finite number > 0",
+                "-0.1",
+            ],
+        ),
         flag_case(
             "`--norm` with an unknown name",
             &["--norm", "weightnorm"],

@@ -231,7 +231,8 @@ fn expected(init: &Init, rows: usize, cols: usize, act: Activation) -> Expect {
             mean: 0.0,
             std: he(0.0, fan_in),
         },
-        "rezero" | "skipinit" => {
+        // GradInit and MetaInit draw their base before learning its scales (not here).
+        "rezero" | "skipinit" | "gradinit" | "metainit" => {
             assert_eq!(param(init, "base"), "he-normal", "the default base");
             Expect::Normal {
                 mean: 0.0,

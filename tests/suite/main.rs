@@ -36,6 +36,7 @@ mod gradient_check;
 mod grid_axes;
 mod grid_threads;
 mod histograms;
+mod init_learned;
 mod init_modern;
 mod init_parse;
 mod init_statistics;

@@ -14,8 +14,8 @@ use super::parsing::{Kind, Param, Params, Rule};
 use super::placed;
 use super::sampling::{TRUNCATED_NORMAL_STD, orthogonal_matrix, zero_hadamard};
 use super::schemes::{
-    Affine, AlphaStart, AsBias, DefaultBias, Distribution, Family, Fan, FanMode, GAIN, Gain, MODE,
-    Needs, OtherParams, SLOPE, SchemeInfo, Weights,
+    Affine, AfterDraw, AlphaStart, AsBias, DefaultBias, Distribution, Family, Fan, FanMode, GAIN,
+    Gain, MODE, Needs, OtherParams, SLOPE, SchemeInfo, Weights,
 };
 use crate::nn::activation::Activation;
 
@@ -298,7 +298,75 @@ pub const SCHEMES: &[SchemeInfo] = &[
             moments: |_, _, _| None,
         },
         as_bias: AsBias::Refused,
-        data_dependent: true,
+        after_draw: AfterDraw::Lsuv,
+        ..SchemeInfo::ROW
+    },
+    SchemeInfo {
+        name: "gradinit",
+        params: Params(&[
+            BASE,
+            Param::new("eta", "0.1", Kind::Number(Rule::Positive)),
+            Param::new("gamma", "1", Kind::Number(Rule::Positive)),
+            Param::new("learning_rate", "0.01", Kind::Number(Rule::Positive)),
+            Param::new("min_scale", "0.01", Kind::Number(Rule::NonNegative)),
+            Param::new("iterations", "390", Kind::Count),
+            Param::new("batch", "128", Kind::Count),
+        ]),
+        formula: "base × one scale per tensor, learned (Adam on the scales) so that the loss \
+                  on a fresh batch after the optimizer's first step (SGD θ − η·g/‖g‖₂, Adam \
+                  θ − η·sign g) is least, subject to ‖g‖ ≤ γ (ℓ2 SGD, ℓ1 Adam); \
+                  scales ≥ min_scale; on training data",
+        filled: "W by {base}, each tensor × a learned scale: min L(θ − {eta}·d(g); S̃) s.t. \
+                 ‖g‖ ≤ {gamma}, scales ≥ {min_scale}, Adam lr {learning_rate}, \
+                 {iterations} iterations of {batch} rows",
+        source: "Zhu et al. 2021, GradInit (defaults of its CIFAR-10 scripts: η 0.1, γ 1, \
+                 min_scale 0.01, derivative clip 1, 390 iterations of 128 rows, normalized \
+                 SGD step; lr 0.01 as for its networks without BatchNorm)",
+        check: |v| {
+            if v.count("batch") < 2 {
+                return Err(format!(
+                    "init `gradinit`: `batch` must be ≥ 2 (two half-batches), got {}",
+                    v.count("batch")
+                ));
+            }
+            Ok(())
+        },
+        weights: Weights::Placed(placed::base),
+        as_bias: AsBias::Refused,
+        after_draw: AfterDraw::GradInit,
+        ..SchemeInfo::ROW
+    },
+    SchemeInfo {
+        name: "metainit",
+        params: Params(&[
+            BASE,
+            Param::new("learning_rate", "0.1", Kind::Number(Rule::Positive)),
+            Param::new("momentum", "0.9", Kind::Number(Rule::NonNegative)),
+            Param::new("iterations", "500", Kind::Count),
+            Param::new("epsilon", "0.00001", Kind::Number(Rule::Positive)),
+            Param::new("batch", "128", Kind::Count),
+        ]),
+        formula: "base with each weight matrix's norm learned (signSGD with momentum) to \
+                  minimize the gradient quotient GQ = mean |(g − Hg)/(g + ε·sgn g) − 1| on \
+                  random data, Hg by a finite difference of gradients",
+        filled: "W by {base}, each matrix's norm learned: min GQ (ε = {epsilon}) on random \
+                 data, signSGD lr {learning_rate}, momentum {momentum}, {iterations} steps of \
+                 {batch} rows",
+        source: "Dauphin & Schoenholz 2019, MetaInit (its Figure 2's defaults: lr 0.1, momentum \
+                 0.9, 500 steps, ε 10⁻⁵; random batches of 128 rows, ours; ∂GQ/∂‖W‖ by a \
+                 central difference over the norm, ±1 %)",
+        check: |v| {
+            let momentum = v.number("momentum");
+            if momentum >= 1.0 {
+                return Err(format!(
+                    "init `metainit`: `momentum` must be in [0, 1), got {momentum}"
+                ));
+            }
+            Ok(())
+        },
+        weights: Weights::Placed(placed::base),
+        as_bias: AsBias::Refused,
+        after_draw: AfterDraw::MetaInit,
         ..SchemeInfo::ROW
     },
     SchemeInfo {

@@ -15,7 +15,7 @@
 //! truncated normals. Their weights for one replicate are exact multiples of each other: a
 //! comparison between them is about variance, not luck.
 //!
-//! The module has six parts:
+//! The module has these parts:
 //! - `catalogue.rs`: the start table [`SCHEMES`], one row per start: name, parameters and
 //!   defaults, formula, source, how it draws (an element-wise rule, a whole matrix, or a rule
 //!   by the layer's place), its default bias, and what it does to norm gains, shifts and
@@ -31,16 +31,23 @@
 //!   small expression parser and the per-layer rule ([`Init::at_layer`]).
 //! - `parsing.rs`: reading them from TOML tables and the `name:key=value` command-line form,
 //!   checked against the catalogue row.
+//! - `learned.rs`, `gradinit.rs`, `metainit.rs`: the starts that learn per-tensor scales of
+//!   their base draw before training, on any model ([`GradInit`] on training batches,
+//!   [`MetaInit`] on random ones): batches, the Hessian-vector product by a central
+//!   difference of gradients ([`Oracle`]) and the scales they report ([`TensorScale`]).
 //!
 //! Adding a start: one row in `catalogue.rs` — for an element-wise start its rule is a
 //! closure in the row — and, outside the engine, its fixed line style in
 //! `src/report/palette.rs` (a test names any start without one). A start that draws a whole
 //! matrix also adds its draw function (beside the others in `sampling.rs`), one that depends
-//! on the layer's place its rule in `placed.rs`; a data-dependent start (LSUV) also needs its
-//! step where the runner calls [`Init::lsuv_settings`].
+//! on the layer's place its rule in `placed.rs`; a start that learns after drawing (LSUV,
+//! GradInit, MetaInit) also needs its step where the runner calls [`Init::learning`].
 
 mod catalogue;
 mod formula;
+mod gradinit;
+mod learned;
+mod metainit;
 mod parsing;
 mod placed;
 mod sampling;
@@ -48,6 +55,9 @@ mod schemes;
 
 pub use catalogue::SCHEMES;
 pub use formula::{FORMULA_VARIABLES, Formula, FormulaInit, Spread};
+pub use gradinit::{FirstStep, GradInit, GradInitOutcome, Objective};
+pub use learned::{Batch, InitData, Oracle, Sampler, TensorScale};
+pub use metainit::{MetaInit, MetaInitOutcome, QuotientWork, gradient_quotient};
 pub use parsing::{
     ParamValue, Params, SCHEME_ALIASES, canonical_scheme_name, check_bias_init, parse_bias_init,
     parse_init, split_init_spec,
@@ -56,5 +66,5 @@ pub use placed::{Branch, LayerPlace};
 pub use sampling::{TRUNCATED_NORMAL_STD, layer_rng, orthogonal_matrix, zero_hadamard};
 pub use schemes::{
     Affine, AlphaStart, CustomInit, Distribution, Family, Fan, FanMode, Gain, Init, Initializer,
-    Needs, OtherParams, Scheme, SchemeInfo, scheme_keys, scheme_names,
+    Learning, Needs, OtherParams, Scheme, SchemeInfo, scheme_keys, scheme_names,
 };

@@ -7,7 +7,8 @@
 //! - `fixup`: zero for the classifier and each branch's last layer, He scaled down by the
 //!   number of branches inside them, He elsewhere — drawn as `zeros`, `normal` or `he-normal`,
 //!   so its draws are He's standard normals (common random numbers).
-//! - `rezero`, `skipinit`: the base start everywhere (their part is α, see the catalogue).
+//! - `rezero`, `skipinit`, `gradinit`, `metainit`: the base start everywhere (their part is
+//!   α, or the scales they learn after drawing; see the catalogue).
 //!
 //! A start resolved for one layer is a plain start: it draws that plain start's numbers from
 //! the layer's own RNG stream, bit for bit.
@@ -108,7 +109,8 @@ pub(super) fn fixup(_: &Values, place: &LayerPlace) -> Result<Init, String> {
     })
 }
 
-/// `rezero`, `skipinit`: every dense layer as the base start (its default parameters).
+/// `rezero`, `skipinit`, `gradinit`, `metainit`: every dense layer as the base start (its
+/// default parameters).
 pub(super) fn base(v: &Values, _: &LayerPlace) -> Result<Init, String> {
     let row = v.base();
     debug_assert!(SCHEMES.iter().any(|r| r == row));

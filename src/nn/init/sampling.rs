@@ -306,7 +306,7 @@ impl Init {
         };
         match (s.row.as_bias, s.row.weights) {
             (AsBias::Default, _) => self.default_bias(fan, rng),
-            (AsBias::Refused, _) if s.row.data_dependent => self.default_bias(fan, rng),
+            (AsBias::Refused, _) if s.row.is_learned() => self.default_bias(fan, rng),
             (AsBias::LikeWeights, _) => self.elementwise_bias(fan, activation, rng),
             (
                 AsBias::Refused,

@@ -310,6 +310,35 @@ pub(super) enum AsBias {
     Refused,
 }
 
+/// What a start learns after drawing, before training.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum AfterDraw {
+    /// Nothing: the draw is the start.
+    Nothing,
+    /// LSUV's layer-by-layer rescaling on a batch of training data.
+    Lsuv,
+    /// GradInit's per-tensor scales, learned on training data.
+    GradInit,
+    /// MetaInit's per-matrix norms, learned on random data.
+    MetaInit,
+}
+
+/// What a learned start does after drawing, with its settings ([`Init::learning`]).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Learning {
+    /// LSUV ([`crate::nn::Mlp::lsuv`], [`crate::nn::Network::lsuv`]).
+    Lsuv {
+        /// |Var − 1| to reach.
+        tolerance: f64,
+        /// Rescalings per layer at most.
+        max_iterations: usize,
+    },
+    /// GradInit ([`super::GradInit::learn`]).
+    GradInit(super::GradInit),
+    /// MetaInit ([`super::MetaInit::learn`]).
+    MetaInit(super::MetaInit),
+}
+
 /// The value a start gives each residual block's scale α.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum AlphaStart {
@@ -374,8 +403,8 @@ pub struct SchemeInfo {
     pub(super) bias: DefaultBias,
     /// What it does as a bias initializer.
     pub(super) as_bias: AsBias,
-    /// Whether it rescales the layers on a batch of training data after drawing (LSUV).
-    pub(super) data_dependent: bool,
+    /// What it learns after drawing, before training (LSUV, GradInit, MetaInit).
+    pub(super) after_draw: AfterDraw,
     /// Norm gains and shifts, residual α, and what the network must have.
     pub other: OtherParams,
 }
@@ -394,7 +423,7 @@ impl SchemeInfo {
         weights: Weights::Elementwise(|_, _, _| Affine::constant(0.0)),
         bias: DefaultBias::Zeros,
         as_bias: AsBias::LikeWeights,
-        data_dependent: false,
+        after_draw: AfterDraw::Nothing,
         other: OtherParams::DEFAULT,
     };
 
@@ -411,7 +440,12 @@ impl SchemeInfo {
     /// Whether another start may use it for its weights (`rezero:base=...`): one that draws
     /// on its own, without the layer's place or data.
     pub(super) fn can_be_base(&self) -> bool {
-        !self.is_placed() && !self.data_dependent
+        !self.is_placed() && !self.is_learned()
+    }
+
+    /// Whether it learns something after drawing ([`AfterDraw`]).
+    pub(super) fn is_learned(&self) -> bool {
+        self.after_draw != AfterDraw::Nothing
     }
 }
 
@@ -502,19 +536,54 @@ impl Init {
         formula
     }
 
-    /// Whether the scheme needs a batch of data after sampling (LSUV).
+    /// Whether the scheme learns on batches of training data after sampling (LSUV,
+    /// GradInit). MetaInit learns after sampling too, but on random data.
     pub fn is_data_dependent(&self) -> bool {
-        self.scheme().is_some_and(|s| s.row.data_dependent)
+        self.scheme()
+            .is_some_and(|s| matches!(s.row.after_draw, AfterDraw::Lsuv | AfterDraw::GradInit))
     }
 
-    /// LSUV's settings `(tolerance, max_iterations)` for a data-dependent start, to run
+    /// LSUV's settings `(tolerance, max_iterations)` for the `lsuv` start, to run
     /// [`crate::nn::Mlp::lsuv`] after drawing; `None` for every other start.
     pub fn lsuv_settings(&self) -> Option<(f64, usize)> {
-        let s = self.scheme().filter(|s| s.row.data_dependent)?;
-        Some((
-            s.values.number("tolerance"),
-            s.values.count("max_iterations"),
-        ))
+        match self.learning()? {
+            Learning::Lsuv {
+                tolerance,
+                max_iterations,
+            } => Some((tolerance, max_iterations)),
+            _ => None,
+        }
+    }
+
+    /// What the start learns after drawing, with its settings; `None` for a start that
+    /// only draws. GradInit's first step is SGD's here: the runner sets the experiment's
+    /// ([`super::GradInit::first_step`]).
+    pub fn learning(&self) -> Option<Learning> {
+        let s = self.scheme()?;
+        let v = &s.values;
+        Some(match s.row.after_draw {
+            AfterDraw::Nothing => return None,
+            AfterDraw::Lsuv => Learning::Lsuv {
+                tolerance: v.number("tolerance"),
+                max_iterations: v.count("max_iterations"),
+            },
+            AfterDraw::GradInit => Learning::GradInit(super::GradInit {
+                eta: v.number("eta"),
+                gamma: v.number("gamma"),
+                learning_rate: v.number("learning_rate"),
+                min_scale: v.number("min_scale"),
+                iterations: v.count("iterations"),
+                batch: v.count("batch"),
+                first_step: super::FirstStep::Sgd,
+            }),
+            AfterDraw::MetaInit => Learning::MetaInit(super::MetaInit {
+                learning_rate: v.number("learning_rate"),
+                momentum: v.number("momentum"),
+                iterations: v.count("iterations"),
+                epsilon: v.number("epsilon"),
+                batch: v.count("batch"),
+            }),
+        })
     }
 
     /// What the start does to norm gains and shifts and residual α, and what it needs of
