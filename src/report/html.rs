@@ -60,6 +60,13 @@ fn caption(file: &str) -> &'static str {
             SkipInit's and ReZero's α = 0 add nothing, so the line is flat; a LayerNorm opening each branch adds a constant, \
             so the std grows only like √depth."
         }
+        "transfer.svg" => {
+            "Learning-rate transfer (Tensor Programs V, Figure 1): the final train loss against log2 of the learning rate, \
+            one line per width (light = narrow, dark = wide), the band ± one standard deviation over seeds, a dot on each \
+            width's best rate, a gap where every seed diverged; one panel per parametrization. Under the standard \
+            parametrization wider networks need smaller rates (the curves slide left and diverge sooner); under μP the \
+            curves line up, so the rate tuned on a narrow network is right for a wide one."
+        }
         "sweep.svg" => {
             "The final accuracy (mean over seeds) against the setting a [grid] axis sweeps, one line per start and value \
             of the other axes, one panel per activation; log scale for a logspace axis. weight-scale's shape (CS231n): \
@@ -348,6 +355,7 @@ mod tests {
             "saturation.svg",
             "update-ratio.svg",
             "blocks.svg",
+            "transfer.svg",
             "sweep.svg",
             "quantiles.svg",
             "boundary.svg",

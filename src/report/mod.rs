@@ -5,7 +5,7 @@
 //!   `boundary.csv`, `points.csv`, `histograms.csv` and `quantiles.csv` (each optional: what is missing is
 //!   skipped); [`histograms`] regroups the histogram rows for drawing.
 //! - [`plots`] draws `loss.svg`, `accuracy.svg`, `signal.svg`, `saturation.svg`,
-//!   `update-ratio.svg`, `sweep.svg`, `quantiles.svg`, `boundary.svg` and `distributions.svg` with plotters' SVG backend, and [`blocks`] `blocks.svg` (residual networks: each block's output std at the start beside the mean-field prediction) (no fonts needed: the
+//!   `update-ratio.svg`, `sweep.svg`, `quantiles.svg`, `boundary.svg` and `distributions.svg` with plotters' SVG backend, [`blocks`] `blocks.svg` (residual networks: each block's output std at the start beside the mean-field prediction) and [`transfer`] `transfer.svg` (final train loss against log₂ learning rate, one line per width) (no fonts needed: the
 //!   text is written as SVG `<text>` and laid out by whatever shows the picture).
 //! - [`html`] builds `report.html` with every picture inline, and [`interactive`] its
 //!   explorer: the per-layer histograms and statistics as embedded JSON, drawn by a small
@@ -25,6 +25,7 @@ pub mod interactive;
 pub mod palette;
 pub mod plots;
 pub mod read;
+pub mod transfer;
 
 use std::path::{Path, PathBuf};
 

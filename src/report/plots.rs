@@ -1174,7 +1174,7 @@ pub fn sweep(results: &Results) -> anyhow::Result<Option<Picture>> {
 
 /// Every picture that applies, in report order.
 pub fn all(results: &Results) -> anyhow::Result<Vec<Picture>> {
-    let drawers: [Drawer; 10] = [
+    let drawers: [Drawer; 11] = [
         loss,
         accuracy,
         signal,
@@ -1182,6 +1182,7 @@ pub fn all(results: &Results) -> anyhow::Result<Vec<Picture>> {
         saturation,
         update_ratio,
         sweep,
+        super::transfer::transfer,
         quantiles,
         distributions,
         boundary,

@@ -15,6 +15,14 @@ fn run(name: &str, precision: &str, threads: &str, out: &Path) {
         "weight-scale" => &["--epochs", "1", "--grid", "inits.normal.std=0.001,0.1"],
         "residual-depth" => &["--epochs", "1", "--grid", "network.depth=9"],
         "batchnorm" => &["--epochs", "1"],
+        "lr-transfer" => &[
+            "--epochs",
+            "1",
+            "--grid",
+            "network.width=64,256",
+            "--grid",
+            "training.learning_rate=0.25,1",
+        ],
         _ => &["--epochs", "3"],
     };
     let output = Command::new(env!("CARGO_BIN_EXE_initlab"))

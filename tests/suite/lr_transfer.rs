@@ -89,6 +89,20 @@ fn the_loss_curves_over_learning_rate_line_up_under_mup_and_not_under_sp() {
             "width 64 = base width, lr {lr}"
         );
     }
+    // transfer.svg: one panel per parametrization, one line per width.
+    let results = initlab::report::Results::load(&out).unwrap();
+    let svg = initlab::report::transfer::transfer(&results)
+        .unwrap()
+        .expect("a learning-rate and a width axis")
+        .svg;
+    for text in [
+        "parametrization=sp",
+        "parametrization=mup",
+        ">\n1024\n<",
+        "log2(learning rate)",
+    ] {
+        assert!(svg.contains(text), "{text}");
+    }
 }
 
 #[test]
