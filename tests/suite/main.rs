@@ -43,6 +43,7 @@ mod losses;
 mod memory_estimate;
 mod modern_experiments;
 mod network;
+mod optim_threads;
 mod phase;
 mod portable_identity;
 mod progress;
