@@ -45,7 +45,11 @@ cargo build --release --quiet
   echo "load: $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "rustc: $(rustc --version)"
   echo "jax: $("$py" -c 'import jax; print(jax.__version__)')"
-  echo "torch: ${torch_py:+$("$torch_py" -c 'import torch; print(torch.__version__)')}${torch_py:-none (W6, W7 without PyTorch)}"
+  if [ -n "$torch_py" ]; then
+    echo "torch: $("$torch_py" -c 'import torch; print(torch.__version__)') ($torch_py)"
+  else
+    echo "torch: none (W6 and W7 without PyTorch)"
+  fi
 } | tee -a "$log"
 
 # One initlab criterion run of workload $1 in round $2: each benchmark's per-iteration sample
