@@ -226,7 +226,7 @@ fn w6_residual_layernorm_adam(c: &mut Criterion) {
     let (x, y) = mnist_shape();
     let mut group =
         c.benchmark_group("W6 pre-LN residual 784-256x8 blocks-10 GELU Adam, batch 256");
-    group.sample_size(30);
+    group.sample_size(20);
     for threads in [1, 2] {
         let network = network_from_toml(&w6_network_toml(), 784, 10, "he-normal");
         let mut b = Bench::new(network, Adam::new(1e-3), 256, threads);
