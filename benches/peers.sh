@@ -1,19 +1,26 @@
 #!/usr/bin/env bash
-# initlab beside JAX in one sitting: W1-W4 with initlab's criterion benches (W3 and W4 on 1 and
-# 2 threads) and peers_jax.py, interleaved workload by workload for ROUNDS rounds, then W5 once
-# (benches/w5.sh against JAX's vmapped grid); prints the table of figures and ratios against
-# the targets (docs/benchmarks.md, "initlab beside JAX").
+# initlab beside JAX (and PyTorch for W6, W7) in one sitting: W1-W4, W6 and W7 with initlab's
+# criterion benches (W3, W4, W6 and W7 on 1 and 2 threads) and the peers for the same workload,
+# interleaved workload by workload for ROUNDS rounds, then W5 once (benches/w5.sh against JAX's
+# vmapped grid); prints the tables of figures and ratios against the targets
+# (docs/benchmarks.md, "initlab beside JAX").
 #
-# Usage: benches/peers.sh [ROUNDS]          (default 3; about 3 minutes a round, W5 2 more)
+# Usage: benches/peers.sh [ROUNDS]          (default 3; about 6 minutes a round, W5 2 more)
 #   NO_W5=1        skip W5
+#   ONLY="W6 W7"   only these of W1 W2 W3 W4 W6 W7 (default all)
 #   PEERS_VENV=DIR the Python venv with jax (made, and jax installed with pip, when missing;
 #                  default ${TMPDIR:-/tmp}/initlab-jax-venv)
+#   TORCH_PY=FILE  a Python with torch for W6 and W7 (default ${TMPDIR:-/tmp}/peers-venv/bin/python,
+#                  the venv of benches/peers/run_all.sh); without one, W6 and W7 have no PyTorch column
 #   OUT=DIR        where raw.jsonl, log.txt and table.md go (default ${TMPDIR:-/tmp}/initlab-peers)
 # Run it on a quiet machine: the figures are medians, and the ratios are taken within a round.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-3}
+only=${ONLY:-W1 W2 W3 W4 W6 W7}
 venv=${PEERS_VENV:-${TMPDIR:-/tmp}/initlab-jax-venv}
+torch_py=${TORCH_PY:-${TMPDIR:-/tmp}/peers-venv/bin/python}
+"$torch_py" -c "import torch" 2>/dev/null || torch_py=""
 out=${OUT:-${TMPDIR:-/tmp}/initlab-peers}
 mkdir -p "$out"
 raw=$out/raw.jsonl
@@ -38,6 +45,11 @@ cargo build --release --quiet
   echo "load: $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "rustc: $(rustc --version)"
   echo "jax: $("$py" -c 'import jax; print(jax.__version__)')"
+  if [ -n "$torch_py" ]; then
+    echo "torch: $("$torch_py" -c 'import torch; print(torch.__version__)') ($torch_py)"
+  else
+    echo "torch: none (W6 and W7 without PyTorch)"
+  fi
 } | tee -a "$log"
 
 # One initlab criterion run of workload $1 in round $2: each benchmark's per-iteration sample
@@ -59,20 +71,47 @@ for f in sorted(glob.glob(os.path.join(home, "**", "new", "sample.json"), recurs
 EOF
 }
 
+# JAX on workload $1 in round $2 with $3 threads (default 2; one thread also pinned to a CPU).
 jax() {
-  local w=$1 round=$2
-  "$py" benches/peers/peers_jax.py "$w" --threads 2 2>>"$log" | tee -a "$log" |
+  local w=$1 round=$2 threads=${3:-2} pin=()
+  [ "$threads" = 1 ] && command -v taskset >/dev/null && pin=(taskset -c 0)
+  "${pin[@]}" "$py" benches/peers/peers_jax.py "$w" --threads "$threads" 2>>"$log" | tee -a "$log" |
     sed -n 's/^RESULT //p' | "$py" -c "
 import json, sys
 for line in sys.stdin:
     d = json.loads(line); d['round'] = $round; print(json.dumps(d))" >>"$raw"
 }
 
+# PyTorch on workload $1 in round $2 with $3 threads (W6, W7).
+torch() {
+  local w=$1 round=$2 threads=$3
+  [ -n "$torch_py" ] || return 0
+  "$torch_py" benches/peers/peers_torch.py --only "$w" --threads "$threads" --reps-big 1 \
+      --round "$round" 2>>"$log" | tee -a "$log" | sed -n 's/^RESULT //p' | "$py" -c "
+import json, sys
+for line in sys.stdin:
+    d = json.loads(line)
+    print(json.dumps(dict(framework='torch', workload=d['w'], threads=d['threads'],
+                          round=d['round'], value=d['value'], unit=d['unit'])))" >>"$raw"
+}
+
 for round in $(seq "$rounds"); do
-  for w in W1 W2 W3 W4; do
-    echo "round $round: $w (initlab, then JAX)"
-    initlab "$w" "$round"
-    jax "$w" "$round"
+  for w in $only; do
+    case $w in
+      W6 | W7)
+        echo "round $round: $w (initlab, JAX, PyTorch; 2 threads, then 1)"
+        initlab "$w" "$round"
+        for threads in 2 1; do
+          jax "$w" "$round" "$threads"
+          torch "$w" "$round" "$threads"
+        done
+        ;;
+      *)
+        echo "round $round: $w (initlab, then JAX)"
+        initlab "$w" "$round"
+        jax "$w" "$round"
+        ;;
+    esac
   done
 done
 

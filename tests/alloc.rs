@@ -1,7 +1,9 @@
 //! A training step allocates nothing once its buffers exist: a counting global allocator
 //! watches SGD steps after the first, for full-batch and mini-batch training, plain and with
 //! momentum, in f32 and f64, with small and large layers, on one thread and (data parallel)
-//! on the two threads of a rayon pool.
+//! on the two threads of a rayon pool; and the layer engine's steps (LayerNorm, BatchNorm,
+//! residual blocks, GELU and SiLU, with Adam, AdamW, RMSprop and SGD with Nesterov momentum),
+//! on one thread and, at W6's and W7's kind of network, on two.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
@@ -211,6 +213,22 @@ fn minibatch_epochs_between_logs_allocate_nothing() {
     );
 }
 
+/// Allocations on the threads of a two-thread pool during 20 calls of `step` (a training
+/// step that returns its loss), after two calls that size the buffers of both threads.
+fn pool_step_allocations(mut step: impl FnMut() -> f64 + Send) -> usize {
+    let pool = counted_pool();
+    pool.install(|| {
+        step(); // the first step sizes the buffers of both threads
+        settle(&pool);
+        step();
+        count_in_pool(|| {
+            for _ in 0..20 {
+                assert!(step().is_finite(), "a finite loss");
+            }
+        })
+    })
+}
+
 /// Steps of the data-parallel pass (threads inside the step) allocate on no thread.
 fn two_thread_steps_allocate_nothing<T: Float>(
     sizes: &[usize],
@@ -227,22 +245,10 @@ fn two_thread_steps_allocate_nothing<T: Float>(
     ws.threads = 2;
     let mut grads = Gradients::zeros_like(&mlp);
     let mut sgd = Sgd::with(0.01, momentum, 1e-4);
-    let pool = counted_pool();
-    let n = pool.install(|| {
-        let mut step = |mlp: &mut Mlp<T>| {
-            let loss =
-                mlp.loss_and_gradients(x.view(), TargetsView::Classes(&y), &mut ws, &mut grads);
-            sgd.step_threaded(mlp, &grads, 2);
-            loss
-        };
-        step(&mut mlp); // the first step sizes the buffers of both threads
-        settle(&pool);
-        step(&mut mlp);
-        count_in_pool(|| {
-            for _ in 0..20 {
-                step(&mut mlp);
-            }
-        })
+    let n = pool_step_allocations(|| {
+        let loss = mlp.loss_and_gradients(x.view(), TargetsView::Classes(&y), &mut ws, &mut grads);
+        sgd.step_threaded(&mut mlp, &grads, 2);
+        loss
     });
     assert_eq!(
         n,
@@ -431,4 +437,51 @@ fn layer_engine_minibatch_epochs_allocate_nothing() {
         Some(0),
         "allocations in 6 epochs of mini-batch training"
     );
+}
+
+/// The layer engine's step on the two threads of a pool, at sizes where the matrix products
+/// and the optimizer's update run on both threads (over 65,536 parameter values), for the
+/// networks of W6 (pre-LayerNorm residual blocks with GELU, Adam) and W7 (BatchNorm before
+/// ReLU, SGD with momentum), narrower, built from the `[network]` TOML a user writes:
+/// nothing allocates on any thread after the first step.
+#[test]
+fn layer_engine_two_thread_steps_allocate_nothing() {
+    use initlab::experiment::build::network_layers;
+    use initlab::experiment::spec::NetworkSpec;
+    use initlab::nn::optim::PAR_BLOCK;
+    use initlab::nn::{Adam, Model, Optimizer, ParamSet};
+    let block = r#"{ residual = ["layernorm", { dense = 128 }, "activation", { dense = 128 }] }"#;
+    let w6 = format!(
+        "activations = [\"gelu\"]\nloss = \"softmax-cross-entropy\"\n\
+         layers = [{{ dense = 128 }}, {block}, {block}]\n"
+    );
+    let w7 = "hidden = [256, 256]\nactivations = [\"relu\"]\nloss = \"softmax-cross-entropy\"\n\
+              norm = \"batchnorm\"\n";
+    let cases = [
+        ("W6's kind", w6.as_str(), Optimizer::Adam(Adam::new(1e-3))),
+        ("W7's kind", w7, Optimizer::Sgd(Sgd::with(0.01, 0.9, 0.0))),
+    ];
+    for (name, toml_text, mut optimizer) in cases {
+        let _one_at_a_time = POOL_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+        let spec: NetworkSpec = toml::from_str(toml_text).unwrap();
+        let mut network =
+            network_layers::<f32>(&spec.shape(), 64, 3, spec.activations[0], spec.loss).unwrap();
+        network.initialize(&"he-normal".parse::<Init>().unwrap(), None, 1);
+        assert!(
+            network.value_count() >= 2 * PAR_BLOCK,
+            "{name}: too small for the threaded update"
+        );
+        let (x, y) = data::<f32>(64, 64);
+        let mut ws = network.workspace(64, 2);
+        let mut grads = network.zero_gradients();
+        optimizer.prepare(&network);
+        let n = pool_step_allocations(|| {
+            let loss =
+                network.batch_gradients(x.view(), TargetsView::Classes(&y), &mut ws, &mut grads);
+            network.after_step(&ws);
+            optimizer.step(&mut network, &grads, 2);
+            loss
+        });
+        assert_eq!(n, 0, "{name} on 2 threads: {n} allocations in 20 steps");
+    }
 }

@@ -19,6 +19,13 @@ W2 = dict(sizes=[2, 100, 3], lr=1.0, steps=10_000)
 W3 = dict(sizes=[784, 256, 256, 10], lr=0.1, steps=500, batch=128, rows=60_000)
 W4 = dict(sizes=[256] + [256] * 20 + [10], lr=0.01, steps=100, batch=256)
 W4["rows"] = W4["batch"] * W4["steps"]  # 100 distinct batches of 256, generated once
+# W6: pre-LayerNorm residual MLP on W3's data: 784 -> 256, `blocks` x (LayerNorm, Linear, GELU
+# (exact, erf), Linear) + skip, -> 10; Adam (PyTorch's defaults but lr).
+W6 = dict(inputs=784, width=256, blocks=8, classes=10, lr=1e-3, betas=(0.9, 0.999), eps=1e-8,
+          steps=30, batch=256, rows=60_000)
+# W7: W3's network with BatchNorm (training mode, eps 1e-5, running statistics with momentum
+# 0.1) between each hidden Linear and its ReLU; SGD with momentum 0.9, on W3's data.
+W7 = dict(sizes=[784, 256, 256, 10], lr=0.01, momentum=0.9, steps=500, batch=128, rows=60_000)
 W5 = dict(sizes=[2, 100, 100, 3], lr=0.5, steps=2_000,
           inits=["zero", "tiny", "huge", "xavier", "he"],
           acts=["sigmoid", "tanh", "relu"], seeds=[0, 1, 2, 3, 4])
@@ -105,7 +112,7 @@ class Timer:
 
 
 def parse_only(argv=None):
-    """--only W1,W2 ; --reps N (per-process repetitions) ; --round R (tag)."""
+    """--only W1,W2 ; --reps N (per-process repetitions) ; --round R (tag) ; --threads N (W6, W7)."""
     import argparse
     p = argparse.ArgumentParser()
     p.add_argument("--only", default="W1,W2,W3,W4,W5")
@@ -114,6 +121,8 @@ def parse_only(argv=None):
     p.add_argument("--w5-seeds", default="0,1,2,3,4",
                    help="W5 seeds to run (full grid = 0..4); fewer seeds -> figure scaled x75/runs")
     p.add_argument("--round", type=int, default=0)
+    p.add_argument("--threads", type=int, default=0,
+                   help="W6/W7: this thread count only (default: 2, then 1)")
     p.add_argument("--quick", action="store_true", help="tiny step counts, smoke test only")
     p.add_argument("--cold", action="store_true",
                    help="whole-process figure: one rep, no warm-up, default threads only")

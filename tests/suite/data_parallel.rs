@@ -163,7 +163,7 @@ fn threaded_pass_agrees_with_the_reference() {
 #[test]
 fn threaded_sgd_step_equals_the_one_thread_step() {
     use initlab::nn::Sgd;
-    let sizes = [300, 200, 130, 10]; // 88,140 parameters: three blocks in the first layer
+    let sizes = [300, 200, 130, 10]; // 88,140 parameters: two blocks in the first layer
     let mut start = Mlp::<f32>::new(&sizes, &[Activation::Tanh; 2], Loss::SoftmaxCrossEntropy);
     start.initialize(&"xavier-normal".parse::<Init>().unwrap(), None, 5);
     let x = Array2::from_shape_fn((64, 300), |(i, j)| ((i * 13 + j * 7) % 19) as f32 / 19.0);

@@ -47,6 +47,7 @@ mod lr_transfer;
 mod memory_estimate;
 mod modern_experiments;
 mod network;
+mod optim_threads;
 mod parametrization;
 mod phase;
 mod portable_identity;

@@ -13,16 +13,16 @@
 //!
 //! State is created by `prepare`, before the first step, so no step allocates. One driver,
 //! [`update_tensors`], runs every optimizer's element-wise update on the requested number of
-//! threads: each large tensor is cut into contiguous halves, recursively, and every value
-//! gets the same arithmetic wherever it lands, so the result is the same bit for bit whatever
-//! the thread count.
+//! threads: the tensors are cut into blocks that the threads take from one shared counter,
+//! meeting once per step, and every value gets the same arithmetic wherever it lands, so the
+//! result is the same bit for bit whatever the thread count.
 //!
 //! A parametrization (μP, NTK; see [`crate::nn::parametrization`]) gives each tensor a
 //! learning-rate multiplier, carried by the model ([`ParamSet::learning_rate_multiplier`]):
-//! the driver asks each tensor for it and, when it is not 1, runs that tensor with the rule
-//! [`Update::scaled`] makes (learning rate × m, weight decay ÷ m, as mup's `MuSGD` / `MuAdam`
-//! scale their parameter groups). A multiplier of exactly 1 runs the rule as it is, so the
-//! standard parametrization computes what it always did, bit for bit.
+//! the driver asks each tensor for it and, when it is not 1, runs that tensor's values with
+//! the rule [`Update::scaled`] makes (learning rate × m, weight decay ÷ m, as mup's `MuSGD` /
+//! `MuAdam` scale their parameter groups). A multiplier of exactly 1 runs the rule as it is,
+//! so the standard parametrization computes what it always did, bit for bit.
 
 mod adam;
 mod rmsprop;
@@ -32,10 +32,13 @@ pub use adam::Adam;
 pub use rmsprop::RmsProp;
 pub use sgd::Sgd;
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use super::float::{DenormalMode, Float};
 use super::param::{ParamList, ParamSet};
 
-/// Values per piece below which a tensor is not cut further between threads.
+/// Values per work item of a threaded update: tensors are cut into blocks of this many values
+/// (128 KiB of `f32`), a smaller tensor is one item (see [`update_tensors`]).
 pub const PAR_BLOCK: usize = 1 << 15;
 
 /// Any of the optimizers, as an experiment chooses one.
@@ -137,6 +140,9 @@ impl<T: Float> Step<T> for Optimizer<T> {
 
 /// The element-wise update of one piece of one tensor: parameter values, their gradients,
 /// and up to two state slices of the same length (empty when the optimizer keeps fewer).
+///
+/// It must treat each value alone (a value's new state and weight depend only on its own
+/// weight, gradient and state), so that how a tensor is cut between threads cannot matter.
 pub trait Update<T>: Sync + Sized {
     /// Updates `w` in place from `g`, reading and writing the state.
     fn apply(&self, w: &mut [T], g: &[T], s0: &mut [T], s1: &mut [T]);
@@ -148,11 +154,26 @@ pub trait Update<T>: Sync + Sized {
     fn scaled(&self, lr_multiplier: f64) -> Self;
 }
 
+/// Tensors shared out by one pass of a threaded update (the pass's table is on the stack, so
+/// a step allocates nothing); a model with more tensors takes several passes.
+const PASS_TENSORS: usize = 64;
+
 /// Runs `update` over every tensor of `params` with its gradient and state (`state` holds up
-/// to two [`ParamList`]s numbered like `params`), on up to `threads` threads: a tensor of
-/// at least 2 × [`PAR_BLOCK`] values is cut in contiguous halves between the threads,
-/// recursively; smaller ones run on the calling thread. Threads compute with the caller's
-/// denormal mode.
+/// to two [`ParamList`]s numbered like `params`), on up to `threads` threads.
+///
+/// A model of fewer than 2 × [`PAR_BLOCK`] values, or one thread, is updated on the calling
+/// thread, tensor by tensor. Otherwise the work items are the blocks of [`PAR_BLOCK`] values
+/// of every tensor (a smaller tensor is one item), and the threads take them from one shared
+/// counter until none is left: the threads meet once per step (once per 64
+/// tensors), whatever the number of tensors and however the work falls between them (a join
+/// per large tensor, as before, met them twice per W3 step and split each tensor in fixed
+/// halves; see docs/benchmarks.md, "The two-thread step"). Each value gets the same arithmetic
+/// whichever thread takes its block, so the result is the same bit for bit whatever the thread
+/// count. Threads compute with the caller's denormal mode.
+///
+/// # Panics
+/// If the gradients or the state are not shaped like the parameters, or if two of `params`'
+/// tensors overlap in memory (a broken [`ParamSet`]).
 pub fn update_tensors<T, P, G>(
     params: &mut P,
     grads: &G,
@@ -164,76 +185,219 @@ pub fn update_tensors<T, P, G>(
     P: ParamSet<T> + ?Sized,
     G: ParamSet<T> + ?Sized,
 {
+    let count = params.tensor_count();
     assert_eq!(
-        params.tensor_count(),
+        count,
         grads.tensor_count(),
         "one gradient per parameter tensor"
     );
     assert!(state.len() <= 2, "at most two state tensors per parameter");
-    for i in 0..params.tensor_count() {
-        let multiplier = params.learning_rate_multiplier(i);
-        let rescaled;
-        let update = if multiplier == 1.0 {
-            update
-        } else {
-            rescaled = update.scaled(multiplier);
-            &rescaled
+    if threads < 2 || params.value_count() < 2 * PAR_BLOCK {
+        // Small models (every model of the small workloads): no thread, no mode to pass.
+        for i in 0..count {
+            let multiplier = params.learning_rate_multiplier(i);
+            let (w, g, s0, s1) = tensor_parts(params, grads, state, i);
+            if multiplier == 1.0 {
+                update.apply(w, g, s0, s1);
+            } else {
+                update.scaled(multiplier).apply(w, g, s0, s1);
+            }
+        }
+        return;
+    }
+    let mode = DenormalMode::current();
+    let mut first = 0;
+    while first < count {
+        let end = (first + PASS_TENSORS).min(count);
+        let mut table = [Piece::EMPTY; PASS_TENSORS];
+        let mut items = 0;
+        for (piece, i) in table.iter_mut().zip(first..end) {
+            let multiplier = params.learning_rate_multiplier(i);
+            *piece = Piece::of(tensor_parts(params, grads, state, i), items, multiplier);
+            items += piece.blocks();
+        }
+        let table = &table[..end - first];
+        assert_separate(table);
+        let next = AtomicUsize::new(0);
+        let work = || {
+            let _mode = mode.enter();
+            // Items come in increasing order, so the piece of the next one is at or after
+            // the piece of the last one.
+            let mut p = 0;
+            loop {
+                let item = next.fetch_add(1, Ordering::Relaxed);
+                if item >= items {
+                    break;
+                }
+                while table[p].first_item + table[p].blocks() <= item {
+                    p += 1;
+                }
+                // SAFETY: `fetch_add` hands each item to one thread only, the blocks of a
+                // piece do not overlap, and the pieces do not overlap (checked above for the
+                // parameters; the state tensors are separate vectors). The borrows behind the
+                // table outlive the pass: `on_threads` returns when every thread is done.
+                let (w, g, s0, s1) = unsafe { table[p].block(item - table[p].first_item) };
+                if table[p].multiplier == 1.0 {
+                    update.apply(w, g, s0, s1);
+                } else {
+                    // The tensor's own rule (μP, NTK), made on the stack for this block.
+                    update.scaled(table[p].multiplier).apply(w, g, s0, s1);
+                }
+            }
         };
-        let w = params.tensor_mut(i);
-        let g = grads.tensor(i);
-        assert_eq!(w.len(), g.len(), "parameter and gradient shapes differ");
-        let (s0, s1): (&mut [T], &mut [T]) = match state {
-            [] => (&mut [], &mut []),
-            [a] => (a.tensor_mut(i), &mut []),
-            [a, b] => (a.tensor_mut(i), b.tensor_mut(i)),
-            _ => unreachable!(),
-        };
-        if threads < 2 || w.len() < 2 * PAR_BLOCK {
-            // Small tensors (every tensor of a small network): no thread, no mode to pass.
-            update.apply(w, g, s0, s1);
-        } else {
-            split_apply(w, g, s0, s1, threads, DenormalMode::current(), update);
+        on_threads(threads.min(items), &work);
+        first = end;
+    }
+}
+
+/// Tensor `i`'s parameters, gradient and state (empty slices for state the optimizer lacks).
+fn tensor_parts<'a, T, P, G>(
+    params: &'a mut P,
+    grads: &'a G,
+    state: &'a mut [ParamList<T>],
+    i: usize,
+) -> (&'a mut [T], &'a [T], &'a mut [T], &'a mut [T])
+where
+    P: ParamSet<T> + ?Sized,
+    G: ParamSet<T> + ?Sized,
+{
+    let w = params.tensor_mut(i);
+    let g = grads.tensor(i);
+    assert_eq!(w.len(), g.len(), "parameter and gradient shapes differ");
+    let (s0, s1): (&mut [T], &mut [T]) = match state {
+        [] => (&mut [], &mut []),
+        [a] => (a.tensor_mut(i), &mut []),
+        [a, b] => (a.tensor_mut(i), b.tensor_mut(i)),
+        _ => unreachable!("at most two state tensors"),
+    };
+    assert!(
+        [s0.len(), s1.len()].iter().all(|&n| n == 0 || n == w.len()),
+        "state and parameter shapes differ"
+    );
+    (w, g, s0, s1)
+}
+
+/// One tensor of a threaded pass, as raw parts the threads share: its parameters, gradient
+/// and state, and the number of its first work item.
+#[derive(Clone, Copy)]
+struct Piece<T> {
+    w: *mut T,
+    g: *const T,
+    s0: *mut T,
+    s1: *mut T,
+    len: usize,
+    /// The state tensors' lengths: `len`, or 0 where the optimizer keeps fewer.
+    s0_len: usize,
+    s1_len: usize,
+    first_item: usize,
+    /// The tensor's learning-rate multiplier (1 but under a parametrization).
+    multiplier: f64,
+}
+
+// SAFETY: a `Piece` is only pointers into buffers the update borrows for the whole pass; the
+// threads touch disjoint blocks of them (see `update_tensors`).
+unsafe impl<T: Send + Sync> Sync for Piece<T> {}
+
+impl<T> Piece<T> {
+    const EMPTY: Piece<T> = Piece {
+        w: std::ptr::null_mut(),
+        g: std::ptr::null(),
+        s0: std::ptr::null_mut(),
+        s1: std::ptr::null_mut(),
+        len: 0,
+        s0_len: 0,
+        s1_len: 0,
+        first_item: 0,
+        multiplier: 1.0,
+    };
+
+    fn of(
+        (w, g, s0, s1): (&mut [T], &[T], &mut [T], &mut [T]),
+        first_item: usize,
+        multiplier: f64,
+    ) -> Self {
+        Piece {
+            w: w.as_mut_ptr(),
+            g: g.as_ptr(),
+            s0: s0.as_mut_ptr(),
+            s1: s1.as_mut_ptr(),
+            len: w.len(),
+            s0_len: s0.len(),
+            s1_len: s1.len(),
+            first_item,
+            multiplier,
+        }
+    }
+
+    /// Work items: blocks of [`PAR_BLOCK`] values, the last one shorter (none when empty).
+    fn blocks(&self) -> usize {
+        self.len.div_ceil(PAR_BLOCK)
+    }
+
+    /// Block `b`'s parameters, gradient and state.
+    ///
+    /// # Safety
+    /// `b < self.blocks()`; the buffers behind the piece stay alive for `'a`, and no other
+    /// reference to this block's values exists meanwhile.
+    unsafe fn block<'a>(&self, b: usize) -> (&'a mut [T], &'a [T], &'a mut [T], &'a mut [T]) {
+        let start = b * PAR_BLOCK;
+        let len = PAR_BLOCK.min(self.len - start);
+        // SAFETY: start + len ≤ self.len, the length of every non-empty buffer (caller
+        // contract for the rest).
+        unsafe {
+            (
+                std::slice::from_raw_parts_mut(self.w.add(start), len),
+                std::slice::from_raw_parts(self.g.add(start), len),
+                state_block(self.s0, self.s0_len, start, len),
+                state_block(self.s1, self.s1_len, start, len),
+            )
         }
     }
 }
 
-fn split_apply<T: Float>(
-    w: &mut [T],
-    g: &[T],
-    s0: &mut [T],
-    s1: &mut [T],
-    threads: usize,
-    mode: DenormalMode,
-    update: &impl Update<T>,
-) {
-    if threads < 2 || w.len() < 2 * PAR_BLOCK {
-        update.apply(w, g, s0, s1);
-        return;
+/// Values `start..start + len` of a state tensor of `n` values at `ptr`; empty when `n` is 0
+/// (no state).
+///
+/// # Safety
+/// As [`Piece::block`], with `start + len ≤ n` when `n > 0`.
+unsafe fn state_block<'a, T>(ptr: *mut T, n: usize, start: usize, len: usize) -> &'a mut [T] {
+    if n == 0 {
+        &mut []
+    } else {
+        // SAFETY: caller contract.
+        unsafe { std::slice::from_raw_parts_mut(ptr.add(start), len) }
     }
-    let mid = w.len() / 2;
-    let (w0, w1) = w.split_at_mut(mid);
-    let (g0, g1) = g.split_at(mid);
-    let (a0, a1) = split_state(s0, mid);
-    let (b0, b1) = split_state(s1, mid);
-    let left = threads / 2;
-    rayon::join(
-        || {
-            let _mode = mode.enter();
-            split_apply(w0, g0, a0, b0, left, mode, update)
-        },
-        || {
-            let _mode = mode.enter();
-            split_apply(w1, g1, a1, b1, threads - left, mode, update)
-        },
+}
+
+/// Panics if two pieces' parameters overlap in memory (the threads would write the same
+/// values): a [`ParamSet`] must give separate tensors.
+fn assert_separate<T>(table: &[Piece<T>]) {
+    let mut spans = [(0usize, 0usize); PASS_TENSORS];
+    let mut n = 0;
+    for piece in table.iter().filter(|p| p.len > 0) {
+        let start = piece.w as usize;
+        spans[n] = (start, start + piece.len * std::mem::size_of::<T>());
+        n += 1;
+    }
+    let spans = &mut spans[..n];
+    spans.sort_unstable();
+    assert!(
+        spans.windows(2).all(|pair| pair[0].1 <= pair[1].0),
+        "two parameter tensors overlap in memory"
     );
 }
 
-fn split_state<T>(s: &mut [T], mid: usize) -> (&mut [T], &mut [T]) {
-    if s.is_empty() {
-        (&mut [], &mut [])
-    } else {
-        s.split_at_mut(mid)
+/// Runs `work` on `threads` threads at once (nested `rayon::join`; the caller is one of them).
+fn on_threads(threads: usize, work: &(impl Fn() + Sync)) {
+    if threads < 2 {
+        work();
+        return;
     }
+    let left = threads / 2;
+    rayon::join(
+        || on_threads(left, work),
+        || on_threads(threads - left, work),
+    );
 }
 
 /// Checks optimizer hyper-parameters the way PyTorch's constructors do, with the TOML key
