@@ -67,6 +67,13 @@ fn caption(file: &str) -> &'static str {
             parametrization wider networks need smaller rates (the curves slide left and diverge sooner); under μP the \
             curves line up, so the rate tuned on a narrow network is right for a wide one."
         }
+        "drift.svg" => {
+            "Lazy or feature learning: how far each layer's weights (top) and its outputs on the probe rows (bottom) have \
+            moved from the start by the last logged epoch, relative to their size at the start, against the width; log-log, \
+            one line per layer (darker = deeper), mean over seeds, one column per parametrization. A line that falls with the \
+            width (like 1/width for the first layer under the standard parametrization) is a layer that stops learning as \
+            the network widens: the kernel, or lazy, regime. Under μP the feature lines stay flat: every layer keeps learning."
+        }
         "sweep.svg" => {
             "The final accuracy (mean over seeds) against the setting a [grid] axis sweeps, one line per start and value \
             of the other axes, one panel per activation; log scale for a logspace axis. weight-scale's shape (CS231n): \
@@ -356,6 +363,7 @@ mod tests {
             "update-ratio.svg",
             "blocks.svg",
             "transfer.svg",
+            "drift.svg",
             "sweep.svg",
             "quantiles.svg",
             "boundary.svg",

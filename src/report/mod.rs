@@ -5,7 +5,7 @@
 //!   `boundary.csv`, `points.csv`, `histograms.csv` and `quantiles.csv` (each optional: what is missing is
 //!   skipped); [`histograms`] regroups the histogram rows for drawing.
 //! - [`plots`] draws `loss.svg`, `accuracy.svg`, `signal.svg`, `saturation.svg`,
-//!   `update-ratio.svg`, `sweep.svg`, `quantiles.svg`, `boundary.svg` and `distributions.svg` with plotters' SVG backend, [`blocks`] `blocks.svg` (residual networks: each block's output std at the start beside the mean-field prediction) and [`transfer`] `transfer.svg` (final train loss against log₂ learning rate, one line per width) (no fonts needed: the
+//!   `update-ratio.svg`, `sweep.svg`, `quantiles.svg`, `boundary.svg` and `distributions.svg` with plotters' SVG backend, [`blocks`] `blocks.svg` (residual networks: each block's output std at the start beside the mean-field prediction), [`transfer`] `transfer.svg` (final train loss against log₂ learning rate, one line per width) and [`drift`] `drift.svg` (each layer's weight and feature change from the start against width: lazy or feature learning) (no fonts needed: the
 //!   text is written as SVG `<text>` and laid out by whatever shows the picture).
 //! - [`html`] builds `report.html` with every picture inline, and [`interactive`] its
 //!   explorer: the per-layer histograms and statistics as embedded JSON, drawn by a small
@@ -19,6 +19,7 @@
 
 pub mod blocks;
 pub mod chart;
+pub mod drift;
 pub mod histograms;
 pub mod html;
 pub mod interactive;

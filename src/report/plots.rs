@@ -1174,7 +1174,7 @@ pub fn sweep(results: &Results) -> anyhow::Result<Option<Picture>> {
 
 /// Every picture that applies, in report order.
 pub fn all(results: &Results) -> anyhow::Result<Vec<Picture>> {
-    let drawers: [Drawer; 11] = [
+    let drawers: [Drawer; 12] = [
         loss,
         accuracy,
         signal,
@@ -1183,6 +1183,7 @@ pub fn all(results: &Results) -> anyhow::Result<Vec<Picture>> {
         update_ratio,
         sweep,
         super::transfer::transfer,
+        super::drift::drift,
         quantiles,
         distributions,
         boundary,

@@ -158,4 +158,11 @@ fn wider_hidden_layers_move_less_under_the_standard_parametrization() {
     };
     let ratio = hidden("512") / hidden("32");
     assert!((0.15..0.5).contains(&ratio), "ratio {ratio}");
+    // drift.svg draws both quantities against the width.
+    let results = initlab::report::Results::load(&dir.path().join("out")).unwrap();
+    let svg = initlab::report::drift::drift(&results)
+        .unwrap()
+        .expect("a width axis")
+        .svg;
+    assert!(svg.contains("feature change") && svg.contains("weight change"));
 }
