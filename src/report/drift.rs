@@ -41,7 +41,7 @@ fn width_of(r: &LayerRow) -> Option<f64> {
 }
 
 /// `drift.svg`, or `None` without a width axis of two values or more, with more than
-/// [`MAX_COLUMNS`] columns, or without the columns (files written before them).
+/// four columns, or without the columns (files written before them).
 pub fn drift(results: &Results) -> anyhow::Result<Option<Picture>> {
     let Some(layers) = results.layers.as_deref() else {
         return Ok(None);
