@@ -256,6 +256,94 @@ fn w7_batchnorm_momentum(c: &mut Criterion) {
     group.finish();
 }
 
+/// Floating-point operations of the products of one training step of a dense chain `sizes`
+/// on `batch` rows: 2·batch·in·out for each layer's forward product and twice that backward
+/// (dX and dW), the first layer without dX (nothing needs the data's gradient).
+fn step_flops(sizes: &[usize], batch: usize) -> u64 {
+    sizes
+        .windows(2)
+        .enumerate()
+        .map(|(l, w)| if l == 0 { 4 } else { 6 } * (batch * w[0] * w[1]) as u64)
+        .sum()
+}
+
+/// Cost as the work grows: W3's network at hidden widths 256 … 2048 and W4's at depths 10 …
+/// 40, on two threads, with the step's flop count as the throughput (criterion's "elem/s" is
+/// then flop/s), so that a reader sees the time follow the arithmetic.
+fn scaling(c: &mut Criterion) {
+    let (x, y) = mnist_shape();
+    let mut group = c.benchmark_group("Scaling");
+    group.sample_size(10);
+    group.measurement_time(std::time::Duration::from_secs(3));
+    group.warm_up_time(std::time::Duration::from_secs(1));
+    let pool = pool(2);
+    let mut run = |name: String,
+                   sizes: Vec<usize>,
+                   activation,
+                   init: &str,
+                   batch: usize,
+                   x: &Array2<f32>,
+                   y: &[usize]| {
+        group.throughput(Throughput::Elements(step_flops(&sizes, batch)));
+        let mut b = mlp_bench(
+            &sizes,
+            activation,
+            Loss::SoftmaxCrossEntropy,
+            init,
+            0.01,
+            batch,
+            2,
+        );
+        let rows = x.nrows();
+        let mut start = 0;
+        group.bench_function(name, |bench| {
+            pool.install(|| {
+                bench.iter(|| {
+                    if start + batch > rows {
+                        start = 0;
+                    }
+                    let end = start + batch;
+                    let loss = b.step(x.slice(s![start..end, ..]), &y[start..end]);
+                    start = end;
+                    loss
+                })
+            })
+        });
+    };
+    for width in [256, 512, 1024, 2048] {
+        let name = format!("W3 784-{width}-{width}-10 batch 128, 2 threads");
+        run(
+            name,
+            vec![784, width, width, 10],
+            Activation::Relu,
+            "he-normal",
+            128,
+            &x,
+            &y,
+        );
+    }
+    let mut rng = ChaCha8Rng::seed_from_u64(4);
+    let rows = 256 * 20;
+    let x4 =
+        Array2::from_shape_simple_fn((rows, 256), || rng.sample::<f64, _>(StandardNormal) as f32);
+    let y4: Vec<usize> = (0..rows).map(|_| rng.random_range(0..10)).collect();
+    for depth in [10, 20, 40] {
+        let mut sizes = vec![256; depth + 1];
+        sizes.push(10);
+        let name = format!("W4 {depth} tanh layers of 256 batch 256, 2 threads");
+        run(
+            name,
+            sizes,
+            Activation::Tanh,
+            "xavier-normal",
+            256,
+            &x4,
+            &y4,
+        );
+    }
+    group.finish();
+}
+
 criterion_group!(
     benches,
     w1_xor,
@@ -263,6 +351,7 @@ criterion_group!(
     w3_mnist_shape,
     w4_deep,
     w6_residual_layernorm_adam,
-    w7_batchnorm_momentum
+    w7_batchnorm_momentum,
+    scaling
 );
 criterion_main!(benches);
