@@ -140,10 +140,33 @@ fn bench_batches<M: Model<f32>, O: Step<f32>>(
 ) where
     Bench<M, O>: Send,
 {
+    bench_named(
+        group,
+        format!("{threads} thread(s)"),
+        b,
+        x,
+        y,
+        batch,
+        threads,
+    );
+}
+
+/// [`bench_batches`] under the benchmark name `name`.
+fn bench_named<M: Model<f32>, O: Step<f32>>(
+    group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    name: String,
+    b: &mut Bench<M, O>,
+    x: &Array2<f32>,
+    y: &[usize],
+    batch: usize,
+    threads: usize,
+) where
+    Bench<M, O>: Send,
+{
     let rows = x.nrows();
     let mut start = 0;
     let pool = pool(threads);
-    group.bench_function(format!("{threads} thread(s)"), |bench| {
+    group.bench_function(name, |bench| {
         pool.install(|| {
             bench.iter(|| {
                 if start + batch > rows {
@@ -276,7 +299,6 @@ fn scaling(c: &mut Criterion) {
     group.sample_size(10);
     group.measurement_time(std::time::Duration::from_secs(3));
     group.warm_up_time(std::time::Duration::from_secs(1));
-    let pool = pool(2);
     let mut run = |name: String,
                    sizes: Vec<usize>,
                    activation,
@@ -294,21 +316,7 @@ fn scaling(c: &mut Criterion) {
             batch,
             2,
         );
-        let rows = x.nrows();
-        let mut start = 0;
-        group.bench_function(name, |bench| {
-            pool.install(|| {
-                bench.iter(|| {
-                    if start + batch > rows {
-                        start = 0;
-                    }
-                    let end = start + batch;
-                    let loss = b.step(x.slice(s![start..end, ..]), &y[start..end]);
-                    start = end;
-                    loss
-                })
-            })
-        });
+        bench_named(&mut group, name, &mut b, x, y, batch, 2);
     };
     for width in [256, 512, 1024, 2048] {
         let name = format!("W3 784-{width}-{width}-10 batch 128, 2 threads");
