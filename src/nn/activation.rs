@@ -287,6 +287,27 @@ impl Activation {
         }
     }
 
+    /// An activation layer's forward pass: writes `f(z)` into `out` (same length), leaving
+    /// `z` as it is for the backward pass. Element-wise, so any split of the slices into
+    /// pieces gives the same bits.
+    pub fn forward_into<T: Float>(&self, z: &[T], out: &mut [T]) {
+        assert_eq!(z.len(), out.len(), "input and output lengths differ");
+        out.copy_from_slice(z);
+        self.forward(out);
+    }
+
+    /// An activation layer's backward pass: turns `grad` (dL/da) into dL/dz, from the
+    /// layer's input `z` or its output `a = f(z)`, whichever the derivative is written with
+    /// ([`Activation::derivative_from_output`]). Element-wise, like
+    /// [`Activation::forward_into`].
+    pub fn backward_layer<T: Float>(&self, z: &[T], a: &[T], grad: &mut [T]) {
+        if self.derivative_from_output() {
+            self.backward(a, grad);
+        } else {
+            self.backward_from_input(z, grad);
+        }
+    }
+
     /// Replaces `z` (rows of `bias.len()` values, row-major) by `f(z + bias)`, in place:
     /// the bias added to each row, then the activation, in one pass over the rows.
     ///

@@ -299,8 +299,8 @@ impl<T: Float> Layer<T> {
                 d.forward_activate_into(x, y, Activation::Identity, gemm, threads);
             }
             (Layer::Activation(a), _) => {
-                y.assign(&x);
-                a.forward(y.as_slice_mut().expect("contiguous workspace buffer"));
+                let x = x.as_slice().expect("contiguous workspace buffer");
+                a.forward_into(x, y.as_slice_mut().expect("contiguous workspace buffer"));
             }
             (Layer::Scale(c), _) => {
                 let c = T::of(*c);
@@ -362,11 +362,11 @@ impl<T: Float> Layer<T> {
                 let Some(mut dx) = dx else { return };
                 dx.assign(&dy);
                 let grad = dx.as_slice_mut().expect("contiguous workspace buffer");
-                if f.derivative_from_output() {
-                    f.backward(y.as_slice().expect("contiguous workspace buffer"), grad);
-                } else {
-                    f.backward_from_input(x.as_slice().expect("contiguous workspace buffer"), grad);
-                }
+                f.backward_layer(
+                    x.as_slice().expect("contiguous workspace buffer"),
+                    y.as_slice().expect("contiguous workspace buffer"),
+                    grad,
+                );
             }
             (Layer::LayerNorm(n), Scratch::Rows { mean, rstd }) => {
                 let (dgain, dshift) = two_tensors(grads, first);
