@@ -10,6 +10,8 @@ use std::fmt::{Debug, Display};
 
 use ndarray::{LinalgScalar, ScalarOperand};
 
+use super::activation::Activation;
+
 /// A floating-point element type the engine can train in (`f32` or `f64`).
 pub trait Float:
     num_traits::Float
@@ -38,6 +40,14 @@ pub trait Float:
 
     /// Replaces every element by its logistic sigmoid `1 / (1 + e^-x)`.
     fn sigmoid_in_place(values: &mut [Self]);
+
+    /// Replaces every element `z` by `f(z)`, for the activations whose derivative needs
+    /// their input (GELU, gelu-tanh, SiLU; the others never come here).
+    fn input_activation_in_place(activation: Activation, values: &mut [Self]);
+
+    /// Multiplies every `grad[i]` by `f'(z[i])`: an activation's backward pass from its
+    /// input.
+    fn input_activation_backward(activation: Activation, z: &[Self], grad: &mut [Self]);
 }
 
 impl Float for f64 {
@@ -63,6 +73,17 @@ impl Float for f64 {
         for v in values {
             *v = sigmoid_f64(*v);
         }
+    }
+
+    /// libm's `erf` and the standard library's `exp`, as PyTorch's f64 kernels compute them.
+    fn input_activation_in_place(activation: Activation, values: &mut [Self]) {
+        for v in values {
+            *v = activation.value_and_derivative(*v).0;
+        }
+    }
+
+    fn input_activation_backward(activation: Activation, z: &[Self], grad: &mut [Self]) {
+        derivative_from_input_f64(activation, z, grad);
     }
 }
 
@@ -90,6 +111,64 @@ impl Float for f32 {
             fast::sigmoid_slice_avx2,
         );
     }
+
+    /// The vectorized kernels of [`fast`] (`erf` and `exp` approximations).
+    fn input_activation_in_place(activation: Activation, values: &mut [Self]) {
+        match activation {
+            Activation::Gelu => {
+                fast::dispatch(values, fast::gelu_slice_generic, fast::gelu_slice_avx2)
+            }
+            Activation::GeluTanh => fast::dispatch(
+                values,
+                fast::gelu_tanh_slice_generic,
+                fast::gelu_tanh_slice_avx2,
+            ),
+            Activation::Silu => {
+                fast::dispatch(values, fast::silu_slice_generic, fast::silu_slice_avx2)
+            }
+            other => activation_in_place_f64(other, values),
+        }
+    }
+
+    fn input_activation_backward(activation: Activation, z: &[Self], grad: &mut [Self]) {
+        match activation {
+            Activation::Gelu => fast::dispatch_scale(
+                z,
+                grad,
+                fast::gelu_backward_generic,
+                fast::gelu_backward_avx2,
+            ),
+            Activation::GeluTanh => fast::dispatch_scale(
+                z,
+                grad,
+                fast::gelu_tanh_backward_generic,
+                fast::gelu_tanh_backward_avx2,
+            ),
+            Activation::Silu => fast::dispatch_scale(
+                z,
+                grad,
+                fast::silu_backward_generic,
+                fast::silu_backward_avx2,
+            ),
+            other => derivative_from_input_f64(other, z, grad),
+        }
+    }
+}
+
+/// f(z) element by element through [`Activation::value_and_derivative`] in `f64`.
+fn activation_in_place_f64<T: Float>(activation: Activation, values: &mut [T]) {
+    for v in values {
+        *v = T::of(activation.value_and_derivative(v.f64()).0);
+    }
+}
+
+/// `grad[i] *= f'(z[i])` element by element through [`Activation::value_and_derivative`] in
+/// `f64` (PyTorch's formulas; the specification the `f32` kernels are tested against).
+fn derivative_from_input_f64<T: Float>(activation: Activation, z: &[T], grad: &mut [T]) {
+    assert_eq!(z.len(), grad.len(), "input and gradient lengths differ");
+    for (g, &z) in grad.iter_mut().zip(z) {
+        *g = *g * T::of(activation.value_and_derivative(z.f64()).1);
+    }
 }
 
 /// A logistic sigmoid that never overflows: `e^x / (1 + e^x)` for negative `x`.
@@ -103,7 +182,8 @@ pub fn sigmoid_f64(x: f64) -> f64 {
     }
 }
 
-/// Vectorizable `f32` kernels for `exp`, `tanh` and `sigmoid`.
+/// Vectorizable `f32` kernels for `exp`, `tanh`, `sigmoid`, `erf`, and GELU's, gelu-tanh's and
+/// SiLU's values and derivatives.
 ///
 /// Written as straight-line code on each element (selects instead of branches) so that the
 /// compiler turns the slice loops into SIMD. At run time an AVX2 copy of the loop is used
@@ -112,8 +192,11 @@ pub fn sigmoid_f64(x: f64) -> f64 {
 /// aarch64): outputs do not depend on the vector width.
 ///
 /// Error bounds (tested in `tests/suite/kernels.rs` against `f64` references over the whole
-/// range): `exp` relative error below 4e-7; `tanh` absolute and relative error below 4e-7; `sigmoid` relative error below 5e-7 for inputs in [-87, 87] (outputs
-/// below that saturate to the smallest normal range and above it to 1).
+/// range): `exp` relative error below 4e-7; `tanh` absolute and relative error below 4e-7;
+/// `sigmoid` relative error below 5e-7 for inputs in [-87, 87] (outputs below that saturate to
+/// the smallest normal range and above it to 1); `erf` absolute error below 5e-7; GELU,
+/// gelu-tanh and SiLU within 1e-6 · max(1, |z|) of PyTorch's `f64` formulas, their
+/// derivatives within 2e-6 · max(1, |z|).
 pub mod fast {
     const LOG2_E: f32 = std::f32::consts::LOG2_E;
     // ln 2 split in a high part with trailing zero bits and a low correction, so that
@@ -190,61 +273,191 @@ pub mod fast {
         1.0 / (1.0 + exp(-x))
     }
 
-    /// Applies `tanh` to a slice (portable build).
-    pub fn tanh_slice_generic(values: &mut [f32]) {
-        for v in values {
-            *v = tanh(*v);
-        }
+    // erf(x) = x·P(x²)/Q(x²) on |x| ≤ ERF_CLAMP: a rational fit of degrees 5/5 in x²
+    // computed for initlab by tests/fixtures/kernels/fit_erf.py (iteratively reweighted least
+    // squares on the relative error against f64 `erf`, 24,000 points in [0, 3.92]; the f64
+    // fit's worst relative error is 1.9e-8, below half an f32 ulp, and the coefficients
+    // rounded to f32 keep it below 4.4e-8). Evaluated in f32 the worst absolute error is
+    // 4.2e-7 (7 ulps near 1): the rounding of the arithmetic, not the fit.
+    // P's constant term is the fit's, one f32 ulp below 2/√π.
+    #[allow(clippy::approx_constant)]
+    const ERF_P: [f32; 6] = [
+        1.128_379_1,
+        0.190_402_97,
+        0.052_748_013,
+        0.003_765_407_5,
+        2.848_679e-4,
+        2.049_977_9e-6,
+    ];
+    const ERF_Q: [f32; 6] = [
+        1.0,
+        0.502_073,
+        0.114_107_445,
+        0.014_968_794,
+        0.001_162_466_5,
+        3.808_981_3e-5,
+    ];
+    // erf(3.92) = 1 − 2.4e-8, which rounds to 1 in f32: past it the fit is not needed.
+    const ERF_CLAMP: f32 = 3.92;
+    // 1/√2 and 1/√(2π), rounded to f32.
+    const FRAC_1_SQRT_2: f32 = std::f32::consts::FRAC_1_SQRT_2;
+    const FRAC_1_SQRT_2PI: f32 = 0.398_942_3;
+    // GELU's tanh form: √(2/π) and the cubic coefficient.
+    const SQRT_2_OVER_PI: f32 = 0.797_884_6;
+    const GELU_TANH_CUBIC: f32 = 0.044_715;
+
+    /// The error function, `x` clamped to ±3.92 (where erf rounds to ±1 in f32), as the
+    /// rational function x·P(x²)/Q(x²) of the constants above: absolute error below 5e-7,
+    /// and relative error below 3e-7 for normal |x| < ½ (near 0 erf(x) ≈ 2x/√π, and the
+    /// quotient keeps its leading digits).
+    #[inline(always)]
+    pub fn erf(x: f32) -> f32 {
+        let xc = x.clamp(-ERF_CLAMP, ERF_CLAMP);
+        let t = xc * xc;
+        xc * horner(t, &ERF_P) / horner(t, &ERF_Q)
     }
 
-    /// Applies `sigmoid` to a slice (portable build).
-    pub fn sigmoid_slice_generic(values: &mut [f32]) {
-        for v in values {
-            *v = sigmoid(*v);
-        }
+    /// c₀ + c₁t + … + c₅t⁵ in Horner's form (the first step, 0·t + c₅, is exact).
+    #[inline(always)]
+    fn horner(t: f32, c: &[f32; 6]) -> f32 {
+        c.iter().rev().fold(0.0, |sum, &k| sum * t + k)
     }
 
-    /// Applies `tanh` to a slice, compiled for AVX2.
-    ///
-    /// # Safety
-    /// The CPU must support AVX2 (checked by [`dispatch`]).
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2")]
-    pub unsafe fn tanh_slice_avx2(values: &mut [f32]) {
-        for v in values {
-            *v = tanh(*v);
-        }
+    /// GELU, z·Φ(z) with Φ(z) = ½(1 + erf(z/√2)), written as PyTorch writes it
+    /// (`z * 0.5 * (1 + erf(z * 1/√2))`).
+    #[inline(always)]
+    pub fn gelu(z: f32) -> f32 {
+        z * 0.5 * (1.0 + erf(z * FRAC_1_SQRT_2))
     }
 
-    /// Applies `sigmoid` to a slice, compiled for AVX2.
-    ///
-    /// # Safety
-    /// The CPU must support AVX2 (checked by [`dispatch`]).
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2")]
-    pub unsafe fn sigmoid_slice_avx2(values: &mut [f32]) {
-        for v in values {
-            *v = sigmoid(*v);
-        }
+    /// GELU's derivative Φ(z) + z·φ(z), φ(z) = e^(−z²/2)/√(2π). Where z²/2 passes 87
+    /// (|z| > 13.2) the density term is exactly 0 (as it is in f32 arithmetic without the
+    /// clamp of [`exp`]), so that ±∞ give 1 and 0, not NaN.
+    #[inline(always)]
+    pub fn gelu_derivative(z: f32) -> f32 {
+        let cdf = 0.5 * (1.0 + erf(z * FRAC_1_SQRT_2));
+        let half_square = z * z * 0.5;
+        let density = exp(-half_square) * FRAC_1_SQRT_2PI;
+        let tail = if half_square > 87.0 { 0.0 } else { z * density };
+        cdf + tail
     }
 
-    /// Stand-in on other architectures: the portable kernel ([`dispatch`] never calls it).
-    ///
-    /// # Safety
-    /// None needed; `unsafe` only to match the x86-64 signature.
-    #[cfg(not(target_arch = "x86_64"))]
-    pub unsafe fn tanh_slice_avx2(values: &mut [f32]) {
-        tanh_slice_generic(values)
+    /// GELU's tanh approximation, ½z(1 + tanh(√(2/π)(z + 0.044715 z³))).
+    #[inline(always)]
+    pub fn gelu_tanh(z: f32) -> f32 {
+        let inner = SQRT_2_OVER_PI * (z + GELU_TANH_CUBIC * (z * z * z));
+        0.5 * z * (1.0 + tanh(inner))
     }
 
-    /// Stand-in on other architectures: the portable kernel ([`dispatch`] never calls it).
-    ///
-    /// # Safety
-    /// None needed; `unsafe` only to match the x86-64 signature.
-    #[cfg(not(target_arch = "x86_64"))]
-    pub unsafe fn sigmoid_slice_avx2(values: &mut [f32]) {
-        sigmoid_slice_generic(values)
+    /// The derivative of [`gelu_tanh`]: with t = tanh(u), u = √(2/π)(z + 0.044715 z³),
+    /// ½(1 + t) + ½z(1 − t²)·√(2/π)(1 + 3·0.044715 z²). Where tanh saturates (t = ±1
+    /// exactly) the second term is exactly 0, also for |z| so large that z² overflows.
+    #[inline(always)]
+    pub fn gelu_tanh_derivative(z: f32) -> f32 {
+        let inner = SQRT_2_OVER_PI * (z + GELU_TANH_CUBIC * (z * z * z));
+        let t = tanh(inner);
+        let slope = 1.0 - t * t;
+        let inner_derivative = SQRT_2_OVER_PI * (1.0 + 3.0 * GELU_TANH_CUBIC * (z * z));
+        let second = if slope == 0.0 {
+            0.0
+        } else {
+            0.5 * z * slope * inner_derivative
+        };
+        0.5 * (1.0 + t) + second
     }
+
+    /// SiLU, z·σ(z). Below z = −87, where [`sigmoid`] stops at the smallest normal
+    /// numbers, it is 0·z (−0, as in f32 arithmetic), not z times that floor.
+    #[inline(always)]
+    pub fn silu(z: f32) -> f32 {
+        let v = z * sigmoid(z);
+        if z < -87.0 { 0.0 * z } else { v }
+    }
+
+    /// SiLU's derivative σ(z)(1 + z(1 − σ(z))), and 0 below z = −87 (as [`silu`]).
+    #[inline(always)]
+    pub fn silu_derivative(z: f32) -> f32 {
+        let s = sigmoid(z);
+        let d = s * (1.0 + z * (1.0 - s));
+        if z < -87.0 { 0.0 } else { d }
+    }
+
+    /// Defines a kernel over a slice twice: a portable copy (`$generic`) and, on x86-64, a
+    /// copy compiled for AVX2 (`$avx2`) that [`dispatch`] picks. Both run the same
+    /// per-element function, so they give the same bits. `in_place` kernels replace each
+    /// value `v` by `f(v)`; `scale` kernels multiply each `grad[i]` by `f(z[i])` (an
+    /// activation's backward pass from its input).
+    macro_rules! slice_kernels {
+        (in_place $what:literal, $f:ident, $generic:ident, $avx2:ident) => {
+            #[doc = concat!("Applies `", stringify!($f), "` to ", $what, " (portable build).")]
+            pub fn $generic(values: &mut [f32]) {
+                for v in values {
+                    *v = $f(*v);
+                }
+            }
+
+            #[doc = concat!("Applies `", stringify!($f), "` to ", $what, ", compiled for AVX2.")]
+            ///
+            /// # Safety
+            /// The CPU must support AVX2 (checked by [`dispatch`]).
+            #[cfg(target_arch = "x86_64")]
+            #[target_feature(enable = "avx2")]
+            pub unsafe fn $avx2(values: &mut [f32]) {
+                for v in values {
+                    *v = $f(*v);
+                }
+            }
+
+            /// Stand-in on other architectures: the portable kernel ([`dispatch`] never
+            /// calls it).
+            ///
+            /// # Safety
+            /// None needed; `unsafe` only to match the x86-64 signature.
+            #[cfg(not(target_arch = "x86_64"))]
+            pub unsafe fn $avx2(values: &mut [f32]) {
+                $generic(values)
+            }
+        };
+        (scale $what:literal, $f:ident, $generic:ident, $avx2:ident) => {
+            #[doc = concat!("Multiplies each `grad[i]` by `", stringify!($f), "(z[i])`: ", $what, " (portable build).")]
+            pub fn $generic(z: &[f32], grad: &mut [f32]) {
+                for (g, &z) in grad.iter_mut().zip(z) {
+                    *g *= $f(z);
+                }
+            }
+
+            #[doc = concat!("Multiplies each `grad[i]` by `", stringify!($f), "(z[i])`: ", $what, ", compiled for AVX2.")]
+            ///
+            /// # Safety
+            /// The CPU must support AVX2 (checked by [`dispatch_scale`]).
+            #[cfg(target_arch = "x86_64")]
+            #[target_feature(enable = "avx2")]
+            pub unsafe fn $avx2(z: &[f32], grad: &mut [f32]) {
+                for (g, &z) in grad.iter_mut().zip(z) {
+                    *g *= $f(z);
+                }
+            }
+
+            /// Stand-in on other architectures: the portable kernel ([`dispatch_scale`]
+            /// never calls it).
+            ///
+            /// # Safety
+            /// None needed; `unsafe` only to match the x86-64 signature.
+            #[cfg(not(target_arch = "x86_64"))]
+            pub unsafe fn $avx2(z: &[f32], grad: &mut [f32]) {
+                $generic(z, grad)
+            }
+        };
+    }
+
+    slice_kernels!(in_place "a slice", tanh, tanh_slice_generic, tanh_slice_avx2);
+    slice_kernels!(in_place "a slice", sigmoid, sigmoid_slice_generic, sigmoid_slice_avx2);
+    slice_kernels!(in_place "a slice", gelu, gelu_slice_generic, gelu_slice_avx2);
+    slice_kernels!(in_place "a slice", gelu_tanh, gelu_tanh_slice_generic, gelu_tanh_slice_avx2);
+    slice_kernels!(in_place "a slice", silu, silu_slice_generic, silu_slice_avx2);
+    slice_kernels!(scale "GELU's backward pass", gelu_derivative, gelu_backward_generic, gelu_backward_avx2);
+    slice_kernels!(scale "gelu-tanh's backward pass", gelu_tanh_derivative, gelu_tanh_backward_generic, gelu_tanh_backward_avx2);
+    slice_kernels!(scale "SiLU's backward pass", silu_derivative, silu_backward_generic, silu_backward_avx2);
 
     /// Runs the AVX2 copy of a kernel when the CPU has AVX2 and FMA (unless
     /// `INITLAB_PORTABLE_KERNELS=1`, see [`crate::nn::gemm::Kernels`]), the portable one
@@ -261,6 +474,30 @@ pub mod fast {
         }
         let _ = avx2;
         generic(values)
+    }
+
+    /// [`dispatch`] for the `scale` kernels (an activation's backward pass from its input
+    /// `z`): the AVX2 copy when the CPU has it, the portable one otherwise.
+    ///
+    /// Panics if the slices' lengths differ.
+    #[inline]
+    pub fn dispatch_scale(
+        z: &[f32],
+        grad: &mut [f32],
+        generic: fn(&[f32], &mut [f32]),
+        avx2: unsafe fn(&[f32], &mut [f32]),
+    ) {
+        assert_eq!(z.len(), grad.len(), "input and gradient lengths differ");
+        #[cfg(target_arch = "x86_64")]
+        {
+            if crate::nn::gemm::Kernels::Best.avx2() {
+                // SAFETY: the CPU supports AVX2 (and FMA), checked by `avx2`.
+                unsafe { avx2(z, grad) };
+                return;
+            }
+        }
+        let _ = avx2;
+        generic(z, grad)
     }
 }
 

@@ -77,3 +77,73 @@ fn nan_propagates() {
     assert!(fast::tanh(f32::NAN).is_nan());
     assert!(fast::sigmoid(f32::NAN).is_nan());
 }
+
+#[test]
+fn erf_error_bounds() {
+    let mut abs = 0.0_f64;
+    let mut rel_near_zero = 0.0_f64;
+    for x in sweep(10.0) {
+        let want = libm::erf(x as f64);
+        let got = fast::erf(x) as f64;
+        abs = abs.max((got - want).abs());
+        if x.is_normal() && x.abs() < 0.5 {
+            rel_near_zero = rel_near_zero.max(((got - want) / want).abs());
+        }
+    }
+    assert!(abs < 5e-7, "worst absolute error {abs:e}");
+    assert!(
+        rel_near_zero < 3e-7,
+        "worst relative error near 0 {rel_near_zero:e}"
+    );
+    assert_eq!(fast::erf(0.0), 0.0);
+    for x in [4.0_f32, 1e10, f32::INFINITY] {
+        assert_eq!(fast::erf(x), 1.0, "erf({x})");
+        assert_eq!(fast::erf(-x), -1.0, "erf(-{x})");
+    }
+    assert!(fast::erf(f32::NAN).is_nan());
+}
+
+/// GELU's, gelu-tanh's and SiLU's f32 kernels against the f64 formulas they approximate
+/// (`Activation::value_and_derivative`, PyTorch's): values within 1e-6 · max(1, |z|) and
+/// derivatives within 2e-6 · max(1, |z|), through the public slice calls the layer engine makes.
+#[test]
+fn input_activation_kernels_match_the_f64_formulas() {
+    use initlab::nn::Activation;
+    let zs: Vec<f32> = sweep(100.0).collect();
+    for act in [Activation::Gelu, Activation::GeluTanh, Activation::Silu] {
+        let mut values = zs.clone();
+        act.forward(&mut values);
+        let mut grads = vec![1.0_f32; zs.len()];
+        act.backward_from_input(&zs, &mut grads);
+        let (mut worst_value, mut worst_derivative) = (0.0_f64, 0.0_f64);
+        for ((&z, &v), &d) in zs.iter().zip(&values).zip(&grads) {
+            let (want_v, want_d) = act.value_and_derivative(z as f64);
+            let scale = (z.abs() as f64).max(1.0);
+            worst_value = worst_value.max((v as f64 - want_v).abs() / scale);
+            worst_derivative = worst_derivative.max((d as f64 - want_d).abs() / scale);
+        }
+        eprintln!("{act}: value {worst_value:e}, derivative {worst_derivative:e}");
+        assert!(
+            worst_value < 1e-6,
+            "{act}: worst value error {worst_value:e}"
+        );
+        assert!(
+            worst_derivative < 2e-6,
+            "{act}: worst derivative error {worst_derivative:e}"
+        );
+        // Far out: f(1e30) = 1e30 with f'(1e30) = 1, f(−1e30) = −0 with f'(−1e30) = 0, as
+        // in PyTorch (whose f32 gelu-tanh derivative is NaN there: z² overflows); f(∞) = ∞;
+        // NaN stays NaN.
+        let mut v = [1e30_f32, -1e30, f32::INFINITY, f32::NAN, 0.0];
+        let z = v;
+        act.forward(&mut v);
+        let mut g = [1.0_f32; 5];
+        act.backward_from_input(&z, &mut g);
+        assert_eq!(v[0], 1e30, "{act}(1e30)");
+        assert_eq!(v[1], 0.0, "{act}(−1e30) = {}", v[1]);
+        assert_eq!(v[2], f32::INFINITY, "{act}(∞)");
+        assert_eq!(&g[..2], &[1.0, 0.0], "{act}'s derivative at ±1e30");
+        assert_eq!((v[4], g[4]), (0.0, 0.5), "{act} at 0");
+        assert!(v[3].is_nan() && g[3].is_nan(), "{act} at NaN");
+    }
+}

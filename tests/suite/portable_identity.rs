@@ -148,7 +148,7 @@ fn fused_and_unfused_sums_differ_on_these_values() {
 }
 
 #[test]
-fn tanh_and_sigmoid_slices_are_bit_identical() {
+fn activation_slices_are_bit_identical() {
     let mut rng = ChaCha8Rng::seed_from_u64(5);
     let xs: Vec<f32> = (0..100_003)
         .map(|_| rng.random_range(-12.0..12.0) * 10f32.powi(rng.random_range(-5..1)))
@@ -159,6 +159,9 @@ fn tanh_and_sigmoid_slices_are_bit_identical() {
             fast::tanh_slice_avx2 as unsafe fn(&mut [f32]),
         ),
         (fast::sigmoid_slice_generic, fast::sigmoid_slice_avx2),
+        (fast::gelu_slice_generic, fast::gelu_slice_avx2),
+        (fast::gelu_tanh_slice_generic, fast::gelu_tanh_slice_avx2),
+        (fast::silu_slice_generic, fast::silu_slice_avx2),
     ] {
         let mut one = xs.clone();
         generic(&mut one);
@@ -171,5 +174,37 @@ fn tanh_and_sigmoid_slices_are_bit_identical() {
                 .all(|(x, y)| x.to_bits() == y.to_bits()),
             "a slice kernel depends on the CPU"
         );
+    }
+}
+
+#[test]
+fn activation_backward_slices_are_bit_identical() {
+    let mut rng = ChaCha8Rng::seed_from_u64(6);
+    let zs: Vec<f32> = (0..100_003)
+        .map(|_| rng.random_range(-12.0..12.0) * 10f32.powi(rng.random_range(-5..1)))
+        .collect();
+    let grads: Vec<f32> = (0..zs.len()).map(|_| rng.random_range(-2.0..2.0)).collect();
+    for (generic, avx2) in [
+        (
+            fast::gelu_backward_generic as fn(&[f32], &mut [f32]),
+            fast::gelu_backward_avx2 as unsafe fn(&[f32], &mut [f32]),
+        ),
+        (
+            fast::gelu_tanh_backward_generic,
+            fast::gelu_tanh_backward_avx2,
+        ),
+        (fast::silu_backward_generic, fast::silu_backward_avx2),
+    ] {
+        let mut one = grads.clone();
+        generic(&zs, &mut one);
+        let mut two = grads.clone();
+        fast::dispatch_scale(&zs, &mut two, generic, avx2);
+        assert!(
+            one.iter()
+                .zip(&two)
+                .all(|(x, y)| x.to_bits() == y.to_bits()),
+            "a backward kernel depends on the CPU"
+        );
+        assert!(one != grads, "the kernel changed nothing");
     }
 }
