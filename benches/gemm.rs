@@ -6,6 +6,9 @@
 //! With `GEMM_INTERLEAVED=<rounds>` the criterion run is replaced by an interleaved one: each
 //! round times every (shape, variant) once in a batch of about 4 ms, and the medians over the
 //! rounds are printed in GFLOP/s. On a shared, noisy machine this compares variants fairly.
+//! `GEMM_SHAPES=PREFIX` keeps the shapes whose label starts with PREFIX (e.g. `256x256x256`,
+//! W4's products), and each median is also printed as a `RESULT {json}` line for
+//! `benches/peers.sh`.
 
 use criterion::{Criterion, Throughput, criterion_group};
 use initlab::nn::gemm::{GemmScratch, gemm};
@@ -16,7 +19,10 @@ use std::time::Duration;
 
 /// (label, m, k, n, a transposed, b transposed)
 const SHAPES: &[(&str, usize, usize, usize, bool, bool)] = &[
+    // W4's three products per layer: forward x·Wᵀ, weight gradient dyᵀ·x, input gradient dy·W.
     ("256x256x256_NT", 256, 256, 256, false, true),
+    ("256x256x256_TN", 256, 256, 256, true, false),
+    ("256x256x256_NN", 256, 256, 256, false, false),
     ("128x784x256_NT", 128, 784, 256, false, true),
     ("256x128x784_TN", 256, 128, 784, true, false),
     ("300x100x100_NT", 300, 100, 100, false, true),
@@ -92,7 +98,12 @@ fn time_batch(reps: usize, mut f: impl FnMut()) -> f64 {
 }
 
 fn interleaved(rounds: usize) {
-    let cases: Vec<Case> = SHAPES.iter().map(make_case).collect();
+    let only = std::env::var("GEMM_SHAPES").unwrap_or_default();
+    let cases: Vec<Case> = SHAPES
+        .iter()
+        .filter(|shape| shape.0.starts_with(&only))
+        .map(make_case)
+        .collect();
     let variants = ["initlab_t1", "initlab_t2", "ndarray", "t2_in_pool"];
     // The same 2-thread product, called from inside a rayon pool worker (the training loop
     // running under `pool.install`): the caller runs one half itself.
@@ -161,6 +172,18 @@ fn interleaved(rounds: usize) {
             })
             .collect();
         println!("{label:<16} {}", cells.join(" "));
+    }
+    for (ci, (label, m, k, n, ..)) in cases.iter().enumerate() {
+        let flop = 2.0 * (m * n * k) as f64;
+        for (vi, variant) in variants.iter().enumerate() {
+            // Sorted by the table above.
+            let ts = &times[ci][vi];
+            println!(
+                "RESULT {{\"framework\": \"initlab\", \"workload\": \"GEMM\", \"shape\": \"{label}\", \
+                 \"variant\": \"{variant}\", \"gflops\": {:.3}}}",
+                flop / ts[ts.len() / 2] / 1e9
+            );
+        }
     }
 }
 

@@ -7,7 +7,10 @@
 #
 # Usage: benches/peers.sh [ROUNDS]          (default 3; about 6 minutes a round, W5 2 more)
 #   NO_W5=1        skip W5
-#   ONLY="W6 W7"   only these of W1 W2 W3 W4 W6 W7 (default all)
+#   ONLY="W6 W7"   only these of W1 W2 W3 W4 GEMM W6 W7 (default all); GEMM is the products'
+#                  rate: initlab's three 256x256x256 products of W4 on 2 threads beside the
+#                  machine's 2-thread sgemm rate (numpy's OpenBLAS, and PyTorch's torch.mm
+#                  when TORCH_PY has torch, on 1024x1024 matrices) in the same minutes
 #   PEERS_VENV=DIR the Python venv with jax (made, and jax installed with pip, when missing;
 #                  default ${TMPDIR:-/tmp}/initlab-jax-venv)
 #   TORCH_PY=FILE  a Python with torch for W6 and W7 (default ${TMPDIR:-/tmp}/peers-venv/bin/python,
@@ -17,7 +20,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-3}
-only=${ONLY:-W1 W2 W3 W4 W6 W7}
+only=${ONLY:-W1 W2 W3 W4 GEMM W6 W7}
 venv=${PEERS_VENV:-${TMPDIR:-/tmp}/initlab-jax-venv}
 torch_py=${TORCH_PY:-${TMPDIR:-/tmp}/peers-venv/bin/python}
 "$torch_py" -c "import torch" 2>/dev/null || torch_py=""
@@ -38,6 +41,8 @@ py=$venv/bin/python
 echo "building the benchmarks"
 exe=$(cargo bench --bench workloads --no-run 2>&1 | sed -n 's/.*Executable .*(\(.*\))$/\1/p' | tail -1)
 [ -x "$exe" ] || { echo "could not find the workloads benchmark executable" >&2; exit 1; }
+gemm_exe=$(cargo bench --bench gemm --no-run 2>&1 | sed -n 's/.*Executable .*(\(.*\))$/\1/p' | tail -1)
+[ -x "$gemm_exe" ] || { echo "could not find the gemm benchmark executable" >&2; exit 1; }
 cargo build --release --quiet
 
 {
@@ -95,6 +100,29 @@ for line in sys.stdin:
                           round=d['round'], value=d['value'], unit=d['unit'])))" >>"$raw"
 }
 
+# The products' rate in round $1: initlab's W4 products (benches/gemm.rs, 5 interleaved rounds,
+# the 2-thread product called from inside a rayon pool as the training loop calls it), then the
+# machine's sgemm rate on 2 threads (numpy's OpenBLAS; torch.mm too when there is a torch).
+gemm_rates() {
+  local round=$1
+  GEMM_INTERLEAVED=5 GEMM_SHAPES=256x256x256 "$gemm_exe" 2>>"$log" | tee -a "$log" |
+    sed -n 's/^RESULT //p' | "$py" -c "
+import json, sys
+for line in sys.stdin:
+    d = json.loads(line); d['round'] = $round; print(json.dumps(d))" >>"$raw"
+  local peers=("OPENBLAS_NUM_THREADS=2 $py benches/peers/peers_gemm.py numpy")
+  [ -n "$torch_py" ] && peers+=("$torch_py benches/peers/peers_gemm.py torch")
+  for cmd in "${peers[@]}"; do
+    env $cmd 2>>"$log" | tee -a "$log" | sed -n 's/^RESULT //p' | "$py" -c "
+import json, sys
+for line in sys.stdin:
+    d = json.loads(line)
+    if d['kernel'] == 'sgemm':
+        print(json.dumps(dict(framework=d['fw'], workload='SGEMM', threads=d['threads'],
+                              round=$round, gflops=d['value'], n=d['n'])))" >>"$raw"
+  done
+}
+
 for round in $(seq "$rounds"); do
   for w in $only; do
     case $w in
@@ -105,6 +133,10 @@ for round in $(seq "$rounds"); do
           jax "$w" "$round" "$threads"
           torch "$w" "$round" "$threads"
         done
+        ;;
+      GEMM)
+        echo "round $round: the products' rate (initlab's W4 products, then sgemm)"
+        gemm_rates "$round"
         ;;
       *)
         echo "round $round: $w (initlab, then JAX)"

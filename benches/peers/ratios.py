@@ -128,5 +128,37 @@ for w in ["W3", "W4", "W6", "W7"]:
         target = f" (target ≥ 1.8×: {'yes' if s >= 1.8 else 'no'})" if w != "W7" else ""
         print(f"\n{w}: 2-thread speedup over 1 thread {s:.2f}×{target}; "
               f"rounds: {', '.join(f'{x:.2f}' for x in speedups)}")
+# The products' rate against the machine's: initlab's W4 products (256x256x256, 2 threads, in
+# a rayon pool) and W4's whole step (its products' flops over the step's time), each as a
+# fraction of the best 2-thread sgemm rate measured in the same round.
+W4_PRODUCT_FLOP = 1.98e9  # 2·256³ forward per layer, twice that backward, no dX for layer 1
+machine = {}
+for r in rows:
+    if r["workload"] == "SGEMM" and r["threads"] == 2:
+        machine[r["round"]] = max(machine.get(r["round"], 0.0), r["gflops"])
+if machine:
+    products = {}
+    for r in rows:
+        if r["workload"] == "GEMM" and r["variant"] == "t2_in_pool":
+            products.setdefault(r["round"], []).append(r["gflops"])
+    # The three orientations take equal flops: their combined rate is the harmonic mean.
+    products = {k: len(v) / sum(1 / g for g in v) for k, v in products.items()}
+    w4 = {k: W4_PRODUCT_FLOP / (v * 1e-3) / 1e9 for k, v in initlab("W4", 2).items()}
+    peers = sorted({r["framework"] for r in rows if r["workload"] == "SGEMM"})
+    print(f"\n| products, 2 threads | GFLOP/s | machine sgemm GFLOP/s (best of {', '.join(peers)}, "
+          "1024³) | fraction | target | met |")
+    print("|---|---|---|---|---|---|")
+    for name, rate in (("W4's 256×256×256 products (forward, dW, dX)", products),
+                       ("W4's whole step (its products' flops / step time)", w4)):
+        rounds = sorted(set(rate) & set(machine))
+        if not rounds:
+            continue
+        fractions = [rate[r] / machine[r] for r in rounds]
+        f = statistics.median(fractions)
+        target = "≥ 80 %" if rate is products else "–"
+        met = ("yes" if f >= 0.8 else "no") if rate is products else "–"
+        print(f"| {name} | {med(rate):.0f} | {med(machine):.0f} | {100 * f:.0f} % "
+              f"(rounds: {', '.join(f'{100 * x:.0f}' for x in fractions)}) | {target} | {met} |")
+
 n = len({r['round'] for r in rows if r['workload'] != 'W5'})
 print(f"\n{n} round(s); figures are medians over rounds, ratios medians of per-round ratios.")
