@@ -182,6 +182,53 @@ pub fn sigmoid_f64(x: f64) -> f64 {
     }
 }
 
+/// `e^x` in `f64`, written as straight-line code (a select for NaN, no branch, no table) so
+/// that a loop of it becomes SIMD: Cody–Waite reduction x = n·ln 2 + r, |r| ≤ ½ ln 2 (ln 2 in
+/// two parts, fdlibm's, so n·LN2_HI is exact), the Taylor polynomial of e^r to degree 13
+/// (truncation below 5e-18), and 2^n from its exponent bits. `x` is clamped to [−708, 709]:
+/// below it the result is e^−708 ≈ 3.3e-307 rather than a subnormal or 0, above it e^709
+/// rather than ∞. Relative error against the standard library's `exp` below 5e-16 (tested in
+/// `tests/suite/kernels.rs`); no fused multiply-add, so the same bits on every CPU.
+#[inline(always)]
+pub fn exp_f64(x: f64) -> f64 {
+    const LOG2_E: f64 = std::f64::consts::LOG2_E;
+    const LN2_HI: f64 = 0.693_147_180_369_123_8; // 0x3FE62E42FEE00000
+    const LN2_LO: f64 = 1.908_214_929_270_587_7e-10;
+    // 1.5 · 2^52: adding it rounds a float of magnitude < 2^51 to the nearest integer.
+    const ROUND_MAGIC: f64 = 6_755_399_441_055_744.0;
+    let nan = x.is_nan();
+    let x = x.clamp(-708.0, 709.0);
+    let t = x * LOG2_E + ROUND_MAGIC;
+    let n = t - ROUND_MAGIC;
+    let r = (x - n * LN2_HI) - n * LN2_LO;
+    let mut p = 1.0 / 6_227_020_800.0; // 1/13!
+    for k in (1..=12).rev() {
+        p = p * r + INV_FACTORIAL[k];
+    }
+    let p = p * r + 1.0;
+    let bits = (t.to_bits() as i64).wrapping_sub(ROUND_MAGIC.to_bits() as i64);
+    let scale = f64::from_bits(((bits + 1023) as u64) << 52);
+    let e = p * scale;
+    if nan { x } else { e }
+}
+
+/// 1/k! for k = 0 … 12, the Taylor coefficients of [`exp_f64`].
+const INV_FACTORIAL: [f64; 13] = [
+    1.0,
+    1.0,
+    1.0 / 2.0,
+    1.0 / 6.0,
+    1.0 / 24.0,
+    1.0 / 120.0,
+    1.0 / 720.0,
+    1.0 / 5_040.0,
+    1.0 / 40_320.0,
+    1.0 / 362_880.0,
+    1.0 / 3_628_800.0,
+    1.0 / 39_916_800.0,
+    1.0 / 479_001_600.0,
+];
+
 /// Vectorizable `f32` kernels for `exp`, `tanh`, `sigmoid`, `erf`, and GELU's, gelu-tanh's and
 /// SiLU's values and derivatives.
 ///

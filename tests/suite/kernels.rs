@@ -147,3 +147,23 @@ fn input_activation_kernels_match_the_f64_formulas() {
         assert!(v[3].is_nan() && g[3].is_nan(), "{act} at NaN");
     }
 }
+
+#[test]
+fn exp_f64_relative_error_below_5e_16() {
+    use initlab::nn::float::exp_f64;
+    let mut worst = 0.0_f64;
+    let top = 708.0_f64.to_bits();
+    for bits in (0..=top).step_by(1 << 40).chain([top]) {
+        let x = f64::from_bits(bits);
+        for x in [x, -x] {
+            let want = x.exp();
+            let got = exp_f64(x);
+            worst = worst.max(((got - want) / want).abs());
+        }
+    }
+    assert!(worst < 5e-16, "worst relative error {worst:e}");
+    assert_eq!(exp_f64(0.0), 1.0);
+    assert!(exp_f64(f64::NAN).is_nan());
+    assert_eq!(exp_f64(-1e300), exp_f64(-708.0));
+    assert!(exp_f64(-1e300) > 0.0 && exp_f64(-1e300) < 1e-306);
+}
