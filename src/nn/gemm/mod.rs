@@ -28,6 +28,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use ndarray::{ArrayBase, ArrayView2, ArrayViewMut2, Axis, Ix2, RawData, Slice};
 
 use crate::nn::float::DenormalMode;
+use crate::nn::pieces::join_pieces;
 
 mod kernels;
 mod pack;
@@ -407,16 +408,12 @@ fn gemm_threaded<T: GemmScalar>(
     run_tasks(bufs, &work);
 }
 
-/// Runs `work` once per packing area, in parallel, with nested `rayon::join`.
+/// Runs `work` once per packing area, in parallel (a piece of one area per task).
 fn run_tasks<T: Send, F: Fn(&mut PackBufs<T>) + Sync>(bufs: &mut [PackBufs<T>], work: &F) {
-    match bufs {
-        [] => {}
-        [one] => work(one),
-        _ => {
-            let (l, r) = bufs.split_at_mut(bufs.len() / 2);
-            rayon::join(|| run_tasks(l, work), || run_tasks(r, work));
-        }
-    }
+    let tasks = bufs.len();
+    join_pieces(tasks, Axis(0), bufs, &|piece: &mut [PackBufs<T>]| {
+        piece.iter_mut().for_each(work)
+    });
 }
 
 /// `c = beta * c` (`beta == 0` writes zeros, ignoring NaN in `c`).
