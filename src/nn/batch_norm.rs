@@ -193,7 +193,7 @@ impl<T: Float> BatchNorm<T> {
     /// x, dy: (batch, n); dx: (batch, n) if wanted; dgain, dshift: (n), overwritten. On up to
     /// `threads` threads, in column pieces as [`BatchNorm::forward_into`]: every sum is over
     /// one feature's rows, in row order.
-    #[allow(clippy::too_many_arguments)] // the layer's inputs, its statistics, its three outputs, threads
+    #[allow(clippy::too_many_arguments)] // inputs, statistics, three outputs, threads
     pub fn backward_into(
         &self,
         x: ArrayView2<T>,

@@ -104,14 +104,14 @@ impl<T: Float> LayerNorm<T> {
     ///
     /// ```text
     /// dγ = Σ_rows dy ⊙ x̂,   dβ = Σ_rows dy
-    /// dx = (1/σ) · (g − mean(g) − x̂ · mean(g ⊙ x̂))     (means over each row's features)
+    /// dx = (1/σ) · (g − mean(g) − x̂ · mean(g ⊙ x̂))     (means over a row's features)
     /// ```
     ///
     /// x, dy: (batch, n); dx: (batch, n) if wanted; dgain, dshift: (n), overwritten. On up to
     /// `threads` threads: dx is per row (row pieces), while dγ and dβ sum over the rows, so
     /// they take column pieces, each column summed over all the rows in row order: the same
     /// bits as one thread.
-    #[allow(clippy::too_many_arguments)] // the layer's inputs, its cache, its three outputs, threads
+    #[allow(clippy::too_many_arguments)] // inputs, cache, three outputs, threads
     pub fn backward_into(
         &self,
         x: ArrayView2<T>,

@@ -3,12 +3,12 @@
 //!
 //! One splitter serves the engine's threaded loops:
 //!
-//! - [`join_pieces`], the core: `pieces` pieces of near-equal length along an axis. The
-//!   optimizer's update runs its workers with it ([`on_threads`]), the matrix product and the
+//! - `join_pieces`, the core: `pieces` pieces of near-equal length along an axis. The
+//!   optimizer's update runs its workers with it (`on_threads`), the matrix product and the
 //!   data-parallel step one task per packing area or scratch (pieces of one).
-//! - [`rows`] and [`columns`], for the layer engine's element-wise layers (activation,
+//! - `rows` and `columns`, for the layer engine's element-wise layers (activation,
 //!   LayerNorm, BatchNorm, scale, the residual adds): at most one piece per thread, and a
-//!   least number of values per piece that depends on the [`Cost`] of a value (fewer values run
+//!   least number of values per piece that depends on the `Cost` of a value (fewer values run
 //!   on the calling thread, where another thread would cost more than it saves), each piece in
 //!   the caller's [`DenormalMode`].
 //!
@@ -26,12 +26,13 @@ use ndarray::{ArrayView2, ArrayViewMut2, Axis};
 
 use super::float::DenormalMode;
 
-/// Fewest values (the first part's, e.g. an activation's input) a piece of [`Cost::Heavy`]
-/// work gets: such a layer of fewer than twice this many runs on the calling thread.
+/// Fewest values (the first part's, e.g. an activation's input) a piece of heavy work
+/// (`Cost::Heavy`: norms, GELU, SiLU) gets: such a layer of fewer than twice this many runs
+/// on the calling thread.
 pub const MIN_PIECE_VALUES: usize = 8192;
 
-/// Fewest values a piece of [`Cost::Light`] work gets (a layer of fewer than twice this many
-/// runs on the calling thread).
+/// Fewest values a piece of light work (`Cost::Light`: copies, adds, scales, ReLU, tanh, …)
+/// gets: such a layer of fewer than twice this many runs on the calling thread.
 pub const MIN_LIGHT_PIECE_VALUES: usize = 1 << 17;
 
 /// What a value of a piece of work costs, which decides how many values a piece needs to pay
@@ -40,9 +41,9 @@ pub const MIN_LIGHT_PIECE_VALUES: usize = 1 << 17;
 /// the values that thread wrote from the other core's cache, about as slow as computing them
 /// again when computing them is one or two operations. So GELU (f64 per value) ran 1.8×
 /// faster on two threads from 2K values on, LayerNorm and BatchNorm 1.1–1.4× from 4K to 64K;
-/// while ReLU, a scale or a residual add ran *slower* on two threads up to 128K values (0.5–0.9×)
-/// and about even at 256K–1M, and the vectorized `f32` tanh and sigmoid kernels broke even near
-/// 64K and gained 1.3–2× from 256K.
+/// while ReLU, a scale or a residual add ran *slower* on two threads up to 128K values
+/// (0.5–0.9×) and about even at 256K–1M, and the vectorized `f32` tanh and sigmoid kernels
+/// broke even near 64K and gained 1.3–2× from 256K.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Cost {
     /// A few operations per value, vectorized: copies, adds, scales, the activations whose
