@@ -439,16 +439,19 @@ fn layer_engine_minibatch_epochs_allocate_nothing() {
     );
 }
 
-/// The layer engine's step on the two threads of a pool, at sizes where the matrix products
-/// and the optimizer's update run on both threads (over 65,536 parameter values), for the
-/// networks of W6 (pre-LayerNorm residual blocks with GELU, Adam) and W7 (BatchNorm before
-/// ReLU, SGD with momentum), narrower, built from the `[network]` TOML a user writes:
-/// nothing allocates on any thread after the first step.
+/// The layer engine's step on the two threads of a pool, at sizes where the matrix products,
+/// the optimizer's update (over 65,536 parameter values) and the element-wise layers (at
+/// least twice `MIN_LIGHT_PIECE_VALUES` values: activations, LayerNorm, BatchNorm, the
+/// residual adds, in row and column pieces) run on both threads, for the networks of W6
+/// (pre-LayerNorm residual blocks with GELU, Adam) and W7 (BatchNorm before ReLU, SGD with
+/// momentum), narrower, built from the `[network]` TOML a user writes: nothing allocates on
+/// any thread after the first step.
 #[test]
 fn layer_engine_two_thread_steps_allocate_nothing() {
     use initlab::experiment::build::network_layers;
     use initlab::experiment::spec::NetworkSpec;
     use initlab::nn::optim::PAR_BLOCK;
+    use initlab::nn::pieces::MIN_LIGHT_PIECE_VALUES;
     use initlab::nn::{Adam, Model, Optimizer, ParamSet};
     let block = r#"{ residual = ["layernorm", { dense = 128 }, "activation", { dense = 128 }] }"#;
     let w6 = format!(
@@ -458,10 +461,20 @@ fn layer_engine_two_thread_steps_allocate_nothing() {
     let w7 = "hidden = [256, 256]\nactivations = [\"relu\"]\nloss = \"softmax-cross-entropy\"\n\
               norm = \"batchnorm\"\n";
     let cases = [
-        ("W6's kind", w6.as_str(), Optimizer::Adam(Adam::new(1e-3))),
-        ("W7's kind", w7, Optimizer::Sgd(Sgd::with(0.01, 0.9, 0.0))),
+        (
+            "W6's kind",
+            w6.as_str(),
+            (2048, 128),
+            Optimizer::Adam(Adam::new(1e-3)),
+        ),
+        (
+            "W7's kind",
+            w7,
+            (1024, 256),
+            Optimizer::Sgd(Sgd::with(0.01, 0.9, 0.0)),
+        ),
     ];
-    for (name, toml_text, mut optimizer) in cases {
+    for (name, toml_text, (rows, width), mut optimizer) in cases {
         let _one_at_a_time = POOL_LOCK.lock().unwrap_or_else(|e| e.into_inner());
         let spec: NetworkSpec = toml::from_str(toml_text).unwrap();
         let mut network =
@@ -471,8 +484,12 @@ fn layer_engine_two_thread_steps_allocate_nothing() {
             network.value_count() >= 2 * PAR_BLOCK,
             "{name}: too small for the threaded update"
         );
-        let (x, y) = data::<f32>(64, 64);
-        let mut ws = network.workspace(64, 2);
+        assert!(
+            rows * width >= 2 * MIN_LIGHT_PIECE_VALUES,
+            "{name}: too small for the layers' pieces"
+        );
+        let (x, y) = data::<f32>(rows, 64);
+        let mut ws = network.workspace(rows, 2);
         let mut grads = network.zero_gradients();
         optimizer.prepare(&network);
         let n = pool_step_allocations(|| {

@@ -9,12 +9,15 @@
 //!   longer depends on the other rows.
 //!
 //! The math is written once ([`BatchNorm::forward_into`], [`BatchNorm::backward_into`]);
-//! the allocating [`BatchNorm::forward`] / [`BatchNorm::backward`] call them.
+//! the allocating [`BatchNorm::forward`] / [`BatchNorm::backward`] call them on one thread,
+//! the workspace on its threads (column pieces: every statistic is one feature's, summed over
+//! the rows in order, so the bits are the same either way).
 
 use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut2};
 
 use super::float::Float;
 use super::layer_norm::NORM_EPS;
+use super::pieces::{self, Cost};
 
 /// Training or evaluation: what BatchNorm normalizes with. Explicit everywhere it matters.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -118,45 +121,65 @@ impl<T: Float> BatchNorm<T> {
     /// it and experiments refuse a `batch_size` that leaves a one-row batch (the whole-set
     /// gradient at logged epochs, taken in chunks, may still meet one; it does not touch the
     /// running statistics).
+    ///
+    /// On up to `threads` threads, in column pieces: a feature's statistics sum over the rows,
+    /// so each piece sums its columns over all the rows in row order, as one thread does.
     pub fn forward_into(
         &self,
         x: ArrayView2<T>,
-        mut y: ArrayViewMut2<T>,
+        y: ArrayViewMut2<T>,
         mode: Mode,
         stats: &mut BatchStats<T>,
+        threads: usize,
     ) {
         let (rows, n) = x.dim();
         assert_eq!(n, self.features(), "BatchNorm input width");
         stats.rows = rows;
         stats.mode = mode;
-        match mode {
-            Mode::Train => {
-                for j in 0..n {
-                    let column = x.column(j);
-                    let mu = column.iter().map(|v| v.f64()).sum::<f64>() / rows as f64;
-                    let var_sum = column
-                        .iter()
-                        .map(|v| (v.f64() - mu) * (v.f64() - mu))
-                        .sum::<f64>();
-                    stats.mean[j] = T::of(mu);
-                    stats.var_sum[j] = var_sum;
-                    stats.rstd[j] = T::of(1.0 / (var_sum / rows as f64 + self.eps).sqrt());
-                }
-            }
-            Mode::Eval => {
-                for j in 0..n {
-                    stats.mean[j] = self.running_mean[j];
-                    stats.rstd[j] = T::of(1.0 / (self.running_var[j].f64() + self.eps).sqrt());
-                    stats.var_sum[j] = 0.0;
-                }
-            }
-        }
-        let (gain, shift) = (&self.gain, &self.shift);
-        for (x_row, mut y_row) in x.rows().into_iter().zip(y.rows_mut()) {
+        let (mean, rstd, var_sum) = (&mut stats.mean, &mut stats.rstd, &mut stats.var_sum);
+        if mode == Mode::Eval {
             for j in 0..n {
-                y_row[j] = (x_row[j] - stats.mean[j]) * stats.rstd[j] * gain[j] + shift[j];
+                mean[j] = self.running_mean[j];
+                rstd[j] = T::of(1.0 / (self.running_var[j].f64() + self.eps).sqrt());
+                var_sum[j] = 0.0;
             }
         }
+        let gain = self.gain.as_slice().expect("contiguous gain");
+        let shift = self.shift.as_slice().expect("contiguous shift");
+        let parts = (
+            x,
+            y,
+            gain,
+            shift,
+            &mut mean[..],
+            &mut rstd[..],
+            &mut var_sum[..],
+        );
+        pieces::columns(
+            threads,
+            Cost::Heavy,
+            parts,
+            |(x, mut y, gain, shift, mean, rstd, var_sum)| {
+                if mode == Mode::Train {
+                    for j in 0..x.ncols() {
+                        let column = x.column(j);
+                        let mu = column.iter().map(|v| v.f64()).sum::<f64>() / rows as f64;
+                        let sum = column
+                            .iter()
+                            .map(|v| (v.f64() - mu) * (v.f64() - mu))
+                            .sum::<f64>();
+                        mean[j] = T::of(mu);
+                        var_sum[j] = sum;
+                        rstd[j] = T::of(1.0 / (sum / rows as f64 + self.eps).sqrt());
+                    }
+                }
+                for (x_row, mut y_row) in x.rows().into_iter().zip(y.rows_mut()) {
+                    for j in 0..x_row.len() {
+                        y_row[j] = (x_row[j] - mean[j]) * rstd[j] * gain[j] + shift[j];
+                    }
+                }
+            },
+        );
     }
 
     /// Backward pass, with x̂ recomputed from the input and the statistics, g = γ ⊙ dy:
@@ -167,49 +190,71 @@ impl<T: Float> BatchNorm<T> {
     /// evaluation: dx = g / σ                (the statistics are constants)
     /// ```
     ///
-    /// x, dy: (batch, n); dx: (batch, n) if wanted; dgain, dshift: (n), overwritten.
+    /// x, dy: (batch, n); dx: (batch, n) if wanted; dgain, dshift: (n), overwritten. On up to
+    /// `threads` threads, in column pieces as [`BatchNorm::forward_into`]: every sum is over
+    /// one feature's rows, in row order.
+    #[allow(clippy::too_many_arguments)] // inputs, statistics, three outputs, threads
     pub fn backward_into(
         &self,
         x: ArrayView2<T>,
         dy: ArrayView2<T>,
         stats: &BatchStats<T>,
-        mut dx: Option<ArrayViewMut2<T>>,
+        dx: Option<ArrayViewMut2<T>>,
         dgain: &mut [T],
         dshift: &mut [T],
+        threads: usize,
     ) {
-        let (rows, n) = x.dim();
-        for j in 0..n {
-            let (mu, inv, gain) = (stats.mean[j], stats.rstd[j], self.gain[j]);
-            let xhat = |r: usize| (x[(r, j)] - mu) * inv;
-            let mut g_sum = 0.0;
-            let mut gx_sum = 0.0;
-            let mut dgain_j = T::zero();
-            let mut dshift_j = T::zero();
-            for r in 0..rows {
-                let d = dy[(r, j)];
-                g_sum += (gain * d).f64();
-                gx_sum += (gain * d).f64() * xhat(r).f64();
-                dgain_j = dgain_j + d * xhat(r);
-                dshift_j = dshift_j + d;
-            }
-            dgain[j] = dgain_j;
-            dshift[j] = dshift_j;
-            let Some(dx) = dx.as_mut() else { continue };
-            match stats.mode {
-                Mode::Train => {
-                    let g_mean = T::of(g_sum / rows as f64);
-                    let gx_mean = T::of(gx_sum / rows as f64);
+        let rows = x.nrows();
+        let gain = self.gain.as_slice().expect("contiguous gain");
+        let parts = (
+            x,
+            dy,
+            dx,
+            dgain,
+            dshift,
+            gain,
+            &stats.mean[..],
+            &stats.rstd[..],
+        );
+        pieces::columns(
+            threads,
+            Cost::Heavy,
+            parts,
+            |(x, dy, mut dx, dgain, dshift, gain, mean, rstd)| {
+                for j in 0..x.ncols() {
+                    let (mu, inv, gain) = (mean[j], rstd[j], gain[j]);
+                    let xhat = |r: usize| (x[(r, j)] - mu) * inv;
+                    let mut g_sum = 0.0;
+                    let mut gx_sum = 0.0;
+                    let mut dgain_j = T::zero();
+                    let mut dshift_j = T::zero();
                     for r in 0..rows {
-                        dx[(r, j)] = (gain * dy[(r, j)] - g_mean - xhat(r) * gx_mean) * inv;
+                        let d = dy[(r, j)];
+                        g_sum += (gain * d).f64();
+                        gx_sum += (gain * d).f64() * xhat(r).f64();
+                        dgain_j = dgain_j + d * xhat(r);
+                        dshift_j = dshift_j + d;
+                    }
+                    dgain[j] = dgain_j;
+                    dshift[j] = dshift_j;
+                    let Some(dx) = dx.as_mut() else { continue };
+                    match stats.mode {
+                        Mode::Train => {
+                            let g_mean = T::of(g_sum / rows as f64);
+                            let gx_mean = T::of(gx_sum / rows as f64);
+                            for r in 0..rows {
+                                dx[(r, j)] = (gain * dy[(r, j)] - g_mean - xhat(r) * gx_mean) * inv;
+                            }
+                        }
+                        Mode::Eval => {
+                            for r in 0..rows {
+                                dx[(r, j)] = gain * dy[(r, j)] * inv;
+                            }
+                        }
                     }
                 }
-                Mode::Eval => {
-                    for r in 0..rows {
-                        dx[(r, j)] = gain * dy[(r, j)] * inv;
-                    }
-                }
-            }
-        }
+            },
+        );
     }
 
     /// Moves the running statistics towards a training batch's, as PyTorch does:
@@ -239,7 +284,7 @@ impl<T: Float> BatchNorm<T> {
     pub fn forward(&self, x: ArrayView2<T>, mode: Mode) -> (Array2<T>, BatchNormCache<T>) {
         let mut y = Array2::zeros(x.raw_dim());
         let mut stats = BatchStats::new(self.features());
-        self.forward_into(x, y.view_mut(), mode, &mut stats);
+        self.forward_into(x, y.view_mut(), mode, &mut stats, 1);
         let x = x.to_owned();
         (y, BatchNormCache { x, stats })
     }
@@ -260,6 +305,7 @@ impl<T: Float> BatchNorm<T> {
             Some(dx.view_mut()),
             dgain.as_slice_mut().expect("new array"),
             dshift.as_slice_mut().expect("new array"),
+            1,
         );
         (dx, dgain, dshift)
     }

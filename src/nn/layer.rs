@@ -13,7 +13,10 @@
 //! Each layer has two ways to run, with the same arithmetic: the allocating reference
 //! [`Layer::forward`] / [`Layer::backward`] (the readable specification, `(y, cache)` and
 //! `(dx, gradients)`), and `Layer::forward_into` / `Layer::backward_into` (crate-internal), which write
-//! into a workspace made once so that a training step allocates nothing.
+//! into a workspace made once so that a training step allocates nothing, and run on the
+//! workspace's threads: dense layers through the matrix product, the others in row pieces, or
+//! column pieces where a sum runs over the rows ([`crate::nn::pieces`]), so that no sum
+//! changes order and the bits are those of one thread.
 
 use ndarray::{Array2, ArrayView2, ArrayViewMut2};
 
@@ -25,6 +28,7 @@ use super::gemm::GemmScratch;
 use super::layer_norm::{LayerNorm, LayerNormCache};
 use super::network::{Scratch, backward_sequence, forward_sequence};
 use super::param::{ParamInfo, ParamKind, ParamList, ParamSet};
+use super::pieces::{self, Cost};
 use super::residual::{Alpha, Residual, ResidualCache, alpha_gradient};
 
 /// One layer of a network.
@@ -298,19 +302,24 @@ impl<T: Float> Layer<T> {
             (Layer::Dense(d), _) => {
                 d.forward_activate_into(x, y, Activation::Identity, gemm, threads);
             }
+            // Element-wise layers: each row piece (see `pieces`) gets the arithmetic of the
+            // whole, so the bits do not depend on `threads`.
             (Layer::Activation(a), _) => {
-                let x = x.as_slice().expect("contiguous workspace buffer");
-                a.forward_into(x, y.as_slice_mut().expect("contiguous workspace buffer"));
+                pieces::rows(threads, activation_cost(a), (x, y), |(x, mut y)| {
+                    a.forward_into(contiguous(&x), contiguous_mut(&mut y));
+                });
             }
             (Layer::Scale(c), _) => {
                 let c = T::of(*c);
-                y.zip_mut_with(&x, |y, &v| *y = c * v);
+                pieces::rows(threads, Cost::Light, (x, y), |(x, mut y)| {
+                    y.zip_mut_with(&x, |y, &v| *y = c * v);
+                });
             }
             (Layer::LayerNorm(n), Scratch::Rows { mean, rstd }) => {
-                n.forward_into(x, y, mean, rstd);
+                n.forward_into(x, y, mean, rstd, threads);
             }
             (Layer::BatchNorm(n), Scratch::Features(stats)) => {
-                n.forward_into(x, y, mode, stats);
+                n.forward_into(x, y, mode, stats, threads);
             }
             (Layer::Residual(r), Scratch::Residual(buffers)) => {
                 let rows = x.nrows();
@@ -325,9 +334,11 @@ impl<T: Float> Layer<T> {
                             threads,
                         );
                     }
-                    None => y.assign(&x),
+                    None => pieces::rows(threads, Cost::Light, (y.view_mut(), x), |(mut y, x)| {
+                        y.assign(&x)
+                    }),
                 }
-                r.add_branch(y.view_mut(), buffers.body.output(rows));
+                r.add_branch(y.view_mut(), buffers.body.output(rows), threads);
             }
             (layer, _) => panic!("workspace does not match the {} layer", layer.kind()),
         }
@@ -353,43 +364,49 @@ impl<T: Float> Layer<T> {
             (Layer::Dense(d), _) => {
                 dense_backward_into(d, x, dy, dx, grads, first, gemm, threads);
             }
+            // Element-wise layers in row pieces, as forward.
             (Layer::Scale(c), _) => {
-                let Some(mut dx) = dx else { return };
+                let Some(dx) = dx else { return };
                 let c = T::of(*c);
-                dx.zip_mut_with(&dy, |d, &g| *d = c * g);
+                pieces::rows(threads, Cost::Light, (dy, dx), |(dy, mut dx)| {
+                    dx.zip_mut_with(&dy, |d, &g| *d = c * g);
+                });
             }
             (Layer::Activation(f), _) => {
-                let Some(mut dx) = dx else { return };
-                dx.assign(&dy);
-                let grad = dx.as_slice_mut().expect("contiguous workspace buffer");
-                f.backward_layer(
-                    x.as_slice().expect("contiguous workspace buffer"),
-                    y.as_slice().expect("contiguous workspace buffer"),
-                    grad,
-                );
+                let Some(dx) = dx else { return };
+                let parts = (x, y, dy, dx);
+                pieces::rows(threads, activation_cost(f), parts, |(z, a, dy, mut dx)| {
+                    dx.assign(&dy);
+                    f.backward_layer(contiguous(&z), contiguous(&a), contiguous_mut(&mut dx));
+                });
             }
             (Layer::LayerNorm(n), Scratch::Rows { mean, rstd }) => {
                 let (dgain, dshift) = two_tensors(grads, first);
-                n.backward_into(x, dy, mean, rstd, dx, dgain, dshift);
+                n.backward_into(x, dy, mean, rstd, dx, dgain, dshift, threads);
             }
             (Layer::BatchNorm(n), Scratch::Features(stats)) => {
                 let (dgain, dshift) = two_tensors(grads, first);
-                n.backward_into(x, dy, stats, dx, dgain, dshift);
+                n.backward_into(x, dy, stats, dx, dgain, dshift, threads);
             }
             (Layer::Residual(r), Scratch::Residual(buffers)) => {
                 let rows = x.nrows();
                 let body_count: usize = r.body.iter().map(Layer::tensor_count).sum();
                 let mut next = first + body_count;
                 // The branch's output gradient: dF = α · dy.
-                {
-                    let mut d_branch = buffers.body.top_gradient(rows);
-                    if r.scales_branch() {
-                        let alpha = r.alpha_value();
-                        d_branch.zip_mut_with(&dy, |d, &g| *d = alpha * g);
-                    } else {
-                        d_branch.assign(&dy);
-                    }
-                }
+                let (scale, alpha) = (r.scales_branch(), r.alpha_value());
+                let d_branch = buffers.body.top_gradient(rows);
+                pieces::rows(
+                    threads,
+                    Cost::Light,
+                    (d_branch, dy),
+                    |(mut d_branch, dy)| {
+                        if scale {
+                            d_branch.zip_mut_with(&dy, |d, &g| *d = alpha * g);
+                        } else {
+                            d_branch.assign(&dy);
+                        }
+                    },
+                );
                 if let Alpha::Learnable(_) = r.alpha {
                     let alpha_index = next + if r.projection.is_some() { 2 } else { 0 };
                     grads.tensor_mut(alpha_index)[0] =
@@ -422,12 +439,12 @@ impl<T: Float> Layer<T> {
                         );
                         next += 2;
                         if let Some(dx) = dx.as_mut() {
-                            dx.zip_mut_with(&skip, |d, &s| *d = *d + s);
+                            add_rows(dx.view_mut(), skip.view(), threads);
                         }
                     }
                     None => {
                         if let Some(dx) = dx.as_mut() {
-                            dx.zip_mut_with(&dy, |d, &g| *d = *d + g);
+                            add_rows(dx.view_mut(), dy, threads);
                         }
                     }
                 }
@@ -436,6 +453,35 @@ impl<T: Float> Layer<T> {
             (layer, _) => panic!("workspace does not match the {} layer", layer.kind()),
         }
     }
+}
+
+/// `dx += skip`, element by element, in row pieces on up to `threads` threads: the skip
+/// path's gradient added to the branch's.
+fn add_rows<T: Float>(dx: ArrayViewMut2<T>, skip: ArrayView2<T>, threads: usize) {
+    pieces::rows(threads, Cost::Light, (dx, skip), |(mut dx, skip)| {
+        dx.zip_mut_with(&skip, |d, &s| *d = *d + s);
+    });
+}
+
+/// What a value of an activation layer costs (see [`Cost`]): the activations whose
+/// derivative comes from their output are the vectorized or one-comparison ones; GELU and
+/// SiLU compute each value (and derivative) in `f64`.
+fn activation_cost(a: &Activation) -> Cost {
+    if a.derivative_from_output() {
+        Cost::Light
+    } else {
+        Cost::Heavy
+    }
+}
+
+/// A piece of a workspace buffer as a slice (its rows are whole, so it is contiguous).
+fn contiguous<'a, T>(piece: &'a ArrayView2<T>) -> &'a [T] {
+    piece.as_slice().expect("contiguous workspace buffer")
+}
+
+/// [`contiguous`], writable.
+fn contiguous_mut<'a, T>(piece: &'a mut ArrayViewMut2<T>) -> &'a mut [T] {
+    piece.as_slice_mut().expect("contiguous workspace buffer")
 }
 
 /// Tensors `first` and `first + 1` of `grads`, both writable.

@@ -4,12 +4,15 @@
 //!
 //! The math, once ([`LayerNorm::forward_into`], [`LayerNorm::backward_into`]); the
 //! allocating [`LayerNorm::forward`] / [`LayerNorm::backward`] (CS231n's
-//! `layernorm_forward` / `layernorm_backward`) call them. As in llm.c, the cache keeps each
-//! row's mean and 1/σ, and the backward pass recomputes x̂ from the input.
+//! `layernorm_forward` / `layernorm_backward`) call them on one thread, the workspace on its
+//! threads (row pieces, and column pieces for the sums over rows: the same bits either way).
+//! As in llm.c, the cache keeps each row's mean and 1/σ, and the backward pass recomputes x̂
+//! from the input.
 
 use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut2};
 
 use super::float::Float;
+use super::pieces::{self, Cost};
 
 /// PyTorch's default eps for LayerNorm and BatchNorm.
 pub const NORM_EPS: f64 = 1e-5;
@@ -63,77 +66,109 @@ impl<T: Float> LayerNorm<T> {
     /// y = γ ⊙ x̂ + β
     /// ```
     ///
-    /// x: (batch, n) → y: (batch, n) (contiguous), mean and rstd: (batch). Sums in `f64`.
+    /// x: (batch, n) → y: (batch, n), mean and rstd: (at least batch). Sums in `f64`. On up
+    /// to `threads` threads: a row's statistics are its own, so row pieces compute exactly what
+    /// one loop over the rows does.
     pub fn forward_into(
         &self,
         x: ArrayView2<T>,
-        mut y: ArrayViewMut2<T>,
+        y: ArrayViewMut2<T>,
         mean: &mut [T],
         rstd: &mut [T],
+        threads: usize,
     ) {
-        let n = self.features();
-        assert_eq!(x.ncols(), n, "LayerNorm input width");
+        let (rows, n) = x.dim();
+        assert_eq!(n, self.features(), "LayerNorm input width");
         let gain = self.gain.as_slice().expect("contiguous gain");
         let shift = self.shift.as_slice().expect("contiguous shift");
-        for (r, (x_row, mut y_row)) in x.rows().into_iter().zip(y.rows_mut()).enumerate() {
-            let mu = x_row.iter().map(|v| v.f64()).sum::<f64>() / n as f64;
-            let var = x_row
-                .iter()
-                .map(|v| (v.f64() - mu) * (v.f64() - mu))
-                .sum::<f64>()
-                / n as f64;
-            let (mu, inv) = (T::of(mu), T::of(1.0 / (var + self.eps).sqrt()));
-            mean[r] = mu;
-            rstd[r] = inv;
-            for (j, (y, &x)) in y_row.iter_mut().zip(x_row.iter()).enumerate() {
-                *y = (x - mu) * inv * gain[j] + shift[j];
+        let parts = (x, y, &mut mean[..rows], &mut rstd[..rows]);
+        pieces::rows(threads, Cost::Heavy, parts, |(x, mut y, mean, rstd)| {
+            for (r, (x_row, mut y_row)) in x.rows().into_iter().zip(y.rows_mut()).enumerate() {
+                let mu = x_row.iter().map(|v| v.f64()).sum::<f64>() / n as f64;
+                let var = x_row
+                    .iter()
+                    .map(|v| (v.f64() - mu) * (v.f64() - mu))
+                    .sum::<f64>()
+                    / n as f64;
+                let (mu, inv) = (T::of(mu), T::of(1.0 / (var + self.eps).sqrt()));
+                mean[r] = mu;
+                rstd[r] = inv;
+                for (j, (y, &x)) in y_row.iter_mut().zip(x_row.iter()).enumerate() {
+                    *y = (x - mu) * inv * gain[j] + shift[j];
+                }
             }
-        }
+        });
     }
 
-    /// Backward pass, row by row, with x̂ recomputed from the cache and g = γ ⊙ dy:
+    /// Backward pass, with x̂ recomputed from the cache and g = γ ⊙ dy:
     ///
     /// ```text
     /// dγ = Σ_rows dy ⊙ x̂,   dβ = Σ_rows dy
-    /// dx = (1/σ) · (g − mean(g) − x̂ · mean(g ⊙ x̂))
+    /// dx = (1/σ) · (g − mean(g) − x̂ · mean(g ⊙ x̂))     (means over a row's features)
     /// ```
     ///
-    /// x, dy: (batch, n); dx: (batch, n) if wanted; dgain, dshift: (n), overwritten.
-    #[allow(clippy::too_many_arguments)] // the layer's inputs, its cache and its three outputs
+    /// x, dy: (batch, n); dx: (batch, n) if wanted; dgain, dshift: (n), overwritten. On up to
+    /// `threads` threads: dx is per row (row pieces), while dγ and dβ sum over the rows, so
+    /// they take column pieces, each column summed over all the rows in row order: the same
+    /// bits as one thread.
+    #[allow(clippy::too_many_arguments)] // inputs, cache, three outputs, threads
     pub fn backward_into(
         &self,
         x: ArrayView2<T>,
         dy: ArrayView2<T>,
         mean: &[T],
         rstd: &[T],
-        mut dx: Option<ArrayViewMut2<T>>,
+        dx: Option<ArrayViewMut2<T>>,
         dgain: &mut [T],
         dshift: &mut [T],
+        threads: usize,
     ) {
-        let n = self.features();
+        let (rows, n) = x.dim();
         let gain = self.gain.as_slice().expect("contiguous gain");
-        dgain.fill(T::zero());
-        dshift.fill(T::zero());
-        for r in 0..x.nrows() {
-            let (x_row, dy_row) = (x.row(r), dy.row(r));
-            let xhat = |j: usize| (x_row[j] - mean[r]) * rstd[r];
-            let mut g_mean = 0.0;
-            let mut gx_mean = 0.0;
-            for j in 0..n {
-                let g = (gain[j] * dy_row[j]).f64();
-                g_mean += g;
-                gx_mean += g * xhat(j).f64();
-                dgain[j] = dgain[j] + dy_row[j] * xhat(j);
-                dshift[j] = dshift[j] + dy_row[j];
-            }
-            let (g_mean, gx_mean) = (T::of(g_mean / n as f64), T::of(gx_mean / n as f64));
-            if let Some(dx) = dx.as_mut() {
-                for j in 0..n {
-                    let g = gain[j] * dy_row[j];
-                    dx[(r, j)] = (g - g_mean - xhat(j) * gx_mean) * rstd[r];
-                }
-            }
+        let (mean, rstd) = (&mean[..rows], &rstd[..rows]);
+        if let Some(dx) = dx {
+            pieces::rows(
+                threads,
+                Cost::Heavy,
+                (x, dy, mean, rstd, dx),
+                |(x, dy, mean, rstd, mut dx)| {
+                    for r in 0..x.nrows() {
+                        let (x_row, dy_row) = (x.row(r), dy.row(r));
+                        let xhat = |j: usize| (x_row[j] - mean[r]) * rstd[r];
+                        let mut g_mean = 0.0;
+                        let mut gx_mean = 0.0;
+                        for j in 0..n {
+                            let g = (gain[j] * dy_row[j]).f64();
+                            g_mean += g;
+                            gx_mean += g * xhat(j).f64();
+                        }
+                        let (g_mean, gx_mean) =
+                            (T::of(g_mean / n as f64), T::of(gx_mean / n as f64));
+                        for j in 0..n {
+                            let g = gain[j] * dy_row[j];
+                            dx[(r, j)] = (g - g_mean - xhat(j) * gx_mean) * rstd[r];
+                        }
+                    }
+                },
+            );
         }
+        pieces::columns(
+            threads,
+            Cost::Heavy,
+            (x, dy, dgain, dshift),
+            |(x, dy, dgain, dshift)| {
+                dgain.fill(T::zero());
+                dshift.fill(T::zero());
+                for r in 0..x.nrows() {
+                    let (x_row, dy_row) = (x.row(r), dy.row(r));
+                    for j in 0..x_row.len() {
+                        let xhat = (x_row[j] - mean[r]) * rstd[r];
+                        dgain[j] = dgain[j] + dy_row[j] * xhat;
+                        dshift[j] = dshift[j] + dy_row[j];
+                    }
+                }
+            },
+        );
     }
 
     /// Reference forward pass (allocating).
@@ -143,7 +178,7 @@ impl<T: Float> LayerNorm<T> {
         let mut y = Array2::zeros(x.raw_dim());
         let mut mean = vec![T::zero(); x.nrows()];
         let mut rstd = vec![T::zero(); x.nrows()];
-        self.forward_into(x, y.view_mut(), &mut mean, &mut rstd);
+        self.forward_into(x, y.view_mut(), &mut mean, &mut rstd, 1);
         let x = x.to_owned();
         (y, LayerNormCache { x, mean, rstd })
     }
@@ -165,6 +200,7 @@ impl<T: Float> LayerNorm<T> {
             Some(dx.view_mut()),
             dgain.as_slice_mut().expect("new array"),
             dshift.as_slice_mut().expect("new array"),
+            1,
         );
         (dx, dgain, dshift)
     }

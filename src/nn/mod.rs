@@ -10,6 +10,7 @@
 //! | the fused, data-parallel fast path for dense + activation chains ([`Mlp`]) | `mlp.rs`, `mlp/data_parallel.rs`, `gemm/` |
 //! | parameters as one ordered list of named tensors ([`ParamSet`]) | `param.rs` |
 //! | optimizers: state plus an update over that list | `optim/` (`sgd.rs`, `adam.rs`, `rmsprop.rs`) |
+//! | work cut into pieces on several threads (nested `rayon::join`) | `pieces.rs` |
 //! | losses fused with the output non-linearity | `loss.rs` |
 //! | the training loop over any [`Model`] | `train.rs` |
 //! | starts | `init/` |
@@ -45,6 +46,7 @@ pub mod network;
 pub mod optim;
 pub mod param;
 pub mod parametrization;
+pub mod pieces;
 pub mod quantiles;
 pub mod residual;
 pub mod stats;

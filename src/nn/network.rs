@@ -8,7 +8,9 @@
 //!   screen — the specification;
 //! - the **workspace path** [`Network::loss_and_gradients`], which writes into a
 //!   [`NetworkWorkspace`] made once, so a training step allocates nothing; the dense layers'
-//!   products run on the workspace's threads.
+//!   products and the element-wise layers (activations, norms, scales, residual adds, in row
+//!   or column pieces: [`crate::nn::pieces`]) run on the workspace's threads, with the same
+//!   bits on any number of them.
 //!
 //! A plain chain of dense layers and output-derivative activations trains faster still as
 //! an [`crate::nn::Mlp`] (the fused, data-parallel fast path); `tests/suite/network.rs` checks
@@ -574,7 +576,8 @@ pub struct NetworkWorkspace<T> {
     gemm: GemmScratch<T>,
     /// Training (batch statistics) or evaluation (running statistics) for BatchNorm.
     pub mode: Mode,
-    /// Threads the dense layers' products may use (1 = the calling thread only).
+    /// Threads the layers may use (1 = the calling thread only); call the network inside a
+    /// rayon pool of that many. The results do not depend on it.
     pub threads: usize,
 }
 

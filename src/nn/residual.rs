@@ -18,6 +18,7 @@ use super::batch_norm::Mode;
 use super::dense::Dense;
 use super::float::Float;
 use super::layer::{Layer, LayerCache};
+use super::pieces::{self, Cost};
 
 /// The branch scale of a residual block.
 #[derive(Clone, Debug, PartialEq)]
@@ -87,7 +88,7 @@ impl<T: Float> Residual<T> {
             Some(p) => p.forward(x).0,
             None => x.to_owned(),
         };
-        self.add_branch(y.view_mut(), h.view());
+        self.add_branch(y.view_mut(), h.view(), 1);
         let cache = ResidualCache {
             x: x.to_owned(),
             branch: h,
@@ -96,12 +97,20 @@ impl<T: Float> Residual<T> {
         (y, cache)
     }
 
-    /// `y += α · branch` (or `y += branch` for α fixed at 1), element by element.
-    pub(crate) fn add_branch(&self, mut y: ndarray::ArrayViewMut2<T>, branch: ArrayView2<T>) {
+    /// `y += α · branch` (or `y += branch` for α fixed at 1), element by element, in row
+    /// pieces on up to `threads` threads.
+    pub(crate) fn add_branch(
+        &self,
+        y: ndarray::ArrayViewMut2<T>,
+        branch: ArrayView2<T>,
+        threads: usize,
+    ) {
         let alpha = self.alpha_value();
         let scale = self.scales_branch();
-        y.zip_mut_with(&branch, |y, &f| {
-            *y = if scale { *y + alpha * f } else { *y + f }
+        pieces::rows(threads, Cost::Light, (y, branch), |(mut y, branch)| {
+            y.zip_mut_with(&branch, |y, &f| {
+                *y = if scale { *y + alpha * f } else { *y + f }
+            });
         });
     }
 

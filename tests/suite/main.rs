@@ -42,6 +42,7 @@ mod init_parse;
 mod init_statistics;
 mod inspect;
 mod kernels;
+mod layer_threads;
 mod losses;
 mod lr_transfer;
 mod memory_estimate;

@@ -28,6 +28,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use ndarray::{ArrayBase, ArrayView2, ArrayViewMut2, Axis, Ix2, RawData, Slice};
 
 use crate::nn::float::DenormalMode;
+use crate::nn::pieces::join_pieces;
 
 mod kernels;
 mod pack;
@@ -504,8 +505,8 @@ fn pack_a_shared<T: GemmScalar>(
             pc += kc;
         }
     };
-    split_rows(0, panels, threads, &|p0, p1| {
-        pack_rows(p0 * T::MR, (p1 * T::MR).min(m))
+    join_pieces(threads, Axis(0), 0..panels, &|p: std::ops::Range<usize>| {
+        pack_rows(p.start * T::MR, (p.end * T::MR).min(m))
     });
     PackedA {
         ptr: buf.as_ptr(),
@@ -513,33 +514,12 @@ fn pack_a_shared<T: GemmScalar>(
     }
 }
 
-/// Cuts panels `[p0, p1)` into `threads` contiguous shares and runs `work` on each, in
-/// parallel with nested `rayon::join`.
-fn split_rows(p0: usize, p1: usize, threads: usize, work: &(impl Fn(usize, usize) + Sync)) {
-    if threads < 2 || p1 - p0 < 2 {
-        if p1 > p0 {
-            work(p0, p1);
-        }
-        return;
-    }
-    let left = threads / 2;
-    let mid = p0 + (p1 - p0) * left / threads;
-    rayon::join(
-        || split_rows(p0, mid, left, work),
-        || split_rows(mid, p1, threads - left, work),
-    );
-}
-
-/// Runs `work` once per packing area, in parallel, with nested `rayon::join`.
+/// Runs `work` once per packing area, in parallel (a piece of one area per task).
 fn run_tasks<T: Send, F: Fn(&mut PackBufs<T>) + Sync>(bufs: &mut [PackBufs<T>], work: &F) {
-    match bufs {
-        [] => {}
-        [one] => work(one),
-        _ => {
-            let (l, r) = bufs.split_at_mut(bufs.len() / 2);
-            rayon::join(|| run_tasks(l, work), || run_tasks(r, work));
-        }
-    }
+    let tasks = bufs.len();
+    join_pieces(tasks, Axis(0), bufs, &|piece: &mut [PackBufs<T>]| {
+        piece.iter_mut().for_each(work)
+    });
 }
 
 /// `c = beta * c` (`beta == 0` writes zeros, ignoring NaN in `c`).

@@ -24,13 +24,14 @@
 use std::ops::Range;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
-use ndarray::{Array2, ArrayView2, ArrayViewMut2, Ix2, RawArrayView, ShapeBuilder, s};
+use ndarray::{Array2, ArrayView2, ArrayViewMut2, Axis, Ix2, RawArrayView, ShapeBuilder, s};
 
 use super::{Gradients, Mlp, Workspace, slice_targets};
 use crate::nn::dense::sum_rows_into;
 use crate::nn::float::{DenormalMode, Float};
 use crate::nn::gemm::{GemmScalar, GemmScratch, Plan, gemm_part};
 use crate::nn::loss::TargetsView;
+use crate::nn::pieces::join_pieces;
 
 /// Row ranges of phase 1 start at multiples of this many rows.
 pub const ROW_ALIGN: usize = 8;
@@ -189,14 +190,14 @@ pub(super) fn loss_and_gradients<T: Float>(
     };
     let mode = DenormalMode::current();
     let scratch = &mut ws.part_scratch[..parts];
-    run_parts(scratch, 0, &|p, scratch| {
+    run_parts(scratch, &|p, scratch| {
         let _mode = mode.enter();
         step.rows_pass(part_rows(p, parts, rows), scratch);
     });
     let next = AtomicUsize::new(0);
     let loss = AtomicU64::new(0);
     let items = step.item_count();
-    run_parts(scratch, 0, &|_, scratch| {
+    run_parts(scratch, &|_, scratch| {
         let _mode = mode.enter();
         step.reserve(scratch);
         loop {
@@ -212,24 +213,21 @@ pub(super) fn loss_and_gradients<T: Float>(
     f64::from_bits(loss.into_inner()) * step.scale
 }
 
-/// Runs `work(part, scratch)` once per scratch, in parallel, with nested `rayon::join`.
+/// Runs `work(part, scratch)` once per scratch, in parallel (a piece of one scratch per
+/// task), the parts numbered from 0.
 fn run_parts<T: Send, F: Fn(usize, &mut GemmScratch<T>) + Sync>(
     scratch: &mut [GemmScratch<T>],
-    first: usize,
     work: &F,
 ) {
-    match scratch {
-        [] => {}
-        [one] => work(first, one),
-        _ => {
-            let half = scratch.len() / 2;
-            let (l, r) = scratch.split_at_mut(half);
-            rayon::join(
-                || run_parts(l, first, work),
-                || run_parts(r, first + half, work),
-            );
+    let parts = 0..scratch.len();
+    join_pieces(parts.len(), Axis(0), (parts, scratch), &|(
+        parts,
+        scratch,
+    )| {
+        for (part, scratch) in parts.zip(scratch) {
+            work(part, scratch);
         }
-    }
+    });
 }
 
 /// What the threads of one step share.

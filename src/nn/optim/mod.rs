@@ -36,6 +36,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::float::{DenormalMode, Float};
 use super::param::{ParamList, ParamSet};
+use super::pieces::on_threads;
 
 /// Values per work item of a threaded update: tensors are cut into blocks of this many values
 /// (128 KiB of `f32`), a smaller tensor is one item (see [`update_tensors`]).
@@ -384,19 +385,6 @@ fn assert_separate<T>(table: &[Piece<T>]) {
     assert!(
         spans.windows(2).all(|pair| pair[0].1 <= pair[1].0),
         "two parameter tensors overlap in memory"
-    );
-}
-
-/// Runs `work` on `threads` threads at once (nested `rayon::join`; the caller is one of them).
-fn on_threads(threads: usize, work: &(impl Fn() + Sync)) {
-    if threads < 2 {
-        work();
-        return;
-    }
-    let left = threads / 2;
-    rayon::join(
-        || on_threads(left, work),
-        || on_threads(threads - left, work),
     );
 }
 
