@@ -62,6 +62,9 @@ pub struct BatchStats<T> {
     pub rstd: Vec<T>,
     /// Σ (x − mean)² per feature over the batch (training only), in `f64`.
     pub var_sum: Vec<f64>,
+    /// Per-feature `f64` accumulators of the passes over the rows (the forward pass's column
+    /// means, the backward pass's Σ g and Σ g·x̂): workspace, not statistics.
+    pub sums: [Vec<f64>; 2],
     /// Rows of the batch.
     pub rows: usize,
     /// Which statistics normalized.
@@ -75,6 +78,7 @@ impl<T: Float> BatchStats<T> {
             mean: vec![T::zero(); features],
             rstd: vec![T::zero(); features],
             var_sum: vec![0.0; features],
+            sums: [vec![0.0; features], vec![0.0; features]],
             rows: 0,
             mode: Mode::Train,
         }
@@ -137,6 +141,7 @@ impl<T: Float> BatchNorm<T> {
         stats.rows = rows;
         stats.mode = mode;
         let (mean, rstd, var_sum) = (&mut stats.mean, &mut stats.rstd, &mut stats.var_sum);
+        let [mu64, _] = &mut stats.sums;
         if mode == Mode::Eval {
             for j in 0..n {
                 mean[j] = self.running_mean[j];
@@ -154,23 +159,36 @@ impl<T: Float> BatchNorm<T> {
             &mut mean[..],
             &mut rstd[..],
             &mut var_sum[..],
+            &mut mu64[..],
         );
         pieces::columns(
             threads,
             Cost::Heavy,
             parts,
-            |(x, mut y, gain, shift, mean, rstd, var_sum)| {
+            |(x, mut y, gain, shift, mean, rstd, var_sum, mu64)| {
                 if mode == Mode::Train {
+                    // Row by row, each feature's sums in row order (as a loop down each column
+                    // would add them, so the same bits), but along the rows in memory order,
+                    // the features side by side as vector lanes.
+                    let start: f64 = std::iter::empty::<f64>().sum(); // `Sum`'s own start
+                    mu64.fill(start);
+                    var_sum.fill(start);
+                    for x_row in x.rows() {
+                        for (m, v) in mu64.iter_mut().zip(x_row) {
+                            *m += v.f64();
+                        }
+                    }
+                    for m in mu64.iter_mut() {
+                        *m /= rows as f64;
+                    }
+                    for x_row in x.rows() {
+                        for ((s, v), &mu) in var_sum.iter_mut().zip(x_row).zip(mu64.iter()) {
+                            *s += (v.f64() - mu) * (v.f64() - mu);
+                        }
+                    }
                     for j in 0..x.ncols() {
-                        let column = x.column(j);
-                        let mu = column.iter().map(|v| v.f64()).sum::<f64>() / rows as f64;
-                        let sum = column
-                            .iter()
-                            .map(|v| (v.f64() - mu) * (v.f64() - mu))
-                            .sum::<f64>();
-                        mean[j] = T::of(mu);
-                        var_sum[j] = sum;
-                        rstd[j] = T::of(1.0 / (sum / rows as f64 + self.eps).sqrt());
+                        mean[j] = T::of(mu64[j]);
+                        rstd[j] = T::of(1.0 / (var_sum[j] / rows as f64 + self.eps).sqrt());
                     }
                 }
                 for (x_row, mut y_row) in x.rows().into_iter().zip(y.rows_mut()) {
@@ -198,7 +216,7 @@ impl<T: Float> BatchNorm<T> {
         &self,
         x: ArrayView2<T>,
         dy: ArrayView2<T>,
-        stats: &BatchStats<T>,
+        stats: &mut BatchStats<T>,
         dx: Option<ArrayViewMut2<T>>,
         dgain: &mut [T],
         dshift: &mut [T],
@@ -206,49 +224,57 @@ impl<T: Float> BatchNorm<T> {
     ) {
         let rows = x.nrows();
         let gain = self.gain.as_slice().expect("contiguous gain");
+        let mode = stats.mode;
+        let [g_sum, gx_sum] = &mut stats.sums;
         let parts = (
-            x,
-            dy,
-            dx,
-            dgain,
-            dshift,
-            gain,
-            &stats.mean[..],
-            &stats.rstd[..],
+            (x, dy, dx),
+            (dgain, dshift, gain),
+            (&stats.mean[..], &stats.rstd[..]),
+            (&mut g_sum[..], &mut gx_sum[..]),
         );
         pieces::columns(
             threads,
             Cost::Heavy,
             parts,
-            |(x, dy, mut dx, dgain, dshift, gain, mean, rstd)| {
-                for j in 0..x.ncols() {
-                    let (mu, inv, gain) = (mean[j], rstd[j], gain[j]);
-                    let xhat = |r: usize| (x[(r, j)] - mu) * inv;
-                    let mut g_sum = 0.0;
-                    let mut gx_sum = 0.0;
-                    let mut dgain_j = T::zero();
-                    let mut dshift_j = T::zero();
-                    for r in 0..rows {
-                        let d = dy[(r, j)];
-                        g_sum += (gain * d).f64();
-                        gx_sum += (gain * d).f64() * xhat(r).f64();
-                        dgain_j = dgain_j + d * xhat(r);
-                        dshift_j = dshift_j + d;
+            |((x, dy, dx), (dgain, dshift, gain), (mean, rstd), (g_sum, gx_sum))| {
+                // Row by row (memory order, the features as vector lanes), each feature's sums
+                // in row order: the same bits as a loop down each column.
+                g_sum.fill(0.0);
+                gx_sum.fill(0.0);
+                dgain.fill(T::zero());
+                dshift.fill(T::zero());
+                for (x_row, dy_row) in x.rows().into_iter().zip(dy.rows()) {
+                    for j in 0..x_row.len() {
+                        let d = dy_row[j];
+                        let xhat = (x_row[j] - mean[j]) * rstd[j];
+                        g_sum[j] += (gain[j] * d).f64();
+                        gx_sum[j] += (gain[j] * d).f64() * xhat.f64();
+                        dgain[j] = dgain[j] + d * xhat;
+                        dshift[j] = dshift[j] + d;
                     }
-                    dgain[j] = dgain_j;
-                    dshift[j] = dshift_j;
-                    let Some(dx) = dx.as_mut() else { continue };
-                    match stats.mode {
-                        Mode::Train => {
-                            let g_mean = T::of(g_sum / rows as f64);
-                            let gx_mean = T::of(gx_sum / rows as f64);
-                            for r in 0..rows {
-                                dx[(r, j)] = (gain * dy[(r, j)] - g_mean - xhat(r) * gx_mean) * inv;
+                }
+                let Some(mut dx) = dx else { return };
+                match mode {
+                    Mode::Train => {
+                        // The means, rounded to T once (kept widened: exact).
+                        for (g, gx) in g_sum.iter_mut().zip(gx_sum.iter_mut()) {
+                            *g = T::of(*g / rows as f64).f64();
+                            *gx = T::of(*gx / rows as f64).f64();
+                        }
+                        let rows_of = x.rows().into_iter().zip(dy.rows()).zip(dx.rows_mut());
+                        for ((x_row, dy_row), mut dx_row) in rows_of {
+                            for j in 0..x_row.len() {
+                                let (inv, g_mean, gx_mean) =
+                                    (rstd[j], T::of(g_sum[j]), T::of(gx_sum[j]));
+                                let xhat = (x_row[j] - mean[j]) * inv;
+                                dx_row[j] = (gain[j] * dy_row[j] - g_mean - xhat * gx_mean) * inv;
                             }
                         }
-                        Mode::Eval => {
-                            for r in 0..rows {
-                                dx[(r, j)] = gain * dy[(r, j)] * inv;
+                    }
+                    Mode::Eval => {
+                        for (dy_row, mut dx_row) in dy.rows().into_iter().zip(dx.rows_mut()) {
+                            for j in 0..dy_row.len() {
+                                dx_row[j] = gain[j] * dy_row[j] * rstd[j];
                             }
                         }
                     }
@@ -301,7 +327,7 @@ impl<T: Float> BatchNorm<T> {
         self.backward_into(
             cache.x.view(),
             dy,
-            &cache.stats,
+            &mut cache.stats.clone(),
             Some(dx.view_mut()),
             dgain.as_slice_mut().expect("new array"),
             dshift.as_slice_mut().expect("new array"),
