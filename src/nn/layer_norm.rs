@@ -91,8 +91,10 @@ impl<T: Float> LayerNorm<T> {
                 let (mu, inv) = (T::of(mu), T::of(1.0 / (var + self.eps).sqrt()));
                 mean[r] = mu;
                 rstd[r] = inv;
-                for (j, (y, &x)) in y_row.iter_mut().zip(x_row).enumerate() {
-                    *y = (x - mu) * inv * gain[j] + shift[j];
+                // Slices zipped, not indexed: no bounds checks, so the compiler uses vectors.
+                let y_row = y_row.as_slice_mut().expect("rows of a contiguous output");
+                for (((y, &x), &g), &b) in y_row.iter_mut().zip(x_row).zip(gain).zip(shift) {
+                    *y = (x - mu) * inv * g + b;
                 }
             }
         });
@@ -140,9 +142,13 @@ impl<T: Float> LayerNorm<T> {
                         let gx_mean = lane_sum(n, |j| (gain[j] * dy_row[j]).f64() * xhat(j).f64());
                         let (g_mean, gx_mean) =
                             (T::of(g_mean / n as f64), T::of(gx_mean / n as f64));
-                        for j in 0..n {
-                            let g = gain[j] * dy_row[j];
-                            dx[(r, j)] = (g - g_mean - xhat(j) * gx_mean) * rstd[r];
+                        let (mu, inv) = (mean[r], rstd[r]);
+                        let mut dx_row = dx.row_mut(r);
+                        let dx_row = dx_row.as_slice_mut().expect("rows of a contiguous dx");
+                        let terms = dx_row.iter_mut().zip(x_row).zip(dy_row).zip(gain);
+                        for (((d, &x), &dy), &gain) in terms {
+                            let g = gain * dy;
+                            *d = (g - g_mean - (x - mu) * inv * gx_mean) * inv;
                         }
                     }
                 },
