@@ -105,11 +105,7 @@ fn grade(unpacked: &Path, dir: &Path, submission: Option<&str>) -> String {
         .env("AUTOGRADER_ROOT", dir)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    crate::assert_success(&out);
     std::fs::read_to_string(dir.join("results/results.json")).unwrap()
 }
 

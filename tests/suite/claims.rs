@@ -99,11 +99,7 @@ fn all_claims_run_and_the_cli_writes_the_evidence() {
         .arg(&csv)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    crate::assert_success(&out);
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(
         text.contains("SUPPORTED") && text.contains("claims:"),

@@ -32,11 +32,7 @@ fn run(dir: &Path, threads: &str) -> String {
         ])
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    crate::assert_success(&out);
     std::fs::read_to_string(dir.join(threads).join("coord_check.csv")).unwrap()
 }
 

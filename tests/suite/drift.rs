@@ -16,11 +16,7 @@ fn run(dir: &Path, args: &[&str]) {
         .args(args)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    crate::assert_success(&out);
 }
 
 /// One `layers.csv` row: (width axis or "", epoch, layer, weight_change, feature_change).

@@ -267,6 +267,17 @@ fn scaled(base: &Mlp<f64>, scales: &[f64]) -> Mlp<f64> {
     m
 }
 
+/// The 4-8-8-3 He-started f64 network (seed 8) the GradInit and MetaInit checks work on.
+fn small_net(activation: Activation) -> Mlp<f64> {
+    mlp::<f64>(
+        &[4, 8, 8, 3],
+        activation,
+        Loss::SoftmaxCrossEntropy,
+        "he-normal",
+        8,
+    )
+}
+
 /// GradInit's settings for the small checks: a half-batch larger than the data, so that
 /// S and S̃ are the whole data set every time and the objective is deterministic.
 fn small_gradinit(first_step: FirstStep, gamma: f64) -> GradInit {
@@ -309,13 +320,7 @@ fn gradinit_reaches_a_minimum_of_its_objective() {
     let s = data.concat(&data);
     for first_step in [FirstStep::Sgd, FirstStep::Sign] {
         let settings = small_gradinit(first_step, 1e9);
-        let base = mlp::<f64>(
-            &[4, 8, 8, 3],
-            Activation::Tanh,
-            Loss::SoftmaxCrossEntropy,
-            "he-normal",
-            8,
-        );
+        let base = small_net(Activation::Tanh);
         let mut model = base.clone();
         let split = Split {
             x: x.view(),
@@ -386,13 +391,7 @@ fn gradinit_steps_on_the_derivative_of_its_objective() {
     let fresh = batch_of(&x2, &labels2);
     for first_step in [FirstStep::Sgd, FirstStep::Sign] {
         let settings = small_gradinit(first_step, 1e9);
-        let base = mlp::<f64>(
-            &[4, 8, 8, 3],
-            Activation::Tanh,
-            Loss::SoftmaxCrossEntropy,
-            "he-normal",
-            8,
-        );
+        let base = small_net(Activation::Tanh);
         for at in [[1.0, 1.0, 1.0], [0.7, 1.3, 0.5]] {
             let scales: Vec<f64> = (0..6)
                 .map(|i| if i % 2 == 0 { at[i / 2] } else { 1.0 })
@@ -435,13 +434,7 @@ fn gradinit_enforces_the_gradient_norm_constraint() {
     let data = batch_of(&x, &labels);
     let s = data.concat(&data);
     for first_step in [FirstStep::Sgd, FirstStep::Sign] {
-        let base = mlp::<f64>(
-            &[4, 8, 8, 3],
-            Activation::Tanh,
-            Loss::SoftmaxCrossEntropy,
-            "he-normal",
-            8,
-        );
+        let base = small_net(Activation::Tanh);
         let probe = small_gradinit(first_step, 1.0);
         let start = probe.objective(&mut base.clone(), &s, &s).gradient_norm;
         let settings = small_gradinit(first_step, start / 4.0);
@@ -576,13 +569,7 @@ fn learned_scales_are_reproducible() {
         batch: 32,
         ..small_gradinit(FirstStep::Sgd, 1.0)
     };
-    let base = mlp::<f64>(
-        &[4, 8, 8, 3],
-        Activation::Relu,
-        Loss::SoftmaxCrossEntropy,
-        "he-normal",
-        8,
-    );
+    let base = small_net(Activation::Relu);
     let runs: Vec<_> = (0..2)
         .map(|_| {
             settings

@@ -68,3 +68,12 @@ mod untrusted;
 mod update_ratio;
 mod weights;
 mod xor;
+
+/// Fails the test with the command's standard error unless it exited successfully.
+pub(crate) fn assert_success(out: &std::process::Output) {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -39,11 +39,7 @@ fn run(name: &str, args: &[&str]) -> tempfile::TempDir {
         .args(args)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    crate::assert_success(&out);
     dir
 }
 
