@@ -94,8 +94,6 @@ pub trait GemmScalar:
 #[derive(Debug)]
 pub struct GemmScratch<T> {
     parts: Vec<PackBufs<T>>,
-    /// A threaded product's A, packed once for all its column blocks ([`pack_a_shared`]).
-    shared_a: Vec<T>,
     kernels: Kernels,
 }
 
@@ -103,7 +101,6 @@ impl<T> Default for GemmScratch<T> {
     fn default() -> Self {
         GemmScratch {
             parts: Vec::new(),
-            shared_a: Vec::new(),
             kernels: Kernels::Best,
         }
     }
@@ -120,7 +117,6 @@ impl<T: GemmScalar> GemmScratch<T> {
     pub fn with_kernels(kernels: Kernels) -> Self {
         GemmScratch {
             parts: Vec::new(),
-            shared_a: Vec::new(),
             kernels,
         }
     }
@@ -129,10 +125,8 @@ impl<T: GemmScalar> GemmScratch<T> {
     pub fn capacity_bytes(&self) -> usize {
         self.parts
             .iter()
-            .map(|p| p.a.capacity() + p.b.capacity())
-            .sum::<usize>()
-            .saturating_add(self.shared_a.capacity())
-            * std::mem::size_of::<T>()
+            .map(|p| (p.a.capacity() + p.b.capacity()) * std::mem::size_of::<T>())
+            .sum()
     }
 }
 
@@ -202,14 +196,9 @@ pub fn gemm<T: GemmScalar>(
     let kernels = scratch.kernels;
     let bufs = &mut scratch.parts[..parts];
     if parts == 1 {
-        gemm_serial(alpha, &a, &b, beta, c, &mut bufs[0], kernels, None);
+        gemm_serial(alpha, &a, &b, beta, c, &mut bufs[0], kernels);
     } else {
-        // Cut by columns, every block multiplies the whole of A: pack it once, shared by the
-        // blocks (each would otherwise pack all of A again, 4 times for 2 threads).
-        let shared = by_cols.then(|| pack_a_shared(&a, &mut scratch.shared_a, parts, kernels));
-        gemm_threaded(
-            alpha, a, b, beta, c, bufs, kernels, by_cols, unit, len, shared,
-        );
+        gemm_threaded(alpha, a, b, beta, c, bufs, kernels, by_cols, unit, len);
     }
 }
 
@@ -320,7 +309,7 @@ pub fn gemm_part<T: GemmScalar>(
         Path::Scale => scale_c(beta, c),
         Path::Small => gemm_small(alpha, &a, &b, beta, c),
         Path::Skinny(s) => gemm_skinny(kernels, s, alpha, a, b, beta, c, &mut scratch.parts[0]),
-        Path::Blocked => gemm_serial(alpha, &a, &b, beta, c, &mut scratch.parts[0], kernels, None),
+        Path::Blocked => gemm_serial(alpha, &a, &b, beta, c, &mut scratch.parts[0], kernels),
     }
 }
 
@@ -368,7 +357,6 @@ fn gemm_threaded<T: GemmScalar>(
     by_cols: bool,
     unit: usize,
     len: usize,
-    packed_a: Option<PackedA<T>>,
 ) {
     let tiles = len.div_ceil(unit);
     let nblk = (bufs.len() * BLOCKS_PER_THREAD).min(tiles).min(MAX_BLOCKS);
@@ -411,107 +399,13 @@ fn gemm_threaded<T: GemmScalar>(
             };
             let r = Slice::from(bound(i)..bound(i + 1));
             if by_cols {
-                let b = b.slice_axis(Axis(1), r);
-                gemm_serial(alpha, &a, &b, beta, cv, buf, kernels, packed_a);
+                gemm_serial(alpha, &a, &b.slice_axis(Axis(1), r), beta, cv, buf, kernels);
             } else {
-                let a = a.slice_axis(Axis(0), r);
-                gemm_serial(alpha, &a, &b, beta, cv, buf, kernels, None);
+                gemm_serial(alpha, &a.slice_axis(Axis(0), r), &b, beta, cv, buf, kernels);
             }
         }
     };
     run_tasks(bufs, &work);
-}
-
-/// A whole A packed by [`pack_a_shared`]: for each k block `pc` of height `kc`, the panels of
-/// all `m` rows (padded to `m_pad`, a multiple of MR) start at `ptr + m_pad·pc`, and row `ic`'s
-/// panel at `+ ic·kc`, the layout [`gemm_serial`] packs one MC-row chunk at a time.
-struct PackedA<T> {
-    ptr: *const T,
-    m_pad: usize,
-}
-
-impl<T> Clone for PackedA<T> {
-    fn clone(&self) -> Self {
-        *self
-    }
-}
-
-impl<T> Copy for PackedA<T> {}
-
-// SAFETY: a read-only view of the scratch's shared buffer, which outlives the product and is
-// not written while the blocks read it.
-unsafe impl<T: Sync> Send for PackedA<T> {}
-// SAFETY: as above; only read.
-unsafe impl<T: Sync> Sync for PackedA<T> {}
-
-/// A raw pointer to the packing buffer, handed to the threads that pack disjoint rows of it.
-struct SharedOut<T>(*mut T);
-
-impl<T> SharedOut<T> {
-    /// The pointer (a method, so that closures capture the whole `Sync` wrapper).
-    fn get(&self) -> *mut T {
-        self.0
-    }
-}
-
-// SAFETY: each task writes only its own rows' panels (disjoint ranges of the buffer).
-unsafe impl<T: Send> Send for SharedOut<T> {}
-// SAFETY: as above.
-unsafe impl<T: Send> Sync for SharedOut<T> {}
-
-/// Packs all of `a` (m × k) into `buf` once, in [`PackedA`]'s layout, on `threads` threads
-/// (each packs whole panels of its share of the rows, for every k block): the same values
-/// [`gemm_serial`] would pack for each block, so the product's bits do not change.
-fn pack_a_shared<T: GemmScalar>(
-    a: &ArrayView2<T>,
-    buf: &mut Vec<T>,
-    threads: usize,
-    kernels: Kernels,
-) -> PackedA<T> {
-    let (m, k) = a.dim();
-    let m_pad = m.next_multiple_of(T::MR);
-    if buf.len() < m_pad * k {
-        buf.resize(m_pad * k, T::ZERO);
-    }
-    let kc_blk = k.div_ceil(k.div_ceil(T::KC));
-    let panels = m_pad / T::MR;
-    let (rsa, csa) = (a.strides()[0], a.strides()[1]);
-    let ap = a.as_ptr() as usize;
-    let out = SharedOut(buf.as_mut_ptr());
-    let mode = DenormalMode::current();
-    // Rows [r0, r1) (whole panels) for every k block.
-    let pack_rows = |r0: usize, r1: usize| {
-        let _mode = mode.enter();
-        let pack_a = pack::simd_packer::<T>(kernels, true);
-        let ap = ap as *const T;
-        let mut pc = 0;
-        while pc < k {
-            let kc = kc_blk.min(k - pc);
-            // SAFETY: rows r0..r1 (clipped to m) and columns pc..pc+kc are inside a; the
-            // panels written, [m_pad·pc + r0·kc, m_pad·pc + r1·kc), are inside the buffer
-            // (m_pad·k values) and belong to this task alone.
-            unsafe {
-                pack_panels::<T>(
-                    out.get().add(m_pad * pc + r0 * kc),
-                    ap.offset(r0 as isize * rsa + pc as isize * csa),
-                    rsa,
-                    csa,
-                    r1.min(m) - r0,
-                    kc,
-                    T::MR,
-                    pack_a,
-                )
-            };
-            pc += kc;
-        }
-    };
-    join_pieces(threads, Axis(0), 0..panels, &|p: std::ops::Range<usize>| {
-        pack_rows(p.start * T::MR, (p.end * T::MR).min(m))
-    });
-    PackedA {
-        ptr: buf.as_ptr(),
-        m_pad,
-    }
 }
 
 /// Runs `work` once per packing area, in parallel (a piece of one area per task).
@@ -565,7 +459,6 @@ fn gemm_small<T: GemmScalar>(
 }
 
 /// The blocked product on the calling thread.
-#[allow(clippy::too_many_arguments)] // the product, its packing area and kernels, and an optional shared A
 fn gemm_serial<T: GemmScalar>(
     alpha: T,
     a: &ArrayView2<T>,
@@ -574,7 +467,6 @@ fn gemm_serial<T: GemmScalar>(
     mut c: ArrayViewMut2<T>,
     bufs: &mut PackBufs<T>,
     kernels: Kernels,
-    packed_a: Option<PackedA<T>>,
 ) {
     let kernel = T::microkernel(kernels);
     let pack_a = pack::simd_packer::<T>(kernels, true);
@@ -618,26 +510,19 @@ fn gemm_serial<T: GemmScalar>(
             let mut ic = 0;
             while ic < m {
                 let mc = T::MC.min(m - ic);
-                let pa = match packed_a {
-                    // SAFETY: inside the shared buffer of m_pad·k values (`PackedA`).
-                    Some(shared) => unsafe { shared.ptr.add(shared.m_pad * pc + ic * kc) },
-                    None => {
-                        // SAFETY: (ic, pc) is inside a; `pa` holds at least
-                        // `mc.next_multiple_of(mr) * kc` elements (`PackBufs::reserve`).
-                        unsafe {
-                            pack_panels::<T>(
-                                pa,
-                                ap.offset(ic as isize * rsa + pc as isize * csa),
-                                rsa,
-                                csa,
-                                mc,
-                                kc,
-                                T::MR,
-                                pack_a,
-                            )
-                        };
-                        pa as *const T
-                    }
+                // SAFETY: (ic, pc) is inside a; `pa` holds
+                // at least `mc.next_multiple_of(mr) * kc` elements (`PackBufs::reserve`).
+                unsafe {
+                    pack_panels::<T>(
+                        pa,
+                        ap.offset(ic as isize * rsa + pc as isize * csa),
+                        rsa,
+                        csa,
+                        mc,
+                        kc,
+                        T::MR,
+                        pack_a,
+                    )
                 };
                 let mut jr = 0;
                 while jr < nc {
